@@ -1,0 +1,4 @@
+//! Enrichment sources: GeoIP country lookups and threat-intel IP feeds.
+
+pub mod geoip;
+pub mod ti;

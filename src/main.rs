@@ -1,0 +1,5 @@
+//! The `rarity` command line: `tui` (default), `inspect`, `run`, `hunts`, `gen`.
+
+fn main() {
+    println!("rarity");
+}
