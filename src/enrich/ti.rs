@@ -46,6 +46,9 @@ impl ThreatIntel {
         Err(LoadError::Unreadable { path: display.into(), reason: "feed reader not built yet".into() })
     }
 
+    /// Add one entry (also used by tests and the generator). A CIDR lists every address in it.
+    pub fn insert(&mut self, _net: ipnet::IpNet, _count: Option<u32>) {}
+
     /// The feed's view of `ip` (exact entries and every CIDR containing it).
     pub fn lookup(&self, _ip: IpAddr) -> Option<TiHit> {
         None
