@@ -4,12 +4,14 @@
 //! Every reader reports `file:line` for a rejected row and keeps going; a file that cannot be
 //! read at all is reported as skipped and the others still load.
 
+pub mod columns;
 pub mod csv;
 pub mod evtx;
 pub mod json;
 pub mod sink;
 pub mod sniff;
 pub mod sysmon;
+pub mod sysmon_xml;
 
 use crate::enrich::{geoip::GeoIp, ti::ThreatIntel};
 use crate::model::time::{DateOrder, Zone};

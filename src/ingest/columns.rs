@@ -1,0 +1,194 @@
+//! Which table a header (CSV header, JSON keys, API schema) describes, and where each kept
+//! column sits in it. Shared by the CSV and JSON readers so both recognize tables alike.
+
+use super::sink::{DevValues, NetValues, VmValues};
+use crate::model::tables::{normalize_column, DevField, NetField, VmField};
+
+/// What rows with these columns are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Defender DeviceNetworkEvents (or a union export holding them).
+    Net,
+    DeviceInfo,
+    VmConnection,
+    /// Sentinel `Event` / `WindowsEvent` rows: `EventID` + `EventData` (XML or JSON).
+    SysmonEventData,
+    /// Flattened Sysmon (OTRF / Mordor): `EventID`, `Image`, `DestinationIp`, ... as columns.
+    SysmonFlat,
+    /// Sentinel `Syslog` rows holding Sysmon for Linux XML in `SyslogMessage`.
+    SysmonSyslog,
+    /// None of the tables rarity reads.
+    Unknown,
+}
+
+/// Positions of the kept columns in a header, plus the detected target.
+#[derive(Clone, Debug)]
+pub struct ColumnMap {
+    pub target: Target,
+    /// Normalized names, in header order.
+    pub names: Vec<String>,
+    pub net: [Option<usize>; NetField::COUNT],
+    pub dev: [Option<usize>; DevField::COUNT],
+    pub vm: [Option<usize>; VmField::COUNT],
+    /// The time column the target uses was marked `[Local Time]`.
+    pub local_time: bool,
+    pub event_id: Option<usize>,
+    pub event_data: Option<usize>,
+    pub computer: Option<usize>,
+    pub time_generated: Option<usize>,
+    pub syslog_message: Option<usize>,
+}
+
+impl ColumnMap {
+    /// Map a header. Names may carry `[UTC]`/`[Local Time]` and typed suffixes.
+    pub fn new<S: AsRef<str>>(header: &[S]) -> ColumnMap {
+        let mut m = ColumnMap {
+            target: Target::Unknown,
+            names: Vec::with_capacity(header.len()),
+            net: [None; NetField::COUNT],
+            dev: [None; DevField::COUNT],
+            vm: [None; VmField::COUNT],
+            local_time: false,
+            event_id: None,
+            event_data: None,
+            computer: None,
+            time_generated: None,
+            syslog_message: None,
+        };
+        let mut local = Vec::with_capacity(header.len());
+        for (i, raw) in header.iter().enumerate() {
+            let (name, is_local) = normalize_column(raw.as_ref());
+            local.push(is_local);
+            // First occurrence wins: duplicate headers keep their first position.
+            if let Some(f) = NetField::from_column(&name) {
+                m.net[f as usize].get_or_insert(i);
+            }
+            if let Some(f) = DevField::from_column(&name) {
+                m.dev[f as usize].get_or_insert(i);
+            }
+            if let Some(f) = VmField::from_column(&name) {
+                m.vm[f as usize].get_or_insert(i);
+            }
+            let slot = match name.to_ascii_lowercase().as_str() {
+                "eventid" => Some(&mut m.event_id),
+                "eventdata" => Some(&mut m.event_data),
+                "computer" => Some(&mut m.computer),
+                "timegenerated" => Some(&mut m.time_generated),
+                "syslogmessage" => Some(&mut m.syslog_message),
+                _ => None,
+            };
+            if let Some(s) = slot {
+                s.get_or_insert(i);
+            }
+            m.names.push(name);
+        }
+        let has = |v: &[Option<usize>], f: usize| v[f].is_some();
+        let lower: Vec<String> = m.names.iter().map(|n| n.to_ascii_lowercase()).collect();
+        let has_name = |n: &str| lower.iter().any(|x| x == n);
+        m.target = if m.event_id.is_some() && m.event_data.is_some() {
+            Target::SysmonEventData
+        } else if m.syslog_message.is_some() {
+            Target::SysmonSyslog
+        } else if m.event_id.is_some() && has_name("image") && has_name("destinationip") {
+            Target::SysmonFlat
+        } else if has(&m.net, NetField::RemoteIP as usize)
+            && (has(&m.net, NetField::ActionType as usize) || has(&m.net, NetField::RemotePort as usize))
+        {
+            Target::Net
+        } else if has(&m.vm, VmField::Direction as usize)
+            && has(&m.vm, VmField::DestinationIp as usize)
+            && has(&m.vm, VmField::ProcessName as usize)
+        {
+            Target::VmConnection
+        } else if (has(&m.dev, DevField::DeviceId as usize) || has(&m.dev, DevField::DeviceName as usize))
+            && (has(&m.dev, DevField::OSPlatform as usize)
+                || has(&m.dev, DevField::DeviceType as usize)
+                || has(&m.dev, DevField::IsInternetFacing as usize))
+        {
+            Target::DeviceInfo
+        } else {
+            Target::Unknown
+        };
+        let time_col = match m.target {
+            Target::Net => m.net[NetField::Timestamp as usize].or(m.net[NetField::TimeGenerated as usize]),
+            Target::DeviceInfo => m.dev[DevField::Timestamp as usize].or(m.dev[DevField::TimeGenerated as usize]),
+            Target::VmConnection => m.vm[VmField::TimeGenerated as usize],
+            _ => m.time_generated,
+        };
+        m.local_time = time_col.is_some_and(|i| local[i]);
+        m
+    }
+
+    /// The value of `col` in `row`, "" when absent or the row is short.
+    fn at<'a>(row: &[&'a str], col: Option<usize>) -> &'a str {
+        col.and_then(|i| row.get(i).copied()).unwrap_or("")
+    }
+
+    pub fn net_values<'a>(&self, row: &[&'a str]) -> NetValues<'a> {
+        std::array::from_fn(|i| Self::at(row, self.net[i]))
+    }
+
+    pub fn dev_values<'a>(&self, row: &[&'a str]) -> DevValues<'a> {
+        std::array::from_fn(|i| Self::at(row, self.dev[i]))
+    }
+
+    pub fn vm_values<'a>(&self, row: &[&'a str]) -> VmValues<'a> {
+        std::array::from_fn(|i| Self::at(row, self.vm[i]))
+    }
+
+    /// A union export row with every network column empty is not a network event.
+    pub fn is_network_row(&self, row: &[&str]) -> bool {
+        [NetField::RemoteIP, NetField::RemotePort, NetField::LocalIP, NetField::LocalPort, NetField::RemoteUrl]
+            .iter()
+            .any(|f| !Self::at(row, self.net[*f as usize]).trim().is_empty())
+    }
+
+    /// Human name of the target for reports.
+    pub fn target_name(&self) -> &'static str {
+        match self.target {
+            Target::Net => "DeviceNetworkEvents",
+            Target::DeviceInfo => "DeviceInfo",
+            Target::VmConnection => "VMConnection",
+            Target::SysmonEventData => "Sysmon Event ID 3 in EventData",
+            Target::SysmonFlat => "flattened Sysmon",
+            Target::SysmonSyslog => "Sysmon for Linux in Syslog",
+            Target::Unknown => "no supported table",
+        }
+    }
+}
+
+/// Counter key for union-export rows without network columns.
+pub const NON_NETWORK_ROWS: &str = "rows without network columns skipped (a union export's non-network events)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_tables_from_headers() {
+        let t = |h: &[&str]| ColumnMap::new(h).target;
+        assert_eq!(t(&["Timestamp", "DeviceId", "ActionType", "RemoteIP", "RemotePort"]), Target::Net);
+        assert_eq!(t(&["TimeGenerated [UTC]", "DeviceName", "OSPlatform", "DeviceType"]), Target::DeviceInfo);
+        assert_eq!(
+            t(&["TimeGenerated", "Computer", "Direction", "ProcessName", "SourceIp", "DestinationIp"]),
+            Target::VmConnection
+        );
+        assert_eq!(t(&["TimeGenerated [Local Time]", "Computer", "EventData", "EventID"]), Target::SysmonEventData);
+        assert_eq!(t(&["EventID", "Image", "DestinationIp", "Hostname"]), Target::SysmonFlat);
+        assert_eq!(t(&["TimeGenerated", "SyslogMessage", "Computer"]), Target::SysmonSyslog);
+        assert_eq!(t(&["TimeGenerated", "AlertName"]), Target::Unknown);
+    }
+
+    #[test]
+    fn maps_positions_and_local_time() {
+        let m = ColumnMap::new(&["\u{feff}RemoteIP_s", "Timestamp [Local Time]", "ActionType"]);
+        assert_eq!(m.target, Target::Net);
+        assert!(m.local_time);
+        let v = m.net_values(&["1.2.3.4", "3/4/2024 10:00", "ConnectionSuccess"]);
+        assert_eq!(v[NetField::RemoteIP as usize], "1.2.3.4");
+        assert_eq!(v[NetField::Timestamp as usize], "3/4/2024 10:00");
+        assert_eq!(v[NetField::DeviceId as usize], "");
+        assert!(m.is_network_row(&["1.2.3.4", "", ""]));
+        assert!(!m.is_network_row(&["", "x", "y"]));
+    }
+}

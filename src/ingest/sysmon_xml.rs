@@ -1,0 +1,1 @@
+//! Sysmon XML: Sentinel `EventData` (`<DataItem>…<EventData><Data Name=…>`) and full `<Event>` documents into a `SysmonEvent`.
