@@ -4,6 +4,7 @@
 //! One thread cuts the stream into blocks of whole records (`split`), workers parse and
 //! convert blocks into forked sinks (`rows`), and the caller's thread merges them in order.
 
+mod record;
 mod rows;
 mod split;
 

@@ -1,6 +1,7 @@
 //! Turning one block of CSV records into rows of a `FileSink`: field-count and size checks,
 //! UTF-8 (lossy when invalid), and routing by target table (Defender, VMConnection, Sysmon).
 
+use super::record::{RawRecord, Records};
 use super::split::Block;
 use crate::ingest::columns::{ColumnMap, Target, NON_NETWORK_ROWS};
 use crate::ingest::sink::{clip, FileSink, NetValues};
@@ -8,7 +9,6 @@ use crate::ingest::sysmon::{self, SysmonEvent};
 use crate::ingest::sysmon_xml::parse_event_xml;
 use crate::ingest::{LoadError, Tracker};
 use crate::model::tables::NetField;
-use csv::ByteRecord;
 
 /// A single record above this size is rejected (the file goes on).
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
@@ -37,30 +37,41 @@ pub struct Chunk {
     pub json_rows: u64,
 }
 
-/// Fields of one record as text: borrowed when the record is valid UTF-8, owned when not.
+/// Fields of one record as text: borrowed when valid UTF-8, owned (lossy) when not.
 enum Fields<'r> {
-    Valid(&'r str, &'r ByteRecord),
+    /// `text` is the block (or the record) as a str starting at byte `base` of the block.
+    Valid {
+        text: &'r str,
+        base: usize,
+        rec: &'r RawRecord,
+    },
     Lossy(Vec<String>),
 }
 
 impl<'r> Fields<'r> {
-    fn new(rec: &'r ByteRecord) -> Fields<'r> {
-        if let Ok(whole) = std::str::from_utf8(rec.as_slice()) {
-            // Each field must be valid on its own: two invalid halves can join into a valid
-            // character once the delimiter between them is gone.
-            let ok = rec.iter().enumerate().all(|(i, _)| {
-                rec.range(i).is_some_and(|r| whole.is_char_boundary(r.start) && whole.is_char_boundary(r.end))
-            });
-            if ok {
-                return Fields::Valid(whole, rec);
-            }
+    /// `block_text` is the whole block when it is valid UTF-8 (checked once per block).
+    fn new(block: &'r [u8], block_text: Option<&'r str>, rec: &'r RawRecord) -> Fields<'r> {
+        if let Some(text) = block_text {
+            return Fields::Valid { text, base: 0, rec };
         }
-        Fields::Lossy(rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect())
+        // The raw record still holds its delimiters, so two invalid halves of a field pair
+        // cannot pass as one valid character here.
+        match std::str::from_utf8(&block[rec.start..rec.end]) {
+            Ok(text) => Fields::Valid { text, base: rec.start, rec },
+            Err(_) => Fields::Lossy(
+                (0..rec.len()).map(|i| String::from_utf8_lossy(rec.bytes(block, i)).into_owned()).collect(),
+            ),
+        }
     }
 
     fn get(&self, i: usize) -> &str {
         match self {
-            Fields::Valid(whole, rec) => rec.range(i).and_then(|r| whole.get(r)).unwrap_or(""),
+            Fields::Valid { text, base, rec } => match rec.spans.get(i) {
+                // Quoted fields were copied from valid text between ASCII quotes.
+                Some(s) if s.in_scratch => std::str::from_utf8(&rec.scratch[s.start..s.end]).unwrap_or(""),
+                Some(s) => text.get(s.start - base..s.end - base).unwrap_or(""),
+                None => "",
+            },
             Fields::Lossy(v) => v.get(i).map(String::as_str).unwrap_or(""),
         }
     }
@@ -114,39 +125,25 @@ impl Conv<'_> {
     pub fn block(&self, block: &Block, template: &FileSink, tracker: &Tracker) -> Result<Chunk, LoadError> {
         tracker.check()?;
         let mut chunk = Chunk { sink: template.fork(), bytes: block.bytes.len() as u64, ..Default::default() };
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(self.delim)
-            .from_reader(&block.bytes[..]);
-        let mut rec = ByteRecord::new();
+        let bytes = &block.bytes[..];
+        // One pass over the block is far cheaper than validating each field.
+        let block_text = std::str::from_utf8(bytes).ok();
+        let mut records = Records::new(bytes, self.delim);
+        let mut rec = RawRecord::default();
         let ncols = self.header.len();
-        loop {
-            match rdr.read_byte_record(&mut rec) {
-                Ok(true) => {}
-                Ok(false) => break,
-                // Reading from memory cannot fail on I/O and byte records skip UTF-8 checks;
-                // stop the block rather than loop if the parser ever reports something.
-                Err(e) => {
-                    let line = block.start_line + e.position().map(|p| p.line()).unwrap_or(1) - 1;
-                    chunk.sink.reject(line, format!("unreadable CSV: {e}"));
-                    break;
-                }
-            }
-            let (line, locator) = match rec.position() {
-                Some(p) => (block.start_line + p.line() - 1, block.start_byte + p.byte()),
-                None => (block.start_line, block.start_byte),
-            };
+        while let Some(at) = records.next_into(&mut rec) {
+            let line = block.start_line + at.line;
+            let locator = block.start_byte + at.byte as u64;
             chunk.records += 1;
             if rec.len() != ncols {
                 chunk.sink.reject(line, format!("expected {ncols} fields, found {}", rec.len()));
                 continue;
             }
-            if rec.as_slice().len() > MAX_RECORD_BYTES {
+            if rec.end - rec.start > MAX_RECORD_BYTES {
                 chunk.sink.reject(line, "record longer than 16 MiB");
                 continue;
             }
-            let fields = Fields::new(&rec);
+            let fields = Fields::new(bytes, block_text, &rec);
             if matches!(fields, Fields::Lossy(_)) {
                 chunk.sink.count(INVALID_UTF8_ROWS);
             }
