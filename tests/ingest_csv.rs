@@ -401,3 +401,27 @@ fn real_nsg_flow_csv_is_skipped_as_no_known_table() {
     assert!(reason.starts_with("CSV columns match no table rarity reads"), "{reason}");
     assert!(reason.contains("TenantId, TimeGenerated"), "{reason}");
 }
+
+#[test]
+fn syslog_table_reads_sysmon_for_linux_xml() {
+    let (ds, f) = load_one(&fixture("sentinel_syslog_sysmon_linux.csv"));
+    assert_eq!(f.format.as_deref(), Some("Sentinel CSV (Syslog table, Sysmon for Linux XML)"));
+    assert_eq!(f.rows.net, 1);
+    assert_eq!(f.warnings, vec![warning(1, rarity::ingest::csv::SYSLOG_NOT_SYSMON), warning(1, OTHER_EVENTS)]);
+    // The computer comes from the XML's System block, not the Syslog row.
+    assert_eq!(ds.net.device.get(0), "web-01");
+    assert_eq!(ds.net.proc_name.get(0), "curl");
+    assert_eq!(ds.net.remote_port[0], 8080);
+    assert_eq!(ts(&ds, 0), "2024-02-01T10:00:00.1230000Z");
+}
+
+#[test]
+fn flattened_sysmon_csv_maps_event_3() {
+    let (ds, f) = load_one(&fixture("flattened_sysmon.csv"));
+    assert_eq!(f.format.as_deref(), Some("CSV (flattened Sysmon)"));
+    assert_eq!(f.rows.net, 1);
+    assert_eq!(f.warnings, vec![warning(1, OTHER_EVENTS)]);
+    assert_eq!(ds.net.device.get(0), "workstation5.theshire.local");
+    assert_eq!(ds.net.remote_url.get(0), "example.com");
+    assert_eq!(ds.net.proc_name.get(0), "rundll32.exe");
+}

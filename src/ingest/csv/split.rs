@@ -9,7 +9,7 @@ use std::io::Read;
 pub const MAX_RECORD_BYTES: usize = 64 << 20;
 
 /// Blocks handed to workers are about this big (the last record is completed past it).
-pub const BLOCK_BYTES: usize = 8 << 20;
+pub const BLOCK_BYTES: usize = 4 << 20;
 
 /// A run of whole records.
 #[derive(Debug)]

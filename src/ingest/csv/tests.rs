@@ -90,3 +90,30 @@ fn delimiter_is_detected_from_the_header_outside_quotes() {
     assert_eq!(detect_delimiter(b"\"x,y,z\";b;c\n"), b';');
     assert_eq!(detect_delimiter(b"single\n"), b',');
 }
+
+#[test]
+fn reread_reads_memory_sources_by_offset() {
+    let data = "\u{feff}A;B;EventID;EventData\n1;\"x\ny\";3;\"<EventData><Data Name=\"\"Image\"\">C:\\a.exe</Data></EventData>\"\n2;z;1;\n";
+    let second = data.find("\n2;").unwrap() as u64 + 1;
+    let source = SourceInfo {
+        display: "mem".into(),
+        data: SourceData::Memory(data.as_bytes().to_vec().into()),
+        kind: crate::ingest::sniff::Kind::Csv,
+        columns: vec!["A".into(), "B".into(), "EventID".into(), "EventData".into()],
+    };
+    let first = data.find("1;").unwrap() as u64;
+    let got = reread(&source, &[second, first, 10_000]);
+    let pairs = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+    assert_eq!(got[0], Ok(pairs(&[("A", "2"), ("B", "z"), ("EventID", "1"), ("EventData", "")])));
+    assert_eq!(
+        got[1],
+        Ok(pairs(&[
+            ("A", "1"),
+            ("B", "x\ny"),
+            ("EventID", "3"),
+            ("EventData", "<EventData><Data Name=\"Image\">C:\\a.exe</Data></EventData>"),
+            ("EventData.Image", "C:\\a.exe"),
+        ]))
+    );
+    assert_eq!(got[2], Err("row offset past the end of the source".to_string()));
+}
