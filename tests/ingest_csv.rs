@@ -425,3 +425,15 @@ fn flattened_sysmon_csv_maps_event_3() {
     assert_eq!(ds.net.remote_url.get(0), "example.com");
     assert_eq!(ds.net.proc_name.get(0), "rundll32.exe");
 }
+
+#[test]
+fn event_data_holding_a_whole_event_supplies_missing_id_and_computer() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = r#"<Event><System><EventID>3</EventID><Computer>ev-host</Computer></System><EventData><Data Name="UtcTime">2024-02-01 10:00:00.000</Data><Data Name="Initiated">true</Data><Data Name="DestinationIp">198.51.100.7</Data><Data Name="DestinationPort">443</Data></EventData></Event>"#;
+    let csv =
+        format!("TimeGenerated,Computer,EventID,EventData\n2024-02-01T10:00:01Z,,,\"{}\"\n", xml.replace('"', "\"\""));
+    let (ds, f) = load_one(&temp_csv(&dir, "event.csv", csv.as_bytes()));
+    assert_eq!((f.rows.net, f.rejected), (1, 0), "{:?} {:?}", f.rejects, f.warnings);
+    assert_eq!(ds.net.device.get(0), "ev-host");
+    assert_eq!(ds.net.remote_port[0], 443);
+}

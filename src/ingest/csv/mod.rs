@@ -105,7 +105,12 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
     let header = parse_fields(&header_block.bytes, delim);
     let map = ColumnMap::new(&header);
     if map.target == Target::Unknown {
-        let mut starts = header.iter().take(6).map(|h| h.trim().to_string()).collect::<Vec<_>>().join(", ");
+        let mut starts = header
+            .iter()
+            .take(6)
+            .map(|h| if h.trim().is_empty() { "(unnamed)".to_string() } else { h.trim().to_string() })
+            .collect::<Vec<_>>()
+            .join(", ");
         if header.len() > 6 {
             starts.push_str(", …");
         }
@@ -310,7 +315,7 @@ pub fn reread(source: &SourceInfo, locators: &[u64]) -> Vec<Result<Vec<(String, 
                         Some(at) => super::sysmon_xml::parse_event_xml(&text[at..]).map(|x| x.data),
                         None => Ok(Vec::new()),
                     },
-                    _ => event_data_fields(text).map(|(d, _)| d),
+                    _ => event_data_fields(text).map(|(x, _)| x.data),
                 };
                 if let Ok(data) = parsed {
                     out.extend(data.into_iter().map(|(k, v)| (format!("EventData.{k}"), v)));

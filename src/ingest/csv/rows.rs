@@ -6,7 +6,7 @@ use super::split::Block;
 use crate::ingest::columns::{ColumnMap, Target, NON_NETWORK_ROWS};
 use crate::ingest::sink::{clip, FileSink, NetValues};
 use crate::ingest::sysmon::{self, SysmonEvent};
-use crate::ingest::sysmon_xml::parse_event_xml;
+use crate::ingest::sysmon_xml::{parse_event_xml, SysmonXml};
 use crate::ingest::{LoadError, Tracker};
 use crate::model::tables::NetField;
 
@@ -97,9 +97,10 @@ fn event_id(s: &str) -> Result<Option<u32>, String> {
     t.parse::<u32>().map(Some).map_err(|_| format!("bad EventID `{}`", clip(s)))
 }
 
-/// `EventData` fields from the Sentinel `Event` table (XML) or `WindowsEvent` table (JSON).
+/// `EventData` of the Sentinel `Event` table (XML: a `DataItem`, or a whole `<Event>` that
+/// also names the event ID and computer) or the `WindowsEvent` table (JSON object).
 /// The bool is true for JSON.
-pub fn event_data_fields(s: &str) -> Result<(Vec<(String, String)>, bool), String> {
+pub fn event_data_fields(s: &str) -> Result<(SysmonXml, bool), String> {
     let t = s.trim();
     if t.starts_with('{') {
         let v: serde_json::Map<String, serde_json::Value> =
@@ -115,9 +116,9 @@ pub fn event_data_fields(s: &str) -> Result<(Vec<(String, String)>, bool), Strin
                 (k, text)
             })
             .collect();
-        return Ok((data, true));
+        return Ok((SysmonXml { event_id: None, computer: None, data }, true));
     }
-    parse_event_xml(t).map(|x| (x.data, false)).map_err(|e| format!("bad EventData XML: {e}"))
+    parse_event_xml(t).map(|x| (x, false)).map_err(|e| format!("bad EventData XML: {e}"))
 }
 
 impl Conv<'_> {
@@ -190,13 +191,18 @@ impl Conv<'_> {
                     return;
                 }
                 match event_data_fields(f.at(map.event_data)) {
-                    Ok((data, json)) => {
+                    Ok((x, json)) => {
                         if json {
                             chunk.json_rows += 1;
                         } else {
                             chunk.xml_rows += 1;
                         }
-                        ev.data = data;
+                        // A whole `<Event>` document fills what the row left empty.
+                        ev.event_id = ev.event_id.or(x.event_id);
+                        if ev.computer.is_empty() {
+                            ev.computer = x.computer.unwrap_or_default();
+                        }
+                        ev.data = x.data;
                     }
                     Err(e) => return sink.reject(line, e),
                 }
