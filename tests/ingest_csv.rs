@@ -437,3 +437,12 @@ fn event_data_holding_a_whole_event_supplies_missing_id_and_computer() {
     assert_eq!(ds.net.device.get(0), "ev-host");
     assert_eq!(ds.net.remote_port[0], 443);
 }
+
+#[test]
+fn bare_cr_line_ends_split_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = net_rows(3, ',').iter().map(|&b| if b == b'\n' { b'\r' } else { b }).collect::<Vec<u8>>();
+    let (ds, f) = load_one(&temp_csv(&dir, "mac.csv", &data));
+    assert_eq!((f.rows.net, f.rejected), (3, 0), "{:?}", f.rejects);
+    assert_eq!(ds.net.remote_ip.get(2), Some("10.0.0.3".parse().unwrap()));
+}
