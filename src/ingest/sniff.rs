@@ -118,7 +118,7 @@ fn looks_like_csv_header(line: &str) -> bool {
             && f.chars().all(|c| c.is_alphanumeric() || " _[].$-@:/".contains(c))
             && f.split_whitespace().count() <= 4
     };
-    fields.iter().filter(|f| !f.trim().is_empty()).all(|f| name_like(f))
+    fields.iter().filter(|f| !f.trim().is_empty()).all(name_like)
 }
 
 fn looks_like_json_lines(t: &[u8]) -> bool {
