@@ -234,7 +234,7 @@ fn load_cli(inputs: &[Input], l: &LoadArgs) -> Result<(Dataset, LoadReport), Fai
     let show = std::io::stderr().is_terminal();
     let progress = |p: &Progress| {
         if show {
-            let pct = if p.bytes_total > 0 { p.bytes_done * 100 / p.bytes_total } else { 0 };
+            let pct = (p.bytes_done * 100).checked_div(p.bytes_total).unwrap_or(0);
             eprint!(
                 "\r\x1b[2Kloading {}/{} files  {:>3}%  {} rows  {}",
                 p.files_done.min(p.files_total),
