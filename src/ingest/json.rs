@@ -147,6 +147,19 @@ fn span_text<'b>(bytes: &'b [u8], stats: &mut Stats) -> Cow<'b, str> {
     }
 }
 
+/// `<EventID>N</EventID>` (attributes allowed) of an XML event, without parsing the rest.
+fn xml_event_id(xml: &str) -> Option<u32> {
+    let i = xml.find("<EventID")?;
+    let rest = &xml[i + 8..];
+    let gt = rest.find('>')?;
+    if rest[..gt].ends_with('/') {
+        return None;
+    }
+    let body = &rest[gt + 1..];
+    let end = body.find('<')?;
+    body[..end].trim().parse().ok()
+}
+
 /// `(key, value)` pairs of a JSON object's text (EventData as a JSON object).
 fn object_pairs(text: &str) -> Result<Vec<(String, String)>, String> {
     match Row::parse(text) {
@@ -256,7 +269,12 @@ impl Router {
         loc: u64,
         forced: Option<Target>,
     ) {
-        let target = forced.unwrap_or(map.target);
+        let mut target = forced.unwrap_or(map.target);
+        // DeviceInfo has no ActionType: such rows are another table of a union export
+        // (CloudAppEvents, IdentityDirectoryEvents) that also carries DeviceName/OSPlatform.
+        if target == Target::DeviceInfo && forced.is_none() && find(keys, "ActionType").is_some() {
+            target = Target::Unknown;
+        }
         let table = match target {
             Target::Net => Some(TableKind::DeviceNetworkEvents),
             Target::DeviceInfo => Some(TableKind::DeviceInfo),
@@ -340,7 +358,10 @@ impl Router {
             sink.count(NOT_SYSMON);
             return;
         }
-        let Ok(id) = Self::event_id(sink, map, vals, line) else { return };
+        let Ok(mut id) = Self::event_id(sink, map, vals, line) else { return };
+        if id.is_none() && xml {
+            id = xml_event_id(data);
+        }
         if id != Some(3) {
             Self::count_other(sink, id, line, loc);
             return;
@@ -433,6 +454,12 @@ impl Router {
             return;
         }
         self.stats.labels |= L_SYSLOG;
+        // Syslog cuts long messages and Sysmon for Linux writes bare `&lt` entities: decide on
+        // the EventID first so only a damaged Event ID 3 is a reject.
+        if let Some(id) = xml_event_id(msg).filter(|&id| id != 3) {
+            Self::count_other(sink, Some(id), line, loc);
+            return;
+        }
         match super::sysmon_xml::parse_event_xml(msg) {
             Ok(x) => {
                 if x.event_id != Some(3) {
@@ -706,8 +733,7 @@ fn read_lines(ctx: &mut ReadCtx, sink: &mut FileSink, stats: &mut Stats) -> Resu
         }
         let before = sink.rows();
         let jobs = line_jobs(&buf[..cut], base_line, base_offset, sink);
-        let relative: Vec<Job> = jobs;
-        let parts = run_jobs_at(&buf[..cut], &relative, base_offset, sink);
+        let parts = run_jobs(&buf[..cut], &jobs, &[], sink, true);
         absorb(sink, stats, parts);
         base_line += memchr::memchr_iter(b'\n', &buf[..cut]).count() as u64;
         base_offset += cut as u64;
@@ -715,11 +741,6 @@ fn read_lines(ctx: &mut ReadCtx, sink: &mut FileSink, stats: &mut Stats) -> Resu
         ctx.tracker.advance(cut as u64, sink.rows() - before);
         ctx.tracker.check()?;
     }
-}
-
-/// `run_jobs` for line jobs whose `index` is a file offset: spans are relative to the batch.
-fn run_jobs_at(buf: &[u8], jobs: &[Job], _base: u64, proto: &FileSink) -> Vec<(FileSink, Stats)> {
-    run_jobs(buf, jobs, &[], proto, true)
 }
 
 /// Re-read rows by locator (every original column).
@@ -843,6 +864,14 @@ fn row_pairs(text: &str, columns: Option<&[String]>) -> Result<Vec<(String, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xml_event_id_reads_the_id_of_damaged_xml() {
+        assert_eq!(xml_event_id("<Event><System><EventID>5</EventID><Data Name=\"Image\">&lt x"), Some(5));
+        assert_eq!(xml_event_id("<Event><System><EventID Qualifiers=\"0\">3</EventID>"), Some(3));
+        assert_eq!(xml_event_id("<Event><System><EventID/>"), None);
+        assert_eq!(xml_event_id("<Event><System><Ev"), None);
+    }
 
     #[test]
     fn row_pairs_expand_json_event_data_and_streaming_properties() {

@@ -30,7 +30,6 @@ pub struct Job {
 /// A Log Analytics table's columns.
 #[derive(Clone, Debug)]
 pub struct TableCols {
-    pub name: String,
     pub columns: Vec<String>,
     pub map: Arc<ColumnMap>,
 }
@@ -324,7 +323,6 @@ impl<'a> Walker<'a> {
         }
         loop {
             self.expect(b'{', "expected a table object")?;
-            let mut name = String::new();
             let mut columns: Option<Vec<String>> = None;
             let mut pending_rows: Option<usize> = None;
             let mut table_id: Option<u32> = None;
@@ -335,17 +333,13 @@ impl<'a> Walker<'a> {
                 loop {
                     let key = self.key()?;
                     match key.to_ascii_lowercase().as_str() {
-                        "name" => {
-                            let (s, e) = self.skip_value()?;
-                            name = serde_json::from_slice::<String>(&self.b[s..e]).unwrap_or_default();
-                        }
                         "columns" => {
                             let (s, e) = self.skip_value()?;
                             columns = Some(column_names(&self.b[s..e]));
                         }
                         "rows" => {
                             if let Some(cols) = columns.take() {
-                                let id = self.add_table(&name, cols);
+                                let id = self.add_table(cols);
                                 table_id = Some(id);
                                 self.rows_array(RowKind::Positional(id), emit)?;
                                 if self.stopped {
@@ -367,7 +361,7 @@ impl<'a> Walker<'a> {
                 }
             }
             if let Some(p) = pending_rows {
-                let id = self.add_table(&name, columns.take().unwrap_or_default());
+                let id = self.add_table(columns.take().unwrap_or_default());
                 let resume = self.pos;
                 let (line_pos, line) = (self.line_pos, self.line);
                 // Rewind the line counter to the rows' position, then restore it.
@@ -383,7 +377,7 @@ impl<'a> Walker<'a> {
                 }
             } else if table_id.is_none() {
                 if let Some(cols) = columns {
-                    self.add_table(&name, cols);
+                    self.add_table(cols);
                 }
             }
             if !self.next_member(b']')? {
@@ -392,13 +386,33 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn add_table(&mut self, name: &str, columns: Vec<String>) -> u32 {
+    fn add_table(&mut self, columns: Vec<String>) -> u32 {
         if self.schema.is_empty() {
             self.schema = columns.clone();
         }
         let map = Arc::new(ColumnMap::new(&columns));
-        self.tables.push(TableCols { name: name.to_string(), columns, map });
+        self.tables.push(TableCols { columns, map });
         (self.tables.len() - 1) as u32
+    }
+}
+
+/// True when the first value in `b` is an object with an envelope key (`Results`, `tables`,
+/// ...) holding an array: such a file is read as documents even if it sniffs as JSON Lines.
+pub fn starts_with_envelope(b: &[u8]) -> bool {
+    let mut w = Walker::new(b);
+    w.ws();
+    if w.b.get(w.pos) != Some(&b'{') {
+        return false;
+    }
+    w.pos += 1;
+    loop {
+        let Ok(k) = w.key() else { return false };
+        if is_envelope_key(&k) && w.b.get(w.pos) == Some(&b'[') {
+            return true;
+        }
+        if w.skip_value().is_err() || !matches!(w.next_member(b'}'), Ok(true)) {
+            return false;
+        }
     }
 }
 

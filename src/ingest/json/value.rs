@@ -24,16 +24,6 @@ impl<'a> Row<'a> {
         de.end()?;
         Ok(row)
     }
-
-    /// The value of `key` (case-insensitive, first occurrence) in an object row.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        match self {
-            Row::Object { keys, vals } => {
-                keys.iter().position(|k| k.eq_ignore_ascii_case(key)).map(|i| vals[i].as_ref())
-            }
-            _ => None,
-        }
-    }
 }
 
 struct RowVisitor;
