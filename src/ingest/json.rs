@@ -179,7 +179,8 @@ impl Router {
             h.write_u8(0xff);
         }
         let slot = self.maps.entry(h.finish()).or_default();
-        if let Some((_, m)) = slot.iter().find(|(ks, _)| ks.len() == keys.len() && ks.iter().zip(keys).all(|(a, b)| a == b))
+        if let Some((_, m)) =
+            slot.iter().find(|(ks, _)| ks.len() == keys.len() && ks.iter().zip(keys).all(|(a, b)| a == b))
         {
             return m.clone();
         }
@@ -466,7 +467,8 @@ impl Router {
                     Self::count_other(sink, x.event_id, line, loc);
                     return;
                 }
-                let computer = x.computer.filter(|c| !c.trim().is_empty()).unwrap_or_else(|| at(map.computer).to_string());
+                let computer =
+                    x.computer.filter(|c| !c.trim().is_empty()).unwrap_or_else(|| at(map.computer).to_string());
                 let ev = SysmonEvent {
                     event_id: x.event_id,
                     computer: computer.trim().to_string(),
@@ -498,7 +500,8 @@ fn run_jobs(buf: &[u8], jobs: &[Job], tables: &[TableCols], proto: &FileSink, li
 
 fn absorb(sink: &mut FileSink, stats: &mut Stats, parts: Vec<(FileSink, Stats)>) {
     for (part, st) in parts {
-        for (i, t) in [TableKind::DeviceNetworkEvents, TableKind::DeviceInfo, TableKind::VMConnection].into_iter().enumerate()
+        for (i, t) in
+            [TableKind::DeviceNetworkEvents, TableKind::DeviceInfo, TableKind::VMConnection].into_iter().enumerate()
         {
             if st.local[i] && !stats.local[i] {
                 sink.set_local_time(t, true);
@@ -550,7 +553,8 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
     };
     let labels: Vec<&str> = LABELS.iter().filter(|(b, _)| stats.labels & b != 0).map(|(_, n)| *n).collect();
     ctx.format = if labels.is_empty() { base.to_string() } else { format!("{base} ({})", labels.join(", ")) };
-    ctx.source.columns = if schema.is_empty() { stats.first_columns.clone().unwrap_or_default() } else { schema.clone() };
+    ctx.source.columns =
+        if schema.is_empty() { stats.first_columns.clone().unwrap_or_default() } else { schema.clone() };
 
     let recognized = stats.labels & !L_STREAM != 0 || sink.rejected > 0 || !sink.counters.is_empty();
     if !recognized {
@@ -577,10 +581,8 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
         ctx.warnings.push(format!("{n} streaming events of other tables not loaded: {}", list.join(", ")));
     }
     if stats.lossy > 0 {
-        ctx.warnings.push(format!(
-            "{} rows hold invalid UTF-8; read with replacement characters (\u{fffd})",
-            stats.lossy
-        ));
+        ctx.warnings
+            .push(format!("{} rows hold invalid UTF-8; read with replacement characters (\u{fffd})", stats.lossy));
     }
     Ok(sink)
 }
@@ -875,11 +877,18 @@ mod tests {
 
     #[test]
     fn row_pairs_expand_json_event_data_and_streaming_properties() {
-        let p = row_pairs(r#"{"EventID":3,"EventData":"{\"Image\":\"a.exe\",\"DestinationPort\":\"443\"}"}"#, None).unwrap();
-        assert_eq!(p[0], ("EventID".into(), "3".into()));
-        assert_eq!(&p[2..], &[("EventData.Image".into(), "a.exe".into()), ("EventData.DestinationPort".into(), "443".into())]);
-        let p = row_pairs(r#"{"category":"AdvancedHunting-DeviceInfo","properties":{"DeviceName":"h","X":null},"time":"t"}"#, None)
+        let p = row_pairs(r#"{"EventID":3,"EventData":"{\"Image\":\"a.exe\",\"DestinationPort\":\"443\"}"}"#, None)
             .unwrap();
+        assert_eq!(p[0], ("EventID".into(), "3".into()));
+        assert_eq!(
+            &p[2..],
+            &[("EventData.Image".into(), "a.exe".into()), ("EventData.DestinationPort".into(), "443".into())]
+        );
+        let p = row_pairs(
+            r#"{"category":"AdvancedHunting-DeviceInfo","properties":{"DeviceName":"h","X":null},"time":"t"}"#,
+            None,
+        )
+        .unwrap();
         let keys: Vec<&str> = p.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, vec!["DeviceName", "X", "category", "time"]);
         let p = row_pairs("[1,\"a\"]", Some(&["A".to_string(), "B".to_string()])).unwrap();

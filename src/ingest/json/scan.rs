@@ -142,10 +142,9 @@ impl<'a> Walker<'a> {
         let end = self.b.iter().rposition(|c| !c.is_ascii_whitespace()).unwrap_or(0);
         let line = self.line_at(end);
         let reason = match inside_row {
-            Some((index, start_line)) => format!(
-                "truncated JSON: the document ends inside row {}, which starts at line {start_line}",
-                index + 1
-            ),
+            Some((index, start_line)) => {
+                format!("truncated JSON: the document ends inside row {}, which starts at line {start_line}", index + 1)
+            }
             None => "truncated JSON: the document ends before its closing brackets".to_string(),
         };
         WalkError { line, reason }

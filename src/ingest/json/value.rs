@@ -10,7 +10,10 @@ use std::fmt;
 /// A parsed row.
 #[derive(Debug, PartialEq)]
 pub enum Row<'a> {
-    Object { keys: Vec<Cow<'a, str>>, vals: Vec<Cow<'a, str>> },
+    Object {
+        keys: Vec<Cow<'a, str>>,
+        vals: Vec<Cow<'a, str>>,
+    },
     Array(Vec<Cow<'a, str>>),
     /// A scalar where a row was expected.
     Scalar,
@@ -148,10 +151,8 @@ mod tests {
 
     #[test]
     fn values_become_text_in_order() {
-        let r = Row::parse(
-            r#"{"b":"x\"y","a":12,"f":1.50,"t":true,"n":null,"o":{"z":1,"a":[1,2]},"e":1e2,"neg":-3}"#,
-        )
-        .unwrap();
+        let r = Row::parse(r#"{"b":"x\"y","a":12,"f":1.50,"t":true,"n":null,"o":{"z":1,"a":[1,2]},"e":1e2,"neg":-3}"#)
+            .unwrap();
         let Row::Object { keys, vals } = r else { panic!() };
         assert_eq!(keys, vec!["b", "a", "f", "t", "n", "o", "e", "neg"]);
         assert_eq!(vals, vec!["x\"y", "12", "1.5", "true", "", r#"{"z":1,"a":[1,2]}"#, "100", "-3"]);
