@@ -85,10 +85,13 @@ impl Stats {
     }
 }
 
+/// Column maps of the key lists seen, bucketed by a hash of the keys.
+type MapCache = HashMap<u64, Vec<(Vec<String>, Arc<ColumnMap>)>>;
+
 /// Routes parsed rows into a sink, caching one `ColumnMap` per distinct key list.
 #[derive(Default)]
 struct Router {
-    maps: HashMap<u64, Vec<(Vec<String>, Arc<ColumnMap>)>>,
+    maps: MapCache,
     hasher: std::collections::hash_map::RandomState,
     stats: Stats,
 }

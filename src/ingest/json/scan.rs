@@ -502,7 +502,9 @@ fn value_end(b: &[u8], start: usize) -> Result<usize, ScanErr> {
 mod tests {
     use super::*;
 
-    fn rows(doc: &str) -> (Vec<(String, u64, u64)>, Option<WalkError>, Option<Shape>) {
+    type Walked = (Vec<(String, u64, u64)>, Option<WalkError>, Option<Shape>);
+
+    fn rows(doc: &str) -> Walked {
         let mut w = Walker::new(doc.as_bytes());
         let mut out = Vec::new();
         let r = w.walk(&mut |j, _| {
