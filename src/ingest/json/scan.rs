@@ -297,6 +297,9 @@ impl<'a> Walker<'a> {
         loop {
             self.ws();
             let start = self.pos;
+            if start >= self.b.len() {
+                return Err(self.truncated(None));
+            }
             let line = self.line_at(start);
             let index = self.next_index;
             let end = value_end(self.b, start).map_err(|e| self.scan_err(e, Some((index, line))))?;
