@@ -2,6 +2,7 @@
 //! with GeoIP and threat intel, and run the five network hunts. No terminal code lives here.
 
 pub mod enrich;
+pub mod gen;
 pub mod hunt;
 pub mod ingest;
 pub mod model;
