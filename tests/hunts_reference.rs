@@ -125,6 +125,11 @@ fn ref_rare_process(ds: &Dataset, p: &HuntParams, now: Nanos) -> Vec<Vec<Cell>> 
     out.into_iter().map(|x| x.2).collect()
 }
 
+/// min, max, sent, received, count.
+type VmAgg = (Nanos, Nanos, i64, i64, i64);
+/// Count, start, end, address.
+type Baseline = (i64, Nanos, Nanos, Option<IpAddr>);
+
 fn ref_vm(ds: &Dataset, p: &HuntParams, now: Nanos) -> Vec<Vec<Cell>> {
     let v = &ds.vm;
     let recent = now - p.duration("recent");
@@ -146,7 +151,7 @@ fn ref_vm(ds: &Dataset, p: &HuntParams, now: Nanos) -> Vec<Vec<Cell>> {
         }
     }
     type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, u32, &'a str, &'a str, &'a str);
-    let mut groups: BTreeMap<Key, (Nanos, Nanos, i64, i64, i64)> = BTreeMap::new();
+    let mut groups: BTreeMap<Key, VmAgg> = BTreeMap::new();
     for &r in &ok {
         let new = v.ts[r] >= recent
             && countries.get(v.remote_country.get(r)).copied().unwrap_or(0) <= p.integer("country_common_above")
@@ -172,7 +177,7 @@ fn ref_vm(ds: &Dataset, p: &HuntParams, now: Nanos) -> Vec<Vec<Cell>> {
         g.3 += v.bytes_received[r];
         g.4 += 1;
     }
-    let mut out: Vec<(Key, (Nanos, Nanos, i64, i64, i64))> = groups.into_iter().collect();
+    let mut out: Vec<(Key, VmAgg)> = groups.into_iter().collect();
     out.sort_by(|(a, ga), (b, gb)| {
         (a.7, a.0, a.2, ga.0, a.1, a.3, a.4, a.5, a.6, a.8).cmp(&(b.7, b.0, b.2, gb.0, b.1, b.3, b.4, b.5, b.6, b.8))
     });
@@ -205,12 +210,12 @@ fn ref_supply(ds: &Dataset, p: &HuntParams, now: Nanos) -> Vec<Vec<Cell>> {
     let e: Vec<usize> = (0..n.len())
         .filter(|&r| {
             let ty = n.remote_ip_type.get(r);
-            n.ts[r] > from
-                && servers.contains(&lc(n.device_name.get(r)))
-                && !eq_ci(n.action.get(r), "ListeningConnectionCreated")
-                && !eq_ci(ty, "Private")
-                && !eq_ci(ty, "Loopback")
-                && !(eq_ci(ty, "FourToSixMapping") && ipt(n.remote_ip.get(r)).starts_with("::ffff:"))
+            let mapped = eq_ci(ty, "FourToSixMapping") && ipt(n.remote_ip.get(r)).starts_with("::ffff:");
+            let dropped = eq_ci(n.action.get(r), "ListeningConnectionCreated")
+                || eq_ci(ty, "Private")
+                || eq_ci(ty, "Loopback")
+                || mapped;
+            n.ts[r] > from && servers.contains(&lc(n.device_name.get(r))) && !dropped
         })
         .collect();
     let mut company_servers: HashMap<&str, HashSet<String>> = HashMap::new();
@@ -226,7 +231,7 @@ fn ref_supply(ds: &Dataset, p: &HuntParams, now: Nanos) -> Vec<Vec<Cell>> {
         .collect();
     let third: HashSet<String> =
         e.iter().filter(|&&r| rare.contains(n.company.get(r))).map(|&r| lc(n.device_name.get(r))).collect();
-    let mut baseline: BTreeMap<(String, String, u32), (i64, Nanos, Nanos, Option<IpAddr>)> = BTreeMap::new();
+    let mut baseline: BTreeMap<(String, String, u32), Baseline> = BTreeMap::new();
     for &r in &e {
         let name = lc(n.device_name.get(r));
         if !third.contains(&name) {
@@ -273,8 +278,8 @@ fn host(url: &str) -> String {
     let u = u.split("://").last().unwrap_or("").to_string();
     let u = u.split(['/', '?', '#']).next().unwrap_or("").to_string();
     let u = u.rsplit('@').next().unwrap_or("").to_string();
-    let u = if u.starts_with('[') {
-        u[1..].split(']').next().unwrap_or("").to_string()
+    let u = if let Some(rest) = u.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("").to_string()
     } else if u.matches(':').count() == 1 {
         u.split(':').next().unwrap_or("").to_string()
     } else {
