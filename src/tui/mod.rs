@@ -131,7 +131,7 @@ fn event_loop<B: worker::HuntBackend>(
             if matches!(msg, Msg::Loaded(_)) {
                 if let Ok(ds) = ds_rx.try_recv() {
                     let now = app_now(&ds, &msg);
-                    worker = Some(Worker::spawn(backend(ds, now), tx.clone(), Incoming::App));
+                    worker = Some(Worker::spawn(move || backend(ds, now), tx.clone(), Incoming::App));
                 }
             }
             app.update(msg);

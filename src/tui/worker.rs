@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// What the worker runs jobs against (the engine over the loaded dataset).
-pub trait HuntBackend: Send + 'static {
+pub trait HuntBackend: 'static {
     fn run(&self, params: &HuntParams) -> Result<HuntOutput, String>;
     fn drill(&self, params: &HuntParams, output: &HuntOutput, row: usize) -> Result<Level, String>;
 }
@@ -36,12 +36,19 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Start the thread; results go to `out` as `Msg`s (wrapped by `wrap`).
-    pub fn spawn<B: HuntBackend, T: Send + 'static>(backend: B, out: Sender<T>, wrap: fn(Msg) -> T) -> Worker {
+    /// Start the thread, which first builds its backend with `make` (building the engine's
+    /// indexes takes a while on big inputs, so not on the UI thread); results go to `out` as
+    /// `Msg`s wrapped by `wrap`. Jobs queue up meanwhile.
+    pub fn spawn<B, F, T>(make: F, out: Sender<T>, wrap: fn(Msg) -> T) -> Worker
+    where
+        B: HuntBackend,
+        F: FnOnce() -> B + Send + 'static,
+        T: Send + 'static,
+    {
         let (tx, rx) = channel();
         std::thread::Builder::new()
             .name("rarity-hunts".into())
-            .spawn(move || work(backend, rx, |m| out.send(wrap(m)).is_ok()))
+            .spawn(move || work(make(), rx, |m| out.send(wrap(m)).is_ok()))
             .map(|_| ())
             .unwrap_or_else(|e| eprintln!("cannot start the hunt worker: {e}"));
         Worker { tx }
