@@ -1,5 +1,9 @@
 //! The `rarity` command line: the TUI (default), `inspect`, `run`, `hunts`, `gen`.
 
+// Wired to `run_tui` once the hunt engine is on main.
+#[allow(dead_code)]
+mod tui;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rarity::hunt::HuntId;
 use rarity::ingest::{self, FileReport, Input, LoadOptions, LoadReport, Progress};
