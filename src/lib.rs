@@ -4,6 +4,7 @@
 pub mod config;
 pub mod enrich;
 pub mod export;
+pub mod gen;
 pub mod hunt;
 pub mod ingest;
 pub mod model;

@@ -6,7 +6,7 @@ use super::table::{display_cell, Column, TableState};
 use rarity::config::Config;
 use rarity::export::{write_csv_file, ExportError};
 use rarity::hunt::params::{parse_item, parse_value};
-use rarity::hunt::{Cell, CellKind, HuntId, HuntOutput, HuntParams, ParamKind, ParamValue};
+use rarity::hunt::{Cell, CellKind, HuntId, HuntOutput, HuntParams, ParamValue};
 use rarity::ingest::Progress;
 use rarity::model::time::Nanos;
 use std::net::IpAddr;
@@ -973,16 +973,6 @@ impl App {
     /// Whether the parameter panel is drawn (it always is on wide terminals).
     pub fn panel_visible(&self) -> bool {
         self.focus == Focus::Params || self.size.0 >= super::view::PANEL_ALWAYS_WIDTH
-    }
-
-    /// The edited parameter's kind, for prompt hints.
-    pub fn edit_kind(&self) -> Option<ParamKind> {
-        match &self.prompt {
-            Prompt::Edit {
-                target: EditTarget::Scalar(i) | EditTarget::Item(i, _) | EditTarget::NewItem(i), ..
-            } => self.tab().params.specs().get(*i).map(|s| s.kind),
-            _ => None,
-        }
     }
 }
 

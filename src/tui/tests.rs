@@ -22,7 +22,6 @@ pub(crate) fn text(s: &str) -> Cell {
 pub(crate) fn summary() -> Summary {
     Summary {
         net_events: 123_456,
-        devinfo_rows: 40,
         vm_rows: 900,
         devices: 37,
         earliest: Some(T0 - 30 * 86_400 * 1_000_000_000),
@@ -30,8 +29,6 @@ pub(crate) fn summary() -> Summary {
         now: T0,
         geoip: Some("sample-country.mmdb".into()),
         ti_entries: 1_500,
-        ti_sources: vec!["ipsum.txt".into()],
-        files: 6,
         rejected: 0,
         problems: Vec::new(),
     }
