@@ -671,8 +671,8 @@ mod engine_tests {
         settle(&mut app, &mut |c| answer(&backend, c));
         let level = app.tab().stack.last().unwrap();
         assert_eq!(level.title, "tool.exe");
-        let names: Vec<&str> = level.sections.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["Remote IPs", "Processes", "Hashes", "Devices", "Ports", "Events"]);
+        let lists: Vec<&str> = level.sections.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(lists, ["Remote IPs", "Processes", "Hashes", "Devices", "Ports", "Events"]);
         assert_eq!(level.sections[0].table.rows.len(), 2);
         assert_eq!(level.sections[5].table.rows.len(), 2);
         let screen = render(&app, 120, 30);
