@@ -238,6 +238,11 @@ fn help_overlay_lists_keys_and_closes_on_any_key() {
     let screen = render(&app, 120, 40);
     assert!(screen.contains("Keys (any key closes)"), "{screen}");
     insta::assert_snapshot!("help", screen);
+    // A short terminal gets two columns, so every section still shows.
+    let short = render(&app, 140, 26);
+    for needle in ["Anywhere", "Table", "Parameter panel", "Prompts", "answer a question", "known_domains"] {
+        assert!(short.contains(needle), "{needle} missing:\n{short}");
+    }
     app.update(Msg::ToggleHelp);
     assert_eq!(app.prompt, Prompt::None);
 }
@@ -256,7 +261,7 @@ fn loading_shows_progress_and_esc_cancels() {
     let screen = render(&app, 100, 24);
     assert!(screen.contains("file 2 of 4"), "{screen}");
     assert!(screen.contains("1.0 MiB / 4.0 MiB"), "{screen}");
-    assert!(screen.contains("52000 rows read"), "{screen}");
+    assert!(screen.contains("52,000 rows read"), "{screen}");
     insta::assert_snapshot!("progress", screen);
     app.update(Msg::Back);
     assert!(matches!(app.cmds.as_slice(), [Cmd::CancelLoad]));
