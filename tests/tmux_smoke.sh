@@ -64,7 +64,7 @@ wait_for() {
 }
 
 wait_for '1 Rare process \([0-9]+\)' "the rare-process results"
-wait_for 'rare-process: [0-9]+ rows in' "the first recompute"
+wait_for 'rare-process: [0-9]+ rows · recomputed' "the first recompute"
 
 send 2
 wait_for '╭ vm-new-country' "the vm-new-country tab"

@@ -131,10 +131,12 @@ pub struct Status {
 }
 
 /// The last recompute of a tab.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Recompute {
     pub elapsed: Duration,
     pub rows: usize,
+    /// Wall-clock time the result arrived, `HH:MM:SS`.
+    pub at: String,
 }
 
 /// A parameter change waiting for its recompute, to report its effect.
@@ -226,6 +228,12 @@ pub struct App {
     pub cancelling: bool,
     /// Commands for the runner, drained after each update.
     pub cmds: Vec<Cmd>,
+    /// The wall clock as `HH:MM:SS` (tests pin it).
+    pub clock: fn() -> String,
+}
+
+fn local_clock() -> String {
+    chrono::Local::now().format("%H:%M:%S").to_string()
 }
 
 const IP_COLUMNS: &[&str] =
@@ -258,6 +266,7 @@ impl App {
             quit: false,
             cancelling: false,
             cmds: Vec::new(),
+            clock: local_clock,
         }
     }
 
@@ -320,7 +329,12 @@ impl App {
             Msg::DrillDone(done) => self.on_drill_done(done),
             Msg::Quit => {
                 if matches!(self.phase, Phase::Loading(_)) {
-                    self.cmds.push(Cmd::CancelLoad);
+                    if self.cancelling {
+                        // The loader stopped after Esc: leave with a message rather than silently.
+                        self.phase = Phase::Failed("loading cancelled".into());
+                    } else {
+                        self.cmds.push(Cmd::CancelLoad);
+                    }
                 }
                 self.quit = true;
             }
@@ -391,7 +405,7 @@ impl App {
                 }
                 tab.output = Some(Arc::new(output));
                 tab.error = None;
-                tab.last = Some(Recompute { elapsed: done.elapsed, rows: n });
+                tab.last = Some(Recompute { elapsed: done.elapsed, rows: n, at: (self.clock)() });
                 if let Some(p) = pending {
                     let delta = match p.rows_before {
                         Some(b) => format!("{:+} rows", n as i64 - b as i64),

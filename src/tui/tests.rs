@@ -169,6 +169,7 @@ fn fake_level(row: &[Cell]) -> Level {
 
 pub(crate) fn new_app(cwd: PathBuf) -> App {
     let mut app = App::new(None, None, cwd);
+    app.clock = || "12:00:00".into();
     app.update(Msg::Resize(120, 30));
     app
 }

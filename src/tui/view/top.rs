@@ -79,8 +79,8 @@ pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let tab = app.tab();
     let right = if tab.computing() {
         format!("{}: recomputing… ", tab.hunt.key())
-    } else if let Some(r) = tab.last {
-        format!("{}: {} rows in {} ms ", tab.hunt.key(), r.rows, r.elapsed.as_millis())
+    } else if let Some(r) = &tab.last {
+        format!("{}: {} rows · recomputed {} in {} ms ", tab.hunt.key(), r.rows, r.at, r.elapsed.as_millis())
     } else {
         String::new()
     };
