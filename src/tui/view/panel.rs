@@ -59,7 +59,8 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
                 let v = &params.values[i];
                 let is_default = *v == defaults.values[i];
                 let key_style = sel.fg(if is_default { palette::ACCENT } else { palette::ACTIVE_TAB });
-                let mut spans = vec![Span::styled(format!(" {}", spec.key), key_style)];
+                let mut spans =
+                    vec![Span::styled(format!("{}{}", if is_cursor { "▶" } else { " " }, spec.key), key_style)];
                 match v {
                     ParamValue::List(items) => {
                         let on = items.iter().filter(|x| x.enabled).count();
@@ -88,7 +89,8 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
                 let item = &items[j];
                 let (mark, mstyle) =
                     if item.enabled { ("[x] ", sel.fg(palette::MARK)) } else { ("[ ] ", sel.fg(palette::DIM)) };
-                let mut spans = vec![Span::styled("   ", sel), Span::styled(mark, mstyle)];
+                let mut spans =
+                    vec![Span::styled(if is_cursor { " ▶ " } else { "   " }, sel), Span::styled(mark, mstyle)];
                 match edit_here {
                     Some((_, l, _)) => spans.extend(edit_spans(&l.text, l.cursor, width.saturating_sub(8))),
                     None => {
@@ -105,7 +107,10 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
                     spans.extend(edit_spans(&l.text, l.cursor, width.saturating_sub(8)));
                     Line::from(spans)
                 }
-                None => Line::from(Span::styled("   + add…", sel.fg(palette::DIM))),
+                None => Line::from(Span::styled(
+                    if is_cursor { " ▶ + add…" } else { "   + add…" },
+                    sel.fg(if is_cursor { Color::White } else { palette::DIM }),
+                )),
             },
         };
         if is_cursor {
