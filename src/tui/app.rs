@@ -184,7 +184,7 @@ impl Tab {
     }
 
     pub fn computing(&self) -> bool {
-        self.last.is_none() && self.error.is_none() || self.pending.is_some()
+        (self.last.is_none() && self.error.is_none()) || self.pending.is_some()
     }
 
     /// Rows of the current result, when there is one.
@@ -416,6 +416,10 @@ impl App {
                 }
             }
             Err(e) => {
+                // Old rows under a new error would pass for results of the new parameters.
+                tab.table = None;
+                tab.output = None;
+                tab.stack.clear();
                 tab.error = Some(e.clone());
                 tab.last = None;
                 let key = tab.hunt.key();

@@ -710,3 +710,22 @@ mod engine_tests {
         assert_eq!(names(&app), ["tool.exe", "beacon.exe"]);
     }
 }
+
+#[test]
+fn a_hunt_error_replaces_the_rows_and_marks_the_tab() {
+    let mut app = ready_app();
+    app.update(Msg::SelectHunt(4));
+    app.update(Msg::FocusParams);
+    app.update(Msg::ParamStep(1));
+    let Some(Cmd::Run { gen, .. }) = app.cmds.pop() else { panic!("no recompute") };
+    app.update(Msg::HuntDone(HuntDone {
+        hunt: HuntId::TiInbound,
+        gen,
+        result: Err("ti-inbound needs ThreatIntel, which is not loaded: pass --ti FILE".into()),
+        elapsed: Duration::ZERO,
+    }));
+    assert!(app.tab().table.is_none());
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("5 TI inbound (!)"), "{screen}");
+    assert!(screen.contains("pass --ti FILE"), "{screen}");
+}
