@@ -30,6 +30,18 @@ trap cleanup EXIT
 mkdir -p "$work/home"
 cfg="$work/config.json"
 
+# A small Defender export (JSON lines) with two rare processes, unless the caller names inputs.
+if [ -z "${RARITY_SMOKE_ARGS:-}" ]; then
+    cat >"$work/DeviceNetworkEvents.jsonl" <<'JSONL'
+{"Timestamp":"2025-11-20T10:00:00Z","DeviceId":"d1","DeviceName":"ws-01","ActionType":"ConnectionSuccess","RemoteIP":"45.33.32.156","RemotePort":4444,"RemoteUrl":"","Protocol":"Tcp","RemoteIPType":"Public","InitiatingProcessFileName":"tool.exe","InitiatingProcessCommandLine":"tool.exe -c","InitiatingProcessMD5":"aa11"}
+{"Timestamp":"2025-11-20T10:05:00Z","DeviceId":"d1","DeviceName":"ws-01","ActionType":"ConnectionSuccess","RemoteIP":"45.33.32.157","RemotePort":4444,"RemoteUrl":"","Protocol":"Tcp","RemoteIPType":"Public","InitiatingProcessFileName":"tool.exe","InitiatingProcessCommandLine":"tool.exe -c","InitiatingProcessMD5":"aa11"}
+{"Timestamp":"2025-11-20T11:00:00Z","DeviceId":"d2","DeviceName":"ws-02","ActionType":"ConnectionSuccess","RemoteIP":"93.184.216.34","RemotePort":8443,"RemoteUrl":"","Protocol":"Tcp","RemoteIPType":"Public","InitiatingProcessFileName":"beacon.exe","InitiatingProcessCommandLine":"beacon.exe","InitiatingProcessMD5":"bb22"}
+{"Timestamp":"2025-11-20T11:30:00Z","DeviceId":"d3","DeviceName":"ws-03","ActionType":"ConnectionSuccess","RemoteIP":"93.184.216.34","RemotePort":8443,"RemoteUrl":"","Protocol":"Tcp","RemoteIPType":"Public","InitiatingProcessFileName":"beacon.exe","InitiatingProcessCommandLine":"beacon.exe","InitiatingProcessMD5":"bb22"}
+{"Timestamp":"2025-11-20T11:40:00Z","DeviceId":"d3","DeviceName":"ws-03","ActionType":"ConnectionSuccess","RemoteIP":"142.250.74.46","RemotePort":443,"RemoteUrl":"","Protocol":"Tcp","RemoteIPType":"Public","InitiatingProcessFileName":"chrome.exe","InitiatingProcessCommandLine":"chrome.exe","InitiatingProcessMD5":"cc33"}
+JSONL
+    RARITY_SMOKE_ARGS="$work/DeviceNetworkEvents.jsonl"
+fi
+
 # The pane keeps the exit status visible after the TUI quits.
 tmux new-session -d -s "$session" -x 140 -y 40 -c "$work" \
     "env HOME='$work/home' TERM=xterm-256color '$bin' --config '$cfg' ${RARITY_SMOKE_ARGS:-}; echo EXITED:\$?; sleep 60"
@@ -52,7 +64,7 @@ wait_for() {
 }
 
 wait_for '1 Rare process \([0-9]+\)' "the rare-process results"
-wait_for 'rare-process: [0-9]+ rows in' "the first recompute"
+wait_for 'rare-process: [0-9]+ rows · recomputed' "the first recompute"
 
 send 2
 wait_for '╭ vm-new-country' "the vm-new-country tab"

@@ -6,7 +6,7 @@ use super::table::{display_cell, Column, TableState};
 use rarity::config::Config;
 use rarity::export::{write_csv_file, ExportError};
 use rarity::hunt::params::{parse_item, parse_value};
-use rarity::hunt::{Cell, CellKind, HuntId, HuntOutput, HuntParams, ParamKind, ParamValue};
+use rarity::hunt::{Cell, CellKind, HuntId, HuntOutput, HuntParams, ParamValue};
 use rarity::ingest::Progress;
 use rarity::model::time::Nanos;
 use std::net::IpAddr;
@@ -131,10 +131,12 @@ pub struct Status {
 }
 
 /// The last recompute of a tab.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Recompute {
     pub elapsed: Duration,
     pub rows: usize,
+    /// Wall-clock time the result arrived, `HH:MM:SS`.
+    pub at: String,
 }
 
 /// A parameter change waiting for its recompute, to report its effect.
@@ -182,7 +184,7 @@ impl Tab {
     }
 
     pub fn computing(&self) -> bool {
-        self.last.is_none() && self.error.is_none() || self.pending.is_some()
+        (self.last.is_none() && self.error.is_none()) || self.pending.is_some()
     }
 
     /// Rows of the current result, when there is one.
@@ -226,6 +228,12 @@ pub struct App {
     pub cancelling: bool,
     /// Commands for the runner, drained after each update.
     pub cmds: Vec<Cmd>,
+    /// The wall clock as `HH:MM:SS` (tests pin it).
+    pub clock: fn() -> String,
+}
+
+fn local_clock() -> String {
+    chrono::Local::now().format("%H:%M:%S").to_string()
 }
 
 const IP_COLUMNS: &[&str] =
@@ -258,6 +266,7 @@ impl App {
             quit: false,
             cancelling: false,
             cmds: Vec::new(),
+            clock: local_clock,
         }
     }
 
@@ -320,7 +329,12 @@ impl App {
             Msg::DrillDone(done) => self.on_drill_done(done),
             Msg::Quit => {
                 if matches!(self.phase, Phase::Loading(_)) {
-                    self.cmds.push(Cmd::CancelLoad);
+                    if self.cancelling {
+                        // The loader stopped after Esc: leave with a message rather than silently.
+                        self.phase = Phase::Failed("loading cancelled".into());
+                    } else {
+                        self.cmds.push(Cmd::CancelLoad);
+                    }
                 }
                 self.quit = true;
             }
@@ -391,7 +405,7 @@ impl App {
                 }
                 tab.output = Some(Arc::new(output));
                 tab.error = None;
-                tab.last = Some(Recompute { elapsed: done.elapsed, rows: n });
+                tab.last = Some(Recompute { elapsed: done.elapsed, rows: n, at: (self.clock)() });
                 if let Some(p) = pending {
                     let delta = match p.rows_before {
                         Some(b) => format!("{:+} rows", n as i64 - b as i64),
@@ -402,6 +416,10 @@ impl App {
                 }
             }
             Err(e) => {
+                // Old rows under a new error would pass for results of the new parameters.
+                tab.table = None;
+                tab.output = None;
+                tab.stack.clear();
                 tab.error = Some(e.clone());
                 tab.last = None;
                 let key = tab.hunt.key();
@@ -973,16 +991,6 @@ impl App {
     /// Whether the parameter panel is drawn (it always is on wide terminals).
     pub fn panel_visible(&self) -> bool {
         self.focus == Focus::Params || self.size.0 >= super::view::PANEL_ALWAYS_WIDTH
-    }
-
-    /// The edited parameter's kind, for prompt hints.
-    pub fn edit_kind(&self) -> Option<ParamKind> {
-        match &self.prompt {
-            Prompt::Edit {
-                target: EditTarget::Scalar(i) | EditTarget::Item(i, _) | EditTarget::NewItem(i), ..
-            } => self.tab().params.specs().get(*i).map(|s| s.kind),
-            _ => None,
-        }
     }
 }
 

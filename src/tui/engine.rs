@@ -34,7 +34,9 @@ impl HuntBackend for EngineBackend {
         let title = output
             .rows
             .get(row)
-            .map(|r| r.iter().take(key_cols(output.hunt)).map(display_cell).filter(|s| !s.is_empty()).collect::<Vec<_>>())
+            .map(|r| {
+                r.iter().take(key_cols(output.hunt)).map(display_cell).filter(|s| !s.is_empty()).collect::<Vec<_>>()
+            })
             .map(|v| v.join(" · "))
             .unwrap_or_default();
         Ok(level_of(&self.engine, title, &drill))
@@ -113,9 +115,7 @@ fn level_of(engine: &Engine, title: String, d: &DrillOutput) -> Level {
         .into_iter()
         .zip(shown)
         .map(|(r, &row)| {
-            r.unwrap_or_else(|_| {
-                event_fields(ds, d.table, row).into_iter().map(|(k, v)| (k.to_string(), v)).collect()
-            })
+            r.unwrap_or_else(|_| event_fields(ds, d.table, row).into_iter().map(|(k, v)| (k.to_string(), v)).collect())
         })
         .collect();
     for rec in &records {
@@ -128,10 +128,7 @@ fn level_of(engine: &Engine, title: String, d: &DrillOutput) -> Level {
     let rows: Vec<Vec<Cell>> = records
         .iter()
         .map(|rec| {
-            columns
-                .iter()
-                .map(|c| rec.iter().find(|(k, _)| k == c).map_or(Cell::Empty, |(_, v)| raw_cell(v)))
-                .collect()
+            columns.iter().map(|c| rec.iter().find(|(k, _)| k == c).map_or(Cell::Empty, |(_, v)| raw_cell(v))).collect()
         })
         .collect();
     let note = (d.rows.len() > shown.len()).then(|| format!("first {} of {} events", shown.len(), d.rows.len()));

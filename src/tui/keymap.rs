@@ -134,8 +134,9 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
     (
         "Anywhere",
         &[
-            ("1-5  Tab  Shift-Tab", "switch hunt (mouse: click a tab)"),
-            ("↑ ↓  j k", "move (mouse wheel too)"),
+            ("1-5  Tab  Shift-Tab", "switch hunt"),
+            ("↑ ↓  j k", "move"),
+            ("mouse", "wheel scrolls; click a tab or a row"),
             ("PgUp PgDn  Home End  g G", "page / first / last"),
             ("p", "focus the parameter panel / back to the table"),
             ("r", "reset this hunt's parameters to defaults (asks)"),

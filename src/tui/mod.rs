@@ -5,6 +5,7 @@
 //! events; a loader thread runs `ingest::load`; a worker thread runs hunts (latest-wins).
 
 pub mod app;
+mod engine;
 pub mod keymap;
 pub mod msg;
 pub mod sanitize;
@@ -56,6 +57,11 @@ enum Incoming {
 
 /// Run the TUI until the user quits. The terminal is restored on every exit path, including
 /// a panic.
+pub fn run(args: TuiArgs) -> anyhow::Result<()> {
+    run_with(args, engine::EngineBackend::new)
+}
+
+/// `run` with another hunt backend.
 pub fn run_with<B: worker::HuntBackend>(args: TuiArgs, backend: fn(Arc<Dataset>, Nanos) -> B) -> anyhow::Result<()> {
     let (config, warning) = open_config(&args);
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
@@ -212,7 +218,6 @@ pub fn summarize(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Summa
     }
     Summary {
         net_events: ds.net.len(),
-        devinfo_rows: ds.devinfo.len(),
         vm_rows: ds.vm.len(),
         devices: ds.device_count(),
         earliest: ds.earliest,
@@ -220,8 +225,6 @@ pub fn summarize(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Summa
         now: ds.reference_now(now),
         geoip: ds.geoip.as_ref().map(|g| g.description().to_string()),
         ti_entries: ds.ti.len(),
-        ti_sources: ds.ti.sources.clone(),
-        files: report.files.len(),
         rejected: report.files.iter().map(|f| f.rejected).sum(),
         problems,
     }

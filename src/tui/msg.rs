@@ -129,7 +129,6 @@ pub struct Section {
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
     pub net_events: usize,
-    pub devinfo_rows: usize,
     pub vm_rows: usize,
     pub devices: usize,
     pub earliest: Option<Nanos>,
@@ -138,8 +137,6 @@ pub struct Summary {
     /// The GeoIP database's description, when one is loaded.
     pub geoip: Option<String>,
     pub ti_entries: usize,
-    pub ti_sources: Vec<String>,
-    pub files: usize,
     pub rejected: u64,
     /// One line per problem worth a toast: skipped files, first rejects, warnings.
     pub problems: Vec<String>,

@@ -37,6 +37,15 @@ pub fn display_cell(cell: &Cell) -> String {
     }
 }
 
+/// Sort order of two cells: text case-insensitively (ties by exact text), everything else by
+/// `Cell`'s own order (numbers as numbers, times as times, empty first).
+pub fn cmp_cells(a: Option<&Cell>, b: Option<&Cell>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(Cell::Text(x)), Some(Cell::Text(y))) => x.to_lowercase().cmp(&y.to_lowercase()).then_with(|| x.cmp(y)),
+        _ => a.cmp(&b),
+    }
+}
+
 /// Separator between cells in a row's search text.
 const SEP: &str = "  ";
 
@@ -122,6 +131,17 @@ impl TableState {
 
     /// Re-apply filter and sort.
     fn rebuild_view(&mut self) {
+        self.view = self.filtered_sorted(None);
+    }
+
+    /// Rows matching the filter, sorted. `within`: a view known to hold every match (the
+    /// matches of a prefix of the filter: a longer pattern only ever matches fewer rows), in
+    /// which case it is narrowed and keeps its order.
+    fn filtered_sorted(&self, within: Option<&[usize]>) -> Vec<usize> {
+        if let Some(view) = within {
+            let m = SkimMatcherV2::default();
+            return view.iter().copied().filter(|&i| m.fuzzy_match(&self.search[i], &self.filter).is_some()).collect();
+        }
         let mut view: Vec<usize> = if self.filter.is_empty() {
             (0..self.rows.len()).collect()
         } else {
@@ -132,7 +152,7 @@ impl TableState {
             let rows = &self.rows;
             // Stable: ties keep the engine's order, so the result stays reproducible.
             view.sort_by(|&a, &b| {
-                let o = rows[a].get(c).cmp(&rows[b].get(c));
+                let o = cmp_cells(rows[a].get(c), rows[b].get(c));
                 if desc {
                     o.reverse()
                 } else {
@@ -140,7 +160,7 @@ impl TableState {
                 }
             });
         }
-        self.view = view;
+        view
     }
 
     fn clamp(&mut self) {
@@ -168,8 +188,14 @@ impl TableState {
 
     pub fn set_filter(&mut self, filter: &str) {
         let key = self.cursor_row();
+        let narrowing = !self.filter.is_empty() && filter.starts_with(self.filter.as_str());
         self.filter = filter.to_string();
-        self.rebuild_view();
+        if narrowing {
+            let view = std::mem::take(&mut self.view);
+            self.view = self.filtered_sorted(Some(&view));
+        } else {
+            self.rebuild_view();
+        }
         self.cursor = key.and_then(|k| self.view.iter().position(|&r| r == k)).unwrap_or(0);
         self.clamp();
     }
@@ -326,6 +352,32 @@ mod tests {
         assert!(pos[1].is_empty());
         x.set_filter("");
         assert_eq!(x.view.len(), 3);
+    }
+
+    #[test]
+    fn typing_more_of_a_filter_narrows_the_same_way_as_filtering_from_scratch() {
+        let rows: Vec<(String, i64)> = (0..500).map(|i| (format!("proc{i}.exe x{}", i % 7), i)).collect();
+        let refs: Vec<(&str, i64)> = rows.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+        let mut typed = t(&refs);
+        typed.col = 1;
+        typed.sort_by_selected(true);
+        for (i, _) in "p1.exe x3".char_indices().skip(1) {
+            typed.set_filter(&"p1.exe x3"[..i]);
+        }
+        typed.set_filter("p1.exe x3");
+        let mut fresh = t(&refs);
+        fresh.col = 1;
+        fresh.sort_by_selected(true);
+        fresh.set_filter("p1.exe x3");
+        assert!(!fresh.view.is_empty());
+        assert_eq!(typed.view, fresh.view);
+    }
+
+    #[test]
+    fn text_sorts_case_insensitively() {
+        let mut x = t(&[("beta", 1), ("Alpha", 2), ("alpha", 3), ("Gamma", 4)]);
+        x.sort_by_selected(false);
+        assert_eq!(names(&x), ["Alpha", "alpha", "beta", "Gamma"]);
     }
 
     #[test]

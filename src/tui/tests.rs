@@ -22,7 +22,6 @@ pub(crate) fn text(s: &str) -> Cell {
 pub(crate) fn summary() -> Summary {
     Summary {
         net_events: 123_456,
-        devinfo_rows: 40,
         vm_rows: 900,
         devices: 37,
         earliest: Some(T0 - 30 * 86_400 * 1_000_000_000),
@@ -30,8 +29,6 @@ pub(crate) fn summary() -> Summary {
         now: T0,
         geoip: Some("sample-country.mmdb".into()),
         ti_entries: 1_500,
-        ti_sources: vec!["ipsum.txt".into()],
-        files: 6,
         rejected: 0,
         problems: Vec::new(),
     }
@@ -172,6 +169,7 @@ fn fake_level(row: &[Cell]) -> Level {
 
 pub(crate) fn new_app(cwd: PathBuf) -> App {
     let mut app = App::new(None, None, cwd);
+    app.clock = || "12:00:00".into();
     app.update(Msg::Resize(120, 30));
     app
 }
@@ -241,6 +239,11 @@ fn help_overlay_lists_keys_and_closes_on_any_key() {
     let screen = render(&app, 120, 40);
     assert!(screen.contains("Keys (any key closes)"), "{screen}");
     insta::assert_snapshot!("help", screen);
+    // A short terminal gets two columns, so every section still shows.
+    let short = render(&app, 140, 26);
+    for needle in ["Anywhere", "Table", "Parameter panel", "Prompts", "answer a question", "known_domains"] {
+        assert!(short.contains(needle), "{needle} missing:\n{short}");
+    }
     app.update(Msg::ToggleHelp);
     assert_eq!(app.prompt, Prompt::None);
 }
@@ -259,7 +262,7 @@ fn loading_shows_progress_and_esc_cancels() {
     let screen = render(&app, 100, 24);
     assert!(screen.contains("file 2 of 4"), "{screen}");
     assert!(screen.contains("1.0 MiB / 4.0 MiB"), "{screen}");
-    assert!(screen.contains("52000 rows read"), "{screen}");
+    assert!(screen.contains("52,000 rows read"), "{screen}");
     insta::assert_snapshot!("progress", screen);
     app.update(Msg::Back);
     assert!(matches!(app.cmds.as_slice(), [Cmd::CancelLoad]));
@@ -550,7 +553,8 @@ fn table_scrolls_through_100k_rows() {
     app.update(Msg::Loaded(Box::new(summary())));
     settle(&mut app, &mut |cmd| match cmd {
         Cmd::Run { hunt, gen, .. } => {
-            let rows = (0..100_000).map(|i| sample_row(hunt, i)).collect();
+            let n = if hunt == HuntId::RareProcess { 100_000 } else { 3 };
+            let rows = (0..n).map(|i| sample_row(hunt, i)).collect();
             Some(Msg::HuntDone(HuntDone { hunt, gen, result: Ok(output(hunt, rows)), elapsed: Duration::ZERO }))
         }
         _ => None,
@@ -564,4 +568,164 @@ fn table_scrolls_through_100k_rows() {
     assert!(screen.contains("initiatingprocessfilename-99999"), "{screen}");
     app.update(Msg::PageUp);
     assert_eq!(app.current_table().unwrap().cursor, 99_999 - app.table_height());
+}
+
+/// The real engine over a small dataset built row by row, answering the app's commands the
+/// way the worker thread does.
+mod engine_tests {
+    use super::*;
+    use crate::tui::engine::EngineBackend;
+    use crate::tui::worker::HuntBackend;
+    use rarity::hunt::fixture::DatasetBuilder;
+    use rarity::model::tables::NetField as F;
+    use std::sync::Arc;
+
+    /// Two rare processes (one device each) and a browser-like one, all to public IPv4.
+    fn dataset() -> rarity::Dataset {
+        let mut b = DatasetBuilder::new();
+        let rows = [
+            ("2025-11-20T10:00:00Z", "ws-01", "tool.exe", "45.33.32.156", "4444", "aa11"),
+            ("2025-11-20T10:05:00Z", "ws-01", "tool.exe", "45.33.32.157", "4444", "aa11"),
+            ("2025-11-20T11:00:00Z", "ws-02", "beacon.exe", "93.184.216.34", "8443", "bb22"),
+            ("2025-11-20T11:30:00Z", "ws-03", "Beacon.exe", "93.184.216.34", "8443", "bb22"),
+        ];
+        for (ts, dev, proc_, ip, port, md5) in rows {
+            assert!(b.net(&[
+                (F::Timestamp, ts),
+                (F::DeviceId, dev),
+                (F::DeviceName, dev),
+                (F::ActionType, "ConnectionSuccess"),
+                (F::Protocol, "Tcp"),
+                (F::RemoteIP, ip),
+                (F::RemotePort, port),
+                (F::InitiatingProcessFileName, proc_),
+                (F::InitiatingProcessMD5, md5),
+                (F::InitiatingProcessCommandLine, "x \u{1b}]0;pwned\u{7} \u{202E}gpj.exe"),
+            ]));
+        }
+        b.build()
+    }
+
+    fn engine_app() -> (App, EngineBackend) {
+        let ds = Arc::new(dataset());
+        let now = ds.reference_now(None);
+        let backend = EngineBackend::new(ds, now);
+        let mut app = new_app(std::env::temp_dir());
+        app.update(Msg::Loaded(Box::new(Summary { now, ..summary() })));
+        let mut answer = |c| answer(&backend, c);
+        settle(&mut app, &mut answer);
+        (app, backend)
+    }
+
+    fn answer(b: &EngineBackend, cmd: Cmd) -> Option<Msg> {
+        match cmd {
+            Cmd::Run { hunt, gen, params } => {
+                Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
+            }
+            Cmd::Drill { hunt, gen, params, output, row } => {
+                Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&params, &output, row) }))
+            }
+            Cmd::CancelLoad => None,
+        }
+    }
+
+    fn names(app: &App) -> Vec<String> {
+        let t = app.tabs[0].table.as_ref().unwrap();
+        t.view.iter().map(|&r| super::super::table::display_cell(&t.rows[r][0])).collect()
+    }
+
+    #[test]
+    fn toggling_an_excluded_network_changes_the_result_count() {
+        let (mut app, backend) = engine_app();
+        assert_eq!(names(&app), ["tool.exe", "beacon.exe"]);
+        // tool.exe's sample IP, widened to its /24, excludes both its connections.
+        app.update(Msg::ExcludeNet);
+        assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"45.33.32.0/24"));
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(names(&app), ["beacon.exe"]);
+        let status = app.status.clone().unwrap().text;
+        assert!(status.contains("excluded_nets: +45.33.32.0/24 - -1 rows"), "{status}");
+        // Turn the new item off in the panel: tool.exe comes back.
+        app.update(Msg::FocusParams);
+        let lines = super::super::app::panel_lines(&app.tabs[0].params);
+        let pos = lines.iter().position(|l| *l == PanelLine::Item(1, 2)).unwrap();
+        app.update(Msg::Home);
+        app.update(Msg::Scroll(pos as isize));
+        app.update(Msg::ParamToggle);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(app.tabs[0].count(), Some(2));
+        let status = app.status.clone().unwrap().text;
+        assert!(status.contains("excluded_nets: 45.33.32.0/24 off - +1 rows"), "{status}");
+    }
+
+    #[test]
+    fn adding_a_browser_removes_that_process() {
+        let (mut app, backend) = engine_app();
+        app.update(Msg::Down);
+        app.update(Msg::AddBrowser);
+        assert!(app.tabs[0].params.enabled("browsers").contains(&"beacon.exe"));
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(names(&app), ["tool.exe"]);
+        // The cursor row is gone, so the cursor stays in range.
+        assert_eq!(app.current_table().unwrap().cursor, 0);
+    }
+
+    #[test]
+    fn drill_down_shows_ips_and_events_and_esc_goes_back() {
+        let (mut app, backend) = engine_app();
+        app.update(Msg::Enter);
+        assert!(app.tab().drill_pending);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        let level = app.tab().stack.last().unwrap();
+        assert_eq!(level.title, "tool.exe");
+        let lists: Vec<&str> = level.sections.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(lists, ["Remote IPs", "Processes", "Hashes", "Devices", "Ports", "Events"]);
+        assert_eq!(level.sections[0].table.rows.len(), 2);
+        assert_eq!(level.sections[5].table.rows.len(), 2);
+        let screen = render(&app, 120, 30);
+        assert!(screen.contains("rare-process › tool.exe"), "{screen}");
+        assert!(screen.contains("45.33.32.156"), "{screen}");
+        // To the events list, one event's full record, and its command line made safe.
+        app.update(Msg::PrevSection);
+        app.update(Msg::Enter);
+        assert_eq!(app.tab().stack.len(), 2);
+        let screen = render(&app, 120, 30);
+        assert!(screen.contains("x ␛]0;pwned␇ <U+202E>gpj.exe"), "{screen}");
+        app.update(Msg::Back);
+        app.update(Msg::Back);
+        assert!(app.tab().stack.is_empty());
+        assert_eq!(names(&app), ["tool.exe", "beacon.exe"]);
+    }
+
+    #[test]
+    fn excluding_an_ip_from_a_drill_down_targets_rare_process() {
+        let (mut app, backend) = engine_app();
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        app.update(Msg::Down);
+        app.update(Msg::ExcludeIp);
+        assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"45.33.32.157/32"));
+        settle(&mut app, &mut |c| answer(&backend, c));
+        // tool.exe still has its other connection.
+        assert_eq!(names(&app), ["tool.exe", "beacon.exe"]);
+    }
+}
+
+#[test]
+fn a_hunt_error_replaces_the_rows_and_marks_the_tab() {
+    let mut app = ready_app();
+    app.update(Msg::SelectHunt(4));
+    app.update(Msg::FocusParams);
+    app.update(Msg::ParamStep(1));
+    let Some(Cmd::Run { gen, .. }) = app.cmds.pop() else { panic!("no recompute") };
+    app.update(Msg::HuntDone(HuntDone {
+        hunt: HuntId::TiInbound,
+        gen,
+        result: Err("ti-inbound needs ThreatIntel, which is not loaded: pass --ti FILE".into()),
+        elapsed: Duration::ZERO,
+    }));
+    assert!(app.tab().table.is_none());
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("5 TI inbound (!)"), "{screen}");
+    assert!(screen.contains("pass --ti FILE"), "{screen}");
 }

@@ -24,7 +24,8 @@ fn popup(frame: &mut Frame, area: Rect, title: &str) -> Rect {
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
         .border_style(Style::default().fg(palette::ACCENT))
-        .title(Span::styled(format!(" {title} "), Style::default().add_modifier(Modifier::BOLD)));
+        .title(Span::styled(format!(" {title} "), Style::default().add_modifier(Modifier::BOLD)))
+        .padding(ratatui::widgets::Padding::horizontal(1));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     inner
@@ -84,7 +85,8 @@ pub fn render_progress(frame: &mut Frame, area: Rect, p: &Progress, cancelling: 
         gauge,
     );
     frame.render_widget(
-        Paragraph::new(Line::from(format!("{} rows read", p.rows))).style(Style::default().fg(palette::MUTED)),
+        Paragraph::new(Line::from(format!("{} rows read", super::thousands(p.rows))))
+            .style(Style::default().fg(palette::MUTED)),
         counts,
     );
     let hint_line = if cancelling {
@@ -114,25 +116,44 @@ pub fn render_failed(frame: &mut Frame, area: Rect, e: &str) {
     );
 }
 
-pub fn render_help(frame: &mut Frame, area: Rect) {
+fn help_lines(sections: &[(&str, &[(&str, &str)])], key_w: usize) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    for (section, keys) in HELP {
+    for (section, keys) in sections {
         lines.push(Line::from(Span::styled(
             section.to_string(),
             Style::default().fg(palette::ACTIVE_TAB).add_modifier(Modifier::BOLD),
         )));
         for (k, what) in keys.iter() {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {k:<26}"), Style::default().fg(palette::ACCENT)),
+                Span::styled(format!("  {k:<key_w$}"), Style::default().fg(palette::ACCENT)),
                 Span::raw(what.to_string()),
             ]));
         }
         lines.push(Line::default());
     }
-    let h = (lines.len() as u16 + 2).min(area.height);
-    let r = centered(area, 100, h);
+    lines.pop();
+    lines
+}
+
+/// Every key; in two columns when one does not fit the height.
+pub fn render_help(frame: &mut Frame, area: Rect) {
+    let one = help_lines(HELP, 26);
+    if one.len() as u16 + 2 <= area.height || area.width < 120 {
+        let r = centered(area, 100, one.len() as u16 + 2);
+        let inner = popup(frame, r, "Keys (any key closes)");
+        frame.render_widget(Paragraph::new(one), inner);
+        return;
+    }
+    // The table keys on the left, the rest on the right.
+    let left = help_lines(&HELP[1..2], 16);
+    let right: Vec<_> = [&HELP[0..1], &HELP[2..]].concat();
+    let right = help_lines(&right, 24);
+    let h = left.len().max(right.len()) as u16 + 2;
+    let r = centered(area, area.width.min(160), h);
     let inner = popup(frame, r, "Keys (any key closes)");
-    frame.render_widget(Paragraph::new(lines), inner);
+    let [l, rr] = Layout::horizontal([Constraint::Percentage(52), Constraint::Percentage(48)]).areas(inner);
+    frame.render_widget(Paragraph::new(left), l);
+    frame.render_widget(Paragraph::new(right), rr);
 }
 
 pub fn render_export(app: &App, frame: &mut Frame, area: Rect, line: &LineEdit, error: Option<&str>) {

@@ -8,7 +8,7 @@ use rarity::hunt::{HuntParams, ParamValue};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 use ratatui::Frame;
 
 pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
@@ -59,7 +59,8 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
                 let v = &params.values[i];
                 let is_default = *v == defaults.values[i];
                 let key_style = sel.fg(if is_default { palette::ACCENT } else { palette::ACTIVE_TAB });
-                let mut spans = vec![Span::styled(format!(" {}", spec.key), key_style)];
+                let mut spans =
+                    vec![Span::styled(format!("{}{}", if is_cursor { "▶" } else { " " }, spec.key), key_style)];
                 match v {
                     ParamValue::List(items) => {
                         let on = items.iter().filter(|x| x.enabled).count();
@@ -88,7 +89,8 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
                 let item = &items[j];
                 let (mark, mstyle) =
                     if item.enabled { ("[x] ", sel.fg(palette::MARK)) } else { ("[ ] ", sel.fg(palette::DIM)) };
-                let mut spans = vec![Span::styled("   ", sel), Span::styled(mark, mstyle)];
+                let mut spans =
+                    vec![Span::styled(if is_cursor { " ▶ " } else { "   " }, sel), Span::styled(mark, mstyle)];
                 match edit_here {
                     Some((_, l, _)) => spans.extend(edit_spans(&l.text, l.cursor, width.saturating_sub(8))),
                     None => {
@@ -105,7 +107,10 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
                     spans.extend(edit_spans(&l.text, l.cursor, width.saturating_sub(8)));
                     Line::from(spans)
                 }
-                None => Line::from(Span::styled("   + add…", sel.fg(palette::DIM))),
+                None => Line::from(Span::styled(
+                    if is_cursor { " ▶ + add…" } else { "   + add…" },
+                    sel.fg(if is_cursor { Color::White } else { palette::DIM }),
+                )),
             },
         };
         if is_cursor {
@@ -122,14 +127,32 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
     if let Some(PanelLine::Param(i) | PanelLine::Item(i, _) | PanelLine::Add(i)) = all.get(tab.panel_cursor) {
         let spec = params.specs()[*i];
         lines.push(Line::default());
-        lines.push(Line::from(Span::styled(format!(" {}", spec.help), Style::default().fg(palette::MUTED))));
-        lines.push(Line::from(Span::styled(
-            format!(" {}", spec.kind.accepted_form()),
-            Style::default().fg(palette::DIM),
-        )));
+        for l in wrap(spec.help, width.saturating_sub(2)) {
+            lines.push(Line::from(Span::styled(format!(" {l}"), Style::default().fg(palette::MUTED))));
+        }
+        for l in wrap(spec.kind.accepted_form(), width.saturating_sub(2)) {
+            lines.push(Line::from(Span::styled(format!(" {l}"), Style::default().fg(palette::DIM))));
+        }
     }
     // Scroll so the cursor line stays visible.
     let h = inner.height as usize;
     let scroll = (cursor_line + 2).saturating_sub(h);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll as u16, 0)), inner);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+}
+
+/// Greedy word wrap of our own (ASCII) help text to `width` columns.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        if !cur.is_empty() && cur.len() + 1 + word.len() > width.max(1) {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    out.push(cur);
+    out
 }

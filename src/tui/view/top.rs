@@ -1,6 +1,6 @@
 //! The header (dataset summary), the hunt tabs, the status line and the key hints.
 
-use super::{key_style, palette, safe_line, tab_labels};
+use super::{key_style, palette, safe_line, tab_labels, thousands};
 use crate::tui::app::{App, Focus, Prompt, StatusLevel};
 use rarity::model::time::format_short;
 use ratatui::layout::Rect;
@@ -8,18 +8,6 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     let s = &app.summary;
@@ -91,8 +79,8 @@ pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let tab = app.tab();
     let right = if tab.computing() {
         format!("{}: recomputing… ", tab.hunt.key())
-    } else if let Some(r) = tab.last {
-        format!("{}: {} rows in {} ms ", tab.hunt.key(), r.rows, r.elapsed.as_millis())
+    } else if let Some(r) = &tab.last {
+        format!("{}: {} rows · recomputed {} in {} ms ", tab.hunt.key(), r.rows, r.at, r.elapsed.as_millis())
     } else {
         String::new()
     };
@@ -177,14 +165,4 @@ pub fn render_hints(app: &App, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(format!(" {} ", h.1), Style::default().fg(palette::MUTED)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(super::thousands(0), "0");
-        assert_eq!(super::thousands(1234567), "1,234,567");
-        assert_eq!(super::thousands(100), "100");
-    }
 }
