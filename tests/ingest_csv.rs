@@ -464,3 +464,17 @@ fn bare_cr_line_ends_split_records() {
     assert_eq!(sink.net.remote_ip.get(2), Some("10.0.0.3".parse().unwrap()));
     assert_eq!(source.columns.len(), 5);
 }
+
+#[test]
+fn sysmon_event_without_utc_time_takes_local_time_generated_in_the_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = r#"<DataItem><EventData><Data Name="Initiated">true</Data><Data Name="DestinationIp">198.51.100.7</Data><Data Name="DestinationPort">443</Data></EventData></DataItem>"#;
+    let csv = format!(
+        "\"TimeGenerated [Local Time]\",Computer,EventID,EventData\n\"11/17/2023, 11:32:04.819 AM\",h,3,\"{}\"\n",
+        xml.replace('"', "\"\"")
+    );
+    let opts = LoadOptions { zone: "+05:30".parse::<Zone>().unwrap(), ..Default::default() };
+    let (ds, f) = load_with(&temp_csv(&dir, "event_local.csv", csv.as_bytes()), &opts);
+    assert_eq!((f.rows.net, f.rejected), (1, 0), "{:?}", f.rejects);
+    assert_eq!(ts(&ds, 0), "2023-11-17T06:02:04.8190000Z");
+}

@@ -139,7 +139,7 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
         sink.set_local_time(t, map.local_time);
     }
     let hostname = map.names.iter().position(|n| n.eq_ignore_ascii_case("Hostname"));
-    let conv = Conv { map: &map, header: &header, delim, hostname };
+    let conv = Conv { map: &map, header: &header, delim, hostname, opts: ctx.opts.sink() };
     let (records, xml, json) = run_blocks(ctx, &path, &mut splitter, &conv, &mut sink)?;
     ctx.format = format_name(&map, sentinel, xml, json);
     for (limit, what) in EXPORT_LIMITS {

@@ -4,11 +4,12 @@
 use super::record::{RawRecord, Records};
 use super::split::Block;
 use crate::ingest::columns::{ColumnMap, Target, NON_NETWORK_ROWS};
-use crate::ingest::sink::{clip, FileSink, NetValues};
+use crate::ingest::sink::{clip, FileSink, NetValues, SinkOptions};
 use crate::ingest::sysmon::{self, SysmonEvent};
 use crate::ingest::sysmon_xml::{parse_event_xml, SysmonXml};
 use crate::ingest::{LoadError, Tracker};
 use crate::model::tables::NetField;
+use crate::model::time;
 
 /// A single record above this size is rejected (the file goes on).
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
@@ -25,6 +26,9 @@ pub struct Conv<'a> {
     pub delim: u8,
     /// Position of a `Hostname` column (flattened Sysmon names the computer so).
     pub hostname: Option<usize>,
+    /// Zone and date order of the load, for a `[Local Time]` TimeGenerated that stands in for
+    /// a missing Sysmon `UtcTime`.
+    pub opts: SinkOptions,
 }
 
 /// The rows of one block plus what the file report needs from it.
@@ -122,6 +126,19 @@ pub fn event_data_fields(s: &str) -> Result<(SysmonXml, bool), String> {
 }
 
 impl Conv<'_> {
+    /// Push a Sysmon event. Its time is `UtcTime` (UTC); when that is missing the row's
+    /// TimeGenerated stands in, and a `[Local Time]` one is converted here with the load's
+    /// zone, since the sink reads these rows as UTC.
+    fn push_sysmon(&self, sink: &mut FileSink, mut ev: SysmonEvent, line: u64, locator: u64) {
+        if self.map.local_time && ev.event_id == Some(3) && ev.field("UtcTime").trim().is_empty() {
+            let o = self.opts;
+            if let Ok(p) = time::parse(&ev.time_generated, o.date_order, o.zone, true) {
+                ev.time_generated = time::format_iso(p.nanos);
+            }
+        }
+        sysmon::push(sink, &ev, line, locator);
+    }
+
     /// Convert one block into a chunk sink forked from `template`.
     pub fn block(&self, block: &Block, template: &FileSink, tracker: &Tracker) -> Result<Chunk, LoadError> {
         tracker.check()?;
@@ -206,7 +223,7 @@ impl Conv<'_> {
                     }
                     Err(e) => return sink.reject(line, e),
                 }
-                sysmon::push(sink, &ev, line, locator);
+                self.push_sysmon(sink, ev, line, locator);
             }
             Target::SysmonSyslog => {
                 let msg = f.at(map.syslog_message);
@@ -223,7 +240,7 @@ impl Conv<'_> {
                             time_generated: f.at(map.time_generated).to_string(),
                             data: x.data,
                         };
-                        sysmon::push(sink, &ev, line, locator);
+                        self.push_sysmon(sink, ev, line, locator);
                     }
                     Err(e) => sink.reject(line, format!("bad Sysmon XML in SyslogMessage: {e}")),
                 }
@@ -244,7 +261,7 @@ impl Conv<'_> {
                     ev.data =
                         self.map.names.iter().enumerate().map(|(i, h)| (h.clone(), f.get(i).to_string())).collect();
                 }
-                sysmon::push(sink, &ev, line, locator);
+                self.push_sysmon(sink, ev, line, locator);
             }
             // `read` refuses files with no target before any block is converted.
             Target::Unknown => {}
