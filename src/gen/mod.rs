@@ -18,7 +18,7 @@ use std::io::{BufWriter, Write};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 pub use write::GenFormat;
-use write::{RowWriter, TimeForm};
+use write::{Block, RowWriter, TimeForm};
 
 pub const SEC: Nanos = 1_000_000_000;
 pub const MINUTE: Nanos = 60 * SEC;
@@ -267,7 +267,8 @@ const SUBSCRIPTION: &str = "/subscriptions/3b1f9c2e-8d4a-4f6b-a1c3-5e7d9f0b2a4c/
 fn create(dir: &Path, name: &str) -> Result<(PathBuf, BufWriter<File>), GenError> {
     let path = dir.join(name);
     let f = File::create(&path).map_err(|source| GenError::Io { path: path.display().to_string(), source })?;
-    Ok((path, BufWriter::with_capacity(1 << 20, f)))
+    // Row writers hand over 256 KiB blocks, which bypass this buffer; the feed uses it.
+    Ok((path, BufWriter::with_capacity(1 << 16, f)))
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> GenError + '_ {
@@ -290,19 +291,76 @@ struct DevText {
 /// Everything the row writers need about the fleet, computed once.
 struct Ctx {
     devices: Vec<Device>,
+    /// DeviceNetworkEvents fields 1-2 per device.
+    dev_block: Vec<Block>,
+    /// Fields 12-22 (hashes and version info), 24 (command line), 26-27 (folder, parent).
+    proc_block: Vec<[Block; 3]>,
+    /// Fields 30-36 for SYSTEM, and per device for its user.
+    system_account: Block,
+    user_account: Vec<Block>,
     text: Vec<DevText>,
     /// VMConnection `Process` ids by process name.
     vm_procs: Vec<(&'static str, String)>,
     md5: Vec<String>,
-    sha1: Vec<String>,
-    size: Vec<u64>,
     scratch: String,
     report_id: u64,
 }
 
 impl Ctx {
-    fn new(devices: Vec<Device>) -> Ctx {
+    fn new(devices: Vec<Device>, format: GenFormat) -> Ctx {
         let procs = fleet::PROCS;
+        let md5: Vec<String> = procs.iter().map(|p| fleet::hex_id(&format!("md5:{}", p.folder), 32)).collect();
+        let sha1: Vec<String> = procs.iter().map(|p| fleet::hex_id(&format!("sha1:{}", p.folder), 40)).collect();
+        let size: Vec<u64> = procs.iter().map(|p| 40_960 + fleet::fnv(p.folder, 7) % 4_000_000).collect();
+        let block = |start, f: &dyn Fn(&mut RowWriter<Vec<u8>>)| Block::render(format, NET_HEADER, start, f);
+        let proc_block = procs
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if p.folder.is_empty() {
+                    // The `System` process has no image, hashes or version info.
+                    [
+                        block(12, &|w| {
+                            w.str("").str("").str("").str(p.name);
+                            for _ in 0..7 {
+                                w.str("");
+                            }
+                        }),
+                        block(24, &|w| {
+                            w.str("");
+                        }),
+                        block(26, &|w| {
+                            w.str("").str("");
+                        }),
+                    ]
+                } else {
+                    [
+                        block(12, &|w| {
+                            w.str(&sha1[i]).str("").str(&md5[i]).str(p.name).num(size[i]);
+                            w.str(p.company).str(p.product).str(p.version).str(p.name).str(p.name).str(p.desc);
+                        }),
+                        block(24, &|w| {
+                            w.str(p.cmd);
+                        }),
+                        block(26, &|w| {
+                            w.str(p.folder).str(p.parent);
+                        }),
+                    ]
+                }
+            })
+            .collect();
+        let dev_block = devices
+            .iter()
+            .map(|d| {
+                block(1, &|w| {
+                    w.str(&d.id).str(&d.name);
+                })
+            })
+            .collect();
+        let system_account = block(30, &|w| {
+            w.str("nt authority").str("system").str("S-1-5-18").str("").str("").str("System");
+            w.str("TokenElevationTypeDefault");
+        });
         let text = devices
             .iter()
             .enumerate()
@@ -317,13 +375,25 @@ impl Ctx {
                 pid_seed: fleet::fnv(&d.short, 0),
             })
             .collect();
+        let user_account = devices
+            .iter()
+            .zip(&text)
+            .map(|(d, tx): (&Device, &DevText)| {
+                block(30, &|w| {
+                    w.str("contoso").str(&d.user).str(&tx.sid).str(&tx.upn).str(&tx.user_guid);
+                    w.str("Medium").str("TokenElevationTypeLimited");
+                })
+            })
+            .collect();
         Ctx {
             devices,
+            dev_block,
+            proc_block,
+            system_account,
+            user_account,
             text,
             vm_procs: Vec::new(),
-            md5: procs.iter().map(|p| fleet::hex_id(&format!("md5:{}", p.folder), 32)).collect(),
-            sha1: procs.iter().map(|p| fleet::hex_id(&format!("sha1:{}", p.folder), 40)).collect(),
-            size: procs.iter().map(|p| 40_960 + fleet::fnv(p.folder, 7) % 4_000_000).collect(),
+            md5,
             scratch: String::with_capacity(1024),
             report_id: 1000,
         }
@@ -335,7 +405,7 @@ impl Ctx {
         let p = e.proc_.info();
         let pi = e.proc_ as usize;
         self.report_id += 1;
-        w.time(t, TimeForm::Iso7).str(&dev.id).str(&dev.name).str(e.action);
+        w.time(t, TimeForm::Iso7).block(&self.dev_block[e.dev as usize]).str(e.action);
         let s = &mut self.scratch;
         match e.remote {
             Some(ip) => w.with(s, |s| push_ip(s, ip)),
@@ -347,27 +417,20 @@ impl Ctx {
         };
         w.str(e.url).str(&tx.ip).num(u64::from(e.lport)).str(e.proto).str("Private");
         w.str(e.remote.map_or("", classify));
+        let [info, cmd, folder] = &self.proc_block[pi];
+        w.block(info);
         if p.folder.is_empty() {
-            // The `System` process has no image, hashes or version info.
-            w.str("").str("").str("").str(p.name);
-            for _ in 0..7 {
-                w.str("");
-            }
-            w.num(4).str("").str("").str("").str("").str("").str("");
+            w.num(4).block(cmd).str("").block(folder).str("").str("");
         } else {
             let pid = 1000 + (Rng::new(tx.pid_seed ^ pi as u64).next_u64() % 15_000) * 4;
             let created = t - (pid as i64 * 7919 % (6 * 3600)) * SEC - SEC;
-            w.str(&self.sha1[pi]).str("").str(&self.md5[pi]).str(p.name).num(self.size[pi]);
-            w.str(p.company).str(p.product).str(p.version).str(p.name).str(p.name).str(p.desc);
-            w.num(pid).str(p.cmd).time(created, TimeForm::Iso7).str(p.folder).str(p.parent);
+            w.num(pid).block(cmd).time(created, TimeForm::Iso7).block(folder);
             w.num(pid / 2 + 400).time(created - 5 * MINUTE, TimeForm::Iso7);
         }
         if p.user && !dev.is_server() {
-            w.str("contoso").str(&dev.user).str(&tx.sid).str(&tx.upn).str(&tx.user_guid);
-            w.str("Medium").str("TokenElevationTypeLimited");
+            w.block(&self.user_account[e.dev as usize]);
         } else {
-            w.str("nt authority").str("system").str("S-1-5-18").str("").str("").str("System");
-            w.str("TokenElevationTypeDefault");
+            w.block(&self.system_account);
         }
         w.num(self.report_id).str("").str("");
         w.end()
@@ -905,7 +968,7 @@ pub fn generate(opts: &GenOptions, out_dir: &Path, progress: &dyn Fn(u64)) -> Re
     let mut vm_w = RowWriter::new(f, opts.format, VM_HEADER).map_err(io(&vm_path))?;
     let (sys_path, f) = create(out_dir, &format!("SysmonEvent.{ext}"))?;
     let mut sys_w = RowWriter::new(f, opts.format, SYSMON_HEADER).map_err(io(&sys_path))?;
-    let mut ctx = Ctx::new(devices);
+    let mut ctx = Ctx::new(devices, opts.format);
 
     let background = opts.events - planted_events;
     // Background spans [start, end - 1 min): the last event is a planted one at `end`.

@@ -108,6 +108,29 @@ pub enum GenFormat {
     Jsonl,
 }
 
+/// Fields `start..start + n` of a row rendered once (with their leading separator), for
+/// values that repeat on many rows (a process's version info, an account).
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    bytes: Vec<u8>,
+    start: usize,
+    n: usize,
+}
+
+impl Block {
+    pub fn render(
+        format: GenFormat,
+        header: &'static [&'static str],
+        start: usize,
+        f: impl FnOnce(&mut RowWriter<Vec<u8>>),
+    ) -> Block {
+        let mut w = RowWriter::fragment(Vec::new(), format, header);
+        w.col = start;
+        f(&mut w);
+        Block { n: w.col - start, bytes: w.buf, start }
+    }
+}
+
 /// Writes rows of one table. Fields are given in header order.
 pub struct RowWriter<W: Write> {
     out: W,
@@ -121,9 +144,14 @@ pub struct RowWriter<W: Write> {
 }
 
 impl<W: Write> RowWriter<W> {
-    pub fn new(out: W, format: GenFormat, header: &'static [&'static str]) -> std::io::Result<Self> {
+    /// A writer without the CSV header line (for `Block::render`).
+    fn fragment(out: W, format: GenFormat, header: &'static [&'static str]) -> Self {
         let keys = header.iter().map(|h| h.trim_end_matches(" [UTC]").to_string()).collect();
-        let mut w = RowWriter { out, buf: Vec::with_capacity(1 << 16), format, header, keys, col: 0, rows: 0 };
+        RowWriter { out, buf: Vec::with_capacity(1 << 18), format, header, keys, col: 0, rows: 0 }
+    }
+
+    pub fn new(out: W, format: GenFormat, header: &'static [&'static str]) -> std::io::Result<Self> {
+        let mut w = Self::fragment(out, format, header);
         if format == GenFormat::Csv {
             for (i, h) in header.iter().enumerate() {
                 if i > 0 {
@@ -136,6 +164,7 @@ impl<W: Write> RowWriter<W> {
         Ok(w)
     }
 
+    #[inline]
     fn sep(&mut self) {
         debug_assert!(self.col < self.header.len(), "more fields than header columns");
         match self.format {
@@ -158,7 +187,8 @@ impl<W: Write> RowWriter<W> {
     fn text(&mut self, s: &str) {
         match self.format {
             GenFormat::Csv => {
-                if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+                let b = s.as_bytes();
+                if memchr::memchr3(b',', b'"', b'\n', b).is_some() || memchr::memchr(b'\r', b).is_some() {
                     self.buf.push(b'"');
                     for b in s.bytes() {
                         if b == b'"' {
@@ -231,6 +261,14 @@ impl<W: Write> RowWriter<W> {
         self
     }
 
+    /// Pre-rendered fields (see `Block`).
+    pub fn block(&mut self, b: &Block) -> &mut Self {
+        debug_assert_eq!(self.col, b.start, "block rendered for another position");
+        self.buf.extend_from_slice(&b.bytes);
+        self.col += b.n;
+        self
+    }
+
     /// A field whose text is built by `f` (escaped like `str`).
     pub fn with(&mut self, scratch: &mut String, f: impl FnOnce(&mut String)) -> &mut Self {
         scratch.clear();
@@ -249,7 +287,7 @@ impl<W: Write> RowWriter<W> {
         }
         self.col = 0;
         self.rows += 1;
-        if self.buf.len() >= 1 << 16 {
+        if self.buf.len() >= 1 << 18 {
             self.out.write_all(&self.buf)?;
             self.buf.clear();
         }
