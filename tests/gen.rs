@@ -175,3 +175,143 @@ fn scales_to_a_few_hundred_thousand_events_in_time_order() {
     let out_of_order = stamps.windows(2).filter(|w| w[0] > w[1]).count();
     assert_eq!(out_of_order, 0);
 }
+
+fn load_dir(dir: &Path) -> (rarity::Dataset, rarity::ingest::LoadReport) {
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    rarity::ingest::load(
+        &[rarity::ingest::Input::Path(dir.to_path_buf())],
+        &[],
+        None,
+        &rarity::ingest::LoadOptions::default(),
+        &|_| {},
+        &cancel,
+    )
+    .unwrap()
+}
+
+fn assert_loads_everything(dir: &Path, s: &GenSummary) {
+    let (ds, report) = load_dir(dir);
+    for f in &report.files {
+        assert_eq!(f.skipped, None, "{}", f.path);
+        assert_eq!(f.rejected, 0, "{}: {:?}", f.path, f.rejects);
+    }
+    let sysmon_net = s.sysmon_rows - count_eid1(dir);
+    assert_eq!(ds.net.len() as u64, s.net_events + sysmon_net);
+    assert_eq!(ds.devinfo.len() as u64, s.devinfo_rows);
+    assert_eq!(ds.vm.len() as u64, s.vm_rows);
+    assert_eq!(ds.ti.len() as u64, s.ti_entries);
+    let geo = ds.geoip.as_ref().expect("the directory's .mmdb is picked up");
+    assert_eq!(geo.country("175.45.176.71".parse().unwrap()).as_deref(), Some("North Korea"));
+    assert_eq!(ds.latest, Some(rarity::gen::DEFAULT_END));
+}
+
+/// Sysmon Event ID 1 rows in the generated Sysmon file (not network events).
+fn count_eid1(dir: &Path) -> u64 {
+    let csv_path = dir.join("SysmonEvent.csv");
+    let text = if csv_path.exists() {
+        std::fs::read_to_string(csv_path).unwrap()
+    } else {
+        std::fs::read_to_string(dir.join("SysmonEvent.jsonl")).unwrap()
+    };
+    text.matches("<Data Name=\\\"FileVersion\\\">").count() as u64
+        + text.matches("<Data Name=\"\"FileVersion\"\">").count() as u64
+}
+
+#[test]
+fn readers_load_every_generated_csv_row_without_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = gen(&small(4), dir.path());
+    assert_loads_everything(dir.path(), &s);
+}
+
+#[test]
+fn readers_load_every_generated_json_lines_row_without_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = gen(&GenOptions { format: GenFormat::Jsonl, ..small(4) }, dir.path());
+    assert_loads_everything(dir.path(), &s);
+}
+
+#[test]
+fn embedded_sample_loads_without_rejects() {
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let (ds, report) = rarity::ingest::load(
+        &rarity::sample::inputs(),
+        &rarity::sample::ti_inputs(),
+        None,
+        &rarity::ingest::LoadOptions::default(),
+        &|_| {},
+        &cancel,
+    )
+    .unwrap();
+    for f in &report.files {
+        assert_eq!((f.skipped.as_deref(), f.rejected), (None, 0), "{}: {:?}", f.path, f.rejects);
+    }
+    assert_eq!(ds.devinfo.len(), 40 * 30);
+    assert_eq!(ds.reference_now(None), rarity::sample::SAMPLE_NOW);
+    assert!(ds.ti.lookup("218.92.0.107".parse().unwrap()).unwrap().listed(4));
+}
+
+/// One column of a hunt's output on the sample fleet, as `--format csv` writes it.
+fn column(out: &rarity::hunt::HuntOutput, name: &str) -> Vec<String> {
+    let i = out.columns.iter().position(|c| c.name == name).unwrap();
+    out.rows.iter().map(|r| r[i].to_csv()).collect()
+}
+
+#[test]
+fn every_hunt_finds_the_planted_rows_on_the_sample_fleet() {
+    use rarity::hunt::Engine;
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let (mut ds, _) = rarity::ingest::load(
+        &rarity::sample::inputs(),
+        &rarity::sample::ti_inputs(),
+        None,
+        &rarity::ingest::LoadOptions::default(),
+        &|_| {},
+        &cancel,
+    )
+    .unwrap();
+    ds.geoip = Some(rarity::sample::geoip().unwrap());
+    assert_planted_findings(&Engine::new(std::sync::Arc::new(ds)));
+}
+
+#[test]
+fn a_larger_fleet_finds_exactly_the_same_planted_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = GenOptions { devices: 300, days: 30, events: 60_000, seed: 99, ..Default::default() };
+    gen(&opts, dir.path());
+    let (ds, _) = load_dir(dir.path());
+    assert!(ds.geoip.is_some());
+    assert_planted_findings(&rarity::hunt::Engine::new(std::sync::Arc::new(ds)));
+}
+
+fn assert_planted_findings(eng: &rarity::hunt::Engine) {
+    use rarity::hunt::{HuntId, HuntParams};
+    let run = |h| eng.run(&HuntParams::defaults(h), None).unwrap();
+
+    let out = run(HuntId::RareProcess);
+    assert_eq!(column(&out, "InitiatingProcessFileName"), ["ncat.exe", "rclone.exe", "acmeagent.exe", "putty.exe"]);
+    assert_eq!(column(&out, "DeviceCount"), ["1", "1", "2", "2"]);
+    assert_eq!(column(&out, "RemoteIP_country"), ["Russia", "United States", "Russia", "United States"]);
+
+    let out = run(HuntId::VmNewCountry);
+    assert_eq!(column(&out, "RemoteCountry"), ["China", "North Korea", "Russia"]);
+    assert_eq!(column(&out, "MaliciousIp"), ["", "", "5.188.206.14"]);
+    assert_eq!(out.banner, None);
+
+    let out = run(HuntId::SupplyChain);
+    assert_eq!(column(&out, "DeviceName"), ["srv-app02.contoso.local", "srv-app03.contoso.local"]);
+    assert_eq!(column(&out, "RemoteIP"), ["91.215.85.17", "91.215.85.17"]);
+    assert_eq!(column(&out, "Prevalence"), ["2", "2"]);
+
+    let out = run(HuntId::ServerAnomaly);
+    assert_eq!(column(&out, "RemoteIP"), ["185.241.208.77", "194.26.29.113", "185.220.101.45", "91.215.85.17"]);
+    assert_eq!(column(&out, "set_RemoteUrl")[0], r#"["login.live.com.evil.example"]"#);
+
+    let out = run(HuntId::TiInbound);
+    assert_eq!(
+        column(&out, "ThreatIntelligenceIP"),
+        ["80.94.95.115", "45.155.205.233", "45.155.205.233", "218.92.0.107", "185.156.73.54"]
+    );
+    assert_eq!(column(&out, "LocalPort"), ["3389", "443", "443", "22", "22"]);
+    assert_eq!(column(&out, "TiCount"), ["7", "6", "6", "9", "4"]);
+}
