@@ -315,3 +315,26 @@ fn assert_planted_findings(eng: &rarity::hunt::Engine) {
     assert_eq!(column(&out, "LocalPort"), ["3389", "443", "443", "22", "22"]);
     assert_eq!(column(&out, "TiCount"), ["7", "6", "6", "9", "4"]);
 }
+
+#[test]
+fn cli_gen_writes_the_fleet_and_lists_the_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::cargo_bin("rarity")
+        .unwrap()
+        .args(["gen", "--devices", "20", "--days", "14", "--events", "2000", "--seed", "3"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("DeviceNetworkEvents.csv") && text.contains("ti-inbound:"), "{text}");
+    assert_eq!(files(dir.path()).len(), 6);
+    let bad = assert_cmd::Command::cargo_bin("rarity")
+        .unwrap()
+        .args(["gen", "--devices", "3"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("devices must be at least 20"));
+}
