@@ -549,7 +549,26 @@ impl Ctx {
 
 fn push_ip(s: &mut String, ip: IpAddr) {
     use std::fmt::Write as _;
-    let _ = write!(s, "{ip}");
+    match ip {
+        // The common case, without the formatting machinery (a measurable share of the run).
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    s.push('.');
+                }
+                if octet >= 100 {
+                    s.push(char::from(b'0' + octet / 100));
+                }
+                if octet >= 10 {
+                    s.push(char::from(b'0' + octet / 10 % 10));
+                }
+                s.push(char::from(b'0' + octet % 10));
+            }
+        }
+        v6 => {
+            let _ = write!(s, "{v6}");
+        }
+    }
 }
 
 /// A GUID-shaped id derived from `s`.
@@ -1126,4 +1145,36 @@ pub fn country_db(end: Nanos) -> (Vec<u8>, u64) {
         }
     }
     (w.to_bytes(), n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_text_matches_display() {
+        for a in ["0.0.0.0", "10.0.0.1", "255.255.255.255", "100.64.9.10", "1.20.100.9", "2603:1030:20e:3::23c"] {
+            let ip: IpAddr = a.parse().unwrap();
+            let mut s = String::new();
+            push_ip(&mut s, ip);
+            assert_eq!(s, ip.to_string());
+        }
+    }
+
+    #[test]
+    fn every_fleet_address_parses_and_has_a_country() {
+        let (bytes, nets) = country_db(DEFAULT_END);
+        assert!(nets > 30);
+        let db = crate::enrich::geoip::GeoIp::from_data(&crate::ingest::SourceData::Memory(bytes.into()), "t").unwrap();
+        let tables = [fleet::SERVER_DESTS, fleet::LINUX_DESTS, fleet::WEB, fleet::WS_APPS];
+        for d in tables.iter().flat_map(|t| t.iter()) {
+            assert!(crate::model::ip::parse_ip(d.ip).is_some(), "{}", d.ip);
+            assert!(db.country(fleet::ip(d.ip)).is_some(), "{}", d.ip);
+        }
+        for (iso, ips) in fleet::VM_DESTS {
+            for a in *ips {
+                assert_eq!(db.country(fleet::ip(a)).as_deref(), Some(fleet::country_name(iso)), "{a}");
+            }
+        }
+    }
 }
