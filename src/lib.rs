@@ -8,6 +8,7 @@ pub mod gen;
 pub mod hunt;
 pub mod ingest;
 pub mod model;
+pub mod sample;
 pub mod store;
 
 pub use store::Dataset;
