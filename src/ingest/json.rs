@@ -198,6 +198,9 @@ impl Router {
     /// Parse and route one row.
     fn handle(&mut self, sink: &mut FileSink, buf: &[u8], job: &Job, tables: &[TableCols], lines: bool) {
         let text = span_text(&buf[job.start..job.end], &mut self.stats);
+        if job.kind == RowKind::Object && self.try_streaming(sink, &text, job, lines) {
+            return;
+        }
         let row = match Row::parse(&text) {
             Ok(r) => r,
             Err(e) => {
@@ -235,31 +238,79 @@ impl Router {
         }
     }
 
+    /// A streaming event (`category` + `properties` object) read without building the whole
+    /// row: only `properties` is parsed. False when `text` is not one (it is then parsed whole).
+    fn try_streaming(&mut self, sink: &mut FileSink, text: &str, job: &Job, lines: bool) -> bool {
+        if memchr::memmem::find(text.as_bytes(), b"roperties\"").is_none() {
+            return false;
+        }
+        let Some(members) = scan::object_members(text.as_bytes()) else { return false };
+        let member = |name: &str| members.iter().find(|(k, _, _)| k.eq_ignore_ascii_case(name));
+        let (Some(&(_, cs, ce)), Some(&(_, ps, pe))) = (member("category"), member("properties")) else { return false };
+        if !text[ps..pe].starts_with('{') {
+            return false;
+        }
+        let Ok(category) = serde_json::from_str::<String>(&text[cs..ce]) else { return false };
+        let listed = sink.rejects.len();
+        let line = job.line + memchr::memchr_iter(b'\n', &text.as_bytes()[..ps]).count() as u64;
+        match Row::parse(&text[ps..pe]) {
+            Ok(Row::Object { keys, vals }) => self.route_streaming(sink, &category, &keys, &vals, job.line, job.index),
+            Ok(_) => return false,
+            Err(e) => {
+                let what = if e.is_eof() { "truncated JSON" } else { "bad JSON" };
+                let msg = value::error_message(&e);
+                if lines {
+                    // Columns count from the start of the line.
+                    let col = if e.line() == 1 { e.column() + ps } else { e.column() };
+                    sink.reject(job.line, format!("{what}: {msg} (column {col})"));
+                } else {
+                    sink.reject(line + e.line().saturating_sub(1) as u64, format!("{what}: {msg}"));
+                }
+            }
+        }
+        if !lines {
+            for r in &mut sink.rejects[listed..] {
+                r.reason.push_str(&format!(" (row {})", job.index + 1));
+            }
+        }
+        true
+    }
+
+    /// Route the `properties` of a streaming event by its `category` (`AdvancedHunting-<Table>`).
+    fn route_streaming(
+        &mut self,
+        sink: &mut FileSink,
+        category: &str,
+        keys: &[Cow<str>],
+        vals: &[Cow<str>],
+        line: u64,
+        loc: u64,
+    ) {
+        self.stats.labels |= L_STREAM;
+        let table = category
+            .get(..16)
+            .filter(|p| p.eq_ignore_ascii_case("AdvancedHunting-"))
+            .map(|_| &category[16..])
+            .unwrap_or(category);
+        let forced = if table.eq_ignore_ascii_case("DeviceNetworkEvents") {
+            Target::Net
+        } else if table.eq_ignore_ascii_case("DeviceInfo") {
+            Target::DeviceInfo
+        } else {
+            *self.stats.other_categories.entry(category.to_string()).or_insert(0) += 1;
+            return;
+        };
+        let map = self.map_for(keys);
+        let vals: Vec<&str> = vals.iter().map(|v| v.as_ref()).collect();
+        self.stats.first_columns.get_or_insert_with(|| keys.iter().map(|k| k.to_string()).collect());
+        self.route_mapped(sink, &map, keys, &vals, line, loc, Some(forced));
+    }
+
     fn route_object(&mut self, sink: &mut FileSink, keys: &[Cow<str>], vals: &[Cow<str>], line: u64, loc: u64) {
         if let (Some(c), Some(p)) = (find(keys, "category"), find(keys, "properties")) {
             if vals[p].trim_start().starts_with('{') {
-                self.stats.labels |= L_STREAM;
-                let category = vals[c].as_ref();
-                let table = category
-                    .get(..16)
-                    .filter(|p| p.eq_ignore_ascii_case("AdvancedHunting-"))
-                    .map(|_| &category[16..])
-                    .unwrap_or(category);
-                let forced = if table.eq_ignore_ascii_case("DeviceNetworkEvents") {
-                    Target::Net
-                } else if table.eq_ignore_ascii_case("DeviceInfo") {
-                    Target::DeviceInfo
-                } else {
-                    *self.stats.other_categories.entry(category.to_string()).or_insert(0) += 1;
-                    return;
-                };
                 match Row::parse(&vals[p]) {
-                    Ok(Row::Object { keys, vals }) => {
-                        let map = self.map_for(&keys);
-                        let vals: Vec<&str> = vals.iter().map(|v| v.as_ref()).collect();
-                        self.stats.first_columns.get_or_insert_with(|| keys.iter().map(|k| k.to_string()).collect());
-                        self.route_mapped(sink, &map, &keys, &vals, line, loc, Some(forced));
-                    }
+                    Ok(Row::Object { keys: pk, vals: pv }) => self.route_streaming(sink, &vals[c], &pk, &pv, line, loc),
                     _ => sink.reject(line, "streaming event whose `properties` is not a JSON object"),
                 }
                 return;
