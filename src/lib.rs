@@ -1,7 +1,10 @@
 //! rarity's engine: load security telemetry exports into compact columnar tables, enrich them
 //! with GeoIP and threat intel, and run the five network hunts. No terminal code lives here.
 
+pub mod config;
 pub mod enrich;
+pub mod export;
+pub mod gen;
 pub mod hunt;
 pub mod ingest;
 pub mod model;

@@ -1,5 +1,7 @@
 //! The `rarity` command line: the TUI (default), `inspect`, `run`, `hunts`, `gen`.
 
+mod tui;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rarity::hunt::HuntId;
 use rarity::ingest::{self, FileReport, Input, LoadOptions, LoadReport, Progress};
@@ -450,6 +452,18 @@ fn gen(_a: GenArgs) -> Result<(), Failure> {
     Err(fail(1, "gen: not wired yet"))
 }
 
-fn run_tui(_a: TuiArgs) -> Result<(), Failure> {
-    Err(fail(1, "tui: not wired yet"))
+fn run_tui(a: TuiArgs) -> Result<(), Failure> {
+    if a.paths.is_empty() {
+        return Err(fail(2, "give export files or directories to open (the built-in sample fleet is not wired yet)"));
+    }
+    let args = tui::TuiArgs {
+        inputs: inputs_of(&a.paths),
+        ti: inputs_of(&a.load.ti),
+        geoip: a.load.geoip.clone(),
+        now: a.now,
+        load: load_options(&a.load),
+        config_path: a.config.clone(),
+        no_config: a.no_config,
+    };
+    tui::run(args).map_err(|e| fail(1, format!("{e:#}")))
 }

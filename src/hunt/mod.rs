@@ -1,11 +1,66 @@
 //! The five hunts of `hunts.md`: their specs (parameters, columns, needs), result cells and
 //! outputs, and the entry point that runs one over a dataset.
 
+pub mod drill;
+pub mod fixture;
+pub mod index;
 pub mod params;
+pub mod rare_process;
+pub mod server_anomaly;
+pub mod supply_chain;
+pub mod ti_inbound;
+pub mod vm_new_country;
 
+pub use drill::{event_fields, DrillOutput, IpSummary};
+pub use index::Engine;
 pub use params::{HuntParams, ListItem, ParamError, ParamKind, ParamSpec, ParamValue};
 
 use crate::model::time::{format_iso, Nanos};
+use crate::model::NO_PORT;
+use crate::store::Dataset;
+
+/// A hunt could not run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HuntError {
+    #[error("{hunt} needs {table}, which is not loaded: {hint}")]
+    MissingTable { hunt: &'static str, table: &'static str, hint: String },
+}
+
+/// A text cell: `Empty` for the empty string.
+pub(crate) fn text(s: &str) -> Cell {
+    if s.is_empty() {
+        Cell::Empty
+    } else {
+        Cell::Text(s.to_string())
+    }
+}
+
+/// The string of a text cell (`Empty` is "").
+pub(crate) fn cell_str(c: &Cell) -> Option<&str> {
+    match c {
+        Cell::Empty => Some(""),
+        Cell::Text(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// The RemoteIP code of a network-event table for an address cell (`Empty` = no address).
+pub(crate) fn ip_code(ds: &Dataset, c: &Cell) -> Option<u32> {
+    let s = cell_str(c)?;
+    if s.is_empty() {
+        return Some(0);
+    }
+    ds.net.remote_ip.lookup(crate::model::ip::parse_ip(s)?)
+}
+
+/// A port cell as a port value (`Empty` = no port).
+pub(crate) fn cell_port(c: &Cell) -> Option<u32> {
+    match c {
+        Cell::Empty => Some(NO_PORT),
+        Cell::Int(p) => u32::try_from(*p).ok(),
+        _ => None,
+    }
+}
 
 /// The hunts, in tab order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]

@@ -1,0 +1,271 @@
+//! The hunt engine: per-dataset precomputation (case-folded dictionaries, time-ordered candidate
+//! events per hunt, server lists) built once, so re-running a hunt after a parameter change only
+//! filters compact arrays.
+
+use super::{rare_process, server_anomaly, supply_chain, ti_inbound, vm_new_country};
+use super::{HuntError, HuntId, HuntOutput, HuntParams};
+use crate::model::dict::Dict;
+use crate::model::Nanos;
+use crate::store::Dataset;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Case-folded names (device names, process names): one id per lower-cased string.
+#[derive(Default, Debug)]
+pub(crate) struct Folded {
+    pub names: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl Folded {
+    pub fn intern(&mut self, s: &str) -> u32 {
+        let l = s.to_lowercase();
+        if let Some(&id) = self.ids.get(&l) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(l.clone(), id);
+        self.names.push(l);
+        id
+    }
+
+    pub fn lookup(&self, s: &str) -> Option<u32> {
+        self.ids.get(&s.to_lowercase()).copied()
+    }
+
+    /// Fold every code of `dict`: `out[code]` = folded id.
+    pub fn fold_dict(&mut self, dict: &Dict) -> Vec<u32> {
+        dict.iter().map(|(_, s)| self.intern(s)).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// `mask[code]` = the value equals one of `names`, ignoring case.
+pub(crate) fn mask_any(dict: &Dict, names: &[&str]) -> Vec<bool> {
+    let lows: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    dict.mask(|v| {
+        let l = v.to_lowercase();
+        lows.contains(&l)
+    })
+}
+
+/// Time order of rows: indices sorted by (timestamp, row), so ties keep load order.
+pub(crate) fn time_order(ts: &[Nanos], keep: impl Fn(usize) -> bool + Sync) -> Vec<u32> {
+    use rayon::prelude::*;
+    let mut rows: Vec<u32> = (0..ts.len() as u32).into_par_iter().filter(|&r| keep(r as usize)).collect();
+    rows.par_sort_unstable_by_key(|&r| (ts[r as usize], r));
+    rows
+}
+
+/// Index of the first element with `key > bound` in a sequence sorted by key.
+pub(crate) fn first_after<T>(v: &[T], bound: Nanos, key: impl Fn(&T) -> Nanos) -> usize {
+    v.partition_point(|e| key(e) <= bound)
+}
+
+/// Index of the first element with `key >= bound`.
+pub(crate) fn first_at_or_after<T>(v: &[T], bound: Nanos, key: impl Fn(&T) -> Nanos) -> usize {
+    v.partition_point(|e| key(e) < bound)
+}
+
+/// Sorted distinct non-empty strings.
+pub(crate) fn text_set<'a>(it: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut v: Vec<String> = it.into_iter().filter(|s| !s.is_empty()).map(str::to_string).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Sorted distinct ports (no-port excluded).
+pub(crate) fn port_set(it: impl IntoIterator<Item = u32>) -> Vec<i64> {
+    let mut v: Vec<i64> = it.into_iter().filter(|&p| p != crate::model::NO_PORT).map(i64::from).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// A count parameter as `u32` for comparisons against feed levels.
+pub(crate) fn clamp_u32(v: i64) -> u32 {
+    v.clamp(0, u32::MAX as i64) as u32
+}
+
+/// Things several hunts share: folded device names and the DeviceInfo server candidates.
+#[derive(Debug)]
+pub(crate) struct Common {
+    /// Lower-cased device names from network events, DeviceInfo and nothing else.
+    pub devnames: Folded,
+    /// `net.device_name` code -> folded device-name id.
+    pub net_name: Vec<u32>,
+    /// DeviceInfo rows that make their DeviceName a server (OSPlatform non-empty, DeviceType not
+    /// Workstation, OSPlatform not macOS), as (Timestamp, folded name), sorted by time.
+    pub server_rows: Vec<(Nanos, u32)>,
+    /// `net.proc_name` code -> folded process-name id; `procs.names` holds the lower-cased names.
+    pub procs: Folded,
+    pub net_proc: Vec<u32>,
+}
+
+impl Common {
+    fn build(ds: &Dataset) -> Common {
+        let mut devnames = Folded::default();
+        devnames.intern("");
+        let net_name = devnames.fold_dict(&ds.net.device_name.dict);
+        let dev_name = devnames.fold_dict(&ds.devinfo.device_name.dict);
+        let d = &ds.devinfo;
+        let os_ok = d.os_platform.dict.mask(|s| !s.is_empty() && !s.eq_ignore_ascii_case("macos"));
+        let type_ok = d.device_type.dict.mask(|s| !s.eq_ignore_ascii_case("workstation"));
+        let mut server_rows: Vec<(Nanos, u32)> = (0..d.len())
+            .filter(|&r| os_ok[d.os_platform.codes[r] as usize] && type_ok[d.device_type.codes[r] as usize])
+            .map(|r| (d.ts[r], dev_name[d.device_name.codes[r] as usize]))
+            .collect();
+        server_rows.sort_unstable();
+        let mut procs = Folded::default();
+        procs.intern("");
+        let net_proc = procs.fold_dict(&ds.net.proc_name.dict);
+        Common { devnames, net_name, server_rows, procs, net_proc }
+    }
+
+    /// Folded device names that are servers by the DeviceInfo rule over `Timestamp > since`.
+    pub fn servers_since(&self, since: Nanos) -> Vec<bool> {
+        let mut mask = vec![false; self.devnames.len()];
+        let start = first_after(&self.server_rows, since, |e| e.0);
+        for &(_, id) in &self.server_rows[start..] {
+            mask[id as usize] = true;
+        }
+        // An empty DeviceName is never a server.
+        mask[0] = false;
+        mask
+    }
+
+    /// Folded device names equal (ignoring case) to one of `names`.
+    pub fn servers_named(&self, names: &[&str]) -> Vec<bool> {
+        let mut mask = vec![false; self.devnames.len()];
+        for n in names {
+            if let Some(id) = self.devnames.lookup(n.trim()) {
+                mask[id as usize] = true;
+            }
+        }
+        mask[0] = false;
+        mask
+    }
+}
+
+/// Everything a dataset needs for fast hunts. Build once per load; `run` any number of times
+/// (from any thread: the engine is `Send + Sync`).
+pub struct Engine {
+    pub(crate) ds: Arc<Dataset>,
+    pub(crate) common: Common,
+    pub(crate) rare: rare_process::Index,
+    pub(crate) vm: vm_new_country::Index,
+    pub(crate) supply: supply_chain::Index,
+    pub(crate) anomaly: server_anomaly::Index,
+    pub(crate) ti: ti_inbound::Index,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("net_rows", &self.ds.net.len()).finish()
+    }
+}
+
+impl Engine {
+    /// Precompute the per-hunt indexes of `ds`.
+    pub fn new(ds: Arc<Dataset>) -> Engine {
+        let common = Common::build(&ds);
+        let d: &Dataset = &ds;
+        let c = &common;
+        let ((rare, vm), ((supply, anomaly), ti)) = rayon::join(
+            || rayon::join(|| rare_process::Index::build(d, c), || vm_new_country::Index::build(d)),
+            || {
+                rayon::join(
+                    || rayon::join(|| supply_chain::Index::build(d, c), || server_anomaly::Index::build(d, c)),
+                    || ti_inbound::Index::build(d),
+                )
+            },
+        );
+        Engine { ds, common, rare, vm, supply, anomaly, ti }
+    }
+
+    pub fn dataset(&self) -> &Arc<Dataset> {
+        &self.ds
+    }
+
+    /// The reference time for `now` (None = latest event over every table).
+    pub fn resolve_now(&self, now: Option<Nanos>) -> Nanos {
+        self.ds.reference_now(now)
+    }
+
+    /// Run one hunt with `params` at `now` (None = the latest event).
+    pub fn run(&self, params: &HuntParams, now: Option<Nanos>) -> Result<HuntOutput, HuntError> {
+        self.check_tables(params)?;
+        let now = self.resolve_now(now);
+        let rows = match params.hunt {
+            HuntId::RareProcess => self.rare.run(self, params, now),
+            HuntId::VmNewCountry => self.vm.run(&self.ds, params, now),
+            HuntId::SupplyChain => self.supply.run(self, params, now),
+            HuntId::ServerAnomaly => self.anomaly.run(self, params, now),
+            HuntId::TiInbound => self.ti.run(&self.ds, params),
+        };
+        let banner = match params.hunt {
+            HuntId::VmNewCountry => {
+                let above = params.integer("alert_above");
+                (rows.len() as i64 > above).then(|| {
+                    format!(
+                        "ALERT: {} new VM connections to rarely contacted countries (alert above {above})",
+                        rows.len()
+                    )
+                })
+            }
+            _ => None,
+        };
+        let spec = params.hunt.spec();
+        Ok(HuntOutput { hunt: params.hunt, columns: spec.columns, rows, banner, now })
+    }
+
+    /// The tables a hunt needs with `params`, or the error naming the first one missing.
+    pub fn check_tables(&self, params: &HuntParams) -> Result<(), HuntError> {
+        let ds = &self.ds;
+        let hunt = params.hunt.key();
+        let missing = |table: &'static str, hint: &str| HuntError::MissingTable { hunt, table, hint: hint.to_string() };
+        const NET_HINT: &str =
+            "load a DeviceNetworkEvents export (Defender / Sentinel) or Sysmon Event ID 3 logs (Event, WindowsEvent, JSON, .evtx)";
+        const DEV_HINT: &str = "load a DeviceInfo export (Defender advanced hunting or Sentinel)";
+        let need_net = || if ds.net.is_empty() { Err(missing("DeviceNetworkEvents", NET_HINT)) } else { Ok(()) };
+        let need_dev = || if ds.devinfo.is_empty() { Err(missing("DeviceInfo", DEV_HINT)) } else { Ok(()) };
+        match params.hunt {
+            HuntId::RareProcess => need_net(),
+            HuntId::VmNewCountry => {
+                if ds.vm.is_empty() {
+                    Err(missing("VMConnection", "load a VMConnection export (Azure Monitor VM insights / Sentinel)"))
+                } else {
+                    Ok(())
+                }
+            }
+            HuntId::SupplyChain => need_net().and_then(|_| need_dev()),
+            HuntId::ServerAnomaly => {
+                need_net()?;
+                if params.enabled("servers").is_empty() && ds.devinfo.is_empty() {
+                    Err(missing(
+                        "DeviceInfo",
+                        "load a DeviceInfo export to find the servers, or name them with --set servers=NAME,...",
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            HuntId::TiInbound => {
+                need_net()?;
+                need_dev()?;
+                if ds.ti.is_empty() {
+                    Err(missing(
+                        "threat-intel feed",
+                        "load an IP feed with --ti FILE (IPsum ipsum.txt, levels/N.txt, IP or CIDR lists)",
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+}

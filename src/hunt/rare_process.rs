@@ -1,0 +1,219 @@
+//! Hunt 1, rare-process: rare outbound IPv4 connections from non-browser processes, grouped by
+//! lower-cased process name (`hunts.md` section 1).
+//!
+//! The index keeps, per folded process name, the events that pass every parameter-free filter
+//! (RemoteUrl empty, Tcp, ConnectionSuccess, Public) in time order; a run only applies the
+//! parameter filters and stops counting a process once it reaches `max_devices` devices.
+
+use super::index::{first_after, port_set, text_set, Common, Engine};
+use super::{Cell, HuntParams};
+use crate::model::ip::ip_text;
+use crate::model::{Nanos, NO_PORT};
+use crate::store::Dataset;
+use rayon::prelude::*;
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ev {
+    pub ts: Nanos,
+    pub row: u32,
+    pub ip: u32,
+    pub port: u32,
+    pub dev: u32,
+}
+
+/// Candidate events bucketed by folded process name (CSR: `evs[offsets[g]..offsets[g + 1]]`).
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    offsets: Vec<usize>,
+    evs: Vec<Ev>,
+}
+
+/// The parameter filters of one run.
+struct Filter {
+    cutoff: Nanos,
+    ip_ok: Vec<bool>,
+    group_ok: Vec<bool>,
+    port_excluded: Vec<bool>,
+    max_devices: usize,
+}
+
+impl Filter {
+    fn keeps(&self, e: &Ev) -> bool {
+        self.ip_ok[e.ip as usize] && (e.port == NO_PORT || !self.port_excluded[e.port as usize])
+    }
+}
+
+/// Distinct ids, counted only up to a limit (the caller stops there).
+pub(crate) struct DistinctUpTo {
+    small: Vec<u32>,
+    big: Option<hashbrown::HashSet<u32>>,
+}
+
+impl DistinctUpTo {
+    pub fn new(limit: usize) -> Self {
+        if limit <= 32 {
+            DistinctUpTo { small: Vec::with_capacity(limit), big: None }
+        } else {
+            DistinctUpTo { small: Vec::new(), big: Some(hashbrown::HashSet::new()) }
+        }
+    }
+
+    /// Add `id`; returns the distinct count so far.
+    pub fn insert(&mut self, id: u32) -> usize {
+        match &mut self.big {
+            Some(set) => {
+                set.insert(id);
+                set.len()
+            }
+            None => {
+                if !self.small.contains(&id) {
+                    self.small.push(id);
+                }
+                self.small.len()
+            }
+        }
+    }
+}
+
+impl Index {
+    pub fn build(ds: &Dataset, c: &Common) -> Index {
+        let n = &ds.net;
+        let tcp = super::index::mask_any(&n.protocol.dict, &["tcp"]);
+        let success = super::index::mask_any(&n.action.dict, &["connectionsuccess"]);
+        let public = super::index::mask_any(&n.remote_ip_type.dict, &["public"]);
+        let order = super::index::time_order(&n.ts, |r| {
+            n.remote_url.codes[r] == 0
+                && tcp[n.protocol.codes[r] as usize]
+                && success[n.action.codes[r] as usize]
+                && public[n.remote_ip_type.codes[r] as usize]
+        });
+        let groups = c.procs.len();
+        let mut offsets = vec![0usize; groups + 1];
+        for &r in &order {
+            offsets[c.net_proc[n.proc_name.codes[r as usize] as usize] as usize + 1] += 1;
+        }
+        for g in 0..groups {
+            offsets[g + 1] += offsets[g];
+        }
+        let mut fill = offsets.clone();
+        let mut evs = vec![Ev { ts: 0, row: 0, ip: 0, port: 0, dev: 0 }; order.len()];
+        for &r in &order {
+            let ri = r as usize;
+            let g = c.net_proc[n.proc_name.codes[ri] as usize] as usize;
+            evs[fill[g]] = Ev {
+                ts: n.ts[ri],
+                row: r,
+                ip: n.remote_ip.codes[ri],
+                port: n.remote_port[ri],
+                dev: n.device.codes[ri],
+            };
+            fill[g] += 1;
+        }
+        Index { offsets, evs }
+    }
+
+    fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {
+        let ds = &eng.ds;
+        let nets: Vec<ipnet::IpNet> = p.enabled("excluded_nets").iter().filter_map(|s| s.parse().ok()).collect();
+        let ipv4_only = p.boolean("ipv4_only");
+        let ips = &ds.net.remote_ip.ips;
+        let ip_ok: Vec<bool> = (0..ds.net.remote_ip.distinct())
+            .into_par_iter()
+            .map(|code| match (code, ips.get(code)) {
+                (0, _) | (_, None) => !ipv4_only,
+                (_, Some(ip)) => (!ipv4_only || ip.is_ipv4()) && !nets.iter().any(|n| n.contains(ip)),
+            })
+            .collect();
+        let browsers: Vec<String> = p.enabled("browsers").iter().map(|b| b.trim().to_lowercase()).collect();
+        let require_exe = p.boolean("require_exe");
+        let group_ok = eng
+            .common
+            .procs
+            .names
+            .iter()
+            .map(|name| !browsers.iter().any(|b| b == name) && (!require_exe || name.ends_with(".exe")))
+            .collect();
+        let mut port_excluded = vec![false; 65_536];
+        for s in p.enabled("excluded_ports") {
+            if let Ok(port) = s.parse::<usize>() {
+                if port < port_excluded.len() {
+                    port_excluded[port] = true;
+                }
+            }
+        }
+        let max_devices = usize::try_from(p.integer("max_devices")).unwrap_or(0);
+        Filter { cutoff: now.saturating_sub(p.duration("lookback")), ip_ok, group_ok, port_excluded, max_devices }
+    }
+
+    fn group(&self, g: usize, f: &Filter) -> &[Ev] {
+        let evs = &self.evs[self.offsets[g]..self.offsets[g + 1]];
+        &evs[first_after(evs, f.cutoff, |e| e.ts)..]
+    }
+
+    /// (group, device count, event count, earliest event) of every process that stays rare.
+    fn rare_groups(&self, f: &Filter) -> Vec<(usize, usize, usize, Ev)> {
+        if f.max_devices == 0 {
+            return Vec::new();
+        }
+        (0..self.offsets.len() - 1)
+            .into_par_iter()
+            .filter(|&g| f.group_ok[g])
+            .filter_map(|g| {
+                let mut devices = DistinctUpTo::new(f.max_devices);
+                let mut first = None;
+                let mut count = 0usize;
+                let mut dcount = 0usize;
+                for e in self.group(g, f).iter().filter(|e| f.keeps(e)) {
+                    first.get_or_insert(*e);
+                    count += 1;
+                    dcount = devices.insert(e.dev);
+                    if dcount >= f.max_devices {
+                        return None;
+                    }
+                }
+                first.map(|e| (g, dcount, count, e))
+            })
+            .collect()
+    }
+
+    pub fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<Vec<Cell>> {
+        let f = self.filter(eng, p, now);
+        let ds = &eng.ds;
+        let n = &ds.net;
+        let mut groups = self.rare_groups(&f);
+        groups
+            .sort_by(|a, b| a.1.cmp(&b.1).then_with(|| eng.common.procs.names[a.0].cmp(&eng.common.procs.names[b.0])));
+        groups
+            .into_iter()
+            .map(|(g, dcount, count, first)| {
+                let evs: Vec<&Ev> = self.group(g, &f).iter().filter(|e| f.keeps(e)).collect();
+                let hashes = text_set(evs.iter().map(|e| n.md5.get(e.row as usize)));
+                let ports = port_set(evs.iter().map(|e| e.port));
+                let row = first.row as usize;
+                let ip = n.remote_ip.get(row);
+                let country = ip.and_then(|ip| ds.geoip.as_ref().and_then(|g| g.country(ip))).unwrap_or_default();
+                vec![
+                    super::text(&eng.common.procs.names[g]),
+                    Cell::Int(dcount as i64),
+                    Cell::TextSet(hashes),
+                    super::text(n.cmdline.get(row)),
+                    super::text(&ip.map(ip_text).unwrap_or_default()),
+                    Cell::IntSet(ports),
+                    super::text(&country),
+                    Cell::Int(count as i64),
+                ]
+            })
+            .collect()
+    }
+
+    /// Network-event rows behind a result row: the qualifying events of its process.
+    pub fn events(&self, eng: &Engine, p: &HuntParams, now: Nanos, key: &[Cell]) -> Vec<usize> {
+        let Some(Cell::Text(name)) = key.first() else { return Vec::new() };
+        let Some(g) = eng.common.procs.lookup(name) else { return Vec::new() };
+        let f = self.filter(eng, p, now);
+        if !f.group_ok[g as usize] {
+            return Vec::new();
+        }
+        self.group(g as usize, &f).iter().filter(|e| f.keeps(e)).map(|e| e.row as usize).collect()
+    }
+}

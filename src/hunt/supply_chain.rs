@@ -1,0 +1,212 @@
+//! Hunt 3, supply-chain: new connections from servers that run rarely deployed third-party
+//! software (`hunts.md` section 3).
+//!
+//! The index keeps the events that pass the parameter-free filters (not
+//! ListeningConnectionCreated, not Private/Loopback, not an IPv4-mapped FourToSixMapping) in
+//! time order, plus every network event bucketed by RemoteIP for the prevalence lookup.
+
+use super::index::{first_after, text_set, Common, Engine};
+use super::{Cell, HuntParams};
+use crate::model::ip::ip_text;
+use crate::model::{Nanos, NO_PORT};
+use crate::store::Dataset;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+#[derive(Clone, Copy, Debug)]
+struct Ev {
+    ts: Nanos,
+    row: u32,
+    /// Folded DeviceName.
+    name: u32,
+    company: u32,
+    ip: u32,
+    port: u32,
+}
+
+/// Every network event by RemoteIP code, each bucket in time order: (Timestamp, row).
+#[derive(Debug, Default)]
+pub(crate) struct ByIp {
+    offsets: Vec<usize>,
+    evs: Vec<(Nanos, u32)>,
+}
+
+impl ByIp {
+    pub fn build(ds: &Dataset) -> ByIp {
+        let n = &ds.net;
+        let order = super::index::time_order(&n.ts, |_| true);
+        let codes = n.remote_ip.distinct();
+        let mut offsets = vec![0usize; codes + 1];
+        for &r in &order {
+            offsets[n.remote_ip.codes[r as usize] as usize + 1] += 1;
+        }
+        for i in 0..codes {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut evs = vec![(0, 0); order.len()];
+        for &r in &order {
+            let c = n.remote_ip.codes[r as usize] as usize;
+            evs[fill[c]] = (n.ts[r as usize], r);
+            fill[c] += 1;
+        }
+        ByIp { offsets, evs }
+    }
+
+    /// Events to `ip` with `Timestamp > since`.
+    pub fn since(&self, ip: u32, since: Nanos) -> &[(Nanos, u32)] {
+        let Some(&lo) = self.offsets.get(ip as usize) else { return &[] };
+        let hi = self.offsets[ip as usize + 1];
+        let b = &self.evs[lo..hi];
+        &b[first_after(b, since, |e| e.0)..]
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    cand: Vec<Ev>,
+    by_ip: ByIp,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Agg {
+    count: i64,
+    start: Nanos,
+    end: Nanos,
+}
+
+/// Whether `ip` is an IPv4-mapped IPv6 address, i.e. its text starts with `::ffff:`.
+pub(crate) fn is_v4_mapped(ip: Option<IpAddr>) -> bool {
+    matches!(ip, Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_some())
+}
+
+impl Index {
+    pub fn build(ds: &Dataset, c: &Common) -> Index {
+        let n = &ds.net;
+        let listening = super::index::mask_any(&n.action.dict, &["listeningconnectioncreated"]);
+        let private = super::index::mask_any(&n.remote_ip_type.dict, &["private", "loopback"]);
+        let four_six = super::index::mask_any(&n.remote_ip_type.dict, &["fourtosixmapping"]);
+        let order = super::index::time_order(&n.ts, |r| {
+            let ty = n.remote_ip_type.codes[r] as usize;
+            let dropped = listening[n.action.codes[r] as usize]
+                || private[ty]
+                || (four_six[ty] && is_v4_mapped(n.remote_ip.get(r)));
+            !dropped
+        });
+        let cand = order
+            .par_iter()
+            .map(|&r| {
+                let ri = r as usize;
+                Ev {
+                    ts: n.ts[ri],
+                    row: r,
+                    name: c.net_name[n.device_name.codes[ri] as usize],
+                    company: n.company.codes[ri],
+                    ip: n.remote_ip.codes[ri],
+                    port: n.remote_port[ri],
+                }
+            })
+            .collect();
+        Index { cand, by_ip: ByIp::build(ds) }
+    }
+
+    /// The baseline events: E on third-party servers, in time order.
+    fn baseline_events(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<Ev> {
+        let ds = &eng.ds;
+        let lookback_from = now.saturating_sub(p.duration("lookback"));
+        let servers = eng.common.servers_since(lookback_from);
+        let e: Vec<Ev> = self.cand[first_after(&self.cand, lookback_from, |e| e.ts)..]
+            .par_iter()
+            .filter(|e| servers[e.name as usize])
+            .copied()
+            .collect();
+        let mut pairs: Vec<(u32, u32)> = e.iter().filter(|e| e.company != 0).map(|e| (e.company, e.name)).collect();
+        pairs.par_sort_unstable();
+        pairs.dedup();
+        let max_servers = p.integer("company_max_servers");
+        let mut rare = vec![false; ds.net.company.dict.len()];
+        for chunk in pairs.chunk_by(|a, b| a.0 == b.0) {
+            rare[chunk[0].0 as usize] = (chunk.len() as i64) < max_servers;
+        }
+        let mut third_party = vec![false; eng.common.devnames.len()];
+        for ev in &e {
+            if rare[ev.company as usize] {
+                third_party[ev.name as usize] = true;
+            }
+        }
+        e.into_iter().filter(|ev| third_party[ev.name as usize]).collect()
+    }
+
+    /// (Prevalence, URLs) of a RemoteIP over every network event with `Timestamp > since`.
+    fn prevalence(&self, ds: &Dataset, ip: u32, since: Nanos) -> Option<(i64, Vec<String>)> {
+        let evs = self.by_ip.since(ip, since);
+        if evs.is_empty() {
+            return None;
+        }
+        let mut devs: Vec<u32> = evs.iter().map(|e| ds.net.device.codes[e.1 as usize]).collect();
+        devs.sort_unstable();
+        devs.dedup();
+        let urls = text_set(evs.iter().map(|e| ds.net.remote_url.get(e.1 as usize)));
+        Some((devs.len() as i64, urls))
+    }
+
+    pub fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<Vec<Cell>> {
+        let ds = &eng.ds;
+        let mut baseline: HashMap<(u32, u32, u32), Agg> = HashMap::new();
+        for e in self.baseline_events(eng, p, now) {
+            let a = baseline.entry((e.name, e.ip, e.port)).or_insert(Agg { count: 0, start: e.ts, end: e.ts });
+            a.count += 1;
+            a.start = a.start.min(e.ts);
+            a.end = a.end.max(e.ts);
+        }
+        let new_from = now.saturating_sub(p.duration("new_within"));
+        let prev_from = now.saturating_sub(p.duration("prevalence_window"));
+        let max_prev = p.integer("max_prevalence");
+        let mut prev_cache: HashMap<u32, Option<(i64, Vec<String>)>> = HashMap::new();
+        let ip_str = |code: u32| ds.net.remote_ip.addr(code).map(ip_text).unwrap_or_default();
+        let mut rows: Vec<(String, String, u32, Vec<Cell>)> = Vec::new();
+        for ((name, ip, port), a) in baseline {
+            if a.start <= new_from {
+                continue;
+            }
+            let prev = prev_cache.entry(ip).or_insert_with(|| self.prevalence(ds, ip, prev_from));
+            if prev.as_ref().is_some_and(|(count, _)| *count >= max_prev) {
+                continue;
+            }
+            let name_s = eng.common.devnames.names[name as usize].clone();
+            let ip_s = ip_str(ip);
+            let cells = vec![
+                super::text(&name_s),
+                super::text(&ip_s),
+                if port == NO_PORT { Cell::Empty } else { Cell::Int(port as i64) },
+                Cell::Int(a.count),
+                Cell::Time(a.start),
+                Cell::Time(a.end),
+                prev.as_ref().map_or(Cell::Empty, |(c, _)| Cell::Int(*c)),
+                prev.as_ref().map_or(Cell::Empty, |(_, u)| Cell::TextSet(u.clone())),
+            ];
+            rows.push((name_s, ip_s, port, cells));
+        }
+        rows.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
+        rows.into_iter().map(|r| r.3).collect()
+    }
+
+    /// Network-event rows behind a result row: the baseline events of its
+    /// (DeviceName, RemoteIP, RemotePort).
+    pub fn events(&self, eng: &Engine, p: &HuntParams, now: Nanos, key: &[Cell]) -> Vec<usize> {
+        let ds = &eng.ds;
+        let (Some(name), Some(ip), Some(port)) = (
+            key.first().and_then(super::cell_str).and_then(|s| eng.common.devnames.lookup(s)),
+            key.get(1).and_then(|c| super::ip_code(ds, c)),
+            key.get(2).and_then(super::cell_port),
+        ) else {
+            return Vec::new();
+        };
+        self.baseline_events(eng, p, now)
+            .into_iter()
+            .filter(|e| e.name == name && e.ip == ip && e.port == port)
+            .map(|e| e.row as usize)
+            .collect()
+    }
+}

@@ -1,0 +1,211 @@
+//! Hunt 2, vm-new-country: new outbound VM connections to rarely contacted countries
+//! (`hunts.md` section 2).
+//!
+//! The index keeps the outbound rows with a country in time order, each with its country code
+//! and well-known-tuple id; a run counts the two history windows with binary-searched ranges.
+
+use super::index::{first_at_or_after, Folded};
+use super::{Cell, HuntParams};
+use crate::model::{Nanos, NO_PORT};
+use crate::store::Dataset;
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    ts: Nanos,
+    row: u32,
+    country: u32,
+    tuple: u32,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    rows: Vec<Row>,
+    tuples: usize,
+    countries: usize,
+}
+
+/// The summarize key of the result, as dictionary codes of the VMConnection columns.
+type Key = [u32; 9];
+
+#[derive(Clone, Debug)]
+struct Agg {
+    min: Nanos,
+    max: Nanos,
+    sent: i64,
+    received: i64,
+    count: i64,
+    first_row: u32,
+}
+
+fn key_of(ds: &Dataset, r: usize) -> Key {
+    let v = &ds.vm;
+    [
+        v.computer.codes[r],
+        v.direction.codes[r],
+        v.process_name.codes[r],
+        v.source_ip.codes[r],
+        v.destination_ip.codes[r],
+        v.destination_port[r],
+        v.protocol.codes[r],
+        v.remote_country.codes[r],
+        v.malicious_ip.codes[r],
+    ]
+}
+
+impl Index {
+    pub fn build(ds: &Dataset) -> Index {
+        let v = &ds.vm;
+        let outbound = super::index::mask_any(&v.direction.dict, &["outbound"]);
+        let order = super::index::time_order(&v.ts, |r| {
+            outbound[v.direction.codes[r] as usize] && v.remote_country.codes[r] != 0
+        });
+        // Process names compare case-insensitively in the well-known-tuple key.
+        let mut procs = Folded::default();
+        let proc_fold = procs.fold_dict(&v.process_name.dict);
+        let mut tuple_ids: HashMap<[u32; 4], u32> = HashMap::new();
+        let rows = order
+            .iter()
+            .map(|&r| {
+                let ri = r as usize;
+                let k = [
+                    proc_fold[v.process_name.codes[ri] as usize],
+                    v.source_ip.codes[ri],
+                    v.destination_ip.codes[ri],
+                    v.remote_country.codes[ri],
+                ];
+                let next = tuple_ids.len() as u32;
+                let tuple = *tuple_ids.entry(k).or_insert(next);
+                Row { ts: v.ts[ri], row: r, country: v.remote_country.codes[ri], tuple }
+            })
+            .collect();
+        Index { rows, tuples: tuple_ids.len(), countries: v.remote_country.dict.len() }
+    }
+
+    /// Recent rows of new tuples to uncommon countries, in time order.
+    fn qualifying(&self, p: &HuntParams, now: Nanos) -> Vec<Row> {
+        let recent_from = now.saturating_sub(p.duration("recent"));
+        let lookback_from = now.saturating_sub(p.duration("lookback"));
+        let baseline_from = now.saturating_sub(p.duration("baseline"));
+        let rows = &self.rows[..];
+        let at = |t: Nanos| first_at_or_after(rows, t, |r| r.ts);
+        let recent_start = at(recent_from);
+        let mut country_count = vec![0i64; self.countries];
+        let lo = at(lookback_from);
+        if lo < recent_start {
+            for r in &rows[lo..recent_start] {
+                country_count[r.country as usize] += 1;
+            }
+        }
+        let mut tuple_count = vec![0i64; self.tuples];
+        let lo = at(baseline_from);
+        if lo < recent_start {
+            for r in &rows[lo..recent_start] {
+                tuple_count[r.tuple as usize] += 1;
+            }
+        }
+        let common_above = p.integer("country_common_above");
+        let seen_above = p.integer("tuple_seen_above");
+        rows[recent_start..]
+            .iter()
+            .filter(|r| {
+                country_count[r.country as usize] <= common_above && tuple_count[r.tuple as usize] <= seen_above
+            })
+            .copied()
+            .collect()
+    }
+
+    pub fn run(&self, ds: &Dataset, p: &HuntParams, now: Nanos) -> Vec<Vec<Cell>> {
+        let mut groups: HashMap<Key, Agg> = HashMap::new();
+        for r in self.qualifying(p, now) {
+            let ri = r.row as usize;
+            let a = groups.entry(key_of(ds, ri)).or_insert(Agg {
+                min: r.ts,
+                max: r.ts,
+                sent: 0,
+                received: 0,
+                count: 0,
+                first_row: r.row,
+            });
+            a.min = a.min.min(r.ts);
+            a.max = a.max.max(r.ts);
+            a.sent = a.sent.saturating_add(ds.vm.bytes_sent[ri]);
+            a.received = a.received.saturating_add(ds.vm.bytes_received[ri]);
+            a.count += 1;
+        }
+        let v = &ds.vm;
+        let mut out: Vec<(Key, Agg)> = groups.into_iter().collect();
+        let s = |k: &Key, i: usize| -> &str {
+            match i {
+                0 => v.computer.dict.get(k[0]),
+                1 => v.direction.dict.get(k[1]),
+                2 => v.process_name.dict.get(k[2]),
+                3 => v.source_ip.dict.get(k[3]),
+                4 => v.destination_ip.dict.get(k[4]),
+                6 => v.protocol.dict.get(k[6]),
+                7 => v.remote_country.dict.get(k[7]),
+                _ => v.malicious_ip.dict.get(k[8]),
+            }
+        };
+        out.sort_by(|(ka, a), (kb, b)| {
+            s(ka, 7)
+                .cmp(s(kb, 7))
+                .then_with(|| s(ka, 0).cmp(s(kb, 0)))
+                .then_with(|| s(ka, 2).cmp(s(kb, 2)))
+                .then(a.min.cmp(&b.min))
+                .then_with(|| s(ka, 1).cmp(s(kb, 1)))
+                .then_with(|| s(ka, 3).cmp(s(kb, 3)))
+                .then_with(|| s(ka, 4).cmp(s(kb, 4)))
+                .then(ka[5].cmp(&kb[5]))
+                .then_with(|| s(ka, 6).cmp(s(kb, 6)))
+                .then_with(|| s(ka, 8).cmp(s(kb, 8)))
+                .then(a.first_row.cmp(&b.first_row))
+        });
+        out.into_iter()
+            .map(|(k, a)| {
+                vec![
+                    super::text(s(&k, 0)),
+                    super::text(s(&k, 1)),
+                    super::text(s(&k, 2)),
+                    super::text(s(&k, 3)),
+                    super::text(s(&k, 4)),
+                    if k[5] == NO_PORT { Cell::Empty } else { Cell::Int(k[5] as i64) },
+                    super::text(s(&k, 6)),
+                    super::text(s(&k, 7)),
+                    super::text(s(&k, 8)),
+                    Cell::Time(a.min),
+                    Cell::Time(a.max),
+                    Cell::Int(a.sent),
+                    Cell::Int(a.received),
+                    Cell::Int(a.count),
+                ]
+            })
+            .collect()
+    }
+
+    /// VMConnection rows behind a result row: the recent rows of its summarized tuple.
+    pub fn events(&self, ds: &Dataset, p: &HuntParams, now: Nanos, key: &[Cell]) -> Vec<usize> {
+        let v = &ds.vm;
+        self.qualifying(p, now)
+            .into_iter()
+            .map(|r| r.row as usize)
+            .filter(|&r| {
+                let k = key_of(ds, r);
+                let strs = [
+                    v.computer.dict.get(k[0]),
+                    v.direction.dict.get(k[1]),
+                    v.process_name.dict.get(k[2]),
+                    v.source_ip.dict.get(k[3]),
+                    v.destination_ip.dict.get(k[4]),
+                ];
+                let port = if k[5] == NO_PORT { Cell::Empty } else { Cell::Int(k[5] as i64) };
+                key.len() >= 9
+                    && strs.iter().zip(key).all(|(s, c)| super::cell_str(c) == Some(*s))
+                    && key[5] == port
+                    && super::cell_str(&key[6]) == Some(v.protocol.dict.get(k[6]))
+                    && super::cell_str(&key[7]) == Some(v.remote_country.dict.get(k[7]))
+                    && super::cell_str(&key[8]) == Some(v.malicious_ip.dict.get(k[8]))
+            })
+            .collect()
+    }
+}

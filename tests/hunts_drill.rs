@@ -1,0 +1,148 @@
+//! Drill-down: the event rows behind a result row and their summaries.
+
+mod support;
+
+use rarity::hunt::fixture::DatasetBuilder;
+use rarity::hunt::{event_fields, Engine, HuntId};
+use rarity::model::tables::{DevField as DF, NetField as F, TableKind, VmField as VF};
+use std::sync::Arc;
+use support::*;
+
+fn conn(b: &mut DatasetBuilder, at: i64, dev: &str, proc_: &str, ip: &str, port: &str, extra: &[(F, &str)]) {
+    let ts = support::at(at);
+    let mut f = vec![
+        (F::Timestamp, ts.as_str()),
+        (F::DeviceId, ""),
+        (F::DeviceName, dev),
+        (F::ActionType, "ConnectionSuccess"),
+        (F::Protocol, "Tcp"),
+        (F::RemoteIP, ip),
+        (F::RemotePort, port),
+        (F::InitiatingProcessFileName, proc_),
+    ];
+    for (k, v) in extra {
+        if let Some(x) = f.iter_mut().find(|x| x.0 == *k) {
+            x.1 = v;
+        } else {
+            f.push((*k, v));
+        }
+    }
+    assert!(b.net(&f));
+}
+
+#[test]
+fn drill_rare_process_lists_qualifying_events_in_time_order_with_summaries() {
+    let mut b = DatasetBuilder::new();
+    b.ti("8.8.8.8", Some(7));
+    conn(&mut b, -H, "WS1", "PuTTY.exe", "8.8.8.8", "22", &[(F::InitiatingProcessMD5, "m1")]); // row 0
+    conn(&mut b, -3 * H, "ws2", "putty.exe", "1.1.1.1", "22", &[(F::InitiatingProcessMD5, "m2")]); // row 1
+    conn(&mut b, -2 * H, "ws1", "putty.exe", "8.8.8.8", "2222", &[(F::InitiatingProcessMD5, "m1")]); // row 2
+    conn(&mut b, -2 * H, "ws1", "putty.exe", "8.8.8.8", "443", &[]); // row 3: excluded port
+    conn(&mut b, -2 * H, "ws1", "other.exe", "8.8.8.8", "22", &[]); // row 4: other process
+    let (eng, p, out) = run(b.build(), HuntId::RareProcess, &[]);
+    let putty = out.rows.iter().position(|r| r[0] == t("putty.exe")).unwrap();
+    let d = eng.drill(&p, None, &out, putty);
+    assert_eq!(d.table, TableKind::DeviceNetworkEvents);
+    assert_eq!(d.rows, vec![1, 2, 0]);
+    assert_eq!(d.hashes, vec![("m1".to_string(), 2), ("m2".to_string(), 1)]);
+    assert_eq!(d.devices, vec![("ws1".to_string(), 2), ("ws2".to_string(), 1)]);
+    assert_eq!(d.ports, vec![(22, 2), (2222, 1)]);
+    assert_eq!(d.processes, vec![("putty.exe".to_string(), 3)]);
+    assert_eq!(d.remote_ips.len(), 2);
+    assert_eq!((d.remote_ips[0].ip.as_str(), d.remote_ips[0].count), ("8.8.8.8", 2));
+    assert_eq!(d.remote_ips[0].ti.and_then(|h| h.max_count), Some(7));
+    assert_eq!(d.remote_ips[1].ti, None);
+    // Out of range rows drill to nothing rather than panic.
+    assert!(eng.drill(&p, None, &out, 99).rows.is_empty());
+}
+
+#[test]
+fn drill_server_anomaly_lists_recent_events_of_the_ip() {
+    let mut b = DatasetBuilder::new();
+    let ts = support::at(-D);
+    b.dev(&[(DF::Timestamp, &ts), (DF::DeviceName, "srv1"), (DF::OSPlatform, "Linux"), (DF::DeviceType, "Server")]);
+    conn(&mut b, -10 * D, "srv1", "a", "8.8.8.8", "53", &[]); // row 0: old
+    conn(&mut b, -H, "srv1", "a", "8.8.8.8", "53", &[(F::RemoteUrl, "dns.example")]); // row 1
+    conn(&mut b, -2 * H, "SRV1", "b", "8.8.8.8", "853", &[]); // row 2
+    conn(&mut b, -2 * H, "ws1", "b", "8.8.8.8", "853", &[]); // row 3: not a server
+    let (eng, p, out) = run(b.build(), HuntId::ServerAnomaly, &[]);
+    let d = eng.drill(&p, None, &out, 0);
+    assert_eq!(d.rows, vec![2, 1]);
+    assert_eq!(d.urls, vec![("dns.example".to_string(), 1)]);
+    assert_eq!(d.devices, vec![("srv1".to_string(), 2)]);
+}
+
+#[test]
+fn drill_supply_chain_lists_the_baseline_events_of_the_tuple() {
+    let mut b = DatasetBuilder::new();
+    let ts = support::at(-D);
+    b.dev(&[(DF::Timestamp, &ts), (DF::DeviceName, "srv1"), (DF::OSPlatform, "Linux"), (DF::DeviceType, "Server")]);
+    conn(&mut b, -3 * D, "srv1", "a", "9.9.9.9", "80", &[(F::InitiatingProcessVersionInfoCompanyName, "RareCo")]);
+    conn(&mut b, -H, "srv1", "a", "8.8.8.8", "53", &[]); // row 1
+    conn(&mut b, -2 * H, "srv1", "a", "8.8.8.8", "53", &[]); // row 2
+    conn(&mut b, -2 * H, "srv1", "a", "8.8.8.8", "54", &[]); // row 3: other port
+    let (eng, p, out) = run(b.build(), HuntId::SupplyChain, &[]);
+    let row = out.rows.iter().position(|r| r[2] == i(53)).unwrap();
+    assert_eq!(eng.drill(&p, None, &out, row).rows, vec![2, 1]);
+}
+
+#[test]
+fn drill_vm_new_country_lists_rows_of_the_summarized_tuple() {
+    let mut b = DatasetBuilder::new();
+    for (at, dst) in [(-10 * M, "1.1.1.1"), (-20 * M, "1.1.1.1"), (-5 * M, "2.2.2.2")] {
+        let ts = support::at(at);
+        b.vm(&[
+            (VF::TimeGenerated, &ts),
+            (VF::Computer, "vm1"),
+            (VF::Direction, "outbound"),
+            (VF::DestinationIp, dst),
+            (VF::DestinationPort, "443"),
+            (VF::RemoteCountry, "Xland"),
+        ]);
+    }
+    let (eng, p, out) = run(b.build(), HuntId::VmNewCountry, &[]);
+    let row = out.rows.iter().position(|r| r[4] == t("1.1.1.1")).unwrap();
+    let d = eng.drill(&p, None, &out, row);
+    assert_eq!(d.table, TableKind::VMConnection);
+    assert_eq!(d.rows, vec![1, 0]);
+    assert_eq!(d.remote_ips[0].ip, "1.1.1.1");
+    assert_eq!(d.devices, vec![("vm1".to_string(), 2)]);
+}
+
+#[test]
+fn drill_ti_inbound_is_the_single_event_and_fields_are_normalized() {
+    let mut b = DatasetBuilder::new();
+    b.ti("1.2.3.4", None);
+    let ts = support::at(-D);
+    b.dev(&[
+        (DF::Timestamp, &ts),
+        (DF::DeviceId, "dev1"),
+        (DF::IsInternetFacing, "true"),
+        (DF::AdditionalFields, r#"{"InternetFacingLocalPort":3389}"#),
+    ]);
+    for at in [-H, -2 * H] {
+        conn(
+            &mut b,
+            at,
+            "h",
+            "svc",
+            "1.2.3.4",
+            "5000",
+            &[(F::DeviceId, "dev1"), (F::ActionType, "InboundConnectionAccepted"), (F::LocalPort, "3389")],
+        );
+    }
+    let ds = b.build();
+    let eng = Engine::new(Arc::new(ds));
+    let p = params(HuntId::TiInbound, &[]);
+    let out = eng.run(&p, Some(now())).unwrap();
+    assert_eq!(eng.drill(&p, None, &out, 0).rows, vec![1]);
+    assert_eq!(eng.drill(&p, None, &out, 1).rows, vec![0]);
+    let f = event_fields(eng.dataset(), TableKind::DeviceNetworkEvents, 1);
+    let get = |k: &str| f.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(get("RemoteIP"), "1.2.3.4");
+    assert_eq!(get("LocalPort"), "3389");
+    assert_eq!(get("Timestamp"), "2026-11-20T10:00:00.0000000Z");
+    assert!(event_fields(eng.dataset(), TableKind::DeviceNetworkEvents, 9).is_empty());
+    let f = event_fields(eng.dataset(), TableKind::DeviceInfo, 0);
+    assert!(f.contains(&("InternetFacingLocalPort", "3389".to_string())));
+}
