@@ -385,6 +385,27 @@ fn line_over_64_mib_is_rejected_and_the_rest_loads() {
 }
 
 #[test]
+fn document_over_2_gib_is_skipped_without_reading_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("huge.json");
+    let mut f = std::fs::File::create(&p).unwrap();
+    let row = r#"{"Timestamp":"2024-01-01T00:00:00Z","DeviceName":"h","ActionType":"ConnectionSuccess","RemoteIP":"203.0.113.1"},"#;
+    f.write_all(b"[").unwrap();
+    for _ in 0..1000 {
+        f.write_all(row.as_bytes()).unwrap();
+    }
+    // Sparse: the file claims 2 GiB + 1 byte without using the disk.
+    f.set_len((2u64 << 30) + 1).unwrap();
+    drop(f);
+    let (ds, fr) = load_one(&p);
+    assert_eq!(ds.total_rows(), 0);
+    assert_eq!(
+        fr.skipped.as_deref(),
+        Some("JSON document of 2.0 GiB is over the 2 GiB limit for one document; export it as JSON Lines")
+    );
+}
+
+#[test]
 fn many_lines_parsed_in_parallel_keep_file_order_lines_and_offsets() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("many.jsonl");
