@@ -829,30 +829,32 @@ pub fn reread(source: &SourceInfo, locators: &[u64]) -> Vec<Result<Vec<(String, 
     }
 }
 
+/// The line starting at byte `offset`, without its line end (and BOM on the first line).
 fn read_line_at(data: &SourceData, offset: u64) -> Result<String, String> {
-    let mut r = data.open().map_err(|e| format!("cannot read: {e}"))?;
+    let io = |e: std::io::Error| format!("cannot read: {e}");
+    let mut line = Vec::new();
     match data {
         SourceData::File(p) => {
-            use std::io::{Seek, SeekFrom};
-            let mut f = std::fs::File::open(p).map_err(|e| format!("cannot read: {e}"))?;
-            f.seek(SeekFrom::Start(offset)).map_err(|e| format!("cannot read: {e}"))?;
-            r = Box::new(f);
+            use std::io::{BufRead, Seek, SeekFrom};
+            let mut f = std::fs::File::open(p).map_err(io)?;
+            f.seek(SeekFrom::Start(offset)).map_err(io)?;
+            std::io::BufReader::new(f.take(MAX_LINE as u64 + 1)).read_until(b'\n', &mut line).map_err(io)?;
         }
-        _ => {
-            std::io::copy(&mut (&mut r).take(offset), &mut std::io::sink()).map_err(|e| format!("cannot read: {e}"))?;
-        }
+        SourceData::Memory(b) => line.extend_from_slice(line_slice(b, offset)),
+        SourceData::Static(b) => line.extend_from_slice(line_slice(b, offset)),
     }
-    let mut line = Vec::new();
-    let mut br = std::io::BufReader::new(r.take(MAX_LINE as u64 + 1));
-    std::io::BufRead::read_until(&mut br, b'\n', &mut line).map_err(|e| format!("cannot read: {e}"))?;
     if line.len() > MAX_LINE {
         return Err("line longer than 64 MiB".into());
     }
-    let mut s = String::from_utf8_lossy(&line).into_owned();
-    if offset == 0 {
-        s = s.trim_start_matches('\u{feff}').to_string();
-    }
-    Ok(s.trim_end_matches(['\r', '\n']).to_string())
+    let text = String::from_utf8_lossy(&line);
+    let text = if offset == 0 { text.trim_start_matches('\u{feff}') } else { &text };
+    Ok(text.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn line_slice(b: &[u8], offset: u64) -> &[u8] {
+    let rest = usize::try_from(offset).ok().and_then(|o| b.get(o..)).unwrap_or(&[]);
+    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+    &rest[..end.min(MAX_LINE + 1)]
 }
 
 fn reread_document(source: &SourceInfo, locators: &[u64]) -> Vec<Result<Vec<(String, String)>, String>> {
@@ -941,6 +943,21 @@ fn row_pairs(text: &str, columns: Option<&[String]>) -> Result<Vec<(String, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reread_of_in_memory_json_lines_finds_the_line_at_its_offset() {
+        let text: &'static [u8] = b"\xEF\xBB\xBF{\"a\":1}\r\n{\"b\":\"x\"}";
+        let source = SourceInfo {
+            display: "-".into(),
+            data: SourceData::Static(text),
+            kind: Kind::JsonLines,
+            columns: Vec::new(),
+        };
+        let got = reread(&source, &[12, 0, 99]);
+        assert_eq!(got[0], Ok(vec![("b".to_string(), "x".to_string())]));
+        assert_eq!(got[1], Ok(vec![("a".to_string(), "1".to_string())]));
+        assert!(got[2].is_err());
+    }
 
     #[test]
     fn xml_event_id_reads_the_id_of_damaged_xml() {
