@@ -439,6 +439,27 @@ fn many_lines_parsed_in_parallel_keep_file_order_lines_and_offsets() {
 }
 
 #[test]
+fn cancelling_stops_json_lines_and_documents_mid_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = r#"{"Timestamp":"2024-01-01T00:00:00Z","DeviceName":"h","ActionType":"ConnectionSuccess","RemoteIP":"203.0.113.1"}"#;
+    let lines = dir.path().join("rows.jsonl");
+    std::fs::write(&lines, format!("{row}\n").repeat(60_000)).unwrap();
+    let doc = dir.path().join("rows.json");
+    std::fs::write(&doc, format!("[{}{row}]", format!("{row},").repeat(20_000))).unwrap();
+    for p in [lines, doc] {
+        let cancel = AtomicBool::new(false);
+        // The load reports progress as soon as it starts the file: cancel right then.
+        let on_progress = |pr: &ingest::Progress| {
+            if !pr.current.is_empty() {
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        };
+        let r = ingest::load(&[Input::Path(p.clone())], &[], None, &LoadOptions::default(), &on_progress, &cancel);
+        assert!(matches!(r, Err(ingest::LoadError::Cancelled)), "{}", p.display());
+    }
+}
+
+#[test]
 fn reread_returns_every_original_key_of_lines_and_documents() {
     let paths = [
         fixture("streaming.ndjson"),
