@@ -341,6 +341,27 @@ fn bom_and_crlf_json_lines_load_and_event_3_without_event_data_is_rejected() {
 }
 
 #[test]
+fn event_rows_naming_no_log_load_only_in_the_flattened_event_3_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("nolog.jsonl");
+    std::fs::write(
+        &p,
+        concat!(
+            r#"{"EventID":1,"Computer":"w","Image":"C:\\a.exe","CommandLine":"a"}"#,
+            "\n",
+            r#"{"EventID":3,"Computer":"w","UtcTime":"2024-01-01 00:00:00.000","Image":"C:\\a.exe","Initiated":"true","DestinationIp":"203.0.113.4","DestinationPort":"22"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let (ds, fr) = load_one(&p);
+    assert_eq!(fr.format.as_deref(), Some("JSON Lines (flattened Sysmon)"));
+    assert_eq!(ds.net.len(), 1);
+    assert_eq!(ds.net.proc_name.get(0), "a.exe");
+    assert_eq!(fr.warnings, vec!["1 event rows that name no log and are not Sysmon network events (not loaded)"]);
+}
+
+#[test]
 fn invalid_utf8_is_read_lossily_with_one_warning() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("latin1.jsonl");

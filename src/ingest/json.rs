@@ -34,6 +34,7 @@ const BATCH_ROWS: usize = 8192;
 
 /// Counter keys for event rows that are not loaded.
 pub const NOT_SYSMON: &str = "Windows events from logs other than Sysmon (not network events; not loaded)";
+pub const UNKNOWN_EVENTS: &str = "event rows that name no log and are not Sysmon network events (not loaded)";
 pub const SYSLOG_NOT_SYSMON: &str = "Syslog messages that are not Sysmon events (not loaded)";
 
 // What the rows of a file turned out to be (bits, in the order they are named).
@@ -484,7 +485,7 @@ impl Router {
             }
             // Without a provider, only the flattened EID 3 shape says it is Sysmon.
             None if map.target != Target::SysmonFlat => {
-                sink.count(NOT_SYSMON);
+                sink.count(UNKNOWN_EVENTS);
                 return;
             }
             _ => {}
