@@ -729,3 +729,17 @@ fn a_hunt_error_replaces_the_rows_and_marks_the_tab() {
     assert!(screen.contains("5 TI inbound (!)"), "{screen}");
     assert!(screen.contains("pass --ti FILE"), "{screen}");
 }
+
+#[test]
+fn smallest_supported_terminal_still_shows_tabs_table_and_hints() {
+    let mut app = ready_app();
+    app.update(Msg::Resize(60, 15));
+    let screen = render(&app, 60, 15);
+    assert!(screen.contains(" 1 Rare 3 ") && screen.contains(" 5 TI 4"), "{screen}");
+    assert!(screen.contains("evil.exe"), "{screen}");
+    assert!(screen.contains("help") && screen.contains("quit"), "{screen}");
+    insta::assert_snapshot!("smallest", screen);
+    app.update(Msg::FocusParams);
+    let screen = render(&app, 60, 15);
+    assert!(screen.contains("Parameters"), "{screen}");
+}

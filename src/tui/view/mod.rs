@@ -96,8 +96,18 @@ pub fn table_body_height(app: &App) -> usize {
     table_body(app).1 as usize
 }
 
-/// The tab labels as drawn, in order.
+/// The tab labels as drawn, in order; short names when the full ones do not fit.
 pub fn tab_labels(app: &App) -> Vec<String> {
+    let full = labels(app, false);
+    let width: usize = full.iter().map(|l| l.width() + 1).sum();
+    if width <= app.size.0 as usize {
+        full
+    } else {
+        labels(app, true)
+    }
+}
+
+fn labels(app: &App, short: bool) -> Vec<String> {
     app.tabs
         .iter()
         .enumerate()
@@ -108,7 +118,13 @@ pub fn tab_labels(app: &App) -> Vec<String> {
                 (None, Some(n)) => format!("{n}…"),
                 (None, None) => "…".to_string(),
             };
-            format!(" {} {} ({count}) ", i + 1, t.hunt.spec().title)
+            let title =
+                if short { t.hunt.spec().title.split(' ').next().unwrap_or_default() } else { t.hunt.spec().title };
+            if short {
+                format!(" {} {title} {count} ", i + 1)
+            } else {
+                format!(" {} {title} ({count}) ", i + 1)
+            }
         })
         .collect()
 }
