@@ -924,12 +924,15 @@ impl App {
         let row = &t.rows[t.cursor_row()?];
         let is_record = t.columns.len() == 2 && t.columns[0].name == "Column" && t.columns[1].name == "Value";
         if is_record {
-            let col = display_cell(&row[0]);
-            return names.iter().any(|n| n.eq_ignore_ascii_case(&col)).then(|| display_cell(&row[1]));
+            let col = display_cell(super::table::cell_at(row, 0));
+            return names
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&col))
+                .then(|| display_cell(super::table::cell_at(row, 1)));
         }
         names.iter().find_map(|n| {
             let c = t.column_index(n)?;
-            match &row[c] {
+            match super::table::cell_at(row, c) {
                 Cell::Text(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
                 Cell::TextSet(v) => v.first().cloned(),
                 _ => None,
