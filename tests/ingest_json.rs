@@ -273,12 +273,71 @@ fn bad_rows_in_a_pretty_array_are_rejected_at_their_line() {
         rejects(
             &p,
             &[
-                (9, "bad IP `203.0.113.256` in RemoteIP"),
-                (16, "bad timestamp `2024-13-01T10:00:02Z` in Timestamp"),
+                (9, "bad IP `203.0.113.256` in RemoteIP (row 2)"),
+                (16, "bad timestamp `2024-13-01T10:00:02Z` in Timestamp (row 3)"),
                 (26, "bad JSON in row 4: expected value"),
             ]
         )
     );
+}
+
+#[test]
+fn one_line_document_rejects_name_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("api.json");
+    let row = |ip: &str| {
+        format!(
+            r#"{{"Timestamp":"2024-01-01T00:00:00Z","DeviceName":"h","ActionType":"ConnectionSuccess","RemoteIP":"{ip}"}}"#
+        )
+    };
+    let doc = format!(r#"{{"Schema":[],"Results":[{},{},{}]}}"#, row("203.0.113.1"), row("1.2.3"), row("203.0.113.3"));
+    std::fs::write(&p, doc).unwrap();
+    let (ds, fr) = load_one(&p);
+    assert_eq!(ds.net.len(), 2);
+    assert_eq!(fr.rejects, rejects(&p, &[(1, "bad IP `1.2.3` in RemoteIP (row 2)")]));
+}
+
+#[test]
+fn api_result_of_exactly_the_row_limit_warns_it_was_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("limit.json");
+    let mut doc = String::from("{\"Schema\":[],\"Results\":[\n");
+    for i in 0..100_000u32 {
+        if i > 0 {
+            doc.push_str(",\n");
+        }
+        doc.push_str(&format!(
+            r#"{{"Timestamp":"2024-01-01T00:00:00Z","DeviceId":"d{}","DeviceName":"h","OSPlatform":"Linux"}}"#,
+            i % 10
+        ));
+    }
+    doc.push_str("]}\n");
+    std::fs::write(&p, doc).unwrap();
+    let (ds, fr) = load_one(&p);
+    assert_eq!(ds.devinfo.len(), 100_000);
+    assert_eq!(
+        fr.warnings,
+        vec!["exactly 100000 rows: the hunting API returns at most that many, so this result was probably cut off"]
+    );
+}
+
+#[test]
+fn bom_and_crlf_json_lines_load_and_event_3_without_event_data_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bom.jsonl");
+    let text = "\u{feff}{\"TimeGenerated\":\"2024-03-04T00:00:00Z\",\"Computer\":\"vm\",\"Direction\":\"outbound\",\"ProcessName\":\"curl\",\"SourceIp\":\"10.0.0.1\",\"DestinationIp\":\"203.0.113.5\",\"DestinationPort\":443}\r\n\r\n";
+    std::fs::write(&p, text).unwrap();
+    let (ds, fr) = load_one(&p);
+    assert_eq!(fr.format.as_deref(), Some("JSON Lines (VMConnection)"));
+    assert_eq!(ds.vm.len(), 1);
+    assert_eq!(ds.vm.computer.get(0), "vm");
+    let rec = ingest::raw_record(&ds, TableKind::VMConnection, 0).unwrap();
+    assert_eq!(rec[0], ("TimeGenerated".to_string(), "2024-03-04T00:00:00Z".to_string()));
+
+    let p = dir.path().join("empty_event_data.jsonl");
+    std::fs::write(&p, "{\"TimeGenerated\":\"2024-03-05T00:00:00Z\",\"Provider\":\"Microsoft-Windows-Sysmon\",\"Computer\":\"w\",\"EventID\":3,\"EventData\":null}\n").unwrap();
+    let (_, fr) = load_one(&p);
+    assert_eq!(fr.rejects, rejects(&p, &[(1, "Sysmon Event ID 3 without EventData")]));
 }
 
 #[test]

@@ -27,6 +27,8 @@ use value::Row;
 pub const MAX_LINE: usize = 64 << 20;
 /// Largest JSON document read (documents are parsed in memory).
 pub const MAX_DOCUMENT: u64 = 2 << 30;
+/// Rows the hunting API returns at most; a result of exactly this many was cut off.
+const API_ROW_LIMIT: u64 = 100_000;
 const BATCH_BYTES: usize = 4 << 20;
 const BATCH_ROWS: usize = 8192;
 
@@ -210,6 +212,7 @@ impl Router {
                 return;
             }
         };
+        let listed = sink.rejects.len();
         match (job.kind, row) {
             (RowKind::Object, Row::Object { keys, vals }) => {
                 self.route_object(sink, &keys, &vals, job.line, job.index);
@@ -223,6 +226,12 @@ impl Router {
             }
             (RowKind::Positional(_), _) => sink.reject(job.line, "row is not a JSON array"),
             (RowKind::Object, _) => sink.reject(job.line, "row is not a JSON object"),
+        }
+        if !lines {
+            // Many rows share a line in a one-line document: name the row too.
+            for r in &mut sink.rejects[listed..] {
+                r.reason.push_str(&format!(" (row {})", job.index + 1));
+            }
         }
     }
 
@@ -397,7 +406,10 @@ impl Router {
                     return;
                 }
             }
-        } else if !data.is_empty() {
+        } else if data.is_empty() {
+            sink.reject(line, "Sysmon Event ID 3 without EventData");
+            return;
+        } else {
             sink.reject(line, "EventData is neither a JSON object nor XML");
             return;
         }
@@ -537,8 +549,12 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
     let mut sink = FileSink::new(ctx.opts.sink());
     let mut stats = Stats::default();
     let document = is_document(ctx.source);
+    let mut shape = None;
+    let mut rows_seen = 0;
     let (base, schema) = if document {
-        let (shape, schema) = read_document(ctx, &mut sink, &mut stats)?;
+        let (doc_shape, schema, rows) = read_document(ctx, &mut sink, &mut stats)?;
+        shape = doc_shape;
+        rows_seen = rows;
         let base = match shape {
             Some(Shape::DefenderApi) => "Defender hunting API JSON",
             Some(Shape::GraphApi) => "Graph runHuntingQuery JSON",
@@ -554,6 +570,11 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
         read_lines(ctx, &mut sink, &mut stats)?;
         (if stats.labels & L_STREAM != 0 { "Defender streaming NDJSON" } else { "JSON Lines" }, Vec::new())
     };
+    if matches!(shape, Some(Shape::DefenderApi | Shape::GraphApi)) && rows_seen == API_ROW_LIMIT {
+        ctx.warnings.push(format!(
+            "exactly {API_ROW_LIMIT} rows: the hunting API returns at most that many, so this result was probably cut off"
+        ));
+    }
     let labels: Vec<&str> = LABELS.iter().filter(|(b, _)| stats.labels & b != 0).map(|(_, n)| *n).collect();
     ctx.format = if labels.is_empty() { base.to_string() } else { format!("{base} ({})", labels.join(", ")) };
     ctx.source.columns =
@@ -618,7 +639,7 @@ fn read_document(
     ctx: &mut ReadCtx,
     sink: &mut FileSink,
     stats: &mut Stats,
-) -> Result<(Option<Shape>, Vec<String>), LoadError> {
+) -> Result<(Option<Shape>, Vec<String>, u64), LoadError> {
     check_document_size(ctx.source)?;
     let bytes = ctx.source.data.read_all().map_err(|e| io_err(ctx.source, e))?;
     let tracker = ctx.tracker;
@@ -657,7 +678,7 @@ fn read_document(
         sink.reject(e.line, e.reason);
     }
     tracker.advance((bytes.len().saturating_sub(done_to)) as u64, 0);
-    Ok((walker.shape, std::mem::take(&mut walker.schema)))
+    Ok((walker.shape, std::mem::take(&mut walker.schema), walker.rows()))
 }
 
 /// Split a batch of complete lines into row jobs (blank lines skipped, CR and BOM removed).

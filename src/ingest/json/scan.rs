@@ -117,6 +117,11 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Rows found so far.
+    pub fn rows(&self) -> u64 {
+        self.next_index
+    }
+
     fn line_at(&mut self, pos: usize) -> u64 {
         let pos = pos.min(self.b.len());
         if pos > self.line_pos {
