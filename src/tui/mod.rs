@@ -205,16 +205,19 @@ fn nothing_loaded(report: &LoadReport) -> String {
 
 /// The header's view of a loaded dataset and what went wrong while loading it.
 pub fn summarize(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Summary {
+    // Rejected rows first: they are data the hunts do not see; a skipped README is not.
     let mut problems = Vec::new();
+    for f in report.files.iter().filter(|f| f.rejected > 0) {
+        let first = f.rejects.first().map(|r| format!(" (first: {r})")).unwrap_or_default();
+        problems.push(format!("{}: {} rows rejected{first}", f.path, f.rejected));
+    }
+    for f in &report.files {
+        problems.extend(f.warnings.iter().map(|w| format!("{}: {w}", f.path)));
+    }
     for f in &report.files {
         if let Some(why) = &f.skipped {
             problems.push(format!("{} skipped: {why}", f.path));
         }
-        if f.rejected > 0 {
-            let first = f.rejects.first().map(|r| format!(" (first: {r})")).unwrap_or_default();
-            problems.push(format!("{}: {} rows rejected{first}", f.path, f.rejected));
-        }
-        problems.extend(f.warnings.iter().map(|w| format!("{}: {w}", f.path)));
     }
     Summary {
         net_events: ds.net.len(),
@@ -226,6 +229,7 @@ pub fn summarize(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Summa
         geoip: ds.geoip.as_ref().map(|g| g.description().to_string()),
         ti_entries: ds.ti.len(),
         rejected: report.files.iter().map(|f| f.rejected).sum(),
+        skipped: report.files.iter().filter(|f| f.skipped.is_some()).count(),
         problems,
     }
 }

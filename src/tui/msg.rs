@@ -138,6 +138,8 @@ pub struct Summary {
     pub geoip: Option<String>,
     pub ti_entries: usize,
     pub rejected: u64,
+    /// Inputs that were not loaded at all.
+    pub skipped: usize,
     /// One line per problem worth a toast: skipped files, first rejects, warnings.
     pub problems: Vec<String>,
 }

@@ -30,6 +30,7 @@ pub(crate) fn summary() -> Summary {
         geoip: Some("sample-country.mmdb".into()),
         ti_entries: 1_500,
         rejected: 0,
+        skipped: 0,
         problems: Vec::new(),
     }
 }
