@@ -365,13 +365,16 @@ impl App {
     }
 
     fn on_loaded(&mut self, summary: Summary) {
-        let problems = summary.problems.len();
-        if problems > 0 && self.status.is_none() {
-            let first = summary.problems.first().cloned().unwrap_or_default();
-            self.warn(format!(
-                "load: {first}{}",
-                if problems > 1 { format!(" (+{} more)", problems - 1) } else { String::new() }
-            ));
+        if let (Some(first), None) = (summary.problems.first(), &self.status) {
+            let mut counts = Vec::new();
+            if summary.rejected > 0 {
+                counts.push(format!("{} rows rejected", summary.rejected));
+            }
+            if summary.skipped > 0 {
+                counts.push(format!("{} inputs skipped", summary.skipped));
+            }
+            let counts = if counts.is_empty() { String::new() } else { format!("{}; ", counts.join(", ")) };
+            self.warn(format!("load: {counts}{first}"));
         }
         self.summary = summary;
         self.phase = Phase::Ready;
