@@ -67,13 +67,26 @@ pub fn run_with<B: worker::HuntBackend>(args: TuiArgs, backend: fn(Arc<Dataset>,
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut app = App::new(config, warning, cwd);
 
-    let mut terminal = ratatui::try_init()?;
+    let original_hook = std::panic::take_hook();
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            ratatui::restore();
+            std::panic::set_hook(original_hook);
+            return Err(e.into());
+        }
+    };
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
-    let default_hook = std::panic::take_hook();
+    // Replaces ratatui's hook: a panic on the UI thread restores the terminal before the
+    // message is printed; the worker and loader catch their own panics and report them in the
+    // app, so printing those would only scribble over the screen.
+    let ui_thread = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = execute!(std::io::stdout(), DisableMouseCapture);
-        ratatui::restore();
-        default_hook(info);
+        if std::thread::current().id() == ui_thread {
+            let _ = execute!(std::io::stdout(), DisableMouseCapture);
+            ratatui::restore();
+            original_hook(info);
+        }
     }));
     let result = event_loop(&mut terminal, &mut app, args, backend);
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
@@ -178,7 +191,13 @@ fn spawn_loader(
         let progress = move |p: &ingest::Progress| {
             let _ = progress_tx.send(Incoming::App(Msg::LoadProgress(p.clone())));
         };
-        let result = ingest::load(&args.inputs, &args.ti, args.geoip.as_deref(), &args.load, &progress, &cancel);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ingest::load(&args.inputs, &args.ti, args.geoip.as_deref(), &args.load, &progress, &cancel)
+        }));
+        let Ok(result) = result else {
+            let _ = tx.send(Incoming::App(Msg::LoadFailed("internal error while loading (a bug: please report it)".into())));
+            return;
+        };
         let msg = match result {
             Ok((ds, report)) if report.loaded_anything() => {
                 let summary = summarize(&ds, &report, args.now);
