@@ -21,6 +21,18 @@ pub fn map_event(app: &App, ev: &Event) -> Option<Msg> {
     }
 }
 
+/// Terminals send Esc and the next key, typed quickly, as one Alt+key; nothing here is bound
+/// to Alt, so split it back into the two keys the user pressed.
+pub fn split_alt(ev: &Event) -> Option<(Event, Event)> {
+    let Event::Key(k) = ev else { return None };
+    if !k.modifiers.contains(KeyModifiers::ALT) || !matches!(k.code, KeyCode::Char(_)) {
+        return None;
+    }
+    let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+    let key = KeyEvent::new(k.code, k.modifiers - KeyModifiers::ALT);
+    Some((Event::Key(esc), Event::Key(key)))
+}
+
 fn input_key(k: &KeyEvent) -> Option<InputKey> {
     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
     Some(match k.code {
@@ -172,3 +184,17 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
     ),
     ("Prompts", &[("Enter  Esc", "accept / cancel"), ("Ctrl-U", "clear the line"), ("y  n", "answer a question")]),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alt_key_splits_into_esc_and_the_key() {
+        let alt1 = Event::Key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::ALT));
+        let (a, b) = split_alt(&alt1).unwrap();
+        assert_eq!(a, Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        assert_eq!(b, Event::Key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::NONE)));
+        assert!(split_alt(&Event::Key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::NONE))).is_none());
+    }
+}

@@ -141,7 +141,15 @@ fn event_loop<B: worker::HuntBackend>(
         };
         // Handle everything already queued before drawing once, so a burst of progress or
         // key-repeat events never lags the screen behind.
-        for incoming in first.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+        let mut queue: std::collections::VecDeque<Incoming> = first.into_iter().collect();
+        while let Some(incoming) = queue.pop_front().or_else(|| rx.try_recv().ok()) {
+            if let Incoming::Term(ev) = &incoming {
+                if let Some((esc, key)) = keymap::split_alt(ev) {
+                    queue.push_front(Incoming::Term(key));
+                    queue.push_front(Incoming::Term(esc));
+                    continue;
+                }
+            }
             let msg = match incoming {
                 Incoming::Term(ev) => keymap::map_event(app, &ev),
                 Incoming::App(m) => Some(m),
@@ -195,7 +203,8 @@ fn spawn_loader(
             ingest::load(&args.inputs, &args.ti, args.geoip.as_deref(), &args.load, &progress, &cancel)
         }));
         let Ok(result) = result else {
-            let _ = tx.send(Incoming::App(Msg::LoadFailed("internal error while loading (a bug: please report it)".into())));
+            let _ = tx
+                .send(Incoming::App(Msg::LoadFailed("internal error while loading (a bug: please report it)".into())));
             return;
         };
         let msg = match result {
