@@ -81,10 +81,21 @@ pub enum EditTarget {
 pub enum Prompt {
     None,
     Help,
+    /// What went wrong while loading (rejected rows, skipped files, warnings).
+    LoadReport,
     Filter(LineEdit),
-    Edit { target: EditTarget, line: LineEdit, error: Option<String> },
-    Export { line: LineEdit, error: Option<String> },
-    ConfirmOverwrite { path: PathBuf },
+    Edit {
+        target: EditTarget,
+        line: LineEdit,
+        error: Option<String>,
+    },
+    Export {
+        line: LineEdit,
+        error: Option<String>,
+    },
+    ConfirmOverwrite {
+        path: PathBuf,
+    },
     ConfirmReset,
 }
 
@@ -374,7 +385,7 @@ impl App {
                 counts.push(format!("{} inputs skipped", summary.skipped));
             }
             let counts = if counts.is_empty() { String::new() } else { format!("{}; ", counts.join(", ")) };
-            self.warn(format!("load: {counts}{first}"));
+            self.warn(format!("load: {counts}{first} (L: load report)"));
         }
         self.summary = summary;
         self.phase = Phase::Ready;
@@ -452,7 +463,7 @@ impl App {
     fn on_ready_msg(&mut self, msg: Msg) {
         match &self.prompt {
             Prompt::None => {}
-            Prompt::Help => {
+            Prompt::Help | Prompt::LoadReport => {
                 if matches!(msg, Msg::ToggleHelp | Msg::Back | Msg::Enter) {
                     self.prompt = Prompt::None;
                 }
@@ -550,6 +561,7 @@ impl App {
             }
             Msg::AskReset => self.prompt = Prompt::ConfirmReset,
             Msg::ToggleHelp => self.prompt = Prompt::Help,
+            Msg::ShowLoadReport => self.prompt = Prompt::LoadReport,
             Msg::ExcludeIp => self.exclude_ip(false),
             Msg::ExcludeNet => self.exclude_ip(true),
             Msg::AddBrowser => self.add_browser(),

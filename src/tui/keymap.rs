@@ -80,7 +80,7 @@ pub fn map_key(app: &App, k: &KeyEvent) -> Option<Msg> {
                 _ => None,
             }
         }
-        Prompt::Help => {
+        Prompt::Help | Prompt::LoadReport => {
             return match k.code {
                 KeyCode::Char('q') => Some(Msg::Quit),
                 _ => Some(Msg::ToggleHelp),
@@ -95,6 +95,7 @@ pub fn map_key(app: &App, k: &KeyEvent) -> Option<Msg> {
         KeyCode::Tab => Some(Msg::NextHunt),
         KeyCode::BackTab => Some(Msg::PrevHunt),
         KeyCode::Char('?') => Some(Msg::ToggleHelp),
+        KeyCode::Char('L') => Some(Msg::ShowLoadReport),
         KeyCode::Char('p') => Some(Msg::FocusParams),
         KeyCode::Char('r') => Some(Msg::AskReset),
         KeyCode::Esc => Some(Msg::Back),
@@ -153,6 +154,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("p", "focus the parameter panel / back to the table"),
             ("r", "reset this hunt's parameters to defaults (asks)"),
             ("?", "this help"),
+            ("L", "load report: rejected rows, skipped files, warnings"),
             ("Esc", "back: close, clear the filter, leave a drill-down level"),
             ("q  Ctrl-C", "quit"),
         ],

@@ -54,6 +54,7 @@ pub enum Msg {
     SortDesc,
     AskReset,
     ToggleHelp,
+    ShowLoadReport,
     /// Add the remote IP of the current row to rare-process `excluded_nets`.
     ExcludeIp,
     /// Same with its /24 (IPv6: /64).

@@ -744,3 +744,25 @@ fn smallest_supported_terminal_still_shows_tabs_table_and_hints() {
     let screen = render(&app, 60, 15);
     assert!(screen.contains("Parameters"), "{screen}");
 }
+
+#[test]
+fn load_problems_toast_and_show_in_the_load_report() {
+    let mut app = new_app(std::env::temp_dir());
+    let mut s = summary();
+    s.rejected = 2;
+    s.skipped = 1;
+    s.problems = vec![
+        "net.csv: 2 rows rejected (first: net.csv:7: bad RemoteIP `\u{1b}[31mx`)".into(),
+        "README.md skipped: not a recognized export".into(),
+    ];
+    app.update(Msg::Loaded(Box::new(s)));
+    let status = app.status.clone().unwrap().text;
+    assert!(status.starts_with("load: 2 rows rejected, 1 inputs skipped; net.csv: 2 rows rejected"), "{status}");
+    app.update(Msg::ShowLoadReport);
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("Load report"), "{screen}");
+    assert!(screen.contains("net.csv:7: bad RemoteIP `␛[31mx`"), "{screen}");
+    assert!(screen.contains("README.md skipped"), "{screen}");
+    app.update(Msg::Back);
+    assert_eq!(app.prompt, Prompt::None);
+}

@@ -110,7 +110,7 @@ fn hints_for(app: &App) -> Vec<(&'static str, &'static str)> {
         Prompt::Edit { .. } => vec![("Enter", "apply"), ("Esc", "cancel"), ("Ctrl-U", "erase")],
         Prompt::Export { .. } => vec![("Enter", "write"), ("Esc", "cancel"), ("Ctrl-U", "erase")],
         Prompt::ConfirmOverwrite { .. } | Prompt::ConfirmReset => vec![("y", "yes"), ("n/Esc", "no")],
-        Prompt::Help => vec![("any key", "close help"), ("q", "quit")],
+        Prompt::Help | Prompt::LoadReport => vec![("any key", "close"), ("q", "quit")],
         Prompt::None => match app.focus {
             Focus::Params => vec![
                 ("↑↓", "move"),
