@@ -436,8 +436,12 @@ impl App {
                 tab.stack.clear();
                 tab.error = Some(e.clone());
                 tab.last = None;
-                let key = tab.hunt.key();
-                self.error(format!("{key}: {e}"));
+                // Tabs in the background show `!`; toast only what the user is looking at or
+                // just changed, so the load report toast is not buried at start.
+                if pending.is_some() || i == self.active {
+                    let key = tab.hunt.key();
+                    self.error(format!("{key}: {e}"));
+                }
             }
         }
     }
