@@ -621,6 +621,9 @@ impl App {
     fn click(&mut self, x: u16, y: u16) {
         if let Some(i) = super::view::tab_at(self, x, y) {
             self.select_tab(i);
+        } else if let Some(line) = super::view::panel_line_at(self, x, y) {
+            self.focus = Focus::Params;
+            self.tab_mut().panel_cursor = line;
         } else if let Some(pos) = super::view::table_row_at(self, y) {
             let offset = self.current_table().map_or(0, |t| t.offset);
             self.focus = Focus::Table;

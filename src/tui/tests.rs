@@ -546,6 +546,13 @@ fn mouse_clicks_on_tabs_and_rows() {
     app.update(Msg::Click { x: 10, y: 6 });
     assert_eq!(app.current_table().unwrap().cursor, 2);
     assert_eq!(app.focus, Focus::Table);
+    // The parameter panel (right 42 columns at 120 wide): its third line is excluded_nets' first item.
+    app.update(Msg::Click { x: 100, y: 5 });
+    assert_eq!(app.focus, Focus::Params);
+    assert_eq!(super::app::panel_lines(&app.tab().params)[app.tab().panel_cursor], PanelLine::Item(1, 0));
+    // Back in the table, a click on a row moves focus there.
+    app.update(Msg::Click { x: 10, y: 4 });
+    assert_eq!(app.focus, Focus::Table);
 }
 
 #[test]

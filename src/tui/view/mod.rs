@@ -145,6 +145,24 @@ pub fn tab_at(app: &App, x: u16, y: u16) -> Option<usize> {
     None
 }
 
+/// Which parameter-panel line (index into `panel_lines`) a click at (x, y) hits.
+pub fn panel_line_at(app: &App, x: u16, y: u16) -> Option<usize> {
+    if !matches!(app.phase, Phase::Ready) {
+        return None;
+    }
+    let panel = areas(app, Rect::new(0, 0, app.size.0, app.size.1)).panel?;
+    let inner_top = panel.y + 1;
+    let inner_h = panel.height.saturating_sub(2);
+    if x <= panel.x || x >= panel.right().saturating_sub(1) || y < inner_top || y >= inner_top + inner_h {
+        return None;
+    }
+    let tab = app.tab();
+    // With focus elsewhere the panel is drawn unscrolled (no cursor line to keep in view).
+    let cursor = if app.focus == super::app::Focus::Params { tab.panel_cursor } else { 0 };
+    let line = panel::panel_scroll(cursor, inner_h as usize) + (y - inner_top) as usize;
+    (line < super::app::panel_lines(&tab.params).len()).then_some(line)
+}
+
 /// Which shown row of the table a click on screen row `y` hits (0 = first shown row).
 pub fn table_row_at(app: &App, y: u16) -> Option<usize> {
     let (top, rows) = table_body(app);

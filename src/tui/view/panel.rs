@@ -136,8 +136,13 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
     }
     // Scroll so the cursor line stays visible.
     let h = inner.height as usize;
-    let scroll = (cursor_line + 2).saturating_sub(h);
+    let scroll = panel_scroll(cursor_line, h);
     frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+}
+
+/// First panel line shown: enough to keep the cursor line and one below it in view.
+pub fn panel_scroll(cursor_line: usize, height: usize) -> usize {
+    (cursor_line + 2).saturating_sub(height)
 }
 
 /// Greedy word wrap of our own (ASCII) help text to `width` columns.
