@@ -673,7 +673,18 @@ impl App {
         }
         let Some(section) = self.current_section() else { return };
         if !section.events {
-            self.info("Enter opens an event's full record from the Events list ([ ] switch lists)");
+            // From a summary row (an IP, a hash, a device...) to the events holding it.
+            let Some(value) =
+                section.table.cursor_row().map(|r| display_cell(super::table::cell_at(&section.table.rows[r], 0)))
+            else {
+                return;
+            };
+            let Some(level) = self.tab_mut().stack.last_mut() else { return };
+            let Some(ev) = level.sections.iter().position(|s| s.events) else { return };
+            level.active = ev;
+            level.sections[ev].table.set_filter(&value);
+            let shown = level.sections[ev].table.view.len();
+            self.info(format!("events matching {value}: {shown} (Esc clears the filter)"));
             return;
         }
         let t = &section.table;

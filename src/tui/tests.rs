@@ -402,8 +402,17 @@ fn drill_down_and_back_keeps_a_stack_per_tab() {
     assert!(screen.contains("rare-process › evil.exe"), "{screen}");
     assert!(screen.contains("Remote IPs (2)"), "{screen}");
     insta::assert_snapshot!("drill", screen);
-    // Into the events list, then one event's full record.
-    app.update(Msg::NextSection);
+    // Enter on a remote IP shows the events with it.
+    app.update(Msg::Down);
+    app.update(Msg::Enter);
+    let section = app.current_section().unwrap();
+    assert!(section.events);
+    assert_eq!(section.table.filter, "203.0.113.10");
+    assert_eq!(section.table.view, vec![1]);
+    app.update(Msg::Back);
+    assert_eq!(app.current_table().unwrap().view.len(), 2, "Esc clears the filter first");
+    // One event's full record.
+    app.update(Msg::Home);
     app.update(Msg::Enter);
     assert_eq!(app.tab().stack.len(), 2);
     let screen = render(&app, 120, 30);
