@@ -162,7 +162,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
     (
         "Table",
         &[
-            ("Enter", "drill down into a result / open an event's full record"),
+            ("Enter", "drill down: result → details; IP/hash/device → its events; event → full record"),
             ("← →  h l", "choose the column"),
             ("s  S", "sort by the column ascending / descending (again: engine order)"),
             ("/", "fuzzy filter as you type (Enter keeps it, Esc clears it)"),
