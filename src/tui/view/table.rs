@@ -136,10 +136,10 @@ pub fn edit_spans(text: &str, cursor: usize, width: usize) -> Vec<Span<'static>>
     let before: String = text.chars().take(cursor).collect();
     let at: String = text.chars().skip(cursor).take(1).collect();
     let after: String = text.chars().skip(cursor + 1).collect();
-    let mut spans = text_spans(&before, &[], width, Style::default().fg(Color::White));
-    let cur_style = Style::default().fg(Color::Black).bg(Color::White);
+    let mut spans = text_spans(&before, &[], width, Style::default());
+    let cur_style = Style::default().add_modifier(Modifier::REVERSED);
     spans.push(Span::styled(if at.is_empty() { " ".to_string() } else { at }, cur_style));
-    spans.extend(text_spans(&after, &[], width.saturating_sub(before.width() + 1), Style::default().fg(Color::White)));
+    spans.extend(text_spans(&after, &[], width.saturating_sub(before.width() + 1), Style::default()));
     spans
 }
 

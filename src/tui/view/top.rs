@@ -90,7 +90,7 @@ pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let mut line = match &app.status {
         Some(s) => {
             let style = match s.level {
-                StatusLevel::Info => Style::default().fg(Color::White),
+                StatusLevel::Info => Style::default(),
                 StatusLevel::Warn => Style::default().fg(palette::WARN),
                 StatusLevel::Error => Style::default().fg(palette::ERROR).add_modifier(Modifier::BOLD),
             };
