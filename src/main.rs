@@ -614,26 +614,14 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     }
 }
 
+/// A cell for a terminal table: made safe (`tui::sanitize::sanitize`) and cut to `max` characters.
 fn sanitize_cell(s: &str, max: usize) -> String {
-    let mut out = String::new();
-    let mut n = 0;
-    for c in s.chars() {
-        if n >= max {
-            out.push('…');
-            break;
-        }
-        match c {
-            '\u{1b}' => out.push('␛'),
-            c if (c as u32) < 0x20 || c == '\u{7f}' || (0x80..0xa0).contains(&(c as u32)) => {
-                out.push(char::from_u32(0x2400 + (c as u32 & 0x1f)).unwrap_or('�'))
-            }
-            '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
-                out.push_str(&format!("<U+{:04X}>", c as u32))
-            }
-            c => out.push(c),
-        }
-        n += 1;
+    let safe = tui::sanitize::sanitize(s);
+    if safe.chars().count() <= max {
+        return safe.into_owned();
     }
+    let mut out: String = safe.chars().take(max).collect();
+    out.push('…');
     out
 }
 
