@@ -352,14 +352,15 @@ fn real_defender_union_export_loads_its_network_rows() {
     let (ds, f) = load_one(&path);
     // Counted by hand from the file: 26 data rows (PROVENANCE says 25, but the last line has
     // no trailing newline, so `wc -l` shows 26 lines = header + 25 newline-ended rows + 1),
-    // one per ActionType. Rows with any of RemoteIP/RemotePort/LocalIP/LocalPort/RemoteUrl set:
+    // one per ActionType. Rows with any of RemoteIP/RemotePort/LocalIP/LocalPort set:
     // ConnectionSuccess, ConnectionFailed, InboundConnectionAccepted, ListeningConnectionCreated,
     // DnsConnectionInspected, HttpConnectionInspected, SslConnectionInspected,
-    // IcmpConnectionInspected (8 network ActionTypes) plus BrowserLaunchedToOpenUrl, whose
-    // RemoteUrl holds the opened URL = 9. The other 17 rows have every network column empty.
+    // IcmpConnectionInspected = 8 network ActionTypes. BrowserLaunchedToOpenUrl has only a
+    // RemoteUrl (the opened URL) and is a DeviceEvents row, not a connection; with it, 18 rows
+    // have no address or port.
     assert_eq!(f.format.as_deref(), Some("Defender portal CSV (DeviceNetworkEvents)"));
-    assert_eq!((f.rows.net, f.rejected), (9, 0), "{:?}", f.rejects);
-    assert_eq!(f.warnings, vec![warning(17, NON_NETWORK_ROWS)]);
+    assert_eq!((f.rows.net, f.rejected), (8, 0), "{:?}", f.rejects);
+    assert_eq!(f.warnings, vec![warning(18, NON_NETWORK_ROWS)]);
     let i = (0..ds.net.len()).find(|&i| ds.net.proc_name.get(i) == "MsSense.exe").unwrap();
     assert_eq!(ds.net.remote_ip.get(i), Some("20.50.201.200".parse().unwrap()));
     assert_eq!(ds.net.cmdline.get(i), "\"MsSense.exe\"");

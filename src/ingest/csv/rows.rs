@@ -3,12 +3,11 @@
 
 use super::record::{RawRecord, Records};
 use super::split::Block;
-use crate::ingest::columns::{ColumnMap, Target, NON_NETWORK_ROWS};
+use crate::ingest::columns::{has_network_values, ColumnMap, Target, NON_NETWORK_ROWS};
 use crate::ingest::sink::{clip, FileSink, NetValues, SinkOptions};
 use crate::ingest::sysmon::{self, SysmonEvent};
 use crate::ingest::sysmon_xml::{parse_event_xml, SysmonXml};
 use crate::ingest::{LoadError, Tracker};
-use crate::model::tables::NetField;
 use crate::model::time;
 
 /// A single record above this size is rejected (the file goes on).
@@ -83,12 +82,6 @@ impl<'r> Fields<'r> {
     fn at(&self, col: Option<usize>) -> &str {
         col.map(|i| self.get(i)).unwrap_or("")
     }
-}
-
-fn is_network(v: &NetValues) -> bool {
-    [NetField::RemoteIP, NetField::RemotePort, NetField::LocalIP, NetField::LocalPort, NetField::RemoteUrl]
-        .iter()
-        .any(|f| !v[*f as usize].trim().is_empty())
 }
 
 /// `EventID` as exports write it (`3`, `3.0`); Ok(None) when empty.
@@ -177,7 +170,7 @@ impl Conv<'_> {
         match map.target {
             Target::Net => {
                 let v: NetValues = std::array::from_fn(|k| f.at(map.net[k]));
-                if is_network(&v) {
+                if has_network_values(&v) {
                     sink.push_net(&v, line, locator);
                 } else {
                     sink.count(NON_NETWORK_ROWS);
