@@ -151,22 +151,38 @@ fn column_widths(t: &TableState, shown: &[usize]) -> Vec<usize> {
         .map(|(c, col)| {
             let cells =
                 shown.iter().map(|&r| crate::tui::sanitize::sanitize(&display_cell(cell_at(&t.rows[r], c))).width());
-            cells.fold(col.name.width(), usize::max).min(MAX_COL_WIDTH)
+            // The sort arrow sits after the name.
+            let header = col.name.width() + usize::from(t.sort.is_some_and(|(sc, _)| sc == c));
+            cells.fold(header, usize::max).min(MAX_COL_WIDTH)
         })
         .collect()
 }
 
-/// The first column to draw so the selected column fits in `width`.
-fn first_column(widths: &[usize], selected: usize, width: usize) -> usize {
-    let mut first = 0;
+/// The columns to draw (index, width): the key column always (it says which row this is,
+/// like a frozen spreadsheet column), then from the first scrolled column on so that the
+/// selected one fits. The last drawn column gets whatever width is left.
+fn visible_columns(widths: &[usize], selected: usize, width: usize) -> Vec<(usize, usize)> {
+    let frozen = widths.first().map_or(0, |w| (w + GAP).min(width / 2));
+    let rest = width.saturating_sub(frozen);
+    let mut first = 1;
     while first < selected {
         let need: usize = widths[first..=selected].iter().map(|w| w + GAP).sum();
-        if need <= width {
+        if need <= rest {
             break;
         }
         first += 1;
     }
-    first
+    let mut cols = Vec::new();
+    let mut used = 0;
+    for (c, &w) in widths.iter().enumerate().filter(|(c, _)| *c == 0 || *c >= first) {
+        if used >= width {
+            break;
+        }
+        let w = if c == 0 { w.min(frozen.saturating_sub(GAP)) } else { w.min(width - used) };
+        cols.push((c, w));
+        used += w + GAP;
+    }
+    cols
 }
 
 /// Header and shown rows of `t`, `rows` lines at most.
@@ -175,18 +191,7 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
     let shown: Vec<usize> = t.view[t.offset.min(end)..end].to_vec();
     let widths = column_widths(t, &shown);
     let avail = width.saturating_sub(MARK_W);
-    let first = first_column(&widths, t.col, avail);
-    // Columns that fit from `first`; the last one gets whatever width is left.
-    let mut cols = Vec::new();
-    let mut used = 0;
-    for (c, &w) in widths.iter().enumerate().skip(first) {
-        if used >= avail {
-            break;
-        }
-        let w = w.min(avail - used);
-        cols.push((c, w));
-        used += w + GAP;
-    }
+    let cols = visible_columns(&widths, t.col, avail);
     let mut out = Vec::with_capacity(shown.len() + 1);
     let mut header = vec![Span::raw(" ".repeat(MARK_W))];
     for &(c, w) in &cols {
@@ -259,5 +264,20 @@ fn pad(s: &str, w: usize, right: bool) -> String {
         format!("{fill}{cut}")
     } else {
         format!("{cut}{fill}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible_columns;
+
+    #[test]
+    fn key_column_stays_while_scrolling_right() {
+        let widths = [10, 20, 20, 20, 20];
+        assert_eq!(visible_columns(&widths, 0, 60), vec![(0, 10), (1, 20), (2, 20), (3, 4)]);
+        let cols: Vec<usize> = visible_columns(&widths, 4, 60).iter().map(|c| c.0).collect();
+        assert_eq!(cols, vec![0, 3, 4]);
+        // A very wide key column takes at most half the width.
+        assert_eq!(visible_columns(&[100, 5], 1, 40)[0], (0, 18));
     }
 }
