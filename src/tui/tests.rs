@@ -856,3 +856,32 @@ mod sample_tests {
         assert!(screen.contains("Remote IPs (") && screen.contains("Events ("), "{screen}");
     }
 }
+
+#[test]
+fn corrupt_config_is_reported_at_start_and_in_the_load_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, "{ nope").unwrap();
+    let (config, warning) = rarity::config::Config::load(&path);
+    let store = super::app::ConfigStore { config, path: path.clone() };
+    let mut app = App::new(Some(store), warning, dir.path().to_path_buf());
+    app.clock = || "12:00:00".into();
+    app.update(Msg::Resize(160, 30));
+    app.update(Msg::Loaded(Box::new(summary())));
+    settle(&mut app, &mut fake_answer);
+    let status = app.status.clone().unwrap();
+    assert_eq!(status.level, super::app::StatusLevel::Warn);
+    assert!(status.text.contains("is corrupt") && status.text.contains("(L: details)"), "{}", status.text);
+    app.update(Msg::ShowLoadReport);
+    let screen = render(&app, 160, 30);
+    assert!(screen.contains("moved to") && screen.contains("config.json.corrupt-"), "{screen}");
+    // Tuning now goes to a fresh file; the backup stays.
+    app.update(Msg::Back);
+    app.update(Msg::FocusParams);
+    app.update(Msg::ParamStep(1));
+    assert!(std::fs::read_to_string(&path).unwrap().contains("31d"));
+    let backups = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("config.json.corrupt-"));
+    assert_eq!(backups.count(), 1);
+}
