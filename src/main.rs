@@ -334,7 +334,12 @@ fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
                     }
                 }
                 if parts.is_empty() {
-                    parts.push("0 rows".into());
+                    let geo = f.format.as_deref().is_some_and(|x| x.starts_with("GeoIP"));
+                    parts.push(if geo {
+                        "country lookups (used for RemoteIP_country)".into()
+                    } else {
+                        "0 rows".into()
+                    });
                 }
                 writeln!(out, "  loaded:   {}", parts.join(", "))?;
                 if f.rejected > 0 {

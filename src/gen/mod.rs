@@ -263,6 +263,60 @@ const SYSMON_HEADER: &[&str] = &[
 const TENANT: &str = "7f3c2a1e-5b4d-4c6e-9a8b-0d1e2f3a4b5c";
 const SUBSCRIPTION: &str = "/subscriptions/3b1f9c2e-8d4a-4f6b-a1c3-5e7d9f0b2a4c/resourcegroups/rg-prod/providers/microsoft.compute/virtualmachines/";
 
+/// Events formatted per batch: bounded memory, and the batch's rows are rendered in
+/// parallel chunks that are written back in order (output does not depend on thread count).
+const BATCH: usize = 16_384;
+
+/// The rows of one chunk of a batch, per output file.
+struct Chunk {
+    net: Vec<u8>,
+    vm: Vec<u8>,
+    sys: Vec<u8>,
+    net_rows: u64,
+    vm_rows: u64,
+    sys_rows: u64,
+}
+
+/// Render `batch` (in time order) into per-file row bytes, in parallel chunks.
+fn format_batch(
+    ctx: &Ctx,
+    batch: &[(Nanos, Ev)],
+    report_id: &mut u64,
+    format: GenFormat,
+) -> std::io::Result<Vec<Chunk>> {
+    use rayon::prelude::*;
+    // ReportIds number Defender and VMConnection rows in stream order.
+    let ids: Vec<u64> = batch
+        .iter()
+        .map(|(_, ev)| {
+            if !matches!(ev, Ev::Sys(_)) {
+                *report_id += 1;
+            }
+            *report_id
+        })
+        .collect();
+    let per = batch.len().div_ceil(rayon::current_num_threads().max(1)).max(1024);
+    batch
+        .par_chunks(per)
+        .zip(ids.par_chunks(per))
+        .map(|(evs, ids)| {
+            let mut net = RowWriter::body(Vec::new(), format, NET_HEADER);
+            let mut vm = RowWriter::body(Vec::new(), format, VM_HEADER);
+            let mut sys = RowWriter::body(Vec::new(), format, SYSMON_HEADER);
+            let mut s = String::with_capacity(256);
+            for ((t, ev), id) in evs.iter().zip(ids) {
+                match ev {
+                    Ev::Net(e) => ctx.net(&mut net, *t, e, *id, &mut s)?,
+                    Ev::Vm(e) => ctx.vm(&mut vm, *t, e, *id, &mut s)?,
+                    Ev::Sys(e) => ctx.sysmon(&mut sys, *t, e)?,
+                }
+            }
+            let (net_rows, vm_rows, sys_rows) = (net.rows, vm.rows, sys.rows);
+            Ok(Chunk { net: net.finish()?, vm: vm.finish()?, sys: sys.finish()?, net_rows, vm_rows, sys_rows })
+        })
+        .collect()
+}
+
 /// Open `dir/name` for streaming output.
 fn create(dir: &Path, name: &str) -> Result<(PathBuf, BufWriter<File>), GenError> {
     let path = dir.join(name);
@@ -302,8 +356,6 @@ struct Ctx {
     /// VMConnection `Process` ids by process name.
     vm_procs: Vec<(&'static str, String)>,
     md5: Vec<String>,
-    scratch: String,
-    report_id: u64,
 }
 
 impl Ctx {
@@ -392,21 +444,22 @@ impl Ctx {
             system_account,
             user_account,
             text,
-            vm_procs: Vec::new(),
+            vm_procs: fleet::VM_PROCS
+                .iter()
+                .chain(&["curl", "wget"])
+                .map(|n| (*n, format!("p-{}", fleet::hex_id(n, 40))))
+                .collect(),
             md5,
-            scratch: String::with_capacity(1024),
-            report_id: 1000,
         }
     }
 
-    fn net<W: Write>(&mut self, w: &mut RowWriter<W>, t: Nanos, e: &NetEv) -> std::io::Result<()> {
+    /// One DeviceNetworkEvents row; `id` is its ReportId, `s` scratch space.
+    fn net<W: Write>(&self, w: &mut RowWriter<W>, t: Nanos, e: &NetEv, id: u64, s: &mut String) -> std::io::Result<()> {
         let dev = &self.devices[e.dev as usize];
         let tx = &self.text[e.dev as usize];
         let p = e.proc_.info();
         let pi = e.proc_ as usize;
-        self.report_id += 1;
         w.time(t, TimeForm::Iso7).block(&self.dev_block[e.dev as usize]).str(e.action);
-        let s = &mut self.scratch;
         match e.remote {
             Some(ip) => w.with(s, |s| push_ip(s, ip)),
             None => w.str(""),
@@ -432,25 +485,23 @@ impl Ctx {
         } else {
             w.block(&self.system_account);
         }
-        w.num(self.report_id).str("").str("");
+        w.num(id).str("").str("");
         w.end()
     }
 
-    fn vm<W: Write>(&mut self, w: &mut RowWriter<W>, t: Nanos, e: &VmEv) -> std::io::Result<()> {
+    fn vm<W: Write>(&self, w: &mut RowWriter<W>, t: Nanos, e: &VmEv, id: u64, s: &mut String) -> std::io::Result<()> {
         let dev = &self.devices[e.dev as usize];
         let tx = &self.text[e.dev as usize];
-        let s = &mut self.scratch;
         let local = IpAddr::V4(dev.ip);
+        let uncached;
         let proc_id = match self.vm_procs.iter().find(|(n, _)| *n == e.process) {
-            Some((_, id)) => id,
+            Some((_, pid)) => pid,
             None => {
-                self.vm_procs.push((e.process, format!("p-{}", fleet::hex_id(e.process, 40))));
-                &self.vm_procs[self.vm_procs.len() - 1].1
+                uncached = format!("p-{}", fleet::hex_id(e.process, 40));
+                &uncached
             }
         };
         let (src, dst) = if e.outbound { (local, e.remote) } else { (e.remote, local) };
-        self.report_id += 1;
-        let id = self.report_id;
         w.str(TENANT).str("OpsManager").time(t, TimeForm::UsPortal).str(&dev.short);
         w.str(&tx.agent).str(&tx.machine).str(proc_id).str(e.process);
         w.with(s, |s| {
@@ -469,7 +520,7 @@ impl Ctx {
         w.end()
     }
 
-    fn sysmon<W: Write>(&mut self, w: &mut RowWriter<W>, t: Nanos, e: &SysEv) -> std::io::Result<()> {
+    fn sysmon<W: Write>(&self, w: &mut RowWriter<W>, t: Nanos, e: &SysEv) -> std::io::Result<()> {
         let dev = &self.devices[e.dev as usize];
         let p = e.proc_.info();
         let pid = 1000 + (fleet::fnv(&dev.short, e.proc_ as u64) % 15_000) * 4;
@@ -987,41 +1038,43 @@ pub fn generate(opts: &GenOptions, out_dir: &Path, progress: &dyn Fn(u64)) -> Re
     let mut vm_w = RowWriter::new(f, opts.format, VM_HEADER).map_err(io(&vm_path))?;
     let (sys_path, f) = create(out_dir, &format!("SysmonEvent.{ext}"))?;
     let mut sys_w = RowWriter::new(f, opts.format, SYSMON_HEADER).map_err(io(&sys_path))?;
-    let mut ctx = Ctx::new(devices, opts.format);
+    let ctx = Ctx::new(devices, opts.format);
 
     let background = opts.events - planted_events;
     // Background spans [start, end - 1 min): the last event is a planted one at `end`.
     let span = (opts.end - MINUTE - start) as u128;
     let mut next_planted = 0usize;
     let mut written = 0u64;
-    let mut emit = |ctx: &mut Ctx, t: Nanos, ev: &Ev| -> Result<(), GenError> {
-        match ev {
-            Ev::Net(e) => ctx.net(&mut net_w, t, e).map_err(io(&net_path)),
-            Ev::Vm(e) => ctx.vm(&mut vm_w, t, e).map_err(io(&vm_path)),
-            Ev::Sys(e) => ctx.sysmon(&mut sys_w, t, e).map_err(io(&sys_path)),
+    let mut report_id = 1000u64;
+    let mut batch: Vec<(Nanos, Ev)> = Vec::with_capacity(BATCH + 64);
+    let mut flush = |batch: &mut Vec<(Nanos, Ev)>, ctx: &Ctx| -> Result<(), GenError> {
+        let chunks = format_batch(ctx, batch, &mut report_id, opts.format).map_err(io(out_dir))?;
+        for c in chunks {
+            net_w.append(&c.net, c.net_rows).map_err(io(&net_path))?;
+            vm_w.append(&c.vm, c.vm_rows).map_err(io(&vm_path))?;
+            sys_w.append(&c.sys, c.sys_rows).map_err(io(&sys_path))?;
         }
+        batch.clear();
+        Ok(())
     };
     for i in 0..background {
         let base = start + (u128::from(i) * span / u128::from(background)) as Nanos;
         let step = (span / u128::from(background)).max(1) as u64;
         let t = base + bg.rng.below(step) as Nanos;
         while next_planted < planted.len() && planted[next_planted].0 <= t {
-            let (pt, ev) = planted[next_planted];
-            emit(&mut ctx, pt, &ev)?;
+            batch.push(planted[next_planted]);
             next_planted += 1;
-            written += 1;
         }
-        let ev = bg.event(&ctx.devices, t);
-        emit(&mut ctx, t, &ev)?;
-        written += 1;
-        if written % 65_536 == 0 {
+        batch.push((t, bg.event(&ctx.devices, t)));
+        if batch.len() >= BATCH {
+            written += batch.len() as u64;
+            flush(&mut batch, &ctx)?;
             progress(written);
         }
     }
-    for (pt, ev) in &planted[next_planted..] {
-        emit(&mut ctx, *pt, ev)?;
-        written += 1;
-    }
+    batch.extend_from_slice(&planted[next_planted..]);
+    written += batch.len() as u64;
+    flush(&mut batch, &ctx)?;
     progress(written);
     summary.net_events = net_w.rows;
     summary.vm_rows = vm_w.rows;

@@ -124,7 +124,7 @@ impl Block {
         start: usize,
         f: impl FnOnce(&mut RowWriter<Vec<u8>>),
     ) -> Block {
-        let mut w = RowWriter::fragment(Vec::new(), format, header);
+        let mut w = RowWriter::body(Vec::new(), format, header);
         w.col = start;
         f(&mut w);
         Block { n: w.col - start, bytes: w.buf, start }
@@ -144,14 +144,14 @@ pub struct RowWriter<W: Write> {
 }
 
 impl<W: Write> RowWriter<W> {
-    /// A writer without the CSV header line (for `Block::render`).
-    fn fragment(out: W, format: GenFormat, header: &'static [&'static str]) -> Self {
+    /// A writer of rows only, without the CSV header line (chunks, `Block::render`).
+    pub fn body(out: W, format: GenFormat, header: &'static [&'static str]) -> Self {
         let keys = header.iter().map(|h| h.trim_end_matches(" [UTC]").to_string()).collect();
         RowWriter { out, buf: Vec::with_capacity(1 << 18), format, header, keys, col: 0, rows: 0 }
     }
 
     pub fn new(out: W, format: GenFormat, header: &'static [&'static str]) -> std::io::Result<Self> {
-        let mut w = Self::fragment(out, format, header);
+        let mut w = Self::body(out, format, header);
         if format == GenFormat::Csv {
             for (i, h) in header.iter().enumerate() {
                 if i > 0 {
@@ -291,6 +291,17 @@ impl<W: Write> RowWriter<W> {
             self.out.write_all(&self.buf)?;
             self.buf.clear();
         }
+        Ok(())
+    }
+
+    /// Rows rendered elsewhere (a `body` writer of the same table and format).
+    pub fn append(&mut self, rows_bytes: &[u8], rows: u64) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        self.out.write_all(rows_bytes)?;
+        self.rows += rows;
         Ok(())
     }
 
