@@ -703,7 +703,7 @@ impl App {
         let title = format!("event {} of {}", t.cursor + 1, t.view.len());
         self.tab_mut().stack.push(Level {
             title,
-            sections: vec![Section { name: "Record".into(), table, events: false, note: None }],
+            sections: vec![Section { name: super::msg::RECORD.into(), table, events: false, note: None }],
             active: 0,
         });
     }

@@ -885,3 +885,29 @@ fn corrupt_config_is_reported_at_start_and_in_the_load_report() {
         .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("config.json.corrupt-"));
     assert_eq!(backups.count(), 1);
 }
+
+#[test]
+fn full_record_view_shows_the_selected_value_whole() {
+    let mut app = ready_app();
+    app.update(Msg::Resize(100, 40));
+    app.update(Msg::Enter);
+    settle(&mut app, &mut |cmd| match cmd {
+        Cmd::Drill { hunt, gen, output, row, .. } => {
+            let mut level = fake_level(&output.rows[row]);
+            let long = format!("powershell.exe -enc {}\u{1b}[0m", "A".repeat(150));
+            level.sections[1].table.rows[0][3] = Cell::Text(long);
+            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(level) }))
+        }
+        other => fake_answer(other),
+    });
+    app.update(Msg::NextSection);
+    app.update(Msg::Enter);
+    app.update(Msg::End);
+    let screen = render(&app, 100, 40);
+    assert!(screen.contains("── InitiatingProcessCommandLine ─"), "{screen}");
+    // All 150 As and the escape placeholder, wrapped over the preview lines under the rule.
+    let preview: String =
+        screen.lines().skip_while(|l| !l.contains("── InitiatingProcessCommandLine")).skip(1).collect();
+    assert_eq!(preview.matches('A').count(), 150, "{screen}");
+    assert!(preview.contains("␛[0m"), "{screen}");
+}

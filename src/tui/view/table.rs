@@ -100,8 +100,21 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(lines), inner);
         return;
     };
-    let body_rows = (inner.height as usize).saturating_sub(lines.len() + 1);
+    let preview = super::preview_rows(app) as usize;
+    let body_rows = (inner.height as usize).saturating_sub(lines.len() + 1 + preview);
     lines.extend(table_lines(t, width, body_rows, focused));
+    if preview > 0 {
+        let value = t.cursor_row().map(|r| display_cell(cell_at(&t.rows[r], 1))).unwrap_or_default();
+        let name = t.cursor_row().map(|r| display_cell(cell_at(&t.rows[r], 0))).unwrap_or_default();
+        let top = inner.y + inner.height.saturating_sub(preview as u16);
+        let area = Rect::new(inner.x, top, inner.width, preview as u16);
+        frame.render_widget(
+            Paragraph::new(lines),
+            Rect { height: inner.height.saturating_sub(preview as u16), ..inner },
+        );
+        render_value_preview(frame, area, &name, &value);
+        return;
+    }
     if t.view.is_empty() {
         let why = if t.rows.is_empty() {
             match &tab.error {
@@ -114,6 +127,39 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
         lines.push(Line::from(Span::styled(format!(" {why}"), Style::default().fg(palette::MUTED))));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The whole of one value, wrapped, under a rule naming its column.
+fn render_value_preview(frame: &mut Frame, area: Rect, name: &str, value: &str) {
+    let width = area.width as usize;
+    let rule = format!("── {name} ");
+    let mut lines = vec![safe_line(
+        &format!("{rule}{}", "─".repeat(width.saturating_sub(rule.chars().count()))),
+        width,
+        Style::default().fg(palette::DIM),
+    )];
+    // Wrap by display width after sanitizing, so placeholders count as what is drawn.
+    let safe = crate::tui::sanitize::sanitize(value);
+    let mut cur = String::new();
+    let mut cur_w = 0;
+    let room = (area.height as usize).saturating_sub(1);
+    for c in safe.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if cur_w + w > width.max(1) {
+            lines.push(Line::from(std::mem::take(&mut cur)));
+            cur_w = 0;
+        }
+        cur.push(c);
+        cur_w += w;
+    }
+    lines.push(Line::from(cur));
+    if lines.len() > room + 1 {
+        lines.truncate(room + 1);
+        if let Some(last) = lines.last_mut() {
+            last.spans.push(Span::styled(" …", Style::default().fg(palette::DIM)));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn position_line(app: &App, t: &TableState) -> Line<'static> {
@@ -143,7 +189,7 @@ pub fn edit_spans(text: &str, cursor: usize, width: usize) -> Vec<Span<'static>>
     spans
 }
 
-/// Column widths for the rows shown: the widest of header and shown cells, capped.
+/// Column widths for the rows shown: the widest of header and shown cells (uncapped).
 fn column_widths(t: &TableState, shown: &[usize]) -> Vec<usize> {
     t.columns
         .iter()
@@ -153,7 +199,7 @@ fn column_widths(t: &TableState, shown: &[usize]) -> Vec<usize> {
                 shown.iter().map(|&r| crate::tui::sanitize::sanitize(&display_cell(cell_at(&t.rows[r], c))).width());
             // The sort arrow sits after the name.
             let header = col.name.width() + usize::from(t.sort.is_some_and(|(sc, _)| sc == c));
-            cells.fold(header, usize::max).min(MAX_COL_WIDTH)
+            cells.fold(header, usize::max)
         })
         .collect()
 }
@@ -191,7 +237,13 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
     let shown: Vec<usize> = t.view[t.offset.min(end)..end].to_vec();
     let widths = column_widths(t, &shown);
     let avail = width.saturating_sub(MARK_W);
-    let cols = visible_columns(&widths, t.col, avail);
+    let capped: Vec<usize> = widths.iter().map(|w| (*w).min(MAX_COL_WIDTH)).collect();
+    let mut cols = visible_columns(&capped, t.col, avail);
+    // The last column shown may use the room left over, up to its full width.
+    let used: usize = cols.iter().map(|(_, w)| w + GAP).sum();
+    if let Some((c, w)) = cols.last_mut() {
+        *w += avail.saturating_sub(used).min(widths[*c].saturating_sub(*w));
+    }
     let mut out = Vec::with_capacity(shown.len() + 1);
     let mut header = vec![Span::raw(" ".repeat(MARK_W))];
     for &(c, w) in &cols {
