@@ -911,3 +911,24 @@ fn full_record_view_shows_the_selected_value_whole() {
     assert_eq!(preview.matches('A').count(), 150, "{screen}");
     assert!(preview.contains("␛[0m"), "{screen}");
 }
+
+#[test]
+fn column_names_from_files_are_sanitized_in_header_and_footer() {
+    let mut app = ready_app();
+    app.update(Msg::Enter);
+    settle(&mut app, &mut |cmd| match cmd {
+        Cmd::Drill { hunt, gen, output, row, .. } => {
+            let mut level = fake_level(&output.rows[row]);
+            level.sections[1].table.columns[1].name = "Dev\u{1b}]0;x\u{7}\u{202E}".into();
+            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(level) }))
+        }
+        other => fake_answer(other),
+    });
+    app.update(Msg::NextSection);
+    app.update(Msg::Right);
+    app.update(Msg::SortAsc);
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("Dev␛]0;x␇<U+202E>"), "{screen}");
+    assert!(screen.contains("sort Dev␛]0;x␇<U+202E> ↑"), "{screen}");
+    assert!(!screen.contains('\u{1b}') && !screen.contains('\u{202E}'));
+}

@@ -202,7 +202,7 @@ pub fn render_export(app: &App, frame: &mut Frame, area: Rect, line: &LineEdit, 
     let mut path = vec![Span::raw(" path: ")];
     path.extend(edit_spans(&line.text, line.cursor, w.saturating_sub(9)));
     let mut lines = vec![
-        Line::from(format!(" {n} {what} rows, relative to {}", app.cwd.display())),
+        safe_line(&format!(" {n} {what} rows, relative to {}", app.cwd.display()), w, Style::default()),
         Line::from(path),
         Line::default(),
     ];

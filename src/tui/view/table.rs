@@ -93,7 +93,7 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
 
     let Some(t) = table else {
         let msg = match &tab.error {
-            Some(e) => Line::from(Span::styled(format!(" {e}"), Style::default().fg(palette::ERROR))),
+            Some(e) => safe_line(&format!(" {e}"), usize::MAX, Style::default().fg(palette::ERROR)),
             None => Line::from(Span::styled(" computing…", Style::default().fg(palette::MUTED))),
         };
         lines.push(msg);
@@ -124,7 +124,7 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
         } else {
             "no rows match the filter (Esc clears it)".into()
         };
-        lines.push(Line::from(Span::styled(format!(" {why}"), Style::default().fg(palette::MUTED))));
+        lines.push(safe_line(&format!(" {why}"), width, Style::default().fg(palette::MUTED)));
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }
@@ -174,7 +174,8 @@ fn position_line(app: &App, t: &TableState) -> Line<'static> {
     if let Some(note) = app.current_section().and_then(|s| s.note.as_ref()) {
         parts.push(note.clone());
     }
-    Line::from(Span::styled(format!(" {} ", parts.join(" · ")), Style::default().fg(palette::MUTED)))
+    // Column names come from the input files.
+    safe_line(&format!(" {} ", parts.join(" · ")), usize::MAX, Style::default().fg(palette::MUTED))
 }
 
 /// The text of a line being edited with a block cursor.
