@@ -3,7 +3,7 @@
 mod tui;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rarity::hunt::HuntId;
+use rarity::hunt::{Cell, CellKind, Engine, HuntId, HuntOutput, HuntParams};
 use rarity::ingest::{self, FileReport, Input, LoadOptions, LoadReport, Progress};
 use rarity::model::time::{format_iso, parse_rfc3339, DateOrder, Nanos, Zone};
 use rarity::Dataset;
@@ -11,6 +11,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -232,7 +233,13 @@ fn load_options(l: &LoadArgs) -> LoadOptions {
 
 /// Load with a progress line on stderr when it is a terminal.
 fn load_cli(inputs: &[Input], l: &LoadArgs) -> Result<(Dataset, LoadReport), Failure> {
-    let ti = inputs_of(&l.ti);
+    load_cli_with(inputs, &[], l)
+}
+
+/// As `load_cli`, with extra feeds besides `--ti` (the sample fleet's own feed).
+fn load_cli_with(inputs: &[Input], extra_ti: &[Input], l: &LoadArgs) -> Result<(Dataset, LoadReport), Failure> {
+    let mut ti = inputs_of(&l.ti);
+    ti.extend_from_slice(extra_ti);
     let show = std::io::stderr().is_terminal();
     let progress = |p: &Progress| {
         if show {
@@ -327,7 +334,12 @@ fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
                     }
                 }
                 if parts.is_empty() {
-                    parts.push("0 rows".into());
+                    let geo = f.format.as_deref().is_some_and(|x| x.starts_with("GeoIP"));
+                    parts.push(if geo {
+                        "country lookups (used for RemoteIP_country)".into()
+                    } else {
+                        "0 rows".into()
+                    });
                 }
                 writeln!(out, "  loaded:   {}", parts.join(", "))?;
                 if f.rejected > 0 {
@@ -444,8 +456,227 @@ fn hunts(a: HuntsArgs) -> Result<(), Failure> {
     res.map_err(|e| fail(1, format!("cannot write output: {e}")))
 }
 
-fn run(_a: RunArgs) -> Result<(), Failure> {
-    Err(fail(1, "run: not wired yet"))
+/// Which hunts `rarity run` was asked for.
+fn hunts_named(name: &str) -> Result<Vec<HuntId>, Failure> {
+    if name.eq_ignore_ascii_case("all") {
+        return Ok(HuntId::ALL.to_vec());
+    }
+    HuntId::from_key(name).map(|h| vec![h]).ok_or_else(|| {
+        let known: Vec<&str> = HuntId::ALL.iter().map(|h| h.key()).collect();
+        fail(2, format!("unknown hunt `{name}`; the hunts are: {}, or all", known.join(", ")))
+    })
+}
+
+/// Starting parameters (saved tuning unless --no-config) with every `--set` applied.
+/// With several hunts, `hunt.key=value` sets one hunt and a bare `key=value` every hunt that has it.
+fn params_for(hunts: &[HuntId], a: &RunArgs) -> Result<Vec<HuntParams>, Failure> {
+    let config = if a.no_config { None } else { a.config.clone().or_else(rarity::config::default_path) };
+    let cfg = match config {
+        Some(path) => {
+            let (cfg, warning) = rarity::config::Config::load(&path);
+            if let Some(w) = warning {
+                eprintln!("rarity: {w}");
+            }
+            cfg
+        }
+        None => rarity::config::Config::default(),
+    };
+    let mut params: Vec<HuntParams> = hunts.iter().map(|h| cfg.params_for(*h)).collect();
+    for s in &a.set {
+        let (key, value) = s
+            .split_once('=')
+            .ok_or_else(|| fail(2, format!("--set `{s}`: expected key=value (e.g. --set lookback=7d)")))?;
+        let (target, key) = match key.split_once('.') {
+            Some((h, k)) if HuntId::from_key(h).is_some() => (HuntId::from_key(h), k),
+            _ => (None, key),
+        };
+        let mut applied = false;
+        let mut last_err = None;
+        for p in params.iter_mut() {
+            if target.is_some_and(|t| t != p.hunt) {
+                continue;
+            }
+            if hunts.len() > 1 && target.is_none() && p.index_of(key.trim()).is_none() {
+                continue;
+            }
+            match p.set(key.trim(), value) {
+                Ok(()) => applied = true,
+                Err(e) => last_err = Some(e),
+            }
+        }
+        if let Some(e) = last_err {
+            return Err(fail(2, format!("--set {s}: {e}")));
+        }
+        if !applied {
+            return Err(fail(
+                2,
+                format!("--set {s}: no selected hunt has a parameter `{}` (see `rarity hunts`)", key.trim()),
+            ));
+        }
+    }
+    Ok(params)
+}
+
+fn run(a: RunArgs) -> Result<(), Failure> {
+    let hunts = hunts_named(&a.hunt)?;
+    let params = params_for(&hunts, &a)?;
+    let (inputs, ti) = if a.paths.is_empty() { sample_inputs(&a.load) } else { (inputs_of(&a.paths), Vec::new()) };
+    let (ds, report) = load_cli_with(&inputs, &ti, &a.load)?;
+    if !report.loaded_anything() {
+        let mut err = std::io::stderr().lock();
+        let _ = print_file_table(&mut err, &report.files);
+        return Err(fail(2, "nothing usable was loaded"));
+    }
+    for f in report.files.iter().filter(|f| f.rejected > 0 || f.skipped.is_some()) {
+        match &f.skipped {
+            Some(r) => eprintln!("rarity: skipped {}: {r}", f.path),
+            None => eprintln!("rarity: {}: {} rows rejected (see `rarity inspect`)", f.path, f.rejected),
+        }
+    }
+    let engine = Engine::new(Arc::new(ds));
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| fail(1, format!("cannot write {}: {e}", p.display())))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut missing = Vec::new();
+    let mut json_all = serde_json::Map::new();
+    let many = hunts.len() > 1;
+    for (i, p) in params.iter().enumerate() {
+        let key = p.hunt.key();
+        let output = match engine.run(p, a.now) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("rarity: {e}");
+                missing.push(key);
+                continue;
+            }
+        };
+        if let Some(b) = &output.banner {
+            if a.format == RunFormat::Table {
+                let _ = writeln!(out, "!! {b}");
+            } else {
+                eprintln!("rarity: {key}: {b}");
+            }
+        }
+        let res = match a.format {
+            RunFormat::Table => (|| {
+                if many {
+                    if i > 0 {
+                        writeln!(out)?;
+                    }
+                    writeln!(out, "== {key}: {} ({} rows)", p.hunt.spec().summary, output.rows.len())?;
+                }
+                if output.rows.is_empty() {
+                    writeln!(out, "(no rows)")
+                } else {
+                    write_table(&mut out, &output)
+                }
+            })()
+            .map_err(|e| e.to_string()),
+            RunFormat::Csv => {
+                if many {
+                    let _ = writeln!(out, "{}# hunt: {key}", if i > 0 { "\n" } else { "" });
+                }
+                let cols: Vec<&str> = output.columns.iter().map(|c| c.name).collect();
+                rarity::export::write_csv(&mut out, &cols, output.rows.iter().map(|r| r.as_slice()), a.csv_raw)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            RunFormat::Json => {
+                let rows: Vec<serde_json::Value> = output
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        let mut m = serde_json::Map::new();
+                        for (c, v) in output.columns.iter().zip(r) {
+                            m.insert(c.name.to_string(), v.to_json());
+                        }
+                        serde_json::Value::Object(m)
+                    })
+                    .collect();
+                if many {
+                    json_all.insert(key.to_string(), serde_json::Value::Array(rows));
+                    Ok(())
+                } else {
+                    writeln!(out, "{}", serde_json::to_string_pretty(&rows).unwrap_or_default())
+                        .map_err(|e| e.to_string())
+                }
+            }
+        };
+        res.map_err(|e| fail(1, format!("cannot write output: {e}")))?;
+    }
+    if many && a.format == RunFormat::Json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&json_all).unwrap_or_default())
+            .map_err(|e| fail(1, format!("cannot write output: {e}")))?;
+    }
+    out.flush().map_err(|e| fail(1, format!("cannot write output: {e}")))?;
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(fail(2, ""))
+    }
+}
+
+/// A cell for a terminal table: made safe (`tui::sanitize::sanitize`) and cut to `max` characters.
+fn sanitize_cell(s: &str, max: usize) -> String {
+    let safe = tui::sanitize::sanitize(s);
+    if safe.chars().count() <= max {
+        return safe.into_owned();
+    }
+    let mut out: String = safe.chars().take(max).collect();
+    out.push('…');
+    out
+}
+
+fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Empty => String::new(),
+        Cell::Text(s) => s.clone(),
+        Cell::Int(i) => i.to_string(),
+        Cell::Time(t) => format_iso(*t),
+        Cell::TextSet(v) => v.join(", "),
+        Cell::IntSet(v) => v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", "),
+    }
+}
+
+fn write_table(out: &mut dyn Write, o: &HuntOutput) -> std::io::Result<()> {
+    let cols = o.columns;
+    let cells: Vec<Vec<String>> =
+        o.rows.iter().map(|r| r.iter().map(|c| sanitize_cell(&cell_text(c), 48)).collect()).collect();
+    let widths: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0).max(c.name.len()))
+        .collect();
+    let line = |out: &mut dyn Write, vals: Vec<&str>| -> std::io::Result<()> {
+        let mut s = String::new();
+        for (i, v) in vals.iter().enumerate() {
+            let w = widths[i];
+            let right = matches!(cols[i].kind, CellKind::Int);
+            let pad = w.saturating_sub(v.chars().count());
+            if i > 0 {
+                s.push_str("  ");
+            }
+            if right {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(v);
+            } else {
+                s.push_str(v);
+                if i + 1 < vals.len() {
+                    s.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        writeln!(out, "{}", s.trim_end())
+    };
+    line(out, cols.iter().map(|c| c.name).collect())?;
+    line(out, widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(|s| s.as_str()).collect())?;
+    for r in &cells {
+        line(out, r.iter().map(|s| s.as_str()).collect())?;
+    }
+    Ok(())
 }
 
 fn gen(a: GenArgs) -> Result<(), Failure> {
@@ -493,13 +724,24 @@ fn gen(a: GenArgs) -> Result<(), Failure> {
     std::io::stdout().write_all(out.as_bytes()).map_err(|e| fail(1, format!("cannot write output: {e}")))
 }
 
-fn run_tui(a: TuiArgs) -> Result<(), Failure> {
-    if a.paths.is_empty() {
-        return Err(fail(2, "give export files or directories to open (the built-in sample fleet is not wired yet)"));
+/// The built-in sample fleet: its telemetry, plus its GeoIP database and feed unless the user
+/// gave their own. Returns (inputs, extra feeds).
+fn sample_inputs(l: &LoadArgs) -> (Vec<Input>, Vec<Input>) {
+    let mut inputs = rarity::sample::inputs();
+    if l.geoip.is_none() {
+        let (name, bytes) = rarity::sample::GEOIP;
+        inputs.push(Input::Embedded { name: name.to_string(), bytes });
     }
+    let ti = if l.ti.is_empty() { rarity::sample::ti_inputs() } else { Vec::new() };
+    (inputs, ti)
+}
+
+fn run_tui(a: TuiArgs) -> Result<(), Failure> {
+    let (inputs, mut ti) = if a.paths.is_empty() { sample_inputs(&a.load) } else { (inputs_of(&a.paths), Vec::new()) };
+    ti.extend(inputs_of(&a.load.ti));
     let args = tui::TuiArgs {
-        inputs: inputs_of(&a.paths),
-        ti: inputs_of(&a.load.ti),
+        inputs,
+        ti,
         geoip: a.load.geoip.clone(),
         now: a.now,
         load: load_options(&a.load),

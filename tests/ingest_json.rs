@@ -341,6 +341,27 @@ fn bom_and_crlf_json_lines_load_and_event_3_without_event_data_is_rejected() {
 }
 
 #[test]
+fn event_rows_naming_no_log_load_only_in_the_flattened_event_3_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("nolog.jsonl");
+    std::fs::write(
+        &p,
+        concat!(
+            r#"{"EventID":1,"Computer":"w","Image":"C:\\a.exe","CommandLine":"a"}"#,
+            "\n",
+            r#"{"EventID":3,"Computer":"w","UtcTime":"2024-01-01 00:00:00.000","Image":"C:\\a.exe","Initiated":"true","DestinationIp":"203.0.113.4","DestinationPort":"22"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let (ds, fr) = load_one(&p);
+    assert_eq!(fr.format.as_deref(), Some("JSON Lines (flattened Sysmon)"));
+    assert_eq!(ds.net.len(), 1);
+    assert_eq!(ds.net.proc_name.get(0), "a.exe");
+    assert_eq!(fr.warnings, vec!["1 event rows that name no log and are not Sysmon network events (not loaded)"]);
+}
+
+#[test]
 fn invalid_utf8_is_read_lossily_with_one_warning() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("latin1.jsonl");
@@ -385,6 +406,27 @@ fn line_over_64_mib_is_rejected_and_the_rest_loads() {
 }
 
 #[test]
+fn document_over_2_gib_is_skipped_without_reading_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("huge.json");
+    let mut f = std::fs::File::create(&p).unwrap();
+    let row = r#"{"Timestamp":"2024-01-01T00:00:00Z","DeviceName":"h","ActionType":"ConnectionSuccess","RemoteIP":"203.0.113.1"},"#;
+    f.write_all(b"[").unwrap();
+    for _ in 0..1000 {
+        f.write_all(row.as_bytes()).unwrap();
+    }
+    // Sparse: the file claims 2 GiB + 1 byte without using the disk.
+    f.set_len((2u64 << 30) + 1).unwrap();
+    drop(f);
+    let (ds, fr) = load_one(&p);
+    assert_eq!(ds.total_rows(), 0);
+    assert_eq!(
+        fr.skipped.as_deref(),
+        Some("JSON document of 2.0 GiB is over the 2 GiB limit for one document; export it as JSON Lines")
+    );
+}
+
+#[test]
 fn many_lines_parsed_in_parallel_keep_file_order_lines_and_offsets() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("many.jsonl");
@@ -415,6 +457,27 @@ fn many_lines_parsed_in_parallel_keep_file_order_lines_and_offsets() {
     assert_eq!(ds.net.local_port, ports);
     assert_eq!(fr.rejected, 4);
     assert_eq!(fr.rejects, rejects(&p, &expect_rejects));
+}
+
+#[test]
+fn cancelling_stops_json_lines_and_documents_mid_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = r#"{"Timestamp":"2024-01-01T00:00:00Z","DeviceName":"h","ActionType":"ConnectionSuccess","RemoteIP":"203.0.113.1"}"#;
+    let lines = dir.path().join("rows.jsonl");
+    std::fs::write(&lines, format!("{row}\n").repeat(60_000)).unwrap();
+    let doc = dir.path().join("rows.json");
+    std::fs::write(&doc, format!("[{}{row}]", format!("{row},").repeat(20_000))).unwrap();
+    for p in [lines, doc] {
+        let cancel = AtomicBool::new(false);
+        // The load reports progress as soon as it starts the file: cancel right then.
+        let on_progress = |pr: &ingest::Progress| {
+            if !pr.current.is_empty() {
+                cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        };
+        let r = ingest::load(&[Input::Path(p.clone())], &[], None, &LoadOptions::default(), &on_progress, &cancel);
+        assert!(matches!(r, Err(ingest::LoadError::Cancelled)), "{}", p.display());
+    }
 }
 
 #[test]

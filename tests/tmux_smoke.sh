@@ -48,6 +48,11 @@ tmux new-session -d -s "$session" -x 140 -y 40 -c "$work" \
 
 screen() { tmux capture-pane -p -t "$session"; }
 send() { tmux send-keys -t "$session" "$@"; }
+# A terminal reads Esc quickly followed by a key as Alt+key: pause after it.
+esc() {
+    send Escape
+    sleep 0.3
+}
 
 # Poll the screen for a pattern (grep -E), up to ~20 s.
 wait_for() {
@@ -76,7 +81,7 @@ send BTab
 wait_for '╭ server-anomaly' "Shift-Tab to server-anomaly"
 send '?'
 wait_for 'Keys \(any key closes\)' "the help overlay"
-send Escape
+esc
 send 1
 wait_for '╭ rare-process' "back on rare-process"
 
@@ -86,7 +91,7 @@ send End
 send +
 wait_for 'max_devices = 5' "max_devices stepped to 5"
 wait_for 'max_devices: 4 → 5 - [-+]?[0-9]+ rows' "the status line reporting the change"
-send Escape
+esc
 
 # Export every shown row.
 send e
@@ -108,7 +113,7 @@ send -l smoke.csv
 send Enter
 wait_for 'already exists\. Overwrite it\?' "the overwrite question"
 send n
-send Escape
+esc
 
 if ! grep -q '"max_devices"' "$cfg"; then
     echo "tmux_smoke: FAIL: tuning not saved to $cfg"

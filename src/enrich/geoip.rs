@@ -79,6 +79,24 @@ impl GeoIp {
         })?;
         let m = reader.metadata();
         let description = format!("{}, IPv{}, {} nodes", m.database_type, m.ip_version, m.node_count);
+        if m.database_type.to_ascii_lowercase().contains("asn") {
+            return Err(LoadError::Unreadable {
+                path: display.into(),
+                reason: format!("{} has no country data; use a Country or City database", m.database_type),
+            });
+        }
+        // A damaged data section opens fine and fails on lookups: probe a few addresses now so
+        // the user hears about it at load, not as silently empty country columns.
+        for probe in ["81.2.69.142", "8.8.8.8", "1.1.1.1", "2001:4860::8888"] {
+            let ip: IpAddr = probe.parse().expect("valid probe address");
+            let res = reader.lookup(ip).and_then(|found| found.decode::<serde_json::Value>().map(|_| ()));
+            if let Err(e) = res {
+                return Err(LoadError::Unreadable {
+                    path: display.into(),
+                    reason: format!("damaged MaxMind DB ({}): {e}", m.database_type),
+                });
+            }
+        }
         Ok(GeoIp { reader, description })
     }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
-/// Format name in reports.
+/// Format name in reports (plain "Windows event log (EVTX)" when no record is from Sysmon).
 pub const FORMAT: &str = "Windows event log (EVTX, Sysmon)";
 
 /// Any of the sources as one `Read + Seek` type, so the parser streams files from disk.
@@ -105,7 +105,8 @@ fn event_data_pairs(data: Option<&serde_json::Map<String, Value>>) -> Vec<(Strin
 pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
     let mut parser =
         open(&ctx.source.data).map_err(|reason| LoadError::Unreadable { path: ctx.source.display.clone(), reason })?;
-    ctx.format = FORMAT.to_string();
+    ctx.format = "Windows event log (EVTX)".to_string();
+    let mut sysmon_seen = false;
     let mut sink = FileSink::new(ctx.opts.sink());
     let total = ctx.source.data.len();
     let mut last_id = 0u64;
@@ -120,6 +121,7 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
                 let rec = record(&r.data);
                 let sysmon_log =
                     [&rec.provider, &rec.channel].iter().any(|s| s.to_ascii_lowercase().contains("sysmon"));
+                sysmon_seen |= sysmon_log;
                 if !sysmon_log {
                     sink.count(NOT_SYSMON);
                 } else if rec.event_id != Some(3) {
@@ -149,6 +151,9 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
         }
     }
     ctx.tracker.advance(total, sink.rows() - reported_rows);
+    if sysmon_seen {
+        ctx.format = FORMAT.to_string();
+    }
     if records == 0 {
         ctx.warnings.push("the event log holds no records".into());
     }

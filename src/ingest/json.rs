@@ -34,6 +34,7 @@ const BATCH_ROWS: usize = 8192;
 
 /// Counter keys for event rows that are not loaded.
 pub const NOT_SYSMON: &str = "Windows events from logs other than Sysmon (not network events; not loaded)";
+pub const UNKNOWN_EVENTS: &str = "event rows that name no log and are not Sysmon network events (not loaded)";
 pub const SYSLOG_NOT_SYSMON: &str = "Syslog messages that are not Sysmon events (not loaded)";
 
 // What the rows of a file turned out to be (bits, in the order they are named).
@@ -198,6 +199,9 @@ impl Router {
     /// Parse and route one row.
     fn handle(&mut self, sink: &mut FileSink, buf: &[u8], job: &Job, tables: &[TableCols], lines: bool) {
         let text = span_text(&buf[job.start..job.end], &mut self.stats);
+        if job.kind == RowKind::Object && self.try_streaming(sink, &text, job, lines) {
+            return;
+        }
         let row = match Row::parse(&text) {
             Ok(r) => r,
             Err(e) => {
@@ -235,31 +239,79 @@ impl Router {
         }
     }
 
+    /// A streaming event (`category` + `properties` object) read without building the whole
+    /// row: only `properties` is parsed. False when `text` is not one (it is then parsed whole).
+    fn try_streaming(&mut self, sink: &mut FileSink, text: &str, job: &Job, lines: bool) -> bool {
+        if memchr::memmem::find(text.as_bytes(), b"roperties\"").is_none() {
+            return false;
+        }
+        let Some(members) = scan::object_members(text.as_bytes()) else { return false };
+        let member = |name: &str| members.iter().find(|(k, _, _)| k.eq_ignore_ascii_case(name));
+        let (Some(&(_, cs, ce)), Some(&(_, ps, pe))) = (member("category"), member("properties")) else { return false };
+        if !text[ps..pe].starts_with('{') {
+            return false;
+        }
+        let Ok(category) = serde_json::from_str::<String>(&text[cs..ce]) else { return false };
+        let listed = sink.rejects.len();
+        let line = job.line + memchr::memchr_iter(b'\n', &text.as_bytes()[..ps]).count() as u64;
+        match Row::parse(&text[ps..pe]) {
+            Ok(Row::Object { keys, vals }) => self.route_streaming(sink, &category, &keys, &vals, job.line, job.index),
+            Ok(_) => return false,
+            Err(e) => {
+                let what = if e.is_eof() { "truncated JSON" } else { "bad JSON" };
+                let msg = value::error_message(&e);
+                if lines {
+                    // Columns count from the start of the line.
+                    let col = if e.line() == 1 { e.column() + ps } else { e.column() };
+                    sink.reject(job.line, format!("{what}: {msg} (column {col})"));
+                } else {
+                    sink.reject(line + e.line().saturating_sub(1) as u64, format!("{what}: {msg}"));
+                }
+            }
+        }
+        if !lines {
+            for r in &mut sink.rejects[listed..] {
+                r.reason.push_str(&format!(" (row {})", job.index + 1));
+            }
+        }
+        true
+    }
+
+    /// Route the `properties` of a streaming event by its `category` (`AdvancedHunting-<Table>`).
+    fn route_streaming(
+        &mut self,
+        sink: &mut FileSink,
+        category: &str,
+        keys: &[Cow<str>],
+        vals: &[Cow<str>],
+        line: u64,
+        loc: u64,
+    ) {
+        self.stats.labels |= L_STREAM;
+        let table = category
+            .get(..16)
+            .filter(|p| p.eq_ignore_ascii_case("AdvancedHunting-"))
+            .map(|_| &category[16..])
+            .unwrap_or(category);
+        let forced = if table.eq_ignore_ascii_case("DeviceNetworkEvents") {
+            Target::Net
+        } else if table.eq_ignore_ascii_case("DeviceInfo") {
+            Target::DeviceInfo
+        } else {
+            *self.stats.other_categories.entry(category.to_string()).or_insert(0) += 1;
+            return;
+        };
+        let map = self.map_for(keys);
+        let vals: Vec<&str> = vals.iter().map(|v| v.as_ref()).collect();
+        self.stats.first_columns.get_or_insert_with(|| keys.iter().map(|k| k.to_string()).collect());
+        self.route_mapped(sink, &map, keys, &vals, line, loc, Some(forced));
+    }
+
     fn route_object(&mut self, sink: &mut FileSink, keys: &[Cow<str>], vals: &[Cow<str>], line: u64, loc: u64) {
         if let (Some(c), Some(p)) = (find(keys, "category"), find(keys, "properties")) {
             if vals[p].trim_start().starts_with('{') {
-                self.stats.labels |= L_STREAM;
-                let category = vals[c].as_ref();
-                let table = category
-                    .get(..16)
-                    .filter(|p| p.eq_ignore_ascii_case("AdvancedHunting-"))
-                    .map(|_| &category[16..])
-                    .unwrap_or(category);
-                let forced = if table.eq_ignore_ascii_case("DeviceNetworkEvents") {
-                    Target::Net
-                } else if table.eq_ignore_ascii_case("DeviceInfo") {
-                    Target::DeviceInfo
-                } else {
-                    *self.stats.other_categories.entry(category.to_string()).or_insert(0) += 1;
-                    return;
-                };
                 match Row::parse(&vals[p]) {
-                    Ok(Row::Object { keys, vals }) => {
-                        let map = self.map_for(&keys);
-                        let vals: Vec<&str> = vals.iter().map(|v| v.as_ref()).collect();
-                        self.stats.first_columns.get_or_insert_with(|| keys.iter().map(|k| k.to_string()).collect());
-                        self.route_mapped(sink, &map, &keys, &vals, line, loc, Some(forced));
-                    }
+                    Ok(Row::Object { keys: pk, vals: pv }) => self.route_streaming(sink, &vals[c], &pk, &pv, line, loc),
                     _ => sink.reject(line, "streaming event whose `properties` is not a JSON object"),
                 }
                 return;
@@ -433,7 +485,7 @@ impl Router {
             }
             // Without a provider, only the flattened EID 3 shape says it is Sysmon.
             None if map.target != Target::SysmonFlat => {
-                sink.count(NOT_SYSMON);
+                sink.count(UNKNOWN_EVENTS);
                 return;
             }
             _ => {}
@@ -778,30 +830,32 @@ pub fn reread(source: &SourceInfo, locators: &[u64]) -> Vec<Result<Vec<(String, 
     }
 }
 
+/// The line starting at byte `offset`, without its line end (and BOM on the first line).
 fn read_line_at(data: &SourceData, offset: u64) -> Result<String, String> {
-    let mut r = data.open().map_err(|e| format!("cannot read: {e}"))?;
+    let io = |e: std::io::Error| format!("cannot read: {e}");
+    let mut line = Vec::new();
     match data {
         SourceData::File(p) => {
-            use std::io::{Seek, SeekFrom};
-            let mut f = std::fs::File::open(p).map_err(|e| format!("cannot read: {e}"))?;
-            f.seek(SeekFrom::Start(offset)).map_err(|e| format!("cannot read: {e}"))?;
-            r = Box::new(f);
+            use std::io::{BufRead, Seek, SeekFrom};
+            let mut f = std::fs::File::open(p).map_err(io)?;
+            f.seek(SeekFrom::Start(offset)).map_err(io)?;
+            std::io::BufReader::new(f.take(MAX_LINE as u64 + 1)).read_until(b'\n', &mut line).map_err(io)?;
         }
-        _ => {
-            std::io::copy(&mut (&mut r).take(offset), &mut std::io::sink()).map_err(|e| format!("cannot read: {e}"))?;
-        }
+        SourceData::Memory(b) => line.extend_from_slice(line_slice(b, offset)),
+        SourceData::Static(b) => line.extend_from_slice(line_slice(b, offset)),
     }
-    let mut line = Vec::new();
-    let mut br = std::io::BufReader::new(r.take(MAX_LINE as u64 + 1));
-    std::io::BufRead::read_until(&mut br, b'\n', &mut line).map_err(|e| format!("cannot read: {e}"))?;
     if line.len() > MAX_LINE {
         return Err("line longer than 64 MiB".into());
     }
-    let mut s = String::from_utf8_lossy(&line).into_owned();
-    if offset == 0 {
-        s = s.trim_start_matches('\u{feff}').to_string();
-    }
-    Ok(s.trim_end_matches(['\r', '\n']).to_string())
+    let text = String::from_utf8_lossy(&line);
+    let text = if offset == 0 { text.trim_start_matches('\u{feff}') } else { &text };
+    Ok(text.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn line_slice(b: &[u8], offset: u64) -> &[u8] {
+    let rest = usize::try_from(offset).ok().and_then(|o| b.get(o..)).unwrap_or(&[]);
+    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+    &rest[..end.min(MAX_LINE + 1)]
 }
 
 fn reread_document(source: &SourceInfo, locators: &[u64]) -> Vec<Result<Vec<(String, String)>, String>> {
@@ -890,6 +944,21 @@ fn row_pairs(text: &str, columns: Option<&[String]>) -> Result<Vec<(String, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reread_of_in_memory_json_lines_finds_the_line_at_its_offset() {
+        let text: &'static [u8] = b"\xEF\xBB\xBF{\"a\":1}\r\n{\"b\":\"x\"}";
+        let source = SourceInfo {
+            display: "-".into(),
+            data: SourceData::Static(text),
+            kind: Kind::JsonLines,
+            columns: Vec::new(),
+        };
+        let got = reread(&source, &[12, 0, 99]);
+        assert_eq!(got[0], Ok(vec![("b".to_string(), "x".to_string())]));
+        assert_eq!(got[1], Ok(vec![("a".to_string(), "1".to_string())]));
+        assert!(got[2].is_err());
+    }
 
     #[test]
     fn xml_event_id_reads_the_id_of_damaged_xml() {

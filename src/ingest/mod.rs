@@ -398,19 +398,19 @@ pub fn load(
                 }
                 Err(e) => fr.skipped = Some(e.reason()),
             },
-            Kind::Mmdb => {
-                if geo.is_some() {
-                    fr.skipped = Some("another GeoIP database is already in use".into());
-                } else {
-                    match GeoIp::from_data(&data, &display) {
-                        Ok(db) => {
-                            fr.format = Some(format!("GeoIP database ({})", db.description()));
-                            geo = Some(db);
-                        }
-                        Err(e) => fr.skipped = Some(e.reason()),
+            Kind::Mmdb => match GeoIp::from_data(&data, &display) {
+                Ok(db) => match &geo {
+                    Some(used) => {
+                        fr.skipped =
+                            Some(format!("not used: the GeoIP database {} is already in use", used.description()))
                     }
-                }
-            }
+                    None => {
+                        fr.format = Some(format!("GeoIP database ({})", db.description()));
+                        geo = Some(db);
+                    }
+                },
+                Err(e) => fr.skipped = Some(e.reason()),
+            },
             Kind::Unrecognized(reason) => fr.skipped = Some(reason),
             kind => {
                 let source_id = ds.sources.len() as u32;

@@ -81,10 +81,21 @@ pub enum EditTarget {
 pub enum Prompt {
     None,
     Help,
+    /// What went wrong while loading (rejected rows, skipped files, warnings).
+    LoadReport,
     Filter(LineEdit),
-    Edit { target: EditTarget, line: LineEdit, error: Option<String> },
-    Export { line: LineEdit, error: Option<String> },
-    ConfirmOverwrite { path: PathBuf },
+    Edit {
+        target: EditTarget,
+        line: LineEdit,
+        error: Option<String>,
+    },
+    Export {
+        line: LineEdit,
+        error: Option<String>,
+    },
+    ConfirmOverwrite {
+        path: PathBuf,
+    },
     ConfirmReset,
 }
 
@@ -365,13 +376,16 @@ impl App {
     }
 
     fn on_loaded(&mut self, summary: Summary) {
-        let problems = summary.problems.len();
-        if problems > 0 && self.status.is_none() {
-            let first = summary.problems.first().cloned().unwrap_or_default();
-            self.warn(format!(
-                "load: {first}{}",
-                if problems > 1 { format!(" (+{} more)", problems - 1) } else { String::new() }
-            ));
+        if let (Some(first), None) = (summary.problems.first(), &self.status) {
+            let mut counts = Vec::new();
+            if summary.rejected > 0 {
+                counts.push(format!("{} rows rejected", summary.rejected));
+            }
+            if summary.skipped > 0 {
+                counts.push(format!("{} inputs skipped", summary.skipped));
+            }
+            let counts = if counts.is_empty() { String::new() } else { format!("{}; ", counts.join(", ")) };
+            self.warn(format!("load: {counts}{first} (L: load report)"));
         }
         self.summary = summary;
         self.phase = Phase::Ready;
@@ -422,8 +436,12 @@ impl App {
                 tab.stack.clear();
                 tab.error = Some(e.clone());
                 tab.last = None;
-                let key = tab.hunt.key();
-                self.error(format!("{key}: {e}"));
+                // Tabs in the background show `!`; toast only what the user is looking at or
+                // just changed, so the load report toast is not buried at start.
+                if pending.is_some() || i == self.active {
+                    let key = tab.hunt.key();
+                    self.error(format!("{key}: {e}"));
+                }
             }
         }
     }
@@ -449,7 +467,7 @@ impl App {
     fn on_ready_msg(&mut self, msg: Msg) {
         match &self.prompt {
             Prompt::None => {}
-            Prompt::Help => {
+            Prompt::Help | Prompt::LoadReport => {
                 if matches!(msg, Msg::ToggleHelp | Msg::Back | Msg::Enter) {
                     self.prompt = Prompt::None;
                 }
@@ -547,6 +565,7 @@ impl App {
             }
             Msg::AskReset => self.prompt = Prompt::ConfirmReset,
             Msg::ToggleHelp => self.prompt = Prompt::Help,
+            Msg::ShowLoadReport => self.prompt = Prompt::LoadReport,
             Msg::ExcludeIp => self.exclude_ip(false),
             Msg::ExcludeNet => self.exclude_ip(true),
             Msg::AddBrowser => self.add_browser(),
@@ -602,6 +621,9 @@ impl App {
     fn click(&mut self, x: u16, y: u16) {
         if let Some(i) = super::view::tab_at(self, x, y) {
             self.select_tab(i);
+        } else if let Some(line) = super::view::panel_line_at(self, x, y) {
+            self.focus = Focus::Params;
+            self.tab_mut().panel_cursor = line;
         } else if let Some(pos) = super::view::table_row_at(self, y) {
             let offset = self.current_table().map_or(0, |t| t.offset);
             self.focus = Focus::Table;
@@ -651,7 +673,18 @@ impl App {
         }
         let Some(section) = self.current_section() else { return };
         if !section.events {
-            self.info("Enter opens an event's full record from the Events list ([ ] switch lists)");
+            // From a summary row (an IP, a hash, a device...) to the events holding it.
+            let Some(value) =
+                section.table.cursor_row().map(|r| display_cell(super::table::cell_at(&section.table.rows[r], 0)))
+            else {
+                return;
+            };
+            let Some(level) = self.tab_mut().stack.last_mut() else { return };
+            let Some(ev) = level.sections.iter().position(|s| s.events) else { return };
+            level.active = ev;
+            level.sections[ev].table.set_filter(&value);
+            let shown = level.sections[ev].table.view.len();
+            self.info(format!("events matching {value}: {shown} (Esc clears the filter)"));
             return;
         }
         let t = &section.table;
@@ -924,12 +957,15 @@ impl App {
         let row = &t.rows[t.cursor_row()?];
         let is_record = t.columns.len() == 2 && t.columns[0].name == "Column" && t.columns[1].name == "Value";
         if is_record {
-            let col = display_cell(&row[0]);
-            return names.iter().any(|n| n.eq_ignore_ascii_case(&col)).then(|| display_cell(&row[1]));
+            let col = display_cell(super::table::cell_at(row, 0));
+            return names
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&col))
+                .then(|| display_cell(super::table::cell_at(row, 1)));
         }
         names.iter().find_map(|n| {
             let c = t.column_index(n)?;
-            match &row[c] {
+            match super::table::cell_at(row, c) {
                 Cell::Text(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
                 Cell::TextSet(v) => v.first().cloned(),
                 _ => None,

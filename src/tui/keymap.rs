@@ -21,6 +21,18 @@ pub fn map_event(app: &App, ev: &Event) -> Option<Msg> {
     }
 }
 
+/// Terminals send Esc and the next key, typed quickly, as one Alt+key; nothing here is bound
+/// to Alt, so split it back into the two keys the user pressed.
+pub fn split_alt(ev: &Event) -> Option<(Event, Event)> {
+    let Event::Key(k) = ev else { return None };
+    if !k.modifiers.contains(KeyModifiers::ALT) || !matches!(k.code, KeyCode::Char(_)) {
+        return None;
+    }
+    let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+    let key = KeyEvent::new(k.code, k.modifiers - KeyModifiers::ALT);
+    Some((Event::Key(esc), Event::Key(key)))
+}
+
 fn input_key(k: &KeyEvent) -> Option<InputKey> {
     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
     Some(match k.code {
@@ -68,7 +80,7 @@ pub fn map_key(app: &App, k: &KeyEvent) -> Option<Msg> {
                 _ => None,
             }
         }
-        Prompt::Help => {
+        Prompt::Help | Prompt::LoadReport => {
             return match k.code {
                 KeyCode::Char('q') => Some(Msg::Quit),
                 _ => Some(Msg::ToggleHelp),
@@ -83,6 +95,7 @@ pub fn map_key(app: &App, k: &KeyEvent) -> Option<Msg> {
         KeyCode::Tab => Some(Msg::NextHunt),
         KeyCode::BackTab => Some(Msg::PrevHunt),
         KeyCode::Char('?') => Some(Msg::ToggleHelp),
+        KeyCode::Char('L') => Some(Msg::ShowLoadReport),
         KeyCode::Char('p') => Some(Msg::FocusParams),
         KeyCode::Char('r') => Some(Msg::AskReset),
         KeyCode::Esc => Some(Msg::Back),
@@ -141,6 +154,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("p", "focus the parameter panel / back to the table"),
             ("r", "reset this hunt's parameters to defaults (asks)"),
             ("?", "this help"),
+            ("L", "load report: rejected rows, skipped files, warnings"),
             ("Esc", "back: close, clear the filter, leave a drill-down level"),
             ("q  Ctrl-C", "quit"),
         ],
@@ -148,7 +162,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
     (
         "Table",
         &[
-            ("Enter", "drill down into a result / open an event's full record"),
+            ("Enter", "drill down: result → details; IP/hash/device → its events; event → full record"),
             ("← →  h l", "choose the column"),
             ("s  S", "sort by the column ascending / descending (again: engine order)"),
             ("/", "fuzzy filter as you type (Enter keeps it, Esc clears it)"),
@@ -172,3 +186,17 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
     ),
     ("Prompts", &[("Enter  Esc", "accept / cancel"), ("Ctrl-U", "clear the line"), ("y  n", "answer a question")]),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alt_key_splits_into_esc_and_the_key() {
+        let alt1 = Event::Key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::ALT));
+        let (a, b) = split_alt(&alt1).unwrap();
+        assert_eq!(a, Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        assert_eq!(b, Event::Key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::NONE)));
+        assert!(split_alt(&Event::Key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::NONE))).is_none());
+    }
+}

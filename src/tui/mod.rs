@@ -67,13 +67,26 @@ pub fn run_with<B: worker::HuntBackend>(args: TuiArgs, backend: fn(Arc<Dataset>,
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut app = App::new(config, warning, cwd);
 
-    let mut terminal = ratatui::try_init()?;
+    let original_hook = std::panic::take_hook();
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            ratatui::restore();
+            std::panic::set_hook(original_hook);
+            return Err(e.into());
+        }
+    };
     let _ = execute!(std::io::stdout(), EnableMouseCapture);
-    let default_hook = std::panic::take_hook();
+    // Replaces ratatui's hook: a panic on the UI thread restores the terminal before the
+    // message is printed; the worker and loader catch their own panics and report them in the
+    // app, so printing those would only scribble over the screen.
+    let ui_thread = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = execute!(std::io::stdout(), DisableMouseCapture);
-        ratatui::restore();
-        default_hook(info);
+        if std::thread::current().id() == ui_thread {
+            let _ = execute!(std::io::stdout(), DisableMouseCapture);
+            ratatui::restore();
+            original_hook(info);
+        }
     }));
     let result = event_loop(&mut terminal, &mut app, args, backend);
     let _ = execute!(std::io::stdout(), DisableMouseCapture);
@@ -128,7 +141,15 @@ fn event_loop<B: worker::HuntBackend>(
         };
         // Handle everything already queued before drawing once, so a burst of progress or
         // key-repeat events never lags the screen behind.
-        for incoming in first.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok())) {
+        let mut queue: std::collections::VecDeque<Incoming> = first.into_iter().collect();
+        while let Some(incoming) = queue.pop_front().or_else(|| rx.try_recv().ok()) {
+            if let Incoming::Term(ev) = &incoming {
+                if let Some((esc, key)) = keymap::split_alt(ev) {
+                    queue.push_front(Incoming::Term(key));
+                    queue.push_front(Incoming::Term(esc));
+                    continue;
+                }
+            }
             let msg = match incoming {
                 Incoming::Term(ev) => keymap::map_event(app, &ev),
                 Incoming::App(m) => Some(m),
@@ -178,7 +199,14 @@ fn spawn_loader(
         let progress = move |p: &ingest::Progress| {
             let _ = progress_tx.send(Incoming::App(Msg::LoadProgress(p.clone())));
         };
-        let result = ingest::load(&args.inputs, &args.ti, args.geoip.as_deref(), &args.load, &progress, &cancel);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ingest::load(&args.inputs, &args.ti, args.geoip.as_deref(), &args.load, &progress, &cancel)
+        }));
+        let Ok(result) = result else {
+            let _ = tx
+                .send(Incoming::App(Msg::LoadFailed("internal error while loading (a bug: please report it)".into())));
+            return;
+        };
         let msg = match result {
             Ok((ds, report)) if report.loaded_anything() => {
                 let summary = summarize(&ds, &report, args.now);
@@ -205,16 +233,19 @@ fn nothing_loaded(report: &LoadReport) -> String {
 
 /// The header's view of a loaded dataset and what went wrong while loading it.
 pub fn summarize(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Summary {
+    // Rejected rows first: they are data the hunts do not see; a skipped README is not.
     let mut problems = Vec::new();
+    for f in report.files.iter().filter(|f| f.rejected > 0) {
+        let first = f.rejects.first().map(|r| format!(" (first: {r})")).unwrap_or_default();
+        problems.push(format!("{}: {} rows rejected{first}", f.path, f.rejected));
+    }
+    for f in &report.files {
+        problems.extend(f.warnings.iter().map(|w| format!("{}: {w}", f.path)));
+    }
     for f in &report.files {
         if let Some(why) = &f.skipped {
             problems.push(format!("{} skipped: {why}", f.path));
         }
-        if f.rejected > 0 {
-            let first = f.rejects.first().map(|r| format!(" (first: {r})")).unwrap_or_default();
-            problems.push(format!("{}: {} rows rejected{first}", f.path, f.rejected));
-        }
-        problems.extend(f.warnings.iter().map(|w| format!("{}: {w}", f.path)));
     }
     Summary {
         net_events: ds.net.len(),
@@ -226,6 +257,7 @@ pub fn summarize(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Summa
         geoip: ds.geoip.as_ref().map(|g| g.description().to_string()),
         ti_entries: ds.ti.len(),
         rejected: report.files.iter().map(|f| f.rejected).sum(),
+        skipped: report.files.iter().filter(|f| f.skipped.is_some()).count(),
         problems,
     }
 }

@@ -54,6 +54,7 @@ pub enum Msg {
     SortDesc,
     AskReset,
     ToggleHelp,
+    ShowLoadReport,
     /// Add the remote IP of the current row to rare-process `excluded_nets`.
     ExcludeIp,
     /// Same with its /24 (IPv6: /64).
@@ -138,6 +139,8 @@ pub struct Summary {
     pub geoip: Option<String>,
     pub ti_entries: usize,
     pub rejected: u64,
+    /// Inputs that were not loaded at all.
+    pub skipped: usize,
     /// One line per problem worth a toast: skipped files, first rejects, warnings.
     pub problems: Vec<String>,
 }

@@ -46,6 +46,11 @@ pub fn cmp_cells(a: Option<&Cell>, b: Option<&Cell>) -> std::cmp::Ordering {
     }
 }
 
+/// Cell `c` of `row`, `Empty` past its end (a short row never panics a render).
+pub fn cell_at(row: &[Cell], c: usize) -> &Cell {
+    row.get(c).unwrap_or(&Cell::Empty)
+}
+
 /// Separator between cells in a row's search text.
 const SEP: &str = "  ";
 
@@ -281,7 +286,7 @@ impl TableState {
             let c = starts.partition_point(|&s| s <= i).saturating_sub(1);
             if c < per_cell.len() {
                 let within = i - starts[c];
-                if within < display_cell(&self.rows[row][c]).chars().count() {
+                if within < display_cell(cell_at(&self.rows[row], c)).chars().count() {
                     per_cell[c].push(within);
                 }
             }

@@ -30,6 +30,7 @@ pub(crate) fn summary() -> Summary {
         geoip: Some("sample-country.mmdb".into()),
         ti_entries: 1_500,
         rejected: 0,
+        skipped: 0,
         problems: Vec::new(),
     }
 }
@@ -401,8 +402,17 @@ fn drill_down_and_back_keeps_a_stack_per_tab() {
     assert!(screen.contains("rare-process › evil.exe"), "{screen}");
     assert!(screen.contains("Remote IPs (2)"), "{screen}");
     insta::assert_snapshot!("drill", screen);
-    // Into the events list, then one event's full record.
-    app.update(Msg::NextSection);
+    // Enter on a remote IP shows the events with it.
+    app.update(Msg::Down);
+    app.update(Msg::Enter);
+    let section = app.current_section().unwrap();
+    assert!(section.events);
+    assert_eq!(section.table.filter, "203.0.113.10");
+    assert_eq!(section.table.view, vec![1]);
+    app.update(Msg::Back);
+    assert_eq!(app.current_table().unwrap().view.len(), 2, "Esc clears the filter first");
+    // One event's full record.
+    app.update(Msg::Home);
     app.update(Msg::Enter);
     assert_eq!(app.tab().stack.len(), 2);
     let screen = render(&app, 120, 30);
@@ -544,6 +554,13 @@ fn mouse_clicks_on_tabs_and_rows() {
     // Third shown row: header 0, tabs 1, frame border 2, column header 3, rows from 4.
     app.update(Msg::Click { x: 10, y: 6 });
     assert_eq!(app.current_table().unwrap().cursor, 2);
+    assert_eq!(app.focus, Focus::Table);
+    // The parameter panel (right 42 columns at 120 wide): its third line is excluded_nets' first item.
+    app.update(Msg::Click { x: 100, y: 5 });
+    assert_eq!(app.focus, Focus::Params);
+    assert_eq!(super::app::panel_lines(&app.tab().params)[app.tab().panel_cursor], PanelLine::Item(1, 0));
+    // Back in the table, a click on a row moves focus there.
+    app.update(Msg::Click { x: 10, y: 4 });
     assert_eq!(app.focus, Focus::Table);
 }
 
@@ -728,4 +745,114 @@ fn a_hunt_error_replaces_the_rows_and_marks_the_tab() {
     let screen = render(&app, 120, 30);
     assert!(screen.contains("5 TI inbound (!)"), "{screen}");
     assert!(screen.contains("pass --ti FILE"), "{screen}");
+}
+
+#[test]
+fn smallest_supported_terminal_still_shows_tabs_table_and_hints() {
+    let mut app = ready_app();
+    app.update(Msg::Resize(60, 15));
+    let screen = render(&app, 60, 15);
+    assert!(screen.contains(" 1 Rare 3 ") && screen.contains(" 5 TI 4"), "{screen}");
+    assert!(screen.contains("evil.exe"), "{screen}");
+    assert!(screen.contains("help") && screen.contains("quit"), "{screen}");
+    insta::assert_snapshot!("smallest", screen);
+    app.update(Msg::FocusParams);
+    let screen = render(&app, 60, 15);
+    assert!(screen.contains("Parameters"), "{screen}");
+}
+
+#[test]
+fn load_problems_toast_and_show_in_the_load_report() {
+    let mut app = new_app(std::env::temp_dir());
+    let mut s = summary();
+    s.rejected = 2;
+    s.skipped = 1;
+    s.problems = vec![
+        "net.csv: 2 rows rejected (first: net.csv:7: bad RemoteIP `\u{1b}[31mx`)".into(),
+        "README.md skipped: not a recognized export".into(),
+    ];
+    app.update(Msg::Loaded(Box::new(s)));
+    let status = app.status.clone().unwrap().text;
+    assert!(status.starts_with("load: 2 rows rejected, 1 inputs skipped; net.csv: 2 rows rejected"), "{status}");
+    app.update(Msg::ShowLoadReport);
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("Load report"), "{screen}");
+    assert!(screen.contains("net.csv:7: bad RemoteIP `␛[31mx`"), "{screen}");
+    assert!(screen.contains("README.md skipped"), "{screen}");
+    app.update(Msg::Back);
+    assert_eq!(app.prompt, Prompt::None);
+}
+
+/// The whole app over the built-in sample fleet, loaded the way `rarity` with no arguments
+/// loads it.
+mod sample_tests {
+    use super::*;
+    use crate::tui::engine::EngineBackend;
+    use crate::tui::worker::HuntBackend;
+    use rarity::ingest::{self, Input, LoadOptions};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    fn sample_app() -> (App, EngineBackend) {
+        let mut inputs = rarity::sample::inputs();
+        let (name, bytes) = rarity::sample::GEOIP;
+        inputs.push(Input::Embedded { name: name.to_string(), bytes });
+        let cancel = AtomicBool::new(false);
+        let (ds, report) =
+            ingest::load(&inputs, &rarity::sample::ti_inputs(), None, &LoadOptions::default(), &|_| {}, &cancel)
+                .unwrap();
+        let summary = crate::tui::summarize(&ds, &report, None);
+        let backend = EngineBackend::new(Arc::new(ds), summary.now);
+        let mut app = new_app(std::env::temp_dir());
+        app.update(Msg::Resize(150, 40));
+        app.update(Msg::Loaded(Box::new(summary)));
+        settle(&mut app, &mut |c| answer(&backend, c));
+        (app, backend)
+    }
+
+    fn answer(b: &EngineBackend, cmd: Cmd) -> Option<Msg> {
+        match cmd {
+            Cmd::Run { hunt, gen, params } => {
+                Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
+            }
+            Cmd::Drill { hunt, gen, params, output, row } => {
+                Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&params, &output, row) }))
+            }
+            Cmd::CancelLoad => None,
+        }
+    }
+
+    #[test]
+    fn every_hunt_finds_its_planted_rows_in_the_sample_fleet() {
+        let (mut app, _) = sample_app();
+        assert!(app.summary.geoip.is_some() && app.summary.ti_entries > 0);
+        for i in 0..5 {
+            app.update(Msg::SelectHunt(i));
+            let tab = app.tab();
+            assert!(tab.error.is_none(), "{}: {:?}", tab.hunt.key(), tab.error);
+            assert!(tab.count().unwrap_or(0) > 0, "{} found nothing", tab.hunt.key());
+            // Structure only: the sample's rows belong to the generator, which may change them.
+            let screen = render(&app, 150, 40);
+            let first = super::super::table::display_cell(&tab.table.as_ref().unwrap().rows[0][0]);
+            assert!(screen.contains(&format!("╭ {} ·", tab.hunt.key())), "{screen}");
+            assert!(screen.contains(&format!("▶ {first}")) || first.is_empty(), "{first} not shown:\n{screen}");
+        }
+    }
+
+    #[test]
+    fn sample_drill_down_lists_raw_events_with_every_original_column() {
+        let (mut app, backend) = sample_app();
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        let level = app.tab().stack.last().expect("a drill-down level");
+        let events = level.sections.iter().find(|s| s.events).expect("an Events list");
+        assert!(!events.table.rows.is_empty());
+        // Re-read from the CSV: more than the engine's normalized columns.
+        assert!(events.table.columns.len() > 17, "{:?}", events.table.columns);
+        let ips = &level.sections[0];
+        assert_eq!(ips.name, "Remote IPs");
+        assert!(ips.table.rows.iter().all(|r| !matches!(r[2], Cell::Empty)), "every sample IP has a country");
+        let screen = render(&app, 150, 40);
+        assert!(screen.contains("Remote IPs (") && screen.contains("Events ("), "{screen}");
+    }
 }

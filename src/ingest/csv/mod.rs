@@ -105,7 +105,12 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
     let header = parse_fields(&header_block.bytes, delim);
     let map = ColumnMap::new(&header);
     if map.target == Target::Unknown {
-        let mut starts = header.iter().take(6).map(|h| h.trim().to_string()).collect::<Vec<_>>().join(", ");
+        let mut starts = header
+            .iter()
+            .take(6)
+            .map(|h| if h.trim().is_empty() { "(unnamed)".to_string() } else { h.trim().to_string() })
+            .collect::<Vec<_>>()
+            .join(", ");
         if header.len() > 6 {
             starts.push_str(", …");
         }
@@ -134,7 +139,7 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
         sink.set_local_time(t, map.local_time);
     }
     let hostname = map.names.iter().position(|n| n.eq_ignore_ascii_case("Hostname"));
-    let conv = Conv { map: &map, header: &header, delim, hostname };
+    let conv = Conv { map: &map, header: &header, delim, hostname, opts: ctx.opts.sink() };
     let (records, xml, json) = run_blocks(ctx, &path, &mut splitter, &conv, &mut sink)?;
     ctx.format = format_name(&map, sentinel, xml, json);
     for (limit, what) in EXPORT_LIMITS {
@@ -310,7 +315,7 @@ pub fn reread(source: &SourceInfo, locators: &[u64]) -> Vec<Result<Vec<(String, 
                         Some(at) => super::sysmon_xml::parse_event_xml(&text[at..]).map(|x| x.data),
                         None => Ok(Vec::new()),
                     },
-                    _ => event_data_fields(text).map(|(d, _)| d),
+                    _ => event_data_fields(text).map(|(x, _)| x.data),
                 };
                 if let Ok(data) = parsed {
                     out.extend(data.into_iter().map(|(k, v)| (format!("EventData.{k}"), v)));

@@ -3,12 +3,12 @@
 
 use super::record::{RawRecord, Records};
 use super::split::Block;
-use crate::ingest::columns::{ColumnMap, Target, NON_NETWORK_ROWS};
-use crate::ingest::sink::{clip, FileSink, NetValues};
+use crate::ingest::columns::{has_network_values, ColumnMap, Target, NON_NETWORK_ROWS};
+use crate::ingest::sink::{clip, FileSink, NetValues, SinkOptions};
 use crate::ingest::sysmon::{self, SysmonEvent};
-use crate::ingest::sysmon_xml::parse_event_xml;
+use crate::ingest::sysmon_xml::{parse_event_xml, SysmonXml};
 use crate::ingest::{LoadError, Tracker};
-use crate::model::tables::NetField;
+use crate::model::time;
 
 /// A single record above this size is rejected (the file goes on).
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
@@ -25,6 +25,9 @@ pub struct Conv<'a> {
     pub delim: u8,
     /// Position of a `Hostname` column (flattened Sysmon names the computer so).
     pub hostname: Option<usize>,
+    /// Zone and date order of the load, for a `[Local Time]` TimeGenerated that stands in for
+    /// a missing Sysmon `UtcTime`.
+    pub opts: SinkOptions,
 }
 
 /// The rows of one block plus what the file report needs from it.
@@ -81,12 +84,6 @@ impl<'r> Fields<'r> {
     }
 }
 
-fn is_network(v: &NetValues) -> bool {
-    [NetField::RemoteIP, NetField::RemotePort, NetField::LocalIP, NetField::LocalPort, NetField::RemoteUrl]
-        .iter()
-        .any(|f| !v[*f as usize].trim().is_empty())
-}
-
 /// `EventID` as exports write it (`3`, `3.0`); Ok(None) when empty.
 fn event_id(s: &str) -> Result<Option<u32>, String> {
     let t = s.trim();
@@ -97,9 +94,10 @@ fn event_id(s: &str) -> Result<Option<u32>, String> {
     t.parse::<u32>().map(Some).map_err(|_| format!("bad EventID `{}`", clip(s)))
 }
 
-/// `EventData` fields from the Sentinel `Event` table (XML) or `WindowsEvent` table (JSON).
+/// `EventData` of the Sentinel `Event` table (XML: a `DataItem`, or a whole `<Event>` that
+/// also names the event ID and computer) or the `WindowsEvent` table (JSON object).
 /// The bool is true for JSON.
-pub fn event_data_fields(s: &str) -> Result<(Vec<(String, String)>, bool), String> {
+pub fn event_data_fields(s: &str) -> Result<(SysmonXml, bool), String> {
     let t = s.trim();
     if t.starts_with('{') {
         let v: serde_json::Map<String, serde_json::Value> =
@@ -115,12 +113,25 @@ pub fn event_data_fields(s: &str) -> Result<(Vec<(String, String)>, bool), Strin
                 (k, text)
             })
             .collect();
-        return Ok((data, true));
+        return Ok((SysmonXml { event_id: None, computer: None, data }, true));
     }
-    parse_event_xml(t).map(|x| (x.data, false)).map_err(|e| format!("bad EventData XML: {e}"))
+    parse_event_xml(t).map(|x| (x, false)).map_err(|e| format!("bad EventData XML: {e}"))
 }
 
 impl Conv<'_> {
+    /// Push a Sysmon event. Its time is `UtcTime` (UTC); when that is missing the row's
+    /// TimeGenerated stands in, and a `[Local Time]` one is converted here with the load's
+    /// zone, since the sink reads these rows as UTC.
+    fn push_sysmon(&self, sink: &mut FileSink, mut ev: SysmonEvent, line: u64, locator: u64) {
+        if self.map.local_time && ev.event_id == Some(3) && ev.field("UtcTime").trim().is_empty() {
+            let o = self.opts;
+            if let Ok(p) = time::parse(&ev.time_generated, o.date_order, o.zone, true) {
+                ev.time_generated = time::format_iso(p.nanos);
+            }
+        }
+        sysmon::push(sink, &ev, line, locator);
+    }
+
     /// Convert one block into a chunk sink forked from `template`.
     pub fn block(&self, block: &Block, template: &FileSink, tracker: &Tracker) -> Result<Chunk, LoadError> {
         tracker.check()?;
@@ -159,7 +170,7 @@ impl Conv<'_> {
         match map.target {
             Target::Net => {
                 let v: NetValues = std::array::from_fn(|k| f.at(map.net[k]));
-                if is_network(&v) {
+                if has_network_values(&v) {
                     sink.push_net(&v, line, locator);
                 } else {
                     sink.count(NON_NETWORK_ROWS);
@@ -190,17 +201,22 @@ impl Conv<'_> {
                     return;
                 }
                 match event_data_fields(f.at(map.event_data)) {
-                    Ok((data, json)) => {
+                    Ok((x, json)) => {
                         if json {
                             chunk.json_rows += 1;
                         } else {
                             chunk.xml_rows += 1;
                         }
-                        ev.data = data;
+                        // A whole `<Event>` document fills what the row left empty.
+                        ev.event_id = ev.event_id.or(x.event_id);
+                        if ev.computer.is_empty() {
+                            ev.computer = x.computer.unwrap_or_default();
+                        }
+                        ev.data = x.data;
                     }
                     Err(e) => return sink.reject(line, e),
                 }
-                sysmon::push(sink, &ev, line, locator);
+                self.push_sysmon(sink, ev, line, locator);
             }
             Target::SysmonSyslog => {
                 let msg = f.at(map.syslog_message);
@@ -217,7 +233,7 @@ impl Conv<'_> {
                             time_generated: f.at(map.time_generated).to_string(),
                             data: x.data,
                         };
-                        sysmon::push(sink, &ev, line, locator);
+                        self.push_sysmon(sink, ev, line, locator);
                     }
                     Err(e) => sink.reject(line, format!("bad Sysmon XML in SyslogMessage: {e}")),
                 }
@@ -238,7 +254,7 @@ impl Conv<'_> {
                     ev.data =
                         self.map.names.iter().enumerate().map(|(i, h)| (h.clone(), f.get(i).to_string())).collect();
                 }
-                sysmon::push(sink, &ev, line, locator);
+                self.push_sysmon(sink, ev, line, locator);
             }
             // `read` refuses files with no target before any block is converted.
             Target::Unknown => {}

@@ -9,7 +9,7 @@ use std::io::Read;
 pub const MAX_RECORD_BYTES: usize = 64 << 20;
 
 /// Blocks handed to workers are about this big (the last record is completed past it).
-pub const BLOCK_BYTES: usize = 8 << 20;
+pub const BLOCK_BYTES: usize = 4 << 20;
 
 /// A run of whole records.
 #[derive(Debug)]
@@ -112,16 +112,18 @@ impl<R: Read> Splitter<R> {
                     }
                 }
             } else {
-                // Only quotes and newlines matter outside quotes; whether a quote opens a
-                // quoted field depends on the byte before it (a field start).
-                let Some(p) = memchr::memchr2(b'"', b'\n', &buf[i..]).map(|k| i + k) else {
+                // Only quotes and line ends matter outside quotes; whether a quote opens a
+                // quoted field depends on the byte before it (a field start). `\r` ends a
+                // record too (as in the csv crate), so files with bare-CR line ends still split;
+                // a cut between `\r` and `\n` leaves an empty line the record parser skips.
+                let Some(p) = memchr::memchr3(b'"', b'\n', b'\r', &buf[i..]).map(|k| i + k) else {
                     if n > i {
-                        self.field_start = matches!(buf[n - 1], b'\r') || buf[n - 1] == self.delim;
+                        self.field_start = buf[n - 1] == self.delim;
                     }
                     i = n;
                     break;
                 };
-                if buf[p] == b'\n' {
+                if buf[p] == b'\n' || buf[p] == b'\r' {
                     self.last_end = p + 1;
                     self.field_start = true;
                     i = p + 1;
@@ -129,8 +131,7 @@ impl<R: Read> Splitter<R> {
                         break;
                     }
                 } else {
-                    let starts_field =
-                        if p == i { self.field_start } else { buf[p - 1] == self.delim || buf[p - 1] == b'\r' };
+                    let starts_field = if p == i { self.field_start } else { buf[p - 1] == self.delim };
                     self.in_quotes = starts_field;
                     self.field_start = false;
                     i = p + 1;

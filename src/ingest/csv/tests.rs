@@ -15,13 +15,14 @@ fn cut(data: &[u8], target: usize) -> (String, Vec<(String, u64, u64)>) {
     (String::from_utf8(h).unwrap(), out)
 }
 
+/// Fields, start byte and 0-based start line of every record, by the reader's record parser.
 fn records(data: &[u8]) -> Vec<(Vec<String>, u64, u64)> {
-    let mut rdr = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
-    let mut rec = ::csv::ByteRecord::new();
+    let mut r = super::record::Records::new(data, b',');
+    let mut rec = super::record::RawRecord::default();
     let mut out = Vec::new();
-    while rdr.read_byte_record(&mut rec).unwrap() {
-        let p = rec.position().unwrap();
-        out.push((rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect(), p.byte(), p.line()));
+    while let Some(at) = r.next_into(&mut rec) {
+        let fields = (0..rec.len()).map(|i| String::from_utf8_lossy(rec.bytes(data, i)).into_owned()).collect();
+        out.push((fields, at.byte as u64, at.line));
     }
     out
 }
@@ -30,7 +31,8 @@ fn records(data: &[u8]) -> Vec<(Vec<String>, u64, u64)> {
 fn blocks_hold_whole_records_with_absolute_positions() {
     // Quoted newlines, doubled quotes, a literal quote inside an unquoted field, CRLF, and a
     // last record without a newline; more than one 64 KiB read so cuts fall mid-stream.
-    let forms = ["1,\"x\ny\"\n", "2,\"q\"\"\n\"\"\n", "3,z\"w\n", "4,\"\"\r\n", "5,\"a,b\",c\n"];
+    let forms =
+        ["1,\"x\ny\"\n", "2,\"q\"\"\n\"\"\n", "3,z\"w\n", "4,\"\"\r\n", "5,\"a,b\",c\n", "6,\"\r\"\r7,\"8\"\r\n"];
     let mut data = String::from("a,b\n");
     for i in 0..20_000 {
         data.push_str(forms[i % forms.len()]);
@@ -44,10 +46,14 @@ fn blocks_hold_whole_records_with_absolute_positions() {
         let mut got = Vec::new();
         for (bytes, start_byte, start_line) in &blocks {
             for (fields, byte, line) in records(bytes.as_bytes()) {
-                got.push((fields, start_byte + byte, start_line + line - 1));
+                got.push((fields, start_byte + byte, start_line - 1 + line));
             }
         }
-        assert_eq!(got, whole[1..].to_vec(), "target {target}");
+        // `Records` counts lines from 0; block start lines count from 1.
+        let want = whole[1..].to_vec();
+        let diff = got.iter().zip(&want).position(|(a, b)| a != b);
+        assert_eq!(got.len(), want.len(), "target {target}");
+        assert_eq!(diff.map(|i| (&got[i], &want[i])), None, "target {target}");
     }
 }
 
@@ -89,4 +95,31 @@ fn delimiter_is_detected_from_the_header_outside_quotes() {
     assert_eq!(detect_delimiter(b"a\tb\tc\n"), b'\t');
     assert_eq!(detect_delimiter(b"\"x,y,z\";b;c\n"), b';');
     assert_eq!(detect_delimiter(b"single\n"), b',');
+}
+
+#[test]
+fn reread_reads_memory_sources_by_offset() {
+    let data = "\u{feff}A;B;EventID;EventData\n1;\"x\ny\";3;\"<EventData><Data Name=\"\"Image\"\">C:\\a.exe</Data></EventData>\"\n2;z;1;\n";
+    let second = data.find("\n2;").unwrap() as u64 + 1;
+    let source = SourceInfo {
+        display: "mem".into(),
+        data: SourceData::Memory(data.as_bytes().to_vec().into()),
+        kind: crate::ingest::sniff::Kind::Csv,
+        columns: vec!["A".into(), "B".into(), "EventID".into(), "EventData".into()],
+    };
+    let first = data.find("1;").unwrap() as u64;
+    let got = reread(&source, &[second, first, 10_000]);
+    let pairs = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+    assert_eq!(got[0], Ok(pairs(&[("A", "2"), ("B", "z"), ("EventID", "1"), ("EventData", "")])));
+    assert_eq!(
+        got[1],
+        Ok(pairs(&[
+            ("A", "1"),
+            ("B", "x\ny"),
+            ("EventID", "3"),
+            ("EventData", "<EventData><Data Name=\"Image\">C:\\a.exe</Data></EventData>"),
+            ("EventData.Image", "C:\\a.exe"),
+        ]))
+    );
+    assert_eq!(got[2], Err("row offset past the end of the source".to_string()));
 }

@@ -423,6 +423,32 @@ pub fn starts_with_envelope(b: &[u8]) -> bool {
     }
 }
 
+/// The members of the object in `b`: each key with the byte span of its value, without
+/// parsing the values. None when `b` is not one well-formed object at this level.
+pub fn object_members(b: &[u8]) -> Option<Vec<(String, usize, usize)>> {
+    let mut w = Walker::new(b);
+    w.ws();
+    if w.b.get(w.pos) != Some(&b'{') {
+        return None;
+    }
+    w.pos += 1;
+    let mut out = Vec::new();
+    w.ws();
+    if w.b.get(w.pos) == Some(&b'}') {
+        return Some(out);
+    }
+    loop {
+        let k = w.key().ok()?;
+        let (s, e) = w.skip_value().ok()?;
+        out.push((k, s, e));
+        if !w.next_member(b'}').ok()? {
+            break;
+        }
+    }
+    w.ws();
+    (w.pos == b.len()).then_some(out)
+}
+
 /// Column names from a schema list: `[{"Name":..}]`, `[{"name":..}]`, or `["a","b"]`.
 fn column_names(span: &[u8]) -> Vec<String> {
     let Ok(serde_json::Value::Array(items)) = serde_json::from_slice::<serde_json::Value>(span) else {
@@ -553,5 +579,16 @@ mod tests {
         assert_eq!(e.unwrap().reason, "truncated JSON: the document ends before its closing brackets");
         let (_, e, _) = rows("[{\"a\":1} {\"a\":2}]");
         assert_eq!(e.unwrap().reason, "bad JSON: expected `,` or `]` between rows");
+    }
+
+    #[test]
+    fn object_members_gives_value_spans_without_parsing() {
+        let t = r#"{"category":"A","properties":{"x":[1,"}"]}, "n":null}"#;
+        let m = object_members(t.as_bytes()).unwrap();
+        let spans: Vec<(&str, &str)> = m.iter().map(|(k, s, e)| (k.as_str(), &t[*s..*e])).collect();
+        assert_eq!(spans, vec![("category", "\"A\""), ("properties", r#"{"x":[1,"}"]}"#), ("n", "null")]);
+        assert!(object_members(b"{\"a\":1} x").is_none());
+        assert!(object_members(b"{\"a\":").is_none());
+        assert!(object_members(b"[1]").is_none());
     }
 }

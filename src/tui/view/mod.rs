@@ -96,8 +96,18 @@ pub fn table_body_height(app: &App) -> usize {
     table_body(app).1 as usize
 }
 
-/// The tab labels as drawn, in order.
+/// The tab labels as drawn, in order; short names when the full ones do not fit.
 pub fn tab_labels(app: &App) -> Vec<String> {
+    let full = labels(app, false);
+    let width: usize = full.iter().map(|l| l.width() + 1).sum();
+    if width <= app.size.0 as usize {
+        full
+    } else {
+        labels(app, true)
+    }
+}
+
+fn labels(app: &App, short: bool) -> Vec<String> {
     app.tabs
         .iter()
         .enumerate()
@@ -108,7 +118,13 @@ pub fn tab_labels(app: &App) -> Vec<String> {
                 (None, Some(n)) => format!("{n}…"),
                 (None, None) => "…".to_string(),
             };
-            format!(" {} {} ({count}) ", i + 1, t.hunt.spec().title)
+            let title =
+                if short { t.hunt.spec().title.split(' ').next().unwrap_or_default() } else { t.hunt.spec().title };
+            if short {
+                format!(" {} {title} {count} ", i + 1)
+            } else {
+                format!(" {} {title} ({count}) ", i + 1)
+            }
         })
         .collect()
 }
@@ -127,6 +143,24 @@ pub fn tab_at(app: &App, x: u16, y: u16) -> Option<usize> {
         pos += w + 1;
     }
     None
+}
+
+/// Which parameter-panel line (index into `panel_lines`) a click at (x, y) hits.
+pub fn panel_line_at(app: &App, x: u16, y: u16) -> Option<usize> {
+    if !matches!(app.phase, Phase::Ready) {
+        return None;
+    }
+    let panel = areas(app, Rect::new(0, 0, app.size.0, app.size.1)).panel?;
+    let inner_top = panel.y + 1;
+    let inner_h = panel.height.saturating_sub(2);
+    if x <= panel.x || x >= panel.right().saturating_sub(1) || y < inner_top || y >= inner_top + inner_h {
+        return None;
+    }
+    let tab = app.tab();
+    // With focus elsewhere the panel is drawn unscrolled (no cursor line to keep in view).
+    let cursor = if app.focus == super::app::Focus::Params { tab.panel_cursor } else { 0 };
+    let line = panel::panel_scroll(cursor, inner_h as usize) + (y - inner_top) as usize;
+    (line < super::app::panel_lines(&tab.params).len()).then_some(line)
 }
 
 /// Which shown row of the table a click on screen row `y` hits (0 = first shown row).
@@ -160,6 +194,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     top::render_hints(app, frame, a.hints);
     match &app.prompt {
         Prompt::Help => overlay::render_help(frame, area),
+        Prompt::LoadReport => overlay::render_load_report(app, frame, area),
         Prompt::Export { line, error } => overlay::render_export(app, frame, area, line, error.as_deref()),
         Prompt::ConfirmOverwrite { path } => overlay::render_confirm(
             frame,

@@ -156,6 +156,35 @@ pub fn render_help(frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(right), rr);
 }
 
+/// Everything the load reported, one line each (paths and rejects come from input data).
+pub fn render_load_report(app: &App, frame: &mut Frame, area: Rect) {
+    let s = &app.summary;
+    let w = area.width.saturating_sub(8).min(140);
+    let mut lines = vec![Line::from(format!(
+        "{} rows rejected, {} inputs skipped, {} notes",
+        super::thousands(s.rejected),
+        s.skipped,
+        s.problems.len()
+    ))];
+    lines.push(Line::default());
+    if s.problems.is_empty() {
+        lines.push(Line::from(Span::styled("everything loaded cleanly", Style::default().fg(Color::Green))));
+    }
+    let room = area.height.saturating_sub(6) as usize;
+    for p in s.problems.iter().take(room) {
+        lines.push(safe_line(p, w.saturating_sub(4) as usize, Style::default().fg(palette::WARN)));
+    }
+    if s.problems.len() > room {
+        lines.push(Line::from(Span::styled(
+            format!("… {} more (rarity inspect lists them all)", s.problems.len() - room),
+            Style::default().fg(palette::MUTED),
+        )));
+    }
+    let r = centered(area, w, lines.len() as u16 + 2);
+    let inner = popup(frame, r, "Load report (any key closes)");
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
 pub fn render_export(app: &App, frame: &mut Frame, area: Rect, line: &LineEdit, error: Option<&str>) {
     let r = centered(area, 90, 7);
     let inner = popup(frame, r, "Export CSV");

@@ -72,7 +72,7 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
                             spans.extend(edit_spans(&l.text, l.cursor, width.saturating_sub(spec.key.len() + 4)));
                         } else {
                             let hint = if matches!(v, ParamValue::Bool(_)) { "" } else { "  ◂▸" };
-                            spans.push(Span::styled(v.to_text(), sel.fg(Color::White)));
+                            spans.push(Span::styled(v.to_text(), sel.add_modifier(Modifier::BOLD)));
                             if is_cursor {
                                 spans.push(Span::styled(hint, sel.fg(palette::DIM)));
                             }
@@ -109,7 +109,7 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
                 }
                 None => Line::from(Span::styled(
                     if is_cursor { " ▶ + add…" } else { "   + add…" },
-                    sel.fg(if is_cursor { Color::White } else { palette::DIM }),
+                    sel.fg(if is_cursor { Color::Reset } else { palette::DIM }),
                 )),
             },
         };
@@ -136,8 +136,13 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
     }
     // Scroll so the cursor line stays visible.
     let h = inner.height as usize;
-    let scroll = (cursor_line + 2).saturating_sub(h);
+    let scroll = panel_scroll(cursor_line, h);
     frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+}
+
+/// First panel line shown: enough to keep the cursor line and one below it in view.
+pub fn panel_scroll(cursor_line: usize, height: usize) -> usize {
+    (cursor_line + 2).saturating_sub(height)
 }
 
 /// Greedy word wrap of our own (ASCII) help text to `width` columns.

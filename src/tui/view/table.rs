@@ -3,7 +3,7 @@
 
 use super::{palette, safe_line, text_spans};
 use crate::tui::app::{App, Focus, Prompt};
-use crate::tui::table::{display_cell, TableState};
+use crate::tui::table::{cell_at, display_cell, TableState};
 use rarity::hunt::CellKind;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -136,10 +136,10 @@ pub fn edit_spans(text: &str, cursor: usize, width: usize) -> Vec<Span<'static>>
     let before: String = text.chars().take(cursor).collect();
     let at: String = text.chars().skip(cursor).take(1).collect();
     let after: String = text.chars().skip(cursor + 1).collect();
-    let mut spans = text_spans(&before, &[], width, Style::default().fg(Color::White));
-    let cur_style = Style::default().fg(Color::Black).bg(Color::White);
+    let mut spans = text_spans(&before, &[], width, Style::default());
+    let cur_style = Style::default().add_modifier(Modifier::REVERSED);
     spans.push(Span::styled(if at.is_empty() { " ".to_string() } else { at }, cur_style));
-    spans.extend(text_spans(&after, &[], width.saturating_sub(before.width() + 1), Style::default().fg(Color::White)));
+    spans.extend(text_spans(&after, &[], width.saturating_sub(before.width() + 1), Style::default()));
     spans
 }
 
@@ -149,7 +149,8 @@ fn column_widths(t: &TableState, shown: &[usize]) -> Vec<usize> {
         .iter()
         .enumerate()
         .map(|(c, col)| {
-            let cells = shown.iter().map(|&r| crate::tui::sanitize::sanitize(&display_cell(&t.rows[r][c])).width());
+            let cells =
+                shown.iter().map(|&r| crate::tui::sanitize::sanitize(&display_cell(cell_at(&t.rows[r], c))).width());
             cells.fold(col.name.width(), usize::max).min(MAX_COL_WIDTH)
         })
         .collect()
@@ -229,7 +230,7 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
         let gutter = format!("{}{}", if is_cursor { "▶" } else { " " }, if marked { "●" } else { " " });
         let mut spans = vec![Span::styled(gutter, base.fg(if marked { palette::MARK } else { palette::ACCENT }))];
         for &(c, w) in &cols {
-            let text = display_cell(&t.rows[r][c]);
+            let text = display_cell(cell_at(&t.rows[r], c));
             let numeric = matches!(t.columns[c].kind, CellKind::Int | CellKind::Time);
             let mut cell = text_spans(&text, &matches[c], w, base);
             let cw: usize = cell.iter().map(|s| s.content.width()).sum();

@@ -90,7 +90,7 @@ pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let mut line = match &app.status {
         Some(s) => {
             let style = match s.level {
-                StatusLevel::Info => Style::default().fg(Color::White),
+                StatusLevel::Info => Style::default(),
                 StatusLevel::Warn => Style::default().fg(palette::WARN),
                 StatusLevel::Error => Style::default().fg(palette::ERROR).add_modifier(Modifier::BOLD),
             };
@@ -110,7 +110,7 @@ fn hints_for(app: &App) -> Vec<(&'static str, &'static str)> {
         Prompt::Edit { .. } => vec![("Enter", "apply"), ("Esc", "cancel"), ("Ctrl-U", "erase")],
         Prompt::Export { .. } => vec![("Enter", "write"), ("Esc", "cancel"), ("Ctrl-U", "erase")],
         Prompt::ConfirmOverwrite { .. } | Prompt::ConfirmReset => vec![("y", "yes"), ("n/Esc", "no")],
-        Prompt::Help => vec![("any key", "close help"), ("q", "quit")],
+        Prompt::Help | Prompt::LoadReport => vec![("any key", "close"), ("q", "quit")],
         Prompt::None => match app.focus {
             Focus::Params => vec![
                 ("↑↓", "move"),
