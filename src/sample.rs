@@ -40,6 +40,14 @@ pub fn inputs() -> Vec<Input> {
     TELEMETRY.iter().map(|(name, bytes)| Input::Embedded { name: name.to_string(), bytes }).collect()
 }
 
+/// The telemetry inputs plus the GeoIP database: `ingest::load(&all_inputs(), &ti_inputs(),
+/// None, ..)` loads the whole sample (the loader recognizes the database by its content).
+pub fn all_inputs() -> Vec<Input> {
+    let mut v = inputs();
+    v.push(Input::Embedded { name: GEOIP.0.to_string(), bytes: GEOIP.1 });
+    v
+}
+
 /// The sample's threat-intel feed, as a `--ti` input.
 pub fn ti_inputs() -> Vec<Input> {
     vec![Input::Embedded { name: FEED.0.to_string(), bytes: FEED.1 }]

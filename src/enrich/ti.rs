@@ -55,8 +55,10 @@ pub struct ThreatIntel {
     /// Display names of the feeds loaded.
     pub sources: Vec<String>,
     exact: HashMap<IpAddr, TiHit>,
-    /// Networks wider than one address, sorted by prefix length for the lookup.
-    nets: Vec<(IpNet, TiHit)>,
+    /// Networks wider than one address, by their truncated network.
+    nets: HashMap<IpNet, TiHit>,
+    /// The prefix lengths present in `nets` (IPv4, IPv6): a lookup probes each once.
+    prefixes: (Vec<u8>, Vec<u8>),
     entries: usize,
 }
 
@@ -68,14 +70,14 @@ impl ThreatIntel {
             self.exact.entry(net.addr()).or_default().add(count);
         } else {
             let net = net.trunc();
-            match self.nets.iter_mut().find(|(n, _)| *n == net) {
-                Some((_, hit)) => hit.add(count),
-                None => {
-                    let mut hit = TiHit::default();
-                    hit.add(count);
-                    self.nets.push((net, hit));
-                }
+            let lens = match net {
+                IpNet::V4(_) => &mut self.prefixes.0,
+                IpNet::V6(_) => &mut self.prefixes.1,
+            };
+            if let Err(i) = lens.binary_search(&net.prefix_len()) {
+                lens.insert(i, net.prefix_len());
             }
+            self.nets.entry(net).or_default().add(count);
         }
     }
 
@@ -86,8 +88,13 @@ impl ThreatIntel {
             v4 => v4,
         };
         let mut hit = self.exact.get(&ip).copied();
-        for (net, h) in &self.nets {
-            if net.contains(&ip) {
+        let lens = match ip {
+            IpAddr::V4(_) => &self.prefixes.0,
+            IpAddr::V6(_) => &self.prefixes.1,
+        };
+        for &len in lens {
+            let Ok(net) = IpNet::new(ip, len) else { continue };
+            if let Some(h) = self.nets.get(&net.trunc()) {
                 hit.get_or_insert_with(TiHit::default).merge(*h);
             }
         }
@@ -286,6 +293,26 @@ mod read_tests {
         let r = ti.read_list(&data, "x", &tracker).unwrap();
         assert_eq!((r.entries, r.rejected), (1, 1));
         assert_eq!(r.rejects[0].line, 3);
+    }
+
+    #[test]
+    fn many_networks_of_mixed_prefixes_are_all_found() {
+        let mut ti = ThreatIntel::default();
+        for i in 0..5_000u32 {
+            let [a, b, _, _] = (0x0A00_0000u32 + (i << 16)).to_be_bytes();
+            ti.insert(format!("{a}.{b}.0.0/16").parse().unwrap(), Some(i % 7));
+        }
+        ti.insert("10.1.2.0/24".parse().unwrap(), Some(9));
+        ti.insert("10.1.2.0/24".parse().unwrap(), None);
+        ti.insert("0.0.0.0/0".parse().unwrap(), Some(1));
+        ti.insert("2001:db8::/48".parse().unwrap(), Some(2));
+        let hit = ti.lookup(ip("10.1.2.3")).unwrap();
+        assert_eq!(hit, TiHit { uncounted: true, max_count: Some(9) });
+        assert_eq!(ti.lookup(ip("10.6.200.1")).unwrap().max_count, Some(6));
+        assert_eq!(ti.lookup(ip("203.0.113.1")).unwrap().max_count, Some(1));
+        assert_eq!(ti.lookup(ip("2001:db8:1::1")), None);
+        assert_eq!(ti.lookup(ip("2001:db8::1")).unwrap().max_count, Some(2));
+        assert_eq!(ti.len(), 5_004);
     }
 
     #[test]

@@ -1047,35 +1047,57 @@ pub fn generate(opts: &GenOptions, out_dir: &Path, progress: &dyn Fn(u64)) -> Re
     let mut written = 0u64;
     let mut report_id = 1000u64;
     let mut batch: Vec<(Nanos, Ev)> = Vec::with_capacity(BATCH + 64);
-    let mut flush = |batch: &mut Vec<(Nanos, Ev)>, ctx: &Ctx| -> Result<(), GenError> {
-        let chunks = format_batch(ctx, batch, &mut report_id, opts.format).map_err(io(out_dir))?;
-        for c in chunks {
-            net_w.append(&c.net, c.net_rows).map_err(io(&net_path))?;
-            vm_w.append(&c.vm, c.vm_rows).map_err(io(&vm_path))?;
-            sys_w.append(&c.sys, c.sys_rows).map_err(io(&sys_path))?;
-        }
-        batch.clear();
-        Ok(())
-    };
-    for i in 0..background {
-        let base = start + (u128::from(i) * span / u128::from(background)) as Nanos;
-        let step = (span / u128::from(background)).max(1) as u64;
-        let t = base + bg.rng.below(step) as Nanos;
-        while next_planted < planted.len() && planted[next_planted].0 <= t {
-            batch.push(planted[next_planted]);
-            next_planted += 1;
-        }
-        batch.push((t, bg.event(&ctx.devices, t)));
-        if batch.len() >= BATCH {
+    // A writer thread takes rendered batches, so disk writes overlap the next batch's work.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Chunk>>(2);
+    let paths = [net_path.clone(), vm_path.clone(), sys_path.clone()];
+    let (generated, writers) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> Result<_, GenError> {
+            for chunks in rx {
+                for c in chunks {
+                    net_w.append(&c.net, c.net_rows).map_err(io(&paths[0]))?;
+                    vm_w.append(&c.vm, c.vm_rows).map_err(io(&paths[1]))?;
+                    sys_w.append(&c.sys, c.sys_rows).map_err(io(&paths[2]))?;
+                }
+            }
+            Ok((net_w, vm_w, sys_w))
+        });
+        let mut flush = |batch: &mut Vec<(Nanos, Ev)>| -> Result<bool, GenError> {
+            let chunks = format_batch(&ctx, batch, &mut report_id, opts.format).map_err(io(out_dir))?;
+            batch.clear();
+            // A closed channel means the writer failed; its error is reported below.
+            Ok(tx.send(chunks).is_ok())
+        };
+        let mut run = || -> Result<(), GenError> {
+            for i in 0..background {
+                let base = start + (u128::from(i) * span / u128::from(background)) as Nanos;
+                let step = (span / u128::from(background)).max(1) as u64;
+                let t = base + bg.rng.below(step) as Nanos;
+                while next_planted < planted.len() && planted[next_planted].0 <= t {
+                    batch.push(planted[next_planted]);
+                    next_planted += 1;
+                }
+                batch.push((t, bg.event(&ctx.devices, t)));
+                if batch.len() >= BATCH {
+                    written += batch.len() as u64;
+                    if !flush(&mut batch)? {
+                        return Ok(());
+                    }
+                    progress(written);
+                }
+            }
+            batch.extend_from_slice(&planted[next_planted..]);
             written += batch.len() as u64;
-            flush(&mut batch, &ctx)?;
+            flush(&mut batch)?;
             progress(written);
-        }
-    }
-    batch.extend_from_slice(&planted[next_planted..]);
-    written += batch.len() as u64;
-    flush(&mut batch, &ctx)?;
-    progress(written);
+            Ok(())
+        };
+        let generated = run();
+        drop(tx);
+        let writers = writer.join().unwrap_or_else(|_| Err(GenError::Options("the output writer stopped".into())));
+        (generated, writers)
+    });
+    let (net_w, vm_w, sys_w) = writers?;
+    generated?;
     summary.net_events = net_w.rows;
     summary.vm_rows = vm_w.rows;
     summary.sysmon_rows = sys_w.rows;
