@@ -789,14 +789,12 @@ mod sample_tests {
     use super::*;
     use crate::tui::engine::EngineBackend;
     use crate::tui::worker::HuntBackend;
-    use rarity::ingest::{self, Input, LoadOptions};
+    use rarity::ingest::{self, LoadOptions};
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
 
     fn sample_app() -> (App, EngineBackend) {
-        let mut inputs = rarity::sample::inputs();
-        let (name, bytes) = rarity::sample::GEOIP;
-        inputs.push(Input::Embedded { name: name.to_string(), bytes });
+        let inputs = rarity::sample::all_inputs();
         let cancel = AtomicBool::new(false);
         let (ds, report) =
             ingest::load(&inputs, &rarity::sample::ti_inputs(), None, &LoadOptions::default(), &|_| {}, &cancel)
