@@ -23,7 +23,7 @@ trap cleanup EXIT
 args=""
 for a in "$@"; do args="$args '$a'"; done
 tmux new-session -d -s "$session" -x 150 -y 42 -c "$root" \
-    "env HOME='$work' TERM=xterm-256color timeout 300 '$bin' --no-config $args; sleep 30"
+    "env HOME='$work' TERM=xterm-256color timeout --foreground 300 '$bin' --no-config $args; sleep 30"
 
 screen() { tmux capture-pane -p -t "$session"; }
 wait_for() {
