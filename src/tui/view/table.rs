@@ -49,7 +49,9 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
         Some(level) if level.sections.len() > 1 => {
             let mut spans = vec![];
             for (i, s) in level.sections.iter().enumerate() {
-                let label = format!(" {} ({}) ", s.name, s.table.rows.len());
+                // `+`: the list holds the first rows only (the footer says how many in all).
+                let more = if s.note.is_some() { "+" } else { "" };
+                let label = format!(" {} ({}{more}) ", s.name, s.table.rows.len());
                 let style = if i == level.active {
                     Style::default().fg(Color::Black).bg(palette::ACCENT).add_modifier(Modifier::BOLD)
                 } else {
