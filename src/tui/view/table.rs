@@ -267,7 +267,8 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
             Style::default().fg(palette::ACCENT).add_modifier(Modifier::BOLD)
         };
         let label = format!("{name}{arrow}");
-        header.push(Span::styled(pad(&label, w, false), style));
+        let right = t.columns[c].kind == CellKind::Int;
+        header.push(Span::styled(pad(&label, w, right), style));
         header.push(Span::raw(" ".repeat(GAP)));
     }
     out.push(Line::from(header));
@@ -291,11 +292,12 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
         let mut spans = vec![Span::styled(gutter, base.fg(if marked { palette::MARK } else { palette::ACCENT }))];
         for &(c, w) in &cols {
             let text = display_cell(cell_at(&t.rows[r], c));
-            let numeric = matches!(t.columns[c].kind, CellKind::Int | CellKind::Time);
+            // Counts line up on their last digit.
+            let numeric = t.columns[c].kind == CellKind::Int;
             let mut cell = text_spans(&text, &matches[c], w, base);
             let cw: usize = cell.iter().map(|s| s.content.width()).sum();
             let padding = Span::styled(" ".repeat(w.saturating_sub(cw)), base);
-            if numeric && matches!(t.columns[c].kind, CellKind::Int) {
+            if numeric {
                 cell.insert(0, padding);
             } else {
                 cell.push(padding);
@@ -312,6 +314,7 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
     out
 }
 
+/// `s` (sanitized, cut) padded to `w` columns, on the left when `right`-aligned.
 fn pad(s: &str, w: usize, right: bool) -> String {
     let cut: String = text_spans(s, &[], w, Style::default()).iter().map(|s| s.content.as_ref()).collect();
     let fill = " ".repeat(w.saturating_sub(cut.width()));
