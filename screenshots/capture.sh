@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Capture the TUI screens shown in screenshots/: one per hunt tab, a drill-down, an event's
-# full record, the parameter panel, the filter and the help overlay. Each screen is saved plain
+# full record, the parameter panel, the filter and the help overlay. (00-loading was taken by
+# hand while loading `rarity gen --events 1000000 --devices 2000 /tmp/fleet`.) Each screen is saved plain
 # (NAME.txt) and with colours (NAME.ansi.txt, from `tmux capture-pane -e`).
 #
 #   bash screenshots/capture.sh [rarity arguments...]     # default: the built-in sample fleet
