@@ -290,6 +290,9 @@ struct Totals {
     now: Option<String>,
     geoip: Option<String>,
     rejected: u64,
+    /// Heap bytes held by the network-event table, and per event.
+    net_memory_bytes: u64,
+    net_bytes_per_event: Option<u64>,
     files_loaded: u64,
     files_skipped: u64,
 }
@@ -311,6 +314,8 @@ fn totals(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Totals {
         },
         geoip: ds.geoip.as_ref().map(|g| g.description().to_string()),
         rejected: report.files.iter().map(|f| f.rejected).sum(),
+        net_memory_bytes: ds.net.heap_bytes() as u64,
+        net_bytes_per_event: (ds.net.heap_bytes() as u64).checked_div(ds.net.len() as u64),
         files_loaded: report.files.iter().filter(|f| f.skipped.is_none()).count() as u64,
         files_skipped: report.files.iter().filter(|f| f.skipped.is_some()).count() as u64,
     }
@@ -389,6 +394,13 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
                 fmt_count(t.rejected)
             )?;
             writeln!(out, "Devices: {}", fmt_count(t.devices))?;
+            if let Some(per) = t.net_bytes_per_event {
+                writeln!(
+                    out,
+                    "Network events in memory: {:.1} MiB ({per} bytes per event)",
+                    t.net_memory_bytes as f64 / (1024.0 * 1024.0)
+                )?;
+            }
             match (&t.earliest, &t.latest) {
                 (Some(a), Some(b)) => writeln!(out, "Time range: {a} .. {b}")?,
                 _ => writeln!(out, "Time range: (no events)")?,
