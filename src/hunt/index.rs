@@ -269,3 +269,30 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_is_send_and_sync_for_the_tui_worker() {
+        fn check<T: Send + Sync>() {}
+        check::<Engine>();
+    }
+
+    #[test]
+    fn folded_names_merge_case_variants() {
+        let mut f = Folded::default();
+        let a = f.intern("PuTTY.exe");
+        assert_eq!(f.intern("putty.EXE"), a);
+        assert_eq!(f.lookup("PUTTY.exe"), Some(a));
+        assert_eq!(f.names[a as usize], "putty.exe");
+    }
+
+    #[test]
+    fn window_searches_respect_strictness() {
+        let v = [1i64, 2, 2, 3];
+        assert_eq!(first_after(&v, 2, |x| *x), 3);
+        assert_eq!(first_at_or_after(&v, 2, |x| *x), 1);
+    }
+}

@@ -204,3 +204,24 @@ impl Index {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_host_drops_scheme_user_port_path_and_final_dot() {
+        assert_eq!(url_host("https://user@Login.Live.com.:443/a?b#c"), "login.live.com");
+        assert_eq!(url_host("[2001:db8::1]:443"), "2001:db8::1");
+        assert_eq!(url_host("x.microsoft.com"), "x.microsoft.com");
+    }
+
+    #[test]
+    fn domains_match_whole_labels_only() {
+        assert!(url_in_domain("x.microsoft.com", ".microsoft.com"));
+        assert!(url_in_domain("microsoft.com", ".microsoft.com"));
+        assert!(!url_in_domain("notmicrosoft.com", "microsoft.com"));
+        assert!(!url_in_domain("login.live.com.evil.example", "login.live.com"));
+        assert!(!url_in_domain("anything", "."));
+    }
+}
