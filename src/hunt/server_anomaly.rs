@@ -79,7 +79,7 @@ impl Index {
         let n = &ds.net;
         let success = super::index::mask_any(&n.action.dict, &["connectionsuccess"]);
         let private = super::index::mask_any(&n.remote_ip_type.dict, &["private", "loopback"]);
-        let order = super::index::time_order(&n.ts, |r| {
+        let order = super::index::filter_order(&c.net_order, |r| {
             success[n.action.codes[r] as usize]
                 && !private[n.remote_ip_type.codes[r] as usize]
                 && !is_link_local_v4(n.remote_ip.get(r))

@@ -33,12 +33,11 @@ pub(crate) struct ByIp {
 }
 
 impl ByIp {
-    pub fn build(ds: &Dataset) -> ByIp {
+    pub fn build(ds: &Dataset, order: &[u32]) -> ByIp {
         let n = &ds.net;
-        let order = super::index::time_order(&n.ts, |_| true);
         let codes = n.remote_ip.distinct();
         let mut offsets = vec![0usize; codes + 1];
-        for &r in &order {
+        for &r in order {
             offsets[n.remote_ip.codes[r as usize] as usize + 1] += 1;
         }
         for i in 0..codes {
@@ -46,7 +45,7 @@ impl ByIp {
         }
         let mut fill = offsets.clone();
         let mut evs = vec![(0, 0); order.len()];
-        for &r in &order {
+        for &r in order {
             let c = n.remote_ip.codes[r as usize] as usize;
             evs[fill[c]] = (n.ts[r as usize], r);
             fill[c] += 1;
@@ -87,7 +86,7 @@ impl Index {
         let listening = super::index::mask_any(&n.action.dict, &["listeningconnectioncreated"]);
         let private = super::index::mask_any(&n.remote_ip_type.dict, &["private", "loopback"]);
         let four_six = super::index::mask_any(&n.remote_ip_type.dict, &["fourtosixmapping"]);
-        let order = super::index::time_order(&n.ts, |r| {
+        let order = super::index::filter_order(&c.net_order, |r| {
             let ty = n.remote_ip_type.codes[r] as usize;
             let dropped = listening[n.action.codes[r] as usize]
                 || private[ty]
@@ -108,7 +107,7 @@ impl Index {
                 }
             })
             .collect();
-        Index { cand, by_ip: ByIp::build(ds) }
+        Index { cand, by_ip: ByIp::build(ds, &c.net_order) }
     }
 
     /// The baseline events: E on third-party servers, in time order.
