@@ -1,5 +1,752 @@
-//! The `rarity` command line: `tui` (default), `inspect`, `run`, `hunts`, `gen`.
+//! The `rarity` command line: the TUI (default), `inspect`, `run`, `hunts`, `gen`.
 
-fn main() {
-    println!("rarity");
+mod tui;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rarity::hunt::{Cell, CellKind, Engine, HuntId, HuntOutput, HuntParams};
+use rarity::ingest::{self, FileReport, Input, LoadOptions, LoadReport, Progress};
+use rarity::model::time::{format_iso, parse_rfc3339, DateOrder, Nanos, Zone};
+use rarity::Dataset;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rarity",
+    version,
+    about = "Hunt rare network behaviour in Defender XDR, Sentinel, Sysmon and VMConnection exports",
+    long_about = "Hunt rare network behaviour in Defender XDR, Sentinel, Sysmon and VMConnection exports.\n\n\
+        With no subcommand, opens the hunting TUI on the given files (or on the built-in sample fleet when none are given).",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    tui: TuiArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Open the hunting TUI (the default when no subcommand is given).
+    Tui(TuiArgs),
+    /// Load files and report what was recognized, loaded, rejected and skipped.
+    Inspect(InspectArgs),
+    /// Run one hunt (or `all`) headless and print its rows.
+    Run(RunArgs),
+    /// List the hunts, what each needs, and every parameter with its default.
+    Hunts(HuntsArgs),
+    /// Write a synthetic fleet with planted findings (for demos and benchmarks).
+    Gen(GenArgs),
+}
+
+/// Inputs shared by every command that loads data.
+#[derive(Args, Debug, Clone, Default)]
+struct LoadArgs {
+    /// Threat-intel feed (IPsum ipsum.txt, levels/N.txt, IP or CIDR list). Repeatable.
+    #[arg(long = "ti", value_name = "FILE")]
+    ti: Vec<PathBuf>,
+    /// GeoIP country database (.mmdb, MaxMind/DB-IP or ip-location-db layout).
+    #[arg(long, value_name = "FILE")]
+    geoip: Option<PathBuf>,
+    /// Time zone of `[Local Time]` columns: UTC, an offset like +05:30, or an IANA name.
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = parse_zone)]
+    tz: Zone,
+    /// Order of numeric dates a file never settles (a field > 12 settles it): mdy or dmy.
+    #[arg(long = "date-order", value_name = "ORDER", default_value = "mdy", value_parser = parse_order)]
+    date_order: DateOrder,
+}
+
+fn parse_zone(s: &str) -> Result<Zone, String> {
+    s.parse()
+}
+
+fn parse_order(s: &str) -> Result<DateOrder, String> {
+    s.parse()
+}
+
+fn parse_now(s: &str) -> Result<Nanos, String> {
+    parse_rfc3339(s)
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct TuiArgs {
+    /// Export files or directories to load; `-` reads standard input. None: the built-in sample fleet.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Reference time for every window (RFC 3339). Default: the latest event loaded.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<Nanos>,
+    /// Saved tuning file (default: the user's config directory, rarity/config.json).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Do not read or write the saved tuning.
+    #[arg(long)]
+    no_config: bool,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum InspectFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct InspectArgs {
+    /// Export files or directories; `-` reads standard input.
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Reference time to report (RFC 3339). Default: the latest event loaded.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<Nanos>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: InspectFormat,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum RunFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// The hunt to run (see `rarity hunts`), or `all`.
+    #[arg(value_name = "HUNT")]
+    hunt: String,
+    /// Export files or directories; `-` reads standard input. None: the built-in sample fleet.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Reference time for every window (RFC 3339). Default: the latest event loaded.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<Nanos>,
+    /// Set a parameter: `key=value` (lists comma-separated; durations like 30d, 1h, 90m). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: RunFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// CSV: write cells exactly, without the leading `'` that stops spreadsheets running formulas.
+    #[arg(long)]
+    csv_raw: bool,
+    /// Saved tuning file to start from (default: the user's config directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore the saved tuning: start from the defaults.
+    #[arg(long)]
+    no_config: bool,
+}
+
+#[derive(Args, Debug)]
+struct HuntsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: InspectFormat,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum GenFormatArg {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Args, Debug)]
+struct GenArgs {
+    /// Directory to write the fleet into (created if missing).
+    #[arg(value_name = "OUT_DIR")]
+    out_dir: PathBuf,
+    /// Number of devices.
+    #[arg(long, default_value_t = 200)]
+    devices: u32,
+    /// Days of history.
+    #[arg(long, default_value_t = 30)]
+    days: u32,
+    /// Number of network events (Defender, Sysmon and VMConnection rows, planted ones included).
+    #[arg(long, default_value_t = 100_000)]
+    events: u64,
+    /// Random seed (same seed, same files).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Telemetry file format.
+    #[arg(long, value_enum, default_value = "csv")]
+    format: GenFormatArg,
+}
+
+/// A user-facing failure with the exit status it maps to.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn fail(code: u8, message: impl Into<String>) -> Failure {
+    Failure { code, message: message.into() }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        fail(1, format!("{e:#}"))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        None => run_tui(cli.tui),
+        Some(Cmd::Tui(a)) => run_tui(a),
+        Some(Cmd::Inspect(a)) => inspect(a),
+        Some(Cmd::Run(a)) => run(a),
+        Some(Cmd::Hunts(a)) => hunts(a),
+        Some(Cmd::Gen(a)) => gen(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("rarity: {}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn inputs_of(paths: &[PathBuf]) -> Vec<Input> {
+    paths.iter().map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::Path(p.clone()) }).collect()
+}
+
+fn load_options(l: &LoadArgs) -> LoadOptions {
+    LoadOptions { zone: l.tz, date_order: l.date_order }
+}
+
+/// Load with a progress line on stderr when it is a terminal.
+fn load_cli(inputs: &[Input], l: &LoadArgs) -> Result<(Dataset, LoadReport), Failure> {
+    load_cli_with(inputs, &[], l)
+}
+
+/// As `load_cli`, with extra feeds besides `--ti` (the sample fleet's own feed).
+fn load_cli_with(inputs: &[Input], extra_ti: &[Input], l: &LoadArgs) -> Result<(Dataset, LoadReport), Failure> {
+    let mut ti = inputs_of(&l.ti);
+    ti.extend_from_slice(extra_ti);
+    let show = std::io::stderr().is_terminal();
+    let progress = |p: &Progress| {
+        if show {
+            let pct = (p.bytes_done * 100).checked_div(p.bytes_total).unwrap_or(0);
+            eprint!(
+                "\r\x1b[2Kloading {}/{} files  {:>3}%  {} rows  {}",
+                p.files_done.min(p.files_total),
+                p.files_total,
+                pct.min(100),
+                p.rows,
+                p.current.chars().rev().take(50).collect::<Vec<_>>().into_iter().rev().collect::<String>()
+            );
+        }
+    };
+    let cancel = AtomicBool::new(false);
+    let result = ingest::load(inputs, &ti, l.geoip.as_deref(), &load_options(l), &progress, &cancel);
+    if show {
+        eprint!("\r\x1b[2K");
+    }
+    result.map_err(|e| fail(1, e.to_string()))
+}
+
+fn fmt_count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[derive(serde::Serialize)]
+struct Totals {
+    #[serde(rename = "DeviceNetworkEvents")]
+    net: u64,
+    #[serde(rename = "DeviceInfo")]
+    dev: u64,
+    #[serde(rename = "VMConnection")]
+    vm: u64,
+    #[serde(rename = "ThreatIntel")]
+    ti: u64,
+    devices: u64,
+    earliest: Option<String>,
+    latest: Option<String>,
+    now: Option<String>,
+    geoip: Option<String>,
+    rejected: u64,
+    files_loaded: u64,
+    files_skipped: u64,
+}
+
+fn totals(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Totals {
+    let loaded = ds.total_rows() > 0 || !ds.ti.is_empty();
+    Totals {
+        net: ds.net.len() as u64,
+        dev: ds.devinfo.len() as u64,
+        vm: ds.vm.len() as u64,
+        ti: ds.ti.len() as u64,
+        devices: ds.device_count() as u64,
+        earliest: ds.earliest.map(format_iso),
+        latest: ds.latest.map(format_iso),
+        now: if loaded && (now.is_some() || ds.latest.is_some()) {
+            Some(format_iso(ds.reference_now(now)))
+        } else {
+            None
+        },
+        geoip: ds.geoip.as_ref().map(|g| g.description().to_string()),
+        rejected: report.files.iter().map(|f| f.rejected).sum(),
+        files_loaded: report.files.iter().filter(|f| f.skipped.is_none()).count() as u64,
+        files_skipped: report.files.iter().filter(|f| f.skipped.is_some()).count() as u64,
+    }
+}
+
+fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Result<()> {
+    for f in files {
+        match &f.skipped {
+            Some(reason) => writeln!(out, "{}\n  skipped: {}", f.path, reason)?,
+            None => {
+                writeln!(out, "{}\n  format:   {}", f.path, f.format.as_deref().unwrap_or("?"))?;
+                let mut parts = Vec::new();
+                for (n, name) in [
+                    (f.rows.net, "DeviceNetworkEvents"),
+                    (f.rows.dev, "DeviceInfo"),
+                    (f.rows.vm, "VMConnection"),
+                    (f.rows.ti, "ThreatIntel entries"),
+                ] {
+                    if n > 0 {
+                        parts.push(format!("{} {}", fmt_count(n), name));
+                    }
+                }
+                if parts.is_empty() {
+                    let geo = f.format.as_deref().is_some_and(|x| x.starts_with("GeoIP"));
+                    parts.push(if geo {
+                        "country lookups (used for RemoteIP_country)".into()
+                    } else {
+                        "0 rows".into()
+                    });
+                }
+                writeln!(out, "  loaded:   {}", parts.join(", "))?;
+                if f.rejected > 0 {
+                    writeln!(out, "  rejected: {} rows", fmt_count(f.rejected))?;
+                    for r in &f.rejects {
+                        writeln!(out, "    {r}")?;
+                    }
+                    if f.rejected as usize > f.rejects.len() {
+                        writeln!(out, "    ... and {} more", f.rejected as usize - f.rejects.len())?;
+                    }
+                }
+            }
+        }
+        for w in &f.warnings {
+            writeln!(out, "  warning:  {w}")?;
+        }
+    }
+    Ok(())
+}
+
+fn inspect(a: InspectArgs) -> Result<(), Failure> {
+    let inputs = inputs_of(&a.paths);
+    let (ds, report) = load_cli(&inputs, &a.load)?;
+    let t = totals(&ds, &report, a.now);
+    let mut out = std::io::stdout().lock();
+    let res = match a.format {
+        InspectFormat::Json => {
+            let v = serde_json::json!({ "files": report.files, "totals": t });
+            writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())
+        }
+        InspectFormat::Table => (|| {
+            print_file_table(&mut out, &report.files)?;
+            writeln!(out)?;
+            writeln!(
+                out,
+                "Totals: {} DeviceNetworkEvents, {} DeviceInfo, {} VMConnection, {} threat-intel entries",
+                fmt_count(t.net),
+                fmt_count(t.dev),
+                fmt_count(t.vm),
+                fmt_count(t.ti)
+            )?;
+            writeln!(
+                out,
+                "Files:  {} loaded, {} skipped; {} rows rejected",
+                t.files_loaded,
+                t.files_skipped,
+                fmt_count(t.rejected)
+            )?;
+            writeln!(out, "Devices: {}", fmt_count(t.devices))?;
+            match (&t.earliest, &t.latest) {
+                (Some(a), Some(b)) => writeln!(out, "Time range: {a} .. {b}")?,
+                _ => writeln!(out, "Time range: (no events)")?,
+            }
+            writeln!(out, "Reference now: {}", t.now.as_deref().unwrap_or("(none)"))?;
+            writeln!(out, "GeoIP: {}", t.geoip.as_deref().unwrap_or("none (use --geoip FILE)"))
+        })(),
+    };
+    res.map_err(|e| fail(1, format!("cannot write output: {e}")))?;
+    if report.loaded_anything() {
+        Ok(())
+    } else {
+        Err(fail(2, "nothing usable was loaded (see the report above)"))
+    }
+}
+
+fn hunts(a: HuntsArgs) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    let res = if a.format == InspectFormat::Json {
+        let v: Vec<serde_json::Value> = HuntId::ALL
+            .iter()
+            .map(|h| {
+                let s = h.spec();
+                serde_json::json!({
+                    "hunt": s.key, "title": s.title, "summary": s.summary, "needs": s.needs,
+                    "parameters": s.params, "columns": s.columns.iter().map(|c| c.name).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())
+    } else {
+        (|| {
+            for h in HuntId::ALL {
+                let s = h.spec();
+                writeln!(out, "{}  ({})\n  {}", s.key, s.title, s.summary)?;
+                let needs: Vec<&str> = s
+                    .needs
+                    .iter()
+                    .map(|n| match n {
+                        rarity::hunt::Need::NetworkEvents => "network events (DeviceNetworkEvents or Sysmon EID 3)",
+                        rarity::hunt::Need::DeviceInfo => "DeviceInfo",
+                        rarity::hunt::Need::VmConnection => "VMConnection",
+                        rarity::hunt::Need::ThreatIntel => "a threat-intel feed (--ti)",
+                        rarity::hunt::Need::GeoIpOptional => "GeoIP database (--geoip, optional)",
+                    })
+                    .collect();
+                writeln!(out, "  needs: {}", needs.join(", "))?;
+                writeln!(out, "  columns: {}", s.columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", "))?;
+                writeln!(out, "  parameters:")?;
+                let w = s.params.iter().map(|p| p.key.len()).max().unwrap_or(0);
+                for p in s.params {
+                    let kind = format!("{:?}", p.kind).to_lowercase();
+                    let default = if p.default.is_empty() { "(empty)" } else { p.default };
+                    writeln!(
+                        out,
+                        "    {:w$}  {:8}  {}\n    {:w$}  {:8}  default: {}",
+                        p.key, kind, p.help, "", "", default
+                    )?;
+                }
+                writeln!(out)?;
+            }
+            writeln!(out, "Set a parameter with `rarity run HUNT --set key=value`; lists take comma-separated items.")
+        })()
+    };
+    res.map_err(|e| fail(1, format!("cannot write output: {e}")))
+}
+
+/// Which hunts `rarity run` was asked for.
+fn hunts_named(name: &str) -> Result<Vec<HuntId>, Failure> {
+    if name.eq_ignore_ascii_case("all") {
+        return Ok(HuntId::ALL.to_vec());
+    }
+    HuntId::from_key(name).map(|h| vec![h]).ok_or_else(|| {
+        let known: Vec<&str> = HuntId::ALL.iter().map(|h| h.key()).collect();
+        fail(2, format!("unknown hunt `{name}`; the hunts are: {}, or all", known.join(", ")))
+    })
+}
+
+/// Starting parameters (saved tuning unless --no-config) with every `--set` applied.
+/// With several hunts, `hunt.key=value` sets one hunt and a bare `key=value` every hunt that has it.
+fn params_for(hunts: &[HuntId], a: &RunArgs) -> Result<Vec<HuntParams>, Failure> {
+    let config = if a.no_config { None } else { a.config.clone().or_else(rarity::config::default_path) };
+    let cfg = match config {
+        Some(path) => {
+            let (cfg, warning) = rarity::config::Config::load(&path);
+            if let Some(w) = warning {
+                eprintln!("rarity: {w}");
+            }
+            cfg
+        }
+        None => rarity::config::Config::default(),
+    };
+    let mut params: Vec<HuntParams> = hunts.iter().map(|h| cfg.params_for(*h)).collect();
+    for s in &a.set {
+        let (key, value) = s
+            .split_once('=')
+            .ok_or_else(|| fail(2, format!("--set `{s}`: expected key=value (e.g. --set lookback=7d)")))?;
+        let (target, key) = match key.split_once('.') {
+            Some((h, k)) if HuntId::from_key(h).is_some() => (HuntId::from_key(h), k),
+            _ => (None, key),
+        };
+        let mut applied = false;
+        let mut last_err = None;
+        for p in params.iter_mut() {
+            if target.is_some_and(|t| t != p.hunt) {
+                continue;
+            }
+            if hunts.len() > 1 && target.is_none() && p.index_of(key.trim()).is_none() {
+                continue;
+            }
+            match p.set(key.trim(), value) {
+                Ok(()) => applied = true,
+                Err(e) => last_err = Some(e),
+            }
+        }
+        if let Some(e) = last_err {
+            return Err(fail(2, format!("--set {s}: {e}")));
+        }
+        if !applied {
+            return Err(fail(
+                2,
+                format!("--set {s}: no selected hunt has a parameter `{}` (see `rarity hunts`)", key.trim()),
+            ));
+        }
+    }
+    Ok(params)
+}
+
+fn run(a: RunArgs) -> Result<(), Failure> {
+    let hunts = hunts_named(&a.hunt)?;
+    let params = params_for(&hunts, &a)?;
+    let (inputs, ti) = if a.paths.is_empty() { sample_inputs(&a.load) } else { (inputs_of(&a.paths), Vec::new()) };
+    let (ds, report) = load_cli_with(&inputs, &ti, &a.load)?;
+    if !report.loaded_anything() {
+        let mut err = std::io::stderr().lock();
+        let _ = print_file_table(&mut err, &report.files);
+        return Err(fail(2, "nothing usable was loaded"));
+    }
+    for f in report.files.iter().filter(|f| f.rejected > 0 || f.skipped.is_some()) {
+        match &f.skipped {
+            Some(r) => eprintln!("rarity: skipped {}: {r}", f.path),
+            None => eprintln!("rarity: {}: {} rows rejected (see `rarity inspect`)", f.path, f.rejected),
+        }
+    }
+    let engine = Engine::new(Arc::new(ds));
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| fail(1, format!("cannot write {}: {e}", p.display())))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut missing = Vec::new();
+    let mut json_all = serde_json::Map::new();
+    let many = hunts.len() > 1;
+    for (i, p) in params.iter().enumerate() {
+        let key = p.hunt.key();
+        let output = match engine.run(p, a.now) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("rarity: {e}");
+                missing.push(key);
+                continue;
+            }
+        };
+        if let Some(b) = &output.banner {
+            if a.format == RunFormat::Table {
+                let _ = writeln!(out, "!! {b}");
+            } else {
+                eprintln!("rarity: {key}: {b}");
+            }
+        }
+        let res = match a.format {
+            RunFormat::Table => (|| {
+                if many {
+                    if i > 0 {
+                        writeln!(out)?;
+                    }
+                    writeln!(out, "== {key}: {} ({} rows)", p.hunt.spec().summary, output.rows.len())?;
+                }
+                if output.rows.is_empty() {
+                    writeln!(out, "(no rows)")
+                } else {
+                    write_table(&mut out, &output)
+                }
+            })()
+            .map_err(|e| e.to_string()),
+            RunFormat::Csv => {
+                if many {
+                    let _ = writeln!(out, "{}# hunt: {key}", if i > 0 { "\n" } else { "" });
+                }
+                let cols: Vec<&str> = output.columns.iter().map(|c| c.name).collect();
+                rarity::export::write_csv(&mut out, &cols, output.rows.iter().map(|r| r.as_slice()), a.csv_raw)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            RunFormat::Json => {
+                let rows: Vec<serde_json::Value> = output
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        let mut m = serde_json::Map::new();
+                        for (c, v) in output.columns.iter().zip(r) {
+                            m.insert(c.name.to_string(), v.to_json());
+                        }
+                        serde_json::Value::Object(m)
+                    })
+                    .collect();
+                if many {
+                    json_all.insert(key.to_string(), serde_json::Value::Array(rows));
+                    Ok(())
+                } else {
+                    writeln!(out, "{}", serde_json::to_string_pretty(&rows).unwrap_or_default())
+                        .map_err(|e| e.to_string())
+                }
+            }
+        };
+        res.map_err(|e| fail(1, format!("cannot write output: {e}")))?;
+    }
+    if many && a.format == RunFormat::Json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&json_all).unwrap_or_default())
+            .map_err(|e| fail(1, format!("cannot write output: {e}")))?;
+    }
+    out.flush().map_err(|e| fail(1, format!("cannot write output: {e}")))?;
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(fail(2, ""))
+    }
+}
+
+/// A cell for a terminal table: made safe (`tui::sanitize::sanitize`) and cut to `max` characters.
+fn sanitize_cell(s: &str, max: usize) -> String {
+    let safe = tui::sanitize::sanitize(s);
+    if safe.chars().count() <= max {
+        return safe.into_owned();
+    }
+    let mut out: String = safe.chars().take(max).collect();
+    out.push('…');
+    out
+}
+
+fn cell_text(c: &Cell) -> String {
+    match c {
+        Cell::Empty => String::new(),
+        Cell::Text(s) => s.clone(),
+        Cell::Int(i) => i.to_string(),
+        Cell::Time(t) => format_iso(*t),
+        Cell::TextSet(v) => v.join(", "),
+        Cell::IntSet(v) => v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", "),
+    }
+}
+
+fn write_table(out: &mut dyn Write, o: &HuntOutput) -> std::io::Result<()> {
+    let cols = o.columns;
+    let cells: Vec<Vec<String>> =
+        o.rows.iter().map(|r| r.iter().map(|c| sanitize_cell(&cell_text(c), 48)).collect()).collect();
+    let widths: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0).max(c.name.len()))
+        .collect();
+    let line = |out: &mut dyn Write, vals: Vec<&str>| -> std::io::Result<()> {
+        let mut s = String::new();
+        for (i, v) in vals.iter().enumerate() {
+            let w = widths[i];
+            let right = matches!(cols[i].kind, CellKind::Int);
+            let pad = w.saturating_sub(v.chars().count());
+            if i > 0 {
+                s.push_str("  ");
+            }
+            if right {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(v);
+            } else {
+                s.push_str(v);
+                if i + 1 < vals.len() {
+                    s.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        writeln!(out, "{}", s.trim_end())
+    };
+    line(out, cols.iter().map(|c| c.name).collect())?;
+    line(out, widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(|s| s.as_str()).collect())?;
+    for r in &cells {
+        line(out, r.iter().map(|s| s.as_str()).collect())?;
+    }
+    Ok(())
+}
+
+fn gen(a: GenArgs) -> Result<(), Failure> {
+    use rarity::gen::{GenError, GenFormat, GenOptions};
+    use std::io::IsTerminal;
+    let opts = GenOptions {
+        devices: a.devices as usize,
+        days: a.days,
+        events: a.events,
+        seed: a.seed,
+        format: match a.format {
+            GenFormatArg::Csv => GenFormat::Csv,
+            GenFormatArg::Jsonl => GenFormat::Jsonl,
+        },
+        ..GenOptions::default()
+    };
+    let tty = std::io::stderr().is_terminal();
+    let progress = |n: u64| {
+        if tty {
+            eprint!("\rgenerating: {n} events");
+        }
+    };
+    let started = std::time::Instant::now();
+    let summary = rarity::gen::generate(&opts, &a.out_dir, &progress).map_err(|e| match e {
+        GenError::Options(m) => fail(2, m),
+        e => fail(1, e.to_string()),
+    })?;
+    if tty {
+        eprintln!();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let mut out = String::new();
+    for f in &summary.files {
+        out.push_str(&format!("{}\t{} rows\n", f.path.display(), f.rows));
+    }
+    out.push_str(&format!(
+        "{} network events ({} planted) in {secs:.1}s; reference time (latest event) {}\nplanted findings:\n",
+        opts.events,
+        summary.planted_events,
+        rarity::model::time::format_iso(opts.end)
+    ));
+    for f in &summary.findings {
+        out.push_str(&format!("  {f}\n"));
+    }
+    std::io::stdout().write_all(out.as_bytes()).map_err(|e| fail(1, format!("cannot write output: {e}")))
+}
+
+/// The built-in sample fleet: its telemetry, plus its GeoIP database and feed unless the user
+/// gave their own. Returns (inputs, extra feeds).
+fn sample_inputs(l: &LoadArgs) -> (Vec<Input>, Vec<Input>) {
+    let mut inputs = rarity::sample::inputs();
+    if l.geoip.is_none() {
+        let (name, bytes) = rarity::sample::GEOIP;
+        inputs.push(Input::Embedded { name: name.to_string(), bytes });
+    }
+    let ti = if l.ti.is_empty() { rarity::sample::ti_inputs() } else { Vec::new() };
+    (inputs, ti)
+}
+
+fn run_tui(a: TuiArgs) -> Result<(), Failure> {
+    let (inputs, mut ti) = if a.paths.is_empty() { sample_inputs(&a.load) } else { (inputs_of(&a.paths), Vec::new()) };
+    ti.extend(inputs_of(&a.load.ti));
+    let args = tui::TuiArgs {
+        inputs,
+        ti,
+        geoip: a.load.geoip.clone(),
+        now: a.now,
+        load: load_options(&a.load),
+        config_path: a.config.clone(),
+        no_config: a.no_config,
+    };
+    tui::run(args).map_err(|e| fail(1, format!("{e:#}")))
 }

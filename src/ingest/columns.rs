@@ -101,6 +101,8 @@ impl ColumnMap {
         {
             Target::VmConnection
         } else if (has(&m.dev, DevField::DeviceId as usize) || has(&m.dev, DevField::DeviceName as usize))
+            // Union exports of event tables carry ActionType; DeviceInfo never does.
+            && !has_name("actiontype")
             && (has(&m.dev, DevField::OSPlatform as usize)
                 || has(&m.dev, DevField::DeviceType as usize)
                 || has(&m.dev, DevField::IsInternetFacing as usize))
@@ -136,11 +138,9 @@ impl ColumnMap {
         std::array::from_fn(|i| Self::at(row, self.vm[i]))
     }
 
-    /// A union export row with every network column empty is not a network event.
+    /// Whether `row` is a network event (see `has_network_values`).
     pub fn is_network_row(&self, row: &[&str]) -> bool {
-        [NetField::RemoteIP, NetField::RemotePort, NetField::LocalIP, NetField::LocalPort, NetField::RemoteUrl]
-            .iter()
-            .any(|f| !Self::at(row, self.net[*f as usize]).trim().is_empty())
+        has_network_values(&self.net_values(row))
     }
 
     /// Human name of the target for reports.
@@ -155,6 +155,14 @@ impl ColumnMap {
             Target::Unknown => "no supported table",
         }
     }
+}
+
+/// A union export row with no address or port is not a network event (a RemoteUrl alone,
+/// as DeviceEvents' BrowserLaunchedToOpenUrl carries, does not make one).
+pub fn has_network_values(v: &NetValues) -> bool {
+    [NetField::RemoteIP, NetField::RemotePort, NetField::LocalIP, NetField::LocalPort]
+        .iter()
+        .any(|f| !v[*f as usize].trim().is_empty())
 }
 
 /// Counter key for union-export rows without network columns.

@@ -1,14 +1,990 @@
 //! JSON exports: hunting API (`Schema`/`Results`), Graph (`schema`/`results`), Log Analytics
-//! (`tables`), streaming NDJSON, JSON Lines and arrays of flat objects.
+//! (`tables`), streaming NDJSON (`category` + `properties`), Azure storage `records`, JSON Lines
+//! and arrays of flat objects. Each row is routed by its keys (`columns::ColumnMap`) to
+//! DeviceNetworkEvents, DeviceInfo, VMConnection or one of the Sysmon shapes.
+//!
+//! JSON Lines are streamed in batches parsed on every core; a document is held in memory
+//! (up to 2 GiB) and walked structurally, so a damaged document keeps every row before the damage.
 
-use super::{FileSink, LoadError, ReadCtx, SourceInfo};
+mod scan;
+mod value;
+
+use super::columns::{ColumnMap, Target, NON_NETWORK_ROWS};
+use super::sniff::Kind;
+use super::sysmon::{self, SysmonEvent};
+use super::{FileSink, LoadError, ReadCtx, SourceData, SourceInfo};
+use crate::model::TableKind;
+use rayon::prelude::*;
+use scan::{Job, RowKind, Shape, TableCols, Walker};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, Hasher};
+use std::io::Read;
+use std::sync::Arc;
+use value::Row;
+
+/// Longest JSON line read; longer lines are rejected without being held in memory.
+pub const MAX_LINE: usize = 64 << 20;
+/// Largest JSON document read (documents are parsed in memory).
+pub const MAX_DOCUMENT: u64 = 2 << 30;
+/// Rows the hunting API returns at most; a result of exactly this many was cut off.
+const API_ROW_LIMIT: u64 = 100_000;
+const BATCH_BYTES: usize = 4 << 20;
+const BATCH_ROWS: usize = 8192;
+
+/// Counter keys for event rows that are not loaded.
+pub const NOT_SYSMON: &str = "Windows events from logs other than Sysmon (not network events; not loaded)";
+pub const UNKNOWN_EVENTS: &str = "event rows that name no log and are not Sysmon network events (not loaded)";
+pub const SYSLOG_NOT_SYSMON: &str = "Syslog messages that are not Sysmon events (not loaded)";
+
+// What the rows of a file turned out to be (bits, in the order they are named).
+const L_NET: u16 = 1;
+const L_DEV: u16 = 2;
+const L_VM: u16 = 4;
+const L_WINDOWS_EVENT: u16 = 8;
+const L_EVENT_XML: u16 = 16;
+const L_FLAT: u16 = 32;
+const L_SYSLOG: u16 = 64;
+const L_STREAM: u16 = 128;
+const LABELS: [(u16, &str); 7] = [
+    (L_NET, "DeviceNetworkEvents"),
+    (L_DEV, "DeviceInfo"),
+    (L_VM, "VMConnection"),
+    (L_WINDOWS_EVENT, "WindowsEvent, Sysmon"),
+    (L_EVENT_XML, "Event, Sysmon XML"),
+    (L_FLAT, "flattened Sysmon"),
+    (L_SYSLOG, "Syslog, Sysmon for Linux"),
+];
+
+/// Per-chunk observations, merged in file order.
+#[derive(Debug, Default)]
+struct Stats {
+    labels: u16,
+    other_categories: BTreeMap<String, u64>,
+    unknown_rows: u64,
+    unknown_columns: Option<Vec<String>>,
+    first_columns: Option<Vec<String>>,
+    lossy: u64,
+    local: [bool; 3],
+}
+
+impl Stats {
+    fn merge(&mut self, o: Stats) {
+        self.labels |= o.labels;
+        for (k, v) in o.other_categories {
+            *self.other_categories.entry(k).or_insert(0) += v;
+        }
+        self.unknown_rows += o.unknown_rows;
+        if self.unknown_columns.is_none() {
+            self.unknown_columns = o.unknown_columns;
+        }
+        if self.first_columns.is_none() {
+            self.first_columns = o.first_columns;
+        }
+        self.lossy += o.lossy;
+        for i in 0..3 {
+            self.local[i] |= o.local[i];
+        }
+    }
+}
+
+/// Column maps of the key lists seen, bucketed by a hash of the keys.
+type MapCache = HashMap<u64, Vec<(Vec<String>, Arc<ColumnMap>)>>;
+
+/// Routes parsed rows into a sink, caching one `ColumnMap` per distinct key list.
+#[derive(Default)]
+struct Router {
+    maps: MapCache,
+    hasher: std::collections::hash_map::RandomState,
+    stats: Stats,
+}
+
+fn table_index(t: TableKind) -> usize {
+    match t {
+        TableKind::DeviceNetworkEvents => 0,
+        TableKind::DeviceInfo => 1,
+        TableKind::VMConnection => 2,
+    }
+}
+
+fn find(keys: &[Cow<str>], name: &str) -> Option<usize> {
+    keys.iter().position(|k| k.eq_ignore_ascii_case(name))
+}
+
+/// Some(true) when the row's provider/channel names Sysmon, Some(false) when it names
+/// another log, None when the row does not say.
+fn names_sysmon(keys: &[Cow<str>], vals: &[&str]) -> Option<bool> {
+    let mut seen = None;
+    for k in ["Provider", "ProviderName", "Source", "SourceName", "EventLog", "Channel"] {
+        if let Some(i) = find(keys, k) {
+            let v = vals.get(i).copied().unwrap_or("").trim();
+            if v.is_empty() {
+                continue;
+            }
+            if v.to_ascii_lowercase().contains("sysmon") {
+                return Some(true);
+            }
+            seen = Some(false);
+        }
+    }
+    seen
+}
+
+fn first_value<'v>(keys: &[Cow<str>], vals: &[&'v str], names: &[&str]) -> &'v str {
+    for n in names {
+        if let Some(i) = find(keys, n) {
+            let v = vals.get(i).copied().unwrap_or("");
+            if !v.trim().is_empty() {
+                return v;
+            }
+        }
+    }
+    ""
+}
+
+/// Text of a span, lossily when it is not UTF-8.
+fn span_text<'b>(bytes: &'b [u8], stats: &mut Stats) -> Cow<'b, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => {
+            stats.lossy += 1;
+            String::from_utf8_lossy(bytes)
+        }
+    }
+}
+
+/// `<EventID>N</EventID>` (attributes allowed) of an XML event, without parsing the rest.
+fn xml_event_id(xml: &str) -> Option<u32> {
+    let i = xml.find("<EventID")?;
+    let rest = &xml[i + 8..];
+    let gt = rest.find('>')?;
+    if rest[..gt].ends_with('/') {
+        return None;
+    }
+    let body = &rest[gt + 1..];
+    let end = body.find('<')?;
+    body[..end].trim().parse().ok()
+}
+
+/// `(key, value)` pairs of a JSON object's text (EventData as a JSON object).
+fn object_pairs(text: &str) -> Result<Vec<(String, String)>, String> {
+    match Row::parse(text) {
+        Ok(Row::Object { keys, vals }) => {
+            Ok(keys.into_iter().zip(vals).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        }
+        Ok(_) => Err("not a JSON object".into()),
+        Err(e) => Err(value::error_message(&e)),
+    }
+}
+
+impl Router {
+    fn map_for(&mut self, keys: &[Cow<str>]) -> Arc<ColumnMap> {
+        let mut h = self.hasher.build_hasher();
+        for k in keys {
+            h.write(k.as_bytes());
+            h.write_u8(0xff);
+        }
+        let slot = self.maps.entry(h.finish()).or_default();
+        if let Some((_, m)) =
+            slot.iter().find(|(ks, _)| ks.len() == keys.len() && ks.iter().zip(keys).all(|(a, b)| a == b))
+        {
+            return m.clone();
+        }
+        let owned: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        let map = Arc::new(ColumnMap::new(&owned));
+        slot.push((owned, map.clone()));
+        map
+    }
+
+    /// Parse and route one row.
+    fn handle(&mut self, sink: &mut FileSink, buf: &[u8], job: &Job, tables: &[TableCols], lines: bool) {
+        let text = span_text(&buf[job.start..job.end], &mut self.stats);
+        if job.kind == RowKind::Object && self.try_streaming(sink, &text, job, lines) {
+            return;
+        }
+        let row = match Row::parse(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                let msg = value::error_message(&e);
+                let what = if e.is_eof() { "truncated JSON" } else { "bad JSON" };
+                if lines {
+                    sink.reject(job.line, format!("{what}: {msg} (column {})", e.column()));
+                } else {
+                    let line = job.line + e.line().saturating_sub(1) as u64;
+                    sink.reject(line, format!("{what} in row {}: {msg}", job.index + 1));
+                }
+                return;
+            }
+        };
+        let listed = sink.rejects.len();
+        match (job.kind, row) {
+            (RowKind::Object, Row::Object { keys, vals }) => {
+                self.route_object(sink, &keys, &vals, job.line, job.index);
+            }
+            (RowKind::Positional(t), Row::Array(vals)) => {
+                let Some(table) = tables.get(t as usize) else { return };
+                let vals: Vec<&str> = vals.iter().map(|v| v.as_ref()).collect();
+                let keys: Vec<Cow<str>> = table.columns.iter().map(|c| Cow::Borrowed(c.as_str())).collect();
+                self.stats.first_columns.get_or_insert_with(|| table.columns.clone());
+                self.route_mapped(sink, &table.map, &keys, &vals, job.line, job.index, None);
+            }
+            (RowKind::Positional(_), _) => sink.reject(job.line, "row is not a JSON array"),
+            (RowKind::Object, _) => sink.reject(job.line, "row is not a JSON object"),
+        }
+        if !lines {
+            // Many rows share a line in a one-line document: name the row too.
+            for r in &mut sink.rejects[listed..] {
+                r.reason.push_str(&format!(" (row {})", job.index + 1));
+            }
+        }
+    }
+
+    /// A streaming event (`category` + `properties` object) read without building the whole
+    /// row: only `properties` is parsed. False when `text` is not one (it is then parsed whole).
+    fn try_streaming(&mut self, sink: &mut FileSink, text: &str, job: &Job, lines: bool) -> bool {
+        if memchr::memmem::find(text.as_bytes(), b"roperties\"").is_none() {
+            return false;
+        }
+        let Some(members) = scan::object_members(text.as_bytes()) else { return false };
+        let member = |name: &str| members.iter().find(|(k, _, _)| k.eq_ignore_ascii_case(name));
+        let (Some(&(_, cs, ce)), Some(&(_, ps, pe))) = (member("category"), member("properties")) else { return false };
+        if !text[ps..pe].starts_with('{') {
+            return false;
+        }
+        let Ok(category) = serde_json::from_str::<String>(&text[cs..ce]) else { return false };
+        let listed = sink.rejects.len();
+        let line = job.line + memchr::memchr_iter(b'\n', &text.as_bytes()[..ps]).count() as u64;
+        match Row::parse(&text[ps..pe]) {
+            Ok(Row::Object { keys, vals }) => self.route_streaming(sink, &category, &keys, &vals, job.line, job.index),
+            Ok(_) => return false,
+            Err(e) => {
+                let what = if e.is_eof() { "truncated JSON" } else { "bad JSON" };
+                let msg = value::error_message(&e);
+                if lines {
+                    // Columns count from the start of the line.
+                    let col = if e.line() == 1 { e.column() + ps } else { e.column() };
+                    sink.reject(job.line, format!("{what}: {msg} (column {col})"));
+                } else {
+                    sink.reject(line + e.line().saturating_sub(1) as u64, format!("{what}: {msg}"));
+                }
+            }
+        }
+        if !lines {
+            for r in &mut sink.rejects[listed..] {
+                r.reason.push_str(&format!(" (row {})", job.index + 1));
+            }
+        }
+        true
+    }
+
+    /// Route the `properties` of a streaming event by its `category` (`AdvancedHunting-<Table>`).
+    fn route_streaming(
+        &mut self,
+        sink: &mut FileSink,
+        category: &str,
+        keys: &[Cow<str>],
+        vals: &[Cow<str>],
+        line: u64,
+        loc: u64,
+    ) {
+        self.stats.labels |= L_STREAM;
+        let table = category
+            .get(..16)
+            .filter(|p| p.eq_ignore_ascii_case("AdvancedHunting-"))
+            .map(|_| &category[16..])
+            .unwrap_or(category);
+        let forced = if table.eq_ignore_ascii_case("DeviceNetworkEvents") {
+            Target::Net
+        } else if table.eq_ignore_ascii_case("DeviceInfo") {
+            Target::DeviceInfo
+        } else {
+            *self.stats.other_categories.entry(category.to_string()).or_insert(0) += 1;
+            return;
+        };
+        let map = self.map_for(keys);
+        let vals: Vec<&str> = vals.iter().map(|v| v.as_ref()).collect();
+        self.stats.first_columns.get_or_insert_with(|| keys.iter().map(|k| k.to_string()).collect());
+        self.route_mapped(sink, &map, keys, &vals, line, loc, Some(forced));
+    }
+
+    fn route_object(&mut self, sink: &mut FileSink, keys: &[Cow<str>], vals: &[Cow<str>], line: u64, loc: u64) {
+        if let (Some(c), Some(p)) = (find(keys, "category"), find(keys, "properties")) {
+            if vals[p].trim_start().starts_with('{') {
+                match Row::parse(&vals[p]) {
+                    Ok(Row::Object { keys: pk, vals: pv }) => self.route_streaming(sink, &vals[c], &pk, &pv, line, loc),
+                    _ => sink.reject(line, "streaming event whose `properties` is not a JSON object"),
+                }
+                return;
+            }
+        }
+        let map = self.map_for(keys);
+        let vals: Vec<&str> = vals.iter().map(|v| v.as_ref()).collect();
+        self.stats.first_columns.get_or_insert_with(|| keys.iter().map(|k| k.to_string()).collect());
+        self.route_mapped(sink, &map, keys, &vals, line, loc, None);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn route_mapped(
+        &mut self,
+        sink: &mut FileSink,
+        map: &ColumnMap,
+        keys: &[Cow<str>],
+        vals: &[&str],
+        line: u64,
+        loc: u64,
+        forced: Option<Target>,
+    ) {
+        let mut target = forced.unwrap_or(map.target);
+        // DeviceInfo has no ActionType: such rows are another table of a union export
+        // (CloudAppEvents, IdentityDirectoryEvents) that also carries DeviceName/OSPlatform.
+        if target == Target::DeviceInfo && forced.is_none() && find(keys, "ActionType").is_some() {
+            target = Target::Unknown;
+        }
+        let table = match target {
+            Target::Net => Some(TableKind::DeviceNetworkEvents),
+            Target::DeviceInfo => Some(TableKind::DeviceInfo),
+            Target::VmConnection => Some(TableKind::VMConnection),
+            _ => None,
+        };
+        if let Some(t) = table {
+            if map.local_time && !self.stats.local[table_index(t)] {
+                self.stats.local[table_index(t)] = true;
+                sink.set_local_time(t, true);
+            }
+        }
+        match target {
+            Target::Net => {
+                self.stats.labels |= L_NET;
+                if forced.is_none() && !map.is_network_row(vals) {
+                    sink.count(NON_NETWORK_ROWS);
+                } else {
+                    sink.push_net(&map.net_values(vals), line, loc);
+                }
+            }
+            Target::DeviceInfo => {
+                self.stats.labels |= L_DEV;
+                sink.push_dev(&map.dev_values(vals), line, loc);
+            }
+            Target::VmConnection => {
+                self.stats.labels |= L_VM;
+                sink.push_vm(&map.vm_values(vals), line, loc);
+            }
+            Target::SysmonEventData => self.event_data_row(sink, map, keys, vals, line, loc),
+            Target::SysmonFlat => self.flat_event_row(sink, map, keys, vals, line, loc),
+            Target::SysmonSyslog => self.syslog_row(sink, map, keys, vals, line, loc),
+            Target::Unknown => {
+                if map.event_id.is_some() {
+                    self.flat_event_row(sink, map, keys, vals, line, loc);
+                } else {
+                    self.stats.unknown_rows += 1;
+                    if self.stats.unknown_columns.is_none() {
+                        self.stats.unknown_columns = Some(keys.iter().map(|k| k.to_string()).collect());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The row's EventID: Ok(None) when empty, Err when malformed (rejected).
+    fn event_id(sink: &mut FileSink, map: &ColumnMap, vals: &[&str], line: u64) -> Result<Option<u32>, ()> {
+        let raw = map.event_id.and_then(|i| vals.get(i).copied()).unwrap_or("").trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        match raw.strip_suffix(".0").unwrap_or(raw).parse::<u32>() {
+            Ok(id) => Ok(Some(id)),
+            Err(_) => {
+                sink.reject(line, format!("bad EventID `{}`", super::sink::clip(raw)));
+                Err(())
+            }
+        }
+    }
+
+    /// A non-EID-3 Sysmon event: counted by `sysmon::push` without building its data.
+    fn count_other(sink: &mut FileSink, id: Option<u32>, line: u64, loc: u64) {
+        sysmon::push(sink, &SysmonEvent { event_id: id, ..Default::default() }, line, loc);
+    }
+
+    /// Sentinel `WindowsEvent` (JSON EventData) and `Event` (XML EventData) rows.
+    fn event_data_row(
+        &mut self,
+        sink: &mut FileSink,
+        map: &ColumnMap,
+        keys: &[Cow<str>],
+        vals: &[&str],
+        line: u64,
+        loc: u64,
+    ) {
+        let at = |i: Option<usize>| i.and_then(|i| vals.get(i).copied()).unwrap_or("");
+        let data = at(map.event_data).trim();
+        let xml = data.starts_with('<');
+        self.stats.labels |= if xml { L_EVENT_XML } else { L_WINDOWS_EVENT };
+        if names_sysmon(keys, vals) == Some(false) {
+            sink.count(NOT_SYSMON);
+            return;
+        }
+        let Ok(mut id) = Self::event_id(sink, map, vals, line) else { return };
+        if id.is_none() && xml {
+            id = xml_event_id(data);
+        }
+        if id != Some(3) {
+            Self::count_other(sink, id, line, loc);
+            return;
+        }
+        let mut ev = SysmonEvent {
+            event_id: id,
+            computer: at(map.computer).trim().to_string(),
+            time_generated: at(map.time_generated).to_string(),
+            data: Vec::new(),
+        };
+        if data.starts_with('{') {
+            match object_pairs(data) {
+                Ok(pairs) => ev.data = pairs,
+                Err(e) => {
+                    sink.reject(line, format!("bad EventData JSON: {e}"));
+                    return;
+                }
+            }
+        } else if xml {
+            match super::sysmon_xml::parse_event_xml(data) {
+                Ok(x) => {
+                    if ev.computer.is_empty() {
+                        ev.computer = x.computer.unwrap_or_default();
+                    }
+                    ev.data = x.data;
+                }
+                Err(e) => {
+                    sink.reject(line, format!("bad EventData XML: {e}"));
+                    return;
+                }
+            }
+        } else if data.is_empty() {
+            sink.reject(line, "Sysmon Event ID 3 without EventData");
+            return;
+        } else {
+            sink.reject(line, "EventData is neither a JSON object nor XML");
+            return;
+        }
+        sysmon::push(sink, &ev, line, loc);
+    }
+
+    /// Flattened Sysmon (OTRF/Mordor shippers): EventData fields are the row's own keys.
+    fn flat_event_row(
+        &mut self,
+        sink: &mut FileSink,
+        map: &ColumnMap,
+        keys: &[Cow<str>],
+        vals: &[&str],
+        line: u64,
+        loc: u64,
+    ) {
+        match names_sysmon(keys, vals) {
+            Some(false) => {
+                sink.count(NOT_SYSMON);
+                return;
+            }
+            // Without a provider, only the flattened EID 3 shape says it is Sysmon.
+            None if map.target != Target::SysmonFlat => {
+                sink.count(UNKNOWN_EVENTS);
+                return;
+            }
+            _ => {}
+        }
+        self.stats.labels |= L_FLAT;
+        let Ok(id) = Self::event_id(sink, map, vals, line) else { return };
+        if id != Some(3) {
+            Self::count_other(sink, id, line, loc);
+            return;
+        }
+        let ev = SysmonEvent {
+            event_id: id,
+            computer: first_value(keys, vals, &["Computer", "Hostname", "ComputerName"]).trim().to_string(),
+            time_generated: first_value(keys, vals, &["TimeGenerated", "@timestamp", "TimeCreated"]).to_string(),
+            data: keys.iter().zip(vals).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        };
+        sysmon::push(sink, &ev, line, loc);
+    }
+
+    /// Sentinel `Syslog` rows carrying Sysmon for Linux XML in `SyslogMessage`.
+    fn syslog_row(
+        &mut self,
+        sink: &mut FileSink,
+        map: &ColumnMap,
+        _keys: &[Cow<str>],
+        vals: &[&str],
+        line: u64,
+        loc: u64,
+    ) {
+        let at = |i: Option<usize>| i.and_then(|i| vals.get(i).copied()).unwrap_or("");
+        let msg = at(map.syslog_message).trim();
+        if !msg.starts_with("<Event") {
+            sink.count(SYSLOG_NOT_SYSMON);
+            return;
+        }
+        self.stats.labels |= L_SYSLOG;
+        // Syslog cuts long messages and Sysmon for Linux writes bare `&lt` entities: decide on
+        // the EventID first so only a damaged Event ID 3 is a reject.
+        if let Some(id) = xml_event_id(msg).filter(|&id| id != 3) {
+            Self::count_other(sink, Some(id), line, loc);
+            return;
+        }
+        match super::sysmon_xml::parse_event_xml(msg) {
+            Ok(x) => {
+                if x.event_id != Some(3) {
+                    Self::count_other(sink, x.event_id, line, loc);
+                    return;
+                }
+                let computer =
+                    x.computer.filter(|c| !c.trim().is_empty()).unwrap_or_else(|| at(map.computer).to_string());
+                let ev = SysmonEvent {
+                    event_id: x.event_id,
+                    computer: computer.trim().to_string(),
+                    time_generated: at(map.time_generated).to_string(),
+                    data: x.data,
+                };
+                sysmon::push(sink, &ev, line, loc);
+            }
+            Err(e) => sink.reject(line, format!("bad Sysmon XML in SyslogMessage: {e}")),
+        }
+    }
+}
+
+/// Parse a batch of rows on every core, one forked sink per part, in order.
+fn run_jobs(buf: &[u8], jobs: &[Job], tables: &[TableCols], proto: &FileSink, lines: bool) -> Vec<(FileSink, Stats)> {
+    let parts = if jobs.len() < 512 { 1 } else { rayon::current_num_threads().max(1) * 2 };
+    let size = jobs.len().div_ceil(parts).max(1);
+    jobs.par_chunks(size)
+        .map(|chunk| {
+            let mut sink = proto.fork();
+            let mut router = Router::default();
+            for job in chunk {
+                router.handle(&mut sink, buf, job, tables, lines);
+            }
+            (sink, router.stats)
+        })
+        .collect()
+}
+
+fn absorb(sink: &mut FileSink, stats: &mut Stats, parts: Vec<(FileSink, Stats)>) {
+    for (part, st) in parts {
+        for (i, t) in
+            [TableKind::DeviceNetworkEvents, TableKind::DeviceInfo, TableKind::VMConnection].into_iter().enumerate()
+        {
+            if st.local[i] && !stats.local[i] {
+                sink.set_local_time(t, true);
+            }
+        }
+        sink.merge(part);
+        stats.merge(st);
+    }
+}
+
+fn io_err(source: &SourceInfo, e: std::io::Error) -> LoadError {
+    LoadError::Io { path: source.display.clone(), source: e }
+}
+
+/// A JSON Lines file whose first line is an API envelope is read as (concatenated) documents.
+fn is_document(source: &SourceInfo) -> bool {
+    match source.kind {
+        Kind::JsonDocument => true,
+        Kind::JsonLines => {
+            let mut head = Vec::new();
+            let ok = source.data.open().and_then(|r| r.take(1 << 20).read_to_end(&mut head)).is_ok();
+            ok && scan::starts_with_envelope(&head)
+        }
+        _ => false,
+    }
+}
 
 /// Read one JSON source into a sink.
 pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
-    Err(LoadError::Unreadable { path: ctx.source.display.clone(), reason: "JSON reader not built yet".into() })
+    let mut sink = FileSink::new(ctx.opts.sink());
+    let mut stats = Stats::default();
+    let document = is_document(ctx.source);
+    let mut shape = None;
+    let mut rows_seen = 0;
+    let (base, schema) = if document {
+        let (doc_shape, schema, rows) = read_document(ctx, &mut sink, &mut stats)?;
+        shape = doc_shape;
+        rows_seen = rows;
+        let base = match shape {
+            Some(Shape::DefenderApi) => "Defender hunting API JSON",
+            Some(Shape::GraphApi) => "Graph runHuntingQuery JSON",
+            Some(Shape::LogAnalytics) => "Log Analytics API JSON",
+            Some(Shape::Records) if stats.labels & L_STREAM != 0 => "Defender streaming JSON records",
+            Some(Shape::Records) => "JSON records",
+            Some(Shape::Array) => "JSON array",
+            _ if stats.labels & L_STREAM != 0 => "Defender streaming JSON",
+            _ => "JSON",
+        };
+        (base, schema)
+    } else {
+        read_lines(ctx, &mut sink, &mut stats)?;
+        (if stats.labels & L_STREAM != 0 { "Defender streaming NDJSON" } else { "JSON Lines" }, Vec::new())
+    };
+    if matches!(shape, Some(Shape::DefenderApi | Shape::GraphApi)) && rows_seen == API_ROW_LIMIT {
+        ctx.warnings.push(format!(
+            "exactly {API_ROW_LIMIT} rows: the hunting API returns at most that many, so this result was probably cut off"
+        ));
+    }
+    let labels: Vec<&str> = LABELS.iter().filter(|(b, _)| stats.labels & b != 0).map(|(_, n)| *n).collect();
+    ctx.format = if labels.is_empty() { base.to_string() } else { format!("{base} ({})", labels.join(", ")) };
+    ctx.source.columns =
+        if schema.is_empty() { stats.first_columns.clone().unwrap_or_default() } else { schema.clone() };
+
+    let recognized = stats.labels & !L_STREAM != 0 || sink.rejected > 0 || !sink.counters.is_empty();
+    if !recognized {
+        let reason = if !stats.other_categories.is_empty() {
+            let names: Vec<&str> = stats.other_categories.keys().map(|k| k.as_str()).collect();
+            format!("JSON holds no table rarity reads (streaming tables: {})", names.join(", "))
+        } else if let Some(cols) = stats.unknown_columns.as_ref().or((!schema.is_empty()).then_some(&schema)) {
+            format!("JSON holds no table rarity reads (columns: {})", column_list(cols))
+        } else {
+            "JSON holds no rows".to_string()
+        };
+        return Err(LoadError::Unreadable { path: ctx.source.display.clone(), reason });
+    }
+    if stats.unknown_rows > 0 {
+        ctx.warnings.push(format!(
+            "{} rows whose columns match no table rarity reads skipped (columns: {})",
+            stats.unknown_rows,
+            column_list(stats.unknown_columns.as_deref().unwrap_or(&[]))
+        ));
+    }
+    if !stats.other_categories.is_empty() {
+        let n: u64 = stats.other_categories.values().sum();
+        let list: Vec<String> = stats.other_categories.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+        ctx.warnings.push(format!("{n} streaming events of other tables not loaded: {}", list.join(", ")));
+    }
+    if stats.lossy > 0 {
+        ctx.warnings
+            .push(format!("{} rows hold invalid UTF-8; read with replacement characters (\u{fffd})", stats.lossy));
+    }
+    Ok(sink)
+}
+
+fn column_list(cols: &[String]) -> String {
+    const SHOWN: usize = 12;
+    let mut s = cols.iter().take(SHOWN).map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
+    if cols.len() > SHOWN {
+        s.push_str(&format!(", … {} more", cols.len() - SHOWN));
+    }
+    s
+}
+
+fn check_document_size(source: &SourceInfo) -> Result<(), LoadError> {
+    let len = source.data.len();
+    if len > MAX_DOCUMENT {
+        return Err(LoadError::Unreadable {
+            path: source.display.clone(),
+            reason: format!(
+                "JSON document of {:.1} GiB is over the 2 GiB limit for one document; export it as JSON Lines",
+                len as f64 / (1u64 << 30) as f64
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Walk a whole document; returns its envelope and schema columns.
+fn read_document(
+    ctx: &mut ReadCtx,
+    sink: &mut FileSink,
+    stats: &mut Stats,
+) -> Result<(Option<Shape>, Vec<String>, u64), LoadError> {
+    check_document_size(ctx.source)?;
+    let bytes = ctx.source.data.read_all().map_err(|e| io_err(ctx.source, e))?;
+    let tracker = ctx.tracker;
+    let mut walker = Walker::new(&bytes);
+    let mut batch: Vec<Job> = Vec::new();
+    let mut batch_bytes = 0usize;
+    let mut done_to = 0usize;
+    let mut cancelled = false;
+    let mut flush = |batch: &mut Vec<Job>, tables: &[TableCols], sink: &mut FileSink, stats: &mut Stats| {
+        let before = sink.rows();
+        let parts = run_jobs(&bytes, batch, tables, sink, false);
+        absorb(sink, stats, parts);
+        let end = batch.last().map(|j| j.end).unwrap_or(done_to);
+        tracker.advance(end.saturating_sub(done_to) as u64, sink.rows() - before);
+        done_to = end;
+        batch.clear();
+    };
+    let result = walker.walk(&mut |job, tables| {
+        batch_bytes += job.end - job.start;
+        batch.push(job);
+        if batch.len() >= BATCH_ROWS || batch_bytes >= BATCH_BYTES {
+            flush(&mut batch, tables, sink, stats);
+            batch_bytes = 0;
+            if tracker.cancelled() {
+                cancelled = true;
+                return false;
+            }
+        }
+        true
+    });
+    flush(&mut batch, &walker.tables, sink, stats);
+    if cancelled {
+        return Err(LoadError::Cancelled);
+    }
+    if let Err(e) = result {
+        sink.reject(e.line, e.reason);
+    }
+    tracker.advance((bytes.len().saturating_sub(done_to)) as u64, 0);
+    Ok((walker.shape, std::mem::take(&mut walker.schema), walker.rows()))
+}
+
+/// Split a batch of complete lines into row jobs (blank lines skipped, CR and BOM removed).
+fn line_jobs(buf: &[u8], base_line: u64, base_offset: u64, sink: &mut FileSink) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    let mut start = 0usize;
+    let mut line = base_line;
+    let mut push = |s: usize, e: usize, line: u64| {
+        let mut ts = s;
+        if base_offset == 0 && s == 0 && buf.starts_with(b"\xEF\xBB\xBF") {
+            ts = 3;
+        }
+        let mut te = e;
+        if te > ts && buf[te - 1] == b'\r' {
+            te -= 1;
+        }
+        if buf[ts..te].iter().all(|c| c.is_ascii_whitespace()) {
+            return;
+        }
+        if te - ts > MAX_LINE {
+            sink.reject(line, "line longer than 64 MiB skipped");
+            return;
+        }
+        jobs.push(Job { start: ts, end: te, line, index: base_offset + s as u64, kind: RowKind::Object });
+    };
+    for nl in memchr::memchr_iter(b'\n', buf) {
+        push(start, nl, line);
+        start = nl + 1;
+        line += 1;
+    }
+    if start < buf.len() {
+        push(start, buf.len(), line);
+    }
+    jobs
+}
+
+/// Stream JSON Lines in batches; each batch is parsed on every core.
+fn read_lines(ctx: &mut ReadCtx, sink: &mut FileSink, stats: &mut Stats) -> Result<(), LoadError> {
+    let mut reader = ctx.source.data.open().map_err(|e| io_err(ctx.source, e))?;
+    let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES * 2);
+    let mut base_offset = 0u64;
+    let mut base_line = 1u64;
+    let mut eof = false;
+    loop {
+        if !eof {
+            let n = (&mut reader).take(BATCH_BYTES as u64).read_to_end(&mut buf).map_err(|e| io_err(ctx.source, e))?;
+            eof = n == 0;
+        }
+        let cut = if eof { buf.len() } else { memchr::memrchr(b'\n', &buf).map(|i| i + 1).unwrap_or(0) };
+        if cut == 0 {
+            if eof {
+                return Ok(());
+            }
+            if buf.len() > MAX_LINE {
+                // Skip the rest of an over-long line without holding it.
+                sink.reject(base_line, "line longer than 64 MiB skipped");
+                let mut skipped = buf.len() as u64;
+                buf.clear();
+                let mut chunk = vec![0u8; 1 << 20];
+                loop {
+                    let n = reader.read(&mut chunk).map_err(|e| io_err(ctx.source, e))?;
+                    if n == 0 {
+                        eof = true;
+                        break;
+                    }
+                    if let Some(i) = memchr::memchr(b'\n', &chunk[..n]) {
+                        skipped += i as u64 + 1;
+                        buf.extend_from_slice(&chunk[i + 1..n]);
+                        break;
+                    }
+                    skipped += n as u64;
+                }
+                base_offset += skipped;
+                base_line += 1;
+                ctx.tracker.advance(skipped, 0);
+            }
+            continue;
+        }
+        let before = sink.rows();
+        let jobs = line_jobs(&buf[..cut], base_line, base_offset, sink);
+        let parts = run_jobs(&buf[..cut], &jobs, &[], sink, true);
+        absorb(sink, stats, parts);
+        base_line += memchr::memchr_iter(b'\n', &buf[..cut]).count() as u64;
+        base_offset += cut as u64;
+        buf.drain(..cut);
+        ctx.tracker.advance(cut as u64, sink.rows() - before);
+        ctx.tracker.check()?;
+    }
 }
 
 /// Re-read rows by locator (every original column).
-pub fn reread(_source: &SourceInfo, locators: &[u64]) -> Vec<Result<Vec<(String, String)>, String>> {
-    locators.iter().map(|_| Err("JSON re-read not built yet".to_string())).collect()
+pub fn reread(source: &SourceInfo, locators: &[u64]) -> Vec<Result<Vec<(String, String)>, String>> {
+    if is_document(source) {
+        reread_document(source, locators)
+    } else {
+        locators.iter().map(|&off| read_line_at(&source.data, off).and_then(|t| row_pairs(&t, None))).collect()
+    }
+}
+
+/// The line starting at byte `offset`, without its line end (and BOM on the first line).
+fn read_line_at(data: &SourceData, offset: u64) -> Result<String, String> {
+    let io = |e: std::io::Error| format!("cannot read: {e}");
+    let mut line = Vec::new();
+    match data {
+        SourceData::File(p) => {
+            use std::io::{BufRead, Seek, SeekFrom};
+            let mut f = std::fs::File::open(p).map_err(io)?;
+            f.seek(SeekFrom::Start(offset)).map_err(io)?;
+            std::io::BufReader::new(f.take(MAX_LINE as u64 + 1)).read_until(b'\n', &mut line).map_err(io)?;
+        }
+        SourceData::Memory(b) => line.extend_from_slice(line_slice(b, offset)),
+        SourceData::Static(b) => line.extend_from_slice(line_slice(b, offset)),
+    }
+    if line.len() > MAX_LINE {
+        return Err("line longer than 64 MiB".into());
+    }
+    let text = String::from_utf8_lossy(&line);
+    let text = if offset == 0 { text.trim_start_matches('\u{feff}') } else { &text };
+    Ok(text.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn line_slice(b: &[u8], offset: u64) -> &[u8] {
+    let rest = usize::try_from(offset).ok().and_then(|o| b.get(o..)).unwrap_or(&[]);
+    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+    &rest[..end.min(MAX_LINE + 1)]
+}
+
+fn reread_document(source: &SourceInfo, locators: &[u64]) -> Vec<Result<Vec<(String, String)>, String>> {
+    let mut out: Vec<Result<Vec<(String, String)>, String>> = vec![Err("no such row".into()); locators.len()];
+    if let Err(e) = check_document_size(source) {
+        return locators.iter().map(|_| Err(e.to_string())).collect();
+    }
+    let bytes = match source.data.read_all() {
+        Ok(b) => b,
+        Err(e) => return locators.iter().map(|_| Err(format!("cannot read: {e}"))).collect(),
+    };
+    let mut wanted: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for (i, &l) in locators.iter().enumerate() {
+        wanted.entry(l).or_default().push(i);
+    }
+    let mut left = wanted.len();
+    let mut walker = Walker::new(&bytes);
+    let _ = walker.walk(&mut |job, tables| {
+        if let Some(slots) = wanted.get(&job.index) {
+            let text = String::from_utf8_lossy(&bytes[job.start..job.end]);
+            let cols = match job.kind {
+                RowKind::Positional(t) => tables.get(t as usize).map(|t| t.columns.as_slice()),
+                RowKind::Object => None,
+            };
+            let rec = row_pairs(&text, cols);
+            for &s in slots {
+                out[s] = rec.clone();
+            }
+            left -= 1;
+        }
+        left > 0
+    });
+    out
+}
+
+/// Every key/value of a row's text; streaming rows give their `properties` first; Sysmon
+/// EventData (JSON or XML, also inside `SyslogMessage`) is expanded as `EventData.X` pairs.
+fn row_pairs(text: &str, columns: Option<&[String]>) -> Result<Vec<(String, String)>, String> {
+    let row = Row::parse(text).map_err(|e| format!("bad JSON: {}", value::error_message(&e)))?;
+    let mut pairs: Vec<(String, String)> = match row {
+        Row::Array(vals) => {
+            let cols = columns.unwrap_or(&[]);
+            vals.into_iter()
+                .enumerate()
+                .map(|(i, v)| (cols.get(i).cloned().unwrap_or_else(|| format!("column{}", i + 1)), v.into_owned()))
+                .collect()
+        }
+        Row::Object { keys, vals } => {
+            let props = match (find(&keys, "category"), find(&keys, "properties")) {
+                (Some(_), Some(p)) => object_pairs(&vals[p]).ok().map(|pp| (p, pp)),
+                _ => None,
+            };
+            match props {
+                Some((p, mut pp)) => {
+                    for (i, (k, v)) in keys.iter().zip(&vals).enumerate() {
+                        if i != p {
+                            pp.push((k.to_string(), v.to_string()));
+                        }
+                    }
+                    pp
+                }
+                None => keys.into_iter().zip(vals).map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+            }
+        }
+        Row::Scalar => return Err("row is not a JSON object".into()),
+    };
+    let mut extra = Vec::new();
+    for (k, v) in &pairs {
+        let t = v.trim();
+        let nested = if k.eq_ignore_ascii_case("EventData") && t.starts_with('{') {
+            object_pairs(t).ok()
+        } else if (k.eq_ignore_ascii_case("EventData") || k.eq_ignore_ascii_case("SyslogMessage")) && t.starts_with('<')
+        {
+            super::sysmon_xml::parse_event_xml(t).ok().map(|x| x.data)
+        } else {
+            None
+        };
+        for (nk, nv) in nested.unwrap_or_default() {
+            extra.push((format!("EventData.{nk}"), nv));
+        }
+    }
+    pairs.extend(extra);
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reread_of_in_memory_json_lines_finds_the_line_at_its_offset() {
+        let text: &'static [u8] = b"\xEF\xBB\xBF{\"a\":1}\r\n{\"b\":\"x\"}";
+        let source = SourceInfo {
+            display: "-".into(),
+            data: SourceData::Static(text),
+            kind: Kind::JsonLines,
+            columns: Vec::new(),
+        };
+        let got = reread(&source, &[12, 0, 99]);
+        assert_eq!(got[0], Ok(vec![("b".to_string(), "x".to_string())]));
+        assert_eq!(got[1], Ok(vec![("a".to_string(), "1".to_string())]));
+        assert!(got[2].is_err());
+    }
+
+    #[test]
+    fn xml_event_id_reads_the_id_of_damaged_xml() {
+        assert_eq!(xml_event_id("<Event><System><EventID>5</EventID><Data Name=\"Image\">&lt x"), Some(5));
+        assert_eq!(xml_event_id("<Event><System><EventID Qualifiers=\"0\">3</EventID>"), Some(3));
+        assert_eq!(xml_event_id("<Event><System><EventID/>"), None);
+        assert_eq!(xml_event_id("<Event><System><Ev"), None);
+    }
+
+    #[test]
+    fn row_pairs_expand_json_event_data_and_streaming_properties() {
+        let p = row_pairs(r#"{"EventID":3,"EventData":"{\"Image\":\"a.exe\",\"DestinationPort\":\"443\"}"}"#, None)
+            .unwrap();
+        assert_eq!(p[0], ("EventID".into(), "3".into()));
+        assert_eq!(
+            &p[2..],
+            &[("EventData.Image".into(), "a.exe".into()), ("EventData.DestinationPort".into(), "443".into())]
+        );
+        let p = row_pairs(
+            r#"{"category":"AdvancedHunting-DeviceInfo","properties":{"DeviceName":"h","X":null},"time":"t"}"#,
+            None,
+        )
+        .unwrap();
+        let keys: Vec<&str> = p.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, vec!["DeviceName", "X", "category", "time"]);
+        let p = row_pairs("[1,\"a\"]", Some(&["A".to_string(), "B".to_string()])).unwrap();
+        assert_eq!(p, vec![("A".into(), "1".into()), ("B".into(), "a".into())]);
+    }
 }

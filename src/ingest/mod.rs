@@ -36,6 +36,17 @@ pub enum LoadError {
     Cancelled,
 }
 
+impl LoadError {
+    /// The message without the path (reports already show the path).
+    pub fn reason(&self) -> String {
+        match self {
+            LoadError::Io { source, .. } => format!("cannot read: {source}"),
+            LoadError::Unreadable { reason, .. } => reason.clone(),
+            LoadError::Cancelled => "loading cancelled".into(),
+        }
+    }
+}
+
 /// One input as the user named it.
 #[derive(Clone, Debug)]
 pub enum Input {
@@ -332,7 +343,7 @@ pub fn load(
                 fr.format = Some(format!("GeoIP database ({})", db.description()));
                 geo = Some(db);
             }
-            Err(e) => fr.skipped = Some(e.to_string()),
+            Err(e) => fr.skipped = Some(e.reason()),
         }
         report.files.push(fr);
         tracker.update(|p| p.files_done += 1);
@@ -385,21 +396,21 @@ pub fn load(
                     fr.rejects = r.rejects.iter().map(|x| format!("{display}:{}: {}", x.line, x.reason)).collect();
                     fr.warnings = r.warnings;
                 }
-                Err(e) => fr.skipped = Some(e.to_string()),
+                Err(e) => fr.skipped = Some(e.reason()),
             },
-            Kind::Mmdb => {
-                if geo.is_some() {
-                    fr.skipped = Some("another GeoIP database is already in use".into());
-                } else {
-                    match GeoIp::from_data(&data, &display) {
-                        Ok(db) => {
-                            fr.format = Some(format!("GeoIP database ({})", db.description()));
-                            geo = Some(db);
-                        }
-                        Err(e) => fr.skipped = Some(e.to_string()),
+            Kind::Mmdb => match GeoIp::from_data(&data, &display) {
+                Ok(db) => match &geo {
+                    Some(used) => {
+                        fr.skipped =
+                            Some(format!("not used: the GeoIP database {} is already in use", used.description()))
                     }
-                }
-            }
+                    None => {
+                        fr.format = Some(format!("GeoIP database ({})", db.description()));
+                        geo = Some(db);
+                    }
+                },
+                Err(e) => fr.skipped = Some(e.reason()),
+            },
             Kind::Unrecognized(reason) => fr.skipped = Some(reason),
             kind => {
                 let source_id = ds.sources.len() as u32;
@@ -437,11 +448,7 @@ pub fn load(
                     }
                     Err(LoadError::Cancelled) => return Err(LoadError::Cancelled),
                     Err(e) => {
-                        fr.skipped = Some(match e {
-                            LoadError::Io { source, .. } => format!("cannot read: {source}"),
-                            LoadError::Unreadable { reason, .. } => reason,
-                            LoadError::Cancelled => unreachable!(),
-                        });
+                        fr.skipped = Some(e.reason());
                         if fr.format.as_deref() == Some("") {
                             fr.format = None;
                         }

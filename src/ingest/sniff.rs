@@ -95,11 +95,30 @@ pub fn sniff(data: &SourceData) -> Result<Kind, String> {
     if looks_like_feed(&s) {
         return Ok(Kind::ThreatIntel);
     }
-    let delims = first.matches(',').count() + first.matches('\t').count() + first.matches(';').count();
-    if delims >= 2 {
+    if looks_like_csv_header(first) {
         return Ok(Kind::Csv);
     }
     Ok(Kind::Unrecognized("not a recognized export (no CSV header, JSON, EVTX, feed or MMDB)".into()))
+}
+
+/// A header row: at least three delimited fields, each a column name (letters, digits and a
+/// few punctuation marks like `_ [ ] . $ -`), not prose such as a Markdown title.
+fn looks_like_csv_header(line: &str) -> bool {
+    if line.starts_with('#') {
+        return false;
+    }
+    let delim = [',', '\t', ';'].into_iter().max_by_key(|d| line.matches(*d).count()).unwrap_or(',');
+    let fields: Vec<&str> = line.split(delim).collect();
+    if fields.len() < 3 {
+        return false;
+    }
+    let name_like = |f: &&str| {
+        let f = f.trim().trim_matches('"');
+        f.len() <= 80
+            && f.chars().all(|c| c.is_alphanumeric() || " _[].$-@:/".contains(c))
+            && f.split_whitespace().count() <= 4
+    };
+    fields.iter().filter(|f| !f.trim().is_empty()).all(name_like)
 }
 
 fn looks_like_json_lines(t: &[u8]) -> bool {
@@ -162,6 +181,9 @@ mod tests {
         assert_eq!(k("# comment\n1.2.3.4\t5\n10.0.0.0/8\n"), Kind::ThreatIntel);
         assert_eq!(k("1.2.3.4\n5.6.7.8\n"), Kind::ThreatIntel);
         assert!(matches!(k("hello world\n"), Kind::Unrecognized(_)));
+        assert!(matches!(k("# Title, with commas, and more\nprose\n"), Kind::Unrecognized(_)));
+        assert_eq!(k(",TenantId,TimeGenerated,FlowStartTime\n1,a,b,c\n"), Kind::Csv);
+        assert_eq!(k("TenantId,\"TimeGenerated [Local Time]\",Computer\n"), Kind::Csv);
         assert!(matches!(k(""), Kind::Unrecognized(_)));
     }
 }

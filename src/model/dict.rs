@@ -7,11 +7,22 @@
 use hashbrown::hash_table::HashTable;
 
 fn hash_str(s: &str) -> u64 {
-    // FNV-1a with a final avalanche: fast on the short strings columns hold, and deterministic.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in s.as_bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    // Word-at-a-time multiply-rotate with a final avalanche: deterministic, and several times
+    // faster than byte-wise hashing on the long values (paths, command lines) columns hold.
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let b = s.as_bytes();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ (b.len() as u64).wrapping_mul(K);
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
     }
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -149,6 +160,11 @@ impl DictCol {
 
     /// Append another column (built separately, e.g. on another thread), remapping its codes.
     pub fn append(&mut self, other: DictCol) {
+        if self.codes.is_empty() && self.dict.is_empty() {
+            // Nothing to remap into: take the other column as is (the first chunk of a load).
+            *self = other;
+            return;
+        }
         let remap: Vec<u32> = other.dict.iter().map(|(_, s)| self.dict.intern(s)).collect();
         self.codes.reserve(other.codes.len());
         self.codes.extend(other.codes.iter().map(|&c| remap[c as usize]));

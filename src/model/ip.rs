@@ -1,6 +1,7 @@
 //! IP addresses: an interned IP column and the `RemoteIPType` classes of `hunts.md`.
 
-use std::collections::HashMap;
+// hashbrown's default hasher is several times faster than SipHash on addresses.
+use hashbrown::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Parse an address as exports write it: dotted IPv4, any IPv6 form (full or compressed,
@@ -154,6 +155,11 @@ impl IpCol {
     }
 
     pub fn append(&mut self, other: IpCol) {
+        if self.codes.is_empty() && self.ips.len() <= 1 {
+            // Nothing to remap into: take the other column as is (the first chunk of a load).
+            *self = other;
+            return;
+        }
         self.ensure_init();
         let remap: Vec<u32> = (0..other.ips.len() as u32).map(|c| self.intern(other.addr(c))).collect();
         self.codes.extend(other.codes.iter().map(|&c| remap[c as usize]));

@@ -1,0 +1,204 @@
+//! Generator of a realistic Defender DeviceNetworkEvents portal CSV, shared by the `load_csv`
+//! benchmark and the `load` example (included with `#[path]`).
+
+use std::io::Write;
+
+/// The network columns of a portal export (`DeviceNetworkEvents | project ...`).
+pub const HEADER: &[&str] = &[
+    "Timestamp",
+    "DeviceId",
+    "DeviceName",
+    "ActionType",
+    "RemoteIP",
+    "RemotePort",
+    "RemoteUrl",
+    "LocalIP",
+    "LocalPort",
+    "Protocol",
+    "LocalIPType",
+    "RemoteIPType",
+    "InitiatingProcessSHA1",
+    "InitiatingProcessSHA256",
+    "InitiatingProcessMD5",
+    "InitiatingProcessFileName",
+    "InitiatingProcessFileSize",
+    "InitiatingProcessVersionInfoCompanyName",
+    "InitiatingProcessVersionInfoProductName",
+    "InitiatingProcessVersionInfoProductVersion",
+    "InitiatingProcessVersionInfoInternalFileName",
+    "InitiatingProcessVersionInfoOriginalFileName",
+    "InitiatingProcessVersionInfoFileDescription",
+    "InitiatingProcessId",
+    "InitiatingProcessCommandLine",
+    "InitiatingProcessCreationTime",
+    "InitiatingProcessFolderPath",
+    "InitiatingProcessParentId",
+    "InitiatingProcessParentFileName",
+    "InitiatingProcessParentCreationTime",
+    "InitiatingProcessAccountDomain",
+    "InitiatingProcessAccountName",
+    "InitiatingProcessAccountSid",
+    "InitiatingProcessAccountUpn",
+    "InitiatingProcessIntegrityLevel",
+    "InitiatingProcessTokenElevation",
+    "ReportId",
+    "AdditionalFields",
+];
+
+/// Small deterministic PRNG (xorshift64*), so every run writes the same file.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn hex(rng: &mut Rng, len: usize) -> String {
+    let mut s = String::with_capacity(len);
+    while s.len() < len {
+        s.push_str(&format!("{:016x}", rng.next()));
+    }
+    s.truncate(len);
+    s
+}
+
+struct Process {
+    name: String,
+    folder: String,
+    cmdline: String,
+    company: &'static str,
+    sha1: String,
+    sha256: String,
+    md5: String,
+    size: u64,
+}
+
+/// Write a header plus `rows` network events to `out`.
+pub fn write_defender_csv(out: &mut impl Write, rows: usize) -> std::io::Result<()> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let devices: Vec<(String, String)> =
+        (0..1000).map(|i| (hex(&mut rng, 40), format!("ws-{i:04}.corp.example.com"))).collect();
+    let companies =
+        ["Microsoft Corporation", "Google LLC", "Mozilla Corporation", "Zoom Video Communications, Inc.", ""];
+    let procs: Vec<Process> = (0..300)
+        .map(|i| {
+            let name = format!("app{i:03}.exe");
+            let folder = format!(r"C:\Program Files\Vendor{}\app{i:03}.exe", i % 37);
+            let cmdline = if i % 5 == 0 {
+                format!(
+                    r#""{name}" --type=renderer --field-trial-handle={} --lang=en-US /prefetch:{}"#,
+                    rng.below(99999),
+                    i % 9
+                )
+            } else {
+                format!("{name} -k netsvcs -p -s Svc{i}")
+            };
+            Process {
+                name,
+                folder,
+                cmdline,
+                company: companies[i % companies.len()],
+                sha1: hex(&mut rng, 40),
+                sha256: hex(&mut rng, 64),
+                md5: hex(&mut rng, 32),
+                size: 10_000 + rng.below(5_000_000),
+            }
+        })
+        .collect();
+    let actions = [
+        "ConnectionSuccess",
+        "ConnectionSuccess",
+        "ConnectionSuccess",
+        "ConnectionFailed",
+        "InboundConnectionAccepted",
+        "ListeningConnectionCreated",
+    ];
+    let urls =
+        ["", "", "login.microsoftonline.com", "www.google.com", "eu-v20.events.data.microsoft.com", "cdn.example.net"];
+    let mut w = csv::WriterBuilder::new().from_writer(out);
+    w.write_record(HEADER)?;
+    let base: i64 = 1_700_000_000;
+    for r in 0..rows {
+        let (dev_id, dev_name) = &devices[rng.below(devices.len() as u64) as usize];
+        let p = &procs[(rng.below(300) * rng.below(300) / 300) as usize];
+        let secs = base + (r as i64) * 3 / 2;
+        let frac = rng.below(10_000_000);
+        let ts = chrono_like(secs, frac);
+        let public = rng.below(3) != 0;
+        let rip = if public {
+            format!("{}.{}.{}.{}", 11 + rng.below(180), rng.below(256), rng.below(256), 1 + rng.below(254))
+        } else {
+            format!("10.{}.{}.{}", rng.below(8), rng.below(256), 1 + rng.below(254))
+        };
+        let lip = format!("10.{}.{}.{}", rng.below(8), rng.below(256), 1 + rng.below(254));
+        let rport = [443u64, 80, 53, 445, 3389, 8080, 22][rng.below(7) as usize];
+        let lport = 49152 + rng.below(16000);
+        let pid = rng.below(20000).to_string();
+        let rec: [&str; 38] = [
+            &ts,
+            dev_id,
+            dev_name,
+            actions[rng.below(actions.len() as u64) as usize],
+            &rip,
+            &rport.to_string(),
+            urls[rng.below(urls.len() as u64) as usize],
+            &lip,
+            &lport.to_string(),
+            "Tcp",
+            "Private",
+            if public { "Public" } else { "Private" },
+            &p.sha1,
+            &p.sha256,
+            &p.md5,
+            &p.name,
+            &p.size.to_string(),
+            p.company,
+            "Product",
+            "10.0.19041.1",
+            &p.name,
+            &p.name,
+            "Application",
+            &pid,
+            &p.cmdline,
+            &ts,
+            &p.folder,
+            "812",
+            "services.exe",
+            &ts,
+            "nt authority",
+            "system",
+            "S-1-5-18",
+            "",
+            "System",
+            "TokenElevationTypeDefault",
+            &rng.below(100_000).to_string(),
+            "",
+        ];
+        w.write_record(rec)?;
+    }
+    w.flush()
+}
+
+/// `secs` and 100 ns ticks as `2023-11-14T22:13:20.1234567Z` (no chrono dependency needed).
+fn chrono_like(secs: i64, ticks: u64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ticks:07}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}

@@ -1,0 +1,263 @@
+//! The interactive hunting workbench (`rarity tui`): loads the inputs with a progress view,
+//! then shows one tab per hunt with live parameters, drill-downs, filter and export.
+//!
+//! Threads: the UI thread owns `App` and the terminal; an input thread forwards terminal
+//! events; a loader thread runs `ingest::load`; a worker thread runs hunts (latest-wins).
+
+pub mod app;
+mod engine;
+pub mod keymap;
+pub mod msg;
+pub mod sanitize;
+pub mod table;
+pub mod view;
+pub mod worker;
+
+#[cfg(test)]
+mod tests;
+
+use app::{App, ConfigStore};
+use msg::{Cmd, Msg, Summary};
+use rarity::config::Config;
+use rarity::ingest::{self, Input, LoadError, LoadOptions, LoadReport};
+use rarity::model::Nanos;
+use rarity::Dataset;
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::execute;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+use worker::Worker;
+
+/// What `rarity tui` was asked to open.
+#[derive(Clone, Debug, Default)]
+pub struct TuiArgs {
+    /// Telemetry files or directories.
+    pub inputs: Vec<Input>,
+    /// Threat-intel feeds (`--ti`).
+    pub ti: Vec<Input>,
+    /// GeoIP database (`--geoip`).
+    pub geoip: Option<PathBuf>,
+    /// Reference time (`--now`); None = the latest event.
+    pub now: Option<Nanos>,
+    pub load: LoadOptions,
+    /// `--config FILE`; None = the default config path.
+    pub config_path: Option<PathBuf>,
+    /// `--no-config`: neither read nor save tuning.
+    pub no_config: bool,
+}
+
+/// Everything the UI thread waits for.
+enum Incoming {
+    Term(Event),
+    App(Msg),
+}
+
+/// Run the TUI until the user quits. The terminal is restored on every exit path, including
+/// a panic.
+pub fn run(args: TuiArgs) -> anyhow::Result<()> {
+    run_with(args, engine::EngineBackend::new)
+}
+
+/// `run` with another hunt backend.
+pub fn run_with<B: worker::HuntBackend>(args: TuiArgs, backend: fn(Arc<Dataset>, Nanos) -> B) -> anyhow::Result<()> {
+    let (config, warning) = open_config(&args);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let mut app = App::new(config, warning, cwd);
+
+    let original_hook = std::panic::take_hook();
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            ratatui::restore();
+            std::panic::set_hook(original_hook);
+            return Err(e.into());
+        }
+    };
+    let _ = execute!(std::io::stdout(), EnableMouseCapture);
+    // Replaces ratatui's hook: a panic on the UI thread restores the terminal before the
+    // message is printed; the worker and loader catch their own panics and report them in the
+    // app, so printing those would only scribble over the screen.
+    let ui_thread = std::thread::current().id();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == ui_thread {
+            let _ = execute!(std::io::stdout(), DisableMouseCapture);
+            ratatui::restore();
+            original_hook(info);
+        }
+    }));
+    let result = event_loop(&mut terminal, &mut app, args, backend);
+    let _ = execute!(std::io::stdout(), DisableMouseCapture);
+    ratatui::restore();
+    let _ = std::panic::take_hook();
+    result?;
+    if let app::Phase::Failed(e) = &app.phase {
+        anyhow::bail!("{e}");
+    }
+    Ok(())
+}
+
+fn open_config(args: &TuiArgs) -> (Option<ConfigStore>, Option<String>) {
+    if args.no_config {
+        return (None, None);
+    }
+    let Some(path) = args.config_path.clone().or_else(rarity::config::default_path) else {
+        return (None, Some("no config directory on this system: tuning is not saved".into()));
+    };
+    let (config, warning) = Config::load(&path);
+    (Some(ConfigStore { config, path }), warning)
+}
+
+fn event_loop<B: worker::HuntBackend>(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    args: TuiArgs,
+    backend: fn(Arc<Dataset>, Nanos) -> B,
+) -> anyhow::Result<()> {
+    let size = terminal.size()?;
+    app.size = (size.width, size.height);
+    let (tx, rx) = channel::<Incoming>();
+    let input_tx = tx.clone();
+    std::thread::Builder::new().name("rarity-input".into()).spawn(move || {
+        while let Ok(ev) = event::read() {
+            if input_tx.send(Incoming::Term(ev)).is_err() {
+                break;
+            }
+        }
+    })?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let (ds_tx, ds_rx) = channel::<Arc<Dataset>>();
+    spawn_loader(args, tx.clone(), ds_tx, cancel.clone())?;
+    let mut worker: Option<Worker> = None;
+
+    terminal.draw(|f| view::render(app, f))?;
+    loop {
+        let first = match rx.recv_timeout(Duration::from_millis(250)) {
+            Ok(m) => Some(m),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        // Handle everything already queued before drawing once, so a burst of progress or
+        // key-repeat events never lags the screen behind.
+        let mut queue: std::collections::VecDeque<Incoming> = first.into_iter().collect();
+        while let Some(incoming) = queue.pop_front().or_else(|| rx.try_recv().ok()) {
+            if let Incoming::Term(ev) = &incoming {
+                if let Some((esc, key)) = keymap::split_alt(ev) {
+                    queue.push_front(Incoming::Term(key));
+                    queue.push_front(Incoming::Term(esc));
+                    continue;
+                }
+            }
+            let msg = match incoming {
+                Incoming::Term(ev) => keymap::map_event(app, &ev),
+                Incoming::App(m) => Some(m),
+            };
+            let Some(msg) = msg else { continue };
+            if matches!(msg, Msg::Loaded(_)) {
+                if let Ok(ds) = ds_rx.try_recv() {
+                    let now = app_now(&ds, &msg);
+                    worker = Some(Worker::spawn(move || backend(ds, now), tx.clone(), Incoming::App));
+                }
+            }
+            app.update(msg);
+            for cmd in app.cmds.drain(..) {
+                match cmd {
+                    Cmd::CancelLoad => cancel.store(true, Ordering::Relaxed),
+                    job => {
+                        if let Some(w) = &worker {
+                            w.submit(job);
+                        }
+                    }
+                }
+            }
+            if app.quit {
+                return Ok(());
+            }
+        }
+        terminal.draw(|f| view::render(app, f))?;
+    }
+    Ok(())
+}
+
+fn app_now(ds: &Dataset, msg: &Msg) -> Nanos {
+    match msg {
+        Msg::Loaded(s) => s.now,
+        _ => ds.reference_now(None),
+    }
+}
+
+fn spawn_loader(
+    args: TuiArgs,
+    tx: Sender<Incoming>,
+    ds_tx: Sender<Arc<Dataset>>,
+    cancel: Arc<AtomicBool>,
+) -> std::io::Result<()> {
+    std::thread::Builder::new().name("rarity-load".into()).spawn(move || {
+        let progress_tx = tx.clone();
+        let progress = move |p: &ingest::Progress| {
+            let _ = progress_tx.send(Incoming::App(Msg::LoadProgress(p.clone())));
+        };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ingest::load(&args.inputs, &args.ti, args.geoip.as_deref(), &args.load, &progress, &cancel)
+        }));
+        let Ok(result) = result else {
+            let _ = tx
+                .send(Incoming::App(Msg::LoadFailed("internal error while loading (a bug: please report it)".into())));
+            return;
+        };
+        let msg = match result {
+            Ok((ds, report)) if report.loaded_anything() => {
+                let summary = summarize(&ds, &report, args.now);
+                let _ = ds_tx.send(Arc::new(ds));
+                Msg::Loaded(Box::new(summary))
+            }
+            Ok((_, report)) => Msg::LoadFailed(nothing_loaded(&report)),
+            Err(LoadError::Cancelled) => Msg::Quit,
+            Err(e) => Msg::LoadFailed(e.to_string()),
+        };
+        let _ = tx.send(Incoming::App(msg));
+    })?;
+    Ok(())
+}
+
+fn nothing_loaded(report: &LoadReport) -> String {
+    let mut s = String::from("no events were loaded");
+    for f in report.files.iter().take(8) {
+        let why = f.skipped.clone().unwrap_or_else(|| format!("{} rows rejected", f.rejected));
+        s.push_str(&format!("; {}: {why}", f.path));
+    }
+    s
+}
+
+/// The header's view of a loaded dataset and what went wrong while loading it.
+pub fn summarize(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Summary {
+    // Rejected rows first: they are data the hunts do not see; a skipped README is not.
+    let mut problems = Vec::new();
+    for f in report.files.iter().filter(|f| f.rejected > 0) {
+        let first = f.rejects.first().map(|r| format!(" (first: {r})")).unwrap_or_default();
+        problems.push(format!("{}: {} rows rejected{first}", f.path, f.rejected));
+    }
+    for f in &report.files {
+        problems.extend(f.warnings.iter().map(|w| format!("{}: {w}", f.path)));
+    }
+    for f in &report.files {
+        if let Some(why) = &f.skipped {
+            problems.push(format!("{} skipped: {why}", f.path));
+        }
+    }
+    Summary {
+        net_events: ds.net.len(),
+        vm_rows: ds.vm.len(),
+        devices: ds.device_count(),
+        earliest: ds.earliest,
+        latest: ds.latest,
+        now: ds.reference_now(now),
+        geoip: ds.geoip.as_ref().map(|g| g.description().to_string()),
+        ti_entries: ds.ti.len(),
+        rejected: report.files.iter().map(|f| f.rejected).sum(),
+        skipped: report.files.iter().filter(|f| f.skipped.is_some()).count(),
+        problems,
+    }
+}

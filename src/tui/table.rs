@@ -1,0 +1,410 @@
+//! The one results table behind every hunt tab and every drill-down list: rows of `Cell`s with
+//! a sorted, fuzzy-filtered view, marks, a cursor and a selected column. Pure state; the widget
+//! that draws it is `view::table`.
+
+use fuzzy_matcher::skim::SkimMatcherV2;
+use fuzzy_matcher::FuzzyMatcher;
+use rarity::hunt::{Cell, CellKind, ColumnSpec};
+use rarity::model::time::format_short;
+use std::collections::HashSet;
+
+/// A column of a table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub kind: CellKind,
+}
+
+impl Column {
+    pub fn new(name: impl Into<String>, kind: CellKind) -> Self {
+        Column { name: name.into(), kind }
+    }
+
+    pub fn from_specs(specs: &[ColumnSpec]) -> Vec<Column> {
+        specs.iter().map(|c| Column::new(c.name, c.kind)).collect()
+    }
+}
+
+/// How a cell reads on screen (sets without JSON brackets, short timestamps).
+pub fn display_cell(cell: &Cell) -> String {
+    match cell {
+        Cell::Empty => String::new(),
+        Cell::Text(s) => s.clone(),
+        Cell::Int(i) => i.to_string(),
+        Cell::Time(t) => format_short(*t),
+        Cell::TextSet(v) => v.join(", "),
+        Cell::IntSet(v) => v.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
+    }
+}
+
+/// Sort order of two cells: text case-insensitively (ties by exact text), everything else by
+/// `Cell`'s own order (numbers as numbers, times as times, empty first).
+pub fn cmp_cells(a: Option<&Cell>, b: Option<&Cell>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(Cell::Text(x)), Some(Cell::Text(y))) => x.to_lowercase().cmp(&y.to_lowercase()).then_with(|| x.cmp(y)),
+        _ => a.cmp(&b),
+    }
+}
+
+/// Cell `c` of `row`, `Empty` past its end (a short row never panics a render).
+pub fn cell_at(row: &[Cell], c: usize) -> &Cell {
+    row.get(c).unwrap_or(&Cell::Empty)
+}
+
+/// Separator between cells in a row's search text.
+const SEP: &str = "  ";
+
+/// A row's search text: its cells' display strings joined by `SEP`.
+pub fn search_text(row: &[Cell]) -> String {
+    row.iter().map(display_cell).collect::<Vec<_>>().join(SEP)
+}
+
+/// Where each cell's text starts in `search_text`, in chars.
+pub fn cell_char_starts(row: &[Cell]) -> Vec<usize> {
+    let mut starts = Vec::with_capacity(row.len());
+    let mut pos = 0;
+    for c in row {
+        starts.push(pos);
+        pos += display_cell(c).chars().count() + SEP.chars().count();
+    }
+    starts
+}
+
+/// Rows and the state of their view.
+#[derive(Clone, Debug)]
+pub struct TableState {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+    /// How many leading columns identify a row across recomputes.
+    pub key_cols: usize,
+    search: Vec<String>,
+    /// Indices into `rows`, filtered and sorted: what is shown, in order.
+    pub view: Vec<usize>,
+    /// Sort column and whether descending; `None` keeps the engine's order.
+    pub sort: Option<(usize, bool)>,
+    pub filter: String,
+    pub marked: HashSet<usize>,
+    /// Cursor position in `view`.
+    pub cursor: usize,
+    /// First shown position in `view`.
+    pub offset: usize,
+    /// Selected column (sort key, horizontal scroll).
+    pub col: usize,
+}
+
+impl TableState {
+    pub fn new(columns: Vec<Column>, rows: Vec<Vec<Cell>>, key_cols: usize) -> Self {
+        let search = rows.iter().map(|r| search_text(r)).collect();
+        let mut t = TableState {
+            key_cols: key_cols.clamp(1, columns.len().max(1)),
+            columns,
+            rows,
+            search,
+            view: Vec::new(),
+            sort: None,
+            filter: String::new(),
+            marked: HashSet::new(),
+            cursor: 0,
+            offset: 0,
+            col: 0,
+        };
+        t.rebuild_view();
+        t
+    }
+
+    fn key_of(&self, row: usize) -> Vec<&Cell> {
+        self.rows[row].iter().take(self.key_cols).collect()
+    }
+
+    /// Replace the rows (a recompute), keeping sort, filter, column, the marks of rows that
+    /// still exist and the cursor on the same row when it still exists.
+    pub fn replace_rows(&mut self, rows: Vec<Vec<Cell>>) {
+        let cursor_key: Option<Vec<Cell>> = self.cursor_row().map(|r| self.key_of(r).into_iter().cloned().collect());
+        let marked_keys: std::collections::BTreeSet<Vec<Cell>> =
+            self.marked.iter().map(|&r| self.key_of(r).into_iter().cloned().collect()).collect();
+        let old_cursor = self.cursor;
+        self.search = rows.iter().map(|r| search_text(r)).collect();
+        self.rows = rows;
+        self.marked = (0..self.rows.len())
+            .filter(|&r| marked_keys.contains(&self.key_of(r).into_iter().cloned().collect::<Vec<_>>()))
+            .collect();
+        self.rebuild_view();
+        let found = cursor_key.and_then(|k| self.view.iter().position(|&r| self.key_of(r).into_iter().eq(k.iter())));
+        self.cursor = found.unwrap_or(old_cursor);
+        self.clamp();
+    }
+
+    /// Re-apply filter and sort.
+    fn rebuild_view(&mut self) {
+        self.view = self.filtered_sorted(None);
+    }
+
+    /// Rows matching the filter, sorted. `within`: a view known to hold every match (the
+    /// matches of a prefix of the filter: a longer pattern only ever matches fewer rows), in
+    /// which case it is narrowed and keeps its order.
+    fn filtered_sorted(&self, within: Option<&[usize]>) -> Vec<usize> {
+        if let Some(view) = within {
+            let m = SkimMatcherV2::default();
+            return view.iter().copied().filter(|&i| m.fuzzy_match(&self.search[i], &self.filter).is_some()).collect();
+        }
+        let mut view: Vec<usize> = if self.filter.is_empty() {
+            (0..self.rows.len()).collect()
+        } else {
+            let m = SkimMatcherV2::default();
+            (0..self.rows.len()).filter(|&i| m.fuzzy_match(&self.search[i], &self.filter).is_some()).collect()
+        };
+        if let Some((c, desc)) = self.sort {
+            let rows = &self.rows;
+            // Stable: ties keep the engine's order, so the result stays reproducible.
+            view.sort_by(|&a, &b| {
+                let o = cmp_cells(rows[a].get(c), rows[b].get(c));
+                if desc {
+                    o.reverse()
+                } else {
+                    o
+                }
+            });
+        }
+        view
+    }
+
+    fn clamp(&mut self) {
+        if self.view.is_empty() {
+            self.cursor = 0;
+            self.offset = 0;
+        } else {
+            self.cursor = self.cursor.min(self.view.len() - 1);
+            self.offset = self.offset.min(self.cursor);
+        }
+        self.col = self.col.min(self.columns.len().saturating_sub(1));
+    }
+
+    /// Keep the cursor within `height` rows of the first shown row.
+    pub fn scroll_into_view(&mut self, height: usize) {
+        let h = height.max(1);
+        if self.cursor < self.offset {
+            self.offset = self.cursor;
+        } else if self.cursor >= self.offset + h {
+            self.offset = self.cursor + 1 - h;
+        }
+        let max_offset = self.view.len().saturating_sub(h);
+        self.offset = self.offset.min(max_offset);
+    }
+
+    pub fn set_filter(&mut self, filter: &str) {
+        let key = self.cursor_row();
+        let narrowing = !self.filter.is_empty() && filter.starts_with(self.filter.as_str());
+        self.filter = filter.to_string();
+        if narrowing {
+            let view = std::mem::take(&mut self.view);
+            self.view = self.filtered_sorted(Some(&view));
+        } else {
+            self.rebuild_view();
+        }
+        self.cursor = key.and_then(|k| self.view.iter().position(|&r| r == k)).unwrap_or(0);
+        self.clamp();
+    }
+
+    /// Sort by the selected column; `desc` for descending. Sorting again the same way restores
+    /// the engine's order.
+    pub fn sort_by_selected(&mut self, desc: bool) {
+        let key = self.cursor_row();
+        self.sort = if self.sort == Some((self.col, desc)) { None } else { Some((self.col, desc)) };
+        self.rebuild_view();
+        self.cursor = key.and_then(|k| self.view.iter().position(|&r| r == k)).unwrap_or(0);
+        self.clamp();
+    }
+
+    pub fn cursor_row(&self) -> Option<usize> {
+        self.view.get(self.cursor).copied()
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        if self.view.is_empty() {
+            return;
+        }
+        let max = self.view.len() as isize - 1;
+        self.cursor = (self.cursor as isize + delta).clamp(0, max) as usize;
+    }
+
+    pub fn move_to(&mut self, pos: usize) {
+        self.cursor = pos;
+        self.clamp();
+    }
+
+    pub fn move_col(&mut self, delta: isize) {
+        let max = self.columns.len() as isize - 1;
+        self.col = (self.col as isize + delta).clamp(0, max.max(0)) as usize;
+    }
+
+    pub fn toggle_mark(&mut self) {
+        if let Some(r) = self.cursor_row() {
+            if !self.marked.remove(&r) {
+                self.marked.insert(r);
+            }
+        }
+    }
+
+    pub fn mark_all(&mut self) {
+        self.marked.extend(self.view.iter().copied());
+    }
+
+    pub fn mark_none(&mut self) {
+        self.marked.clear();
+    }
+
+    /// The rows an export writes: the marked rows (in view order, then marked rows the filter
+    /// hides), or every shown row when none is marked.
+    pub fn export_rows(&self) -> Vec<&[Cell]> {
+        if self.marked.is_empty() {
+            return self.view.iter().map(|&r| self.rows[r].as_slice()).collect();
+        }
+        let shown: HashSet<usize> = self.view.iter().copied().collect();
+        let mut hidden: Vec<usize> = self.marked.iter().copied().filter(|r| !shown.contains(r)).collect();
+        hidden.sort_unstable();
+        self.view
+            .iter()
+            .copied()
+            .filter(|r| self.marked.contains(r))
+            .chain(hidden)
+            .map(|r| self.rows[r].as_slice())
+            .collect()
+    }
+
+    /// Char positions of the filter's fuzzy match in each cell of `row` (for highlighting).
+    pub fn match_positions(&self, row: usize) -> Vec<Vec<usize>> {
+        let mut per_cell = vec![Vec::new(); self.columns.len()];
+        if self.filter.is_empty() {
+            return per_cell;
+        }
+        let Some((_, idx)) = SkimMatcherV2::default().fuzzy_indices(&self.search[row], &self.filter) else {
+            return per_cell;
+        };
+        let starts = cell_char_starts(&self.rows[row]);
+        for i in idx {
+            // The last cell whose start is <= i holds it (separator hits are dropped below).
+            let c = starts.partition_point(|&s| s <= i).saturating_sub(1);
+            if c < per_cell.len() {
+                let within = i - starts[c];
+                if within < display_cell(cell_at(&self.rows[row], c)).chars().count() {
+                    per_cell[c].push(within);
+                }
+            }
+        }
+        per_cell
+    }
+
+    /// Index of a column by name (case-insensitive).
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(v: &[(&str, i64)]) -> TableState {
+        TableState::new(
+            vec![Column::new("Name", CellKind::Text), Column::new("N", CellKind::Int)],
+            v.iter().map(|(s, n)| vec![Cell::Text(s.to_string()), Cell::Int(*n)]).collect(),
+            1,
+        )
+    }
+
+    fn names(t: &TableState) -> Vec<String> {
+        t.view.iter().map(|&r| display_cell(&t.rows[r][0])).collect()
+    }
+
+    #[test]
+    fn sorts_numbers_as_numbers_both_ways_and_back_to_engine_order() {
+        let mut x = t(&[("a", 10), ("b", 9), ("c", 100)]);
+        x.col = 1;
+        x.sort_by_selected(false);
+        assert_eq!(names(&x), ["b", "a", "c"]);
+        x.sort_by_selected(true);
+        assert_eq!(names(&x), ["c", "a", "b"]);
+        x.sort_by_selected(true);
+        assert_eq!(names(&x), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn recompute_keeps_cursor_and_marks_on_the_same_rows() {
+        let mut x = t(&[("a", 1), ("b", 2), ("c", 3)]);
+        x.move_to(2);
+        x.move_to(1);
+        x.toggle_mark();
+        x.move_to(2);
+        x.replace_rows(vec![
+            vec![Cell::Text("z".into()), Cell::Int(0)],
+            vec![Cell::Text("c".into()), Cell::Int(30)],
+            vec![Cell::Text("b".into()), Cell::Int(20)],
+        ]);
+        assert_eq!(x.cursor_row(), Some(1), "cursor follows row c");
+        assert_eq!(x.marked, HashSet::from([2]), "mark follows row b");
+        x.replace_rows(vec![vec![Cell::Text("q".into()), Cell::Int(0)]]);
+        assert_eq!(x.cursor, 0, "cursor clamps when its row is gone");
+        assert!(x.marked.is_empty());
+    }
+
+    #[test]
+    fn fuzzy_filter_narrows_rows_and_reports_matched_chars_per_cell() {
+        let mut x = t(&[("powershell.exe", 1), ("svchost.exe", 2), ("pwsh.exe", 3)]);
+        x.set_filter("psh");
+        assert_eq!(names(&x), ["powershell.exe", "pwsh.exe"]);
+        let pos = x.match_positions(2);
+        assert_eq!(pos[0], vec![0, 2, 3]);
+        assert!(pos[1].is_empty());
+        x.set_filter("");
+        assert_eq!(x.view.len(), 3);
+    }
+
+    #[test]
+    fn typing_more_of_a_filter_narrows_the_same_way_as_filtering_from_scratch() {
+        let rows: Vec<(String, i64)> = (0..500).map(|i| (format!("proc{i}.exe x{}", i % 7), i)).collect();
+        let refs: Vec<(&str, i64)> = rows.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+        let mut typed = t(&refs);
+        typed.col = 1;
+        typed.sort_by_selected(true);
+        for (i, _) in "p1.exe x3".char_indices().skip(1) {
+            typed.set_filter(&"p1.exe x3"[..i]);
+        }
+        typed.set_filter("p1.exe x3");
+        let mut fresh = t(&refs);
+        fresh.col = 1;
+        fresh.sort_by_selected(true);
+        fresh.set_filter("p1.exe x3");
+        assert!(!fresh.view.is_empty());
+        assert_eq!(typed.view, fresh.view);
+    }
+
+    #[test]
+    fn text_sorts_case_insensitively() {
+        let mut x = t(&[("beta", 1), ("Alpha", 2), ("alpha", 3), ("Gamma", 4)]);
+        x.sort_by_selected(false);
+        assert_eq!(names(&x), ["Alpha", "alpha", "beta", "Gamma"]);
+    }
+
+    #[test]
+    fn export_takes_marked_rows_or_all_shown_rows() {
+        let mut x = t(&[("a", 1), ("b", 2), ("c", 3)]);
+        assert_eq!(x.export_rows().len(), 3);
+        x.move_to(2);
+        x.toggle_mark();
+        let rows = x.export_rows();
+        assert_eq!(rows, vec![x.rows[2].as_slice()]);
+    }
+
+    #[test]
+    fn scrolling_keeps_the_cursor_visible() {
+        let rows: Vec<(String, i64)> = (0..100_000).map(|i| (format!("p{i}"), i)).collect();
+        let refs: Vec<(&str, i64)> = rows.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+        let mut x = t(&refs);
+        x.move_to(99_999);
+        x.scroll_into_view(20);
+        assert_eq!(x.offset, 99_980);
+        x.move_by(-50);
+        x.scroll_into_view(20);
+        assert_eq!(x.offset, 99_949);
+    }
+}

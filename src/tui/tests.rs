@@ -1,0 +1,858 @@
+//! App-level tests: drive `Msg`s into `App` (no terminal) and render into ratatui's
+//! `TestBackend`. Hand-made `HuntOutput`s here exercise the UI alone; `engine_tests` runs the
+//! real engine over a small dataset.
+
+use super::app::{App, EditTarget, Focus, PanelLine, Prompt};
+use super::msg::{Cmd, DrillDone, HuntDone, InputKey, Level, Msg, Section, Summary};
+use super::table::{Column, TableState};
+use super::view;
+use rarity::hunt::{Cell, CellKind, HuntId, HuntOutput, HuntParams, ParamValue};
+use rarity::ingest::Progress;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const T0: i64 = 1_763_640_000_000_000_000; // 2025-11-20T12:00:00Z
+
+pub(crate) fn text(s: &str) -> Cell {
+    Cell::Text(s.to_string())
+}
+
+pub(crate) fn summary() -> Summary {
+    Summary {
+        net_events: 123_456,
+        vm_rows: 900,
+        devices: 37,
+        earliest: Some(T0 - 30 * 86_400 * 1_000_000_000),
+        latest: Some(T0),
+        now: T0,
+        geoip: Some("sample-country.mmdb".into()),
+        ti_entries: 1_500,
+        rejected: 0,
+        skipped: 0,
+        problems: Vec::new(),
+    }
+}
+
+fn rare_rows() -> Vec<Vec<Cell>> {
+    vec![
+        vec![
+            text("evil.exe"),
+            Cell::Int(1),
+            Cell::TextSet(vec!["d41d8cd98f00b204e9800998ecf8427e".into()]),
+            text("C:\\Users\\bob\\evil.exe -c \x1b]0;pwned\x07"),
+            text("203.0.113.9"),
+            Cell::IntSet(vec![4444]),
+            text("Netherlands"),
+            Cell::Int(12),
+        ],
+        vec![
+            text("update\u{202E}txt.exe"),
+            Cell::Int(2),
+            Cell::TextSet(vec![]),
+            text("update.exe /quiet"),
+            text("198.51.100.20"),
+            Cell::IntSet(vec![8443, 9001]),
+            text("Germany"),
+            Cell::Int(3),
+        ],
+        vec![
+            text("putty.exe"),
+            Cell::Int(3),
+            Cell::TextSet(vec!["0cc175b9c0f1b6a831c399e269772661".into()]),
+            text("putty.exe -ssh admin@host"),
+            text("192.0.2.44"),
+            Cell::IntSet(vec![22]),
+            Cell::Empty,
+            Cell::Int(7),
+        ],
+    ]
+}
+
+/// A plausible row for every column of `hunt`.
+fn sample_row(hunt: HuntId, i: i64) -> Vec<Cell> {
+    hunt.spec()
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(c, col)| match col.kind {
+            CellKind::Text => text(&format!("{}-{i}", col.name.to_lowercase())),
+            CellKind::Int => Cell::Int(i * 10 + c as i64),
+            CellKind::Time => Cell::Time(T0 - i * 3_600_000_000_000),
+            CellKind::TextSet => Cell::TextSet(vec![format!("a{i}.example"), format!("b{i}.example")]),
+            CellKind::IntSet => Cell::IntSet(vec![22, 443 + i]),
+        })
+        .collect()
+}
+
+pub(crate) fn output(hunt: HuntId, rows: Vec<Vec<Cell>>) -> HuntOutput {
+    let banner = (hunt == HuntId::VmNewCountry && rows.len() > 5)
+        .then(|| format!("{} new outbound connections (alert above 5)", rows.len()));
+    HuntOutput { hunt, columns: hunt.spec().columns, rows, banner, now: T0 }
+}
+
+fn fake_output(hunt: HuntId) -> HuntOutput {
+    match hunt {
+        HuntId::RareProcess => output(hunt, rare_rows()),
+        HuntId::VmNewCountry => output(hunt, (0..7).map(|i| sample_row(hunt, i)).collect()),
+        _ => output(hunt, (0..4).map(|i| sample_row(hunt, i)).collect()),
+    }
+}
+
+/// Answer the app's commands with `answer` until it asks for nothing more.
+pub(crate) fn settle(app: &mut App, answer: &mut dyn FnMut(Cmd) -> Option<Msg>) {
+    for _ in 0..100 {
+        let cmds: Vec<Cmd> = app.cmds.drain(..).collect();
+        if cmds.is_empty() {
+            return;
+        }
+        for c in cmds {
+            if let Some(m) = answer(c) {
+                app.update(m);
+            }
+        }
+    }
+    panic!("the app kept asking for work");
+}
+
+fn fake_answer(cmd: Cmd) -> Option<Msg> {
+    match cmd {
+        Cmd::Run { hunt, gen, .. } => Some(Msg::HuntDone(HuntDone {
+            hunt,
+            gen,
+            result: Ok(fake_output(hunt)),
+            elapsed: Duration::from_millis(12),
+        })),
+        Cmd::Drill { hunt, gen, output, row, .. } => {
+            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_level(&output.rows[row])) }))
+        }
+        Cmd::CancelLoad => None,
+    }
+}
+
+fn fake_level(row: &[Cell]) -> Level {
+    let ips = TableState::new(
+        vec![
+            Column::new("RemoteIP", CellKind::Text),
+            Column::new("Events", CellKind::Int),
+            Column::new("Country", CellKind::Text),
+            Column::new("TiCount", CellKind::Int),
+        ],
+        vec![
+            vec![text("203.0.113.9"), Cell::Int(10), text("Netherlands"), Cell::Int(5)],
+            vec![text("203.0.113.10"), Cell::Int(2), text("Netherlands"), Cell::Empty],
+        ],
+        1,
+    );
+    let events = TableState::new(
+        vec![
+            Column::new("Timestamp", CellKind::Text),
+            Column::new("DeviceName", CellKind::Text),
+            Column::new("RemoteIP", CellKind::Text),
+            Column::new("InitiatingProcessCommandLine", CellKind::Text),
+        ],
+        vec![
+            vec![text("2025-11-20T11:00:00Z"), text("ws-01"), text("203.0.113.9"), text("evil.exe -c \x1b[2J")],
+            vec![text("2025-11-20T11:05:00Z"), text("ws-01"), text("203.0.113.10"), text("evil.exe -c x")],
+        ],
+        1,
+    );
+    Level {
+        title: super::table::display_cell(&row[0]),
+        sections: vec![
+            Section { name: "Remote IPs".into(), table: ips, events: false, note: None },
+            Section { name: "Events".into(), table: events, events: true, note: None },
+        ],
+        active: 0,
+    }
+}
+
+pub(crate) fn new_app(cwd: PathBuf) -> App {
+    let mut app = App::new(None, None, cwd);
+    app.clock = || "12:00:00".into();
+    app.update(Msg::Resize(120, 30));
+    app
+}
+
+fn ready_app() -> App {
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Loaded(Box::new(summary())));
+    settle(&mut app, &mut fake_answer);
+    app
+}
+
+pub(crate) fn render(app: &App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| view::render(app, f)).unwrap();
+    let buf = term.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn keys(app: &mut App, s: &str) {
+    for c in s.chars() {
+        app.update(Msg::Input(InputKey::Char(c)));
+    }
+}
+
+#[test]
+fn every_hunt_tab_renders_its_results() {
+    let mut app = ready_app();
+    for (i, hunt) in HuntId::ALL.iter().enumerate() {
+        app.update(Msg::SelectHunt(i));
+        let screen = render(&app, 120, 30);
+        assert!(screen.contains(hunt.key()), "{screen}");
+        assert!(screen.contains(hunt.spec().columns[0].name), "{screen}");
+        insta::assert_snapshot!(format!("tab_{}", hunt.key()), screen);
+    }
+}
+
+#[test]
+fn tabs_show_live_result_counts() {
+    let app = ready_app();
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("1 Rare process (3)"), "{screen}");
+    assert!(screen.contains("2 VM new country (7)"), "{screen}");
+}
+
+#[test]
+fn event_strings_render_as_visible_placeholders() {
+    let app = ready_app();
+    let screen = render(&app, 160, 30);
+    assert!(screen.contains("update<U+202E>txt.exe"), "{screen}");
+    assert!(screen.contains("␛]0;pwned␇"), "{screen}");
+    assert!(!screen.contains('\u{1b}') && !screen.contains('\u{202E}') && !screen.contains('\u{7}'));
+}
+
+#[test]
+fn help_overlay_lists_keys_and_closes_on_any_key() {
+    let mut app = ready_app();
+    app.update(Msg::ToggleHelp);
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("Keys (any key closes)"), "{screen}");
+    insta::assert_snapshot!("help", screen);
+    // A short terminal gets two columns, so every section still shows.
+    let short = render(&app, 140, 26);
+    for needle in ["Anywhere", "Table", "Parameter panel", "Prompts", "answer a question", "known_domains"] {
+        assert!(short.contains(needle), "{needle} missing:\n{short}");
+    }
+    app.update(Msg::ToggleHelp);
+    assert_eq!(app.prompt, Prompt::None);
+}
+
+#[test]
+fn loading_shows_progress_and_esc_cancels() {
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::LoadProgress(Progress {
+        files_total: 4,
+        files_done: 1,
+        bytes_total: 4 * 1024 * 1024,
+        bytes_done: 1024 * 1024,
+        rows: 52_000,
+        current: "data/DeviceNetworkEvents.csv".into(),
+    }));
+    let screen = render(&app, 100, 24);
+    assert!(screen.contains("file 2 of 4"), "{screen}");
+    assert!(screen.contains("1.0 MiB / 4.0 MiB"), "{screen}");
+    assert!(screen.contains("52,000 rows read"), "{screen}");
+    insta::assert_snapshot!("progress", screen);
+    app.update(Msg::Back);
+    assert!(matches!(app.cmds.as_slice(), [Cmd::CancelLoad]));
+    assert!(render(&app, 100, 24).contains("cancelling"));
+}
+
+#[test]
+fn tiny_terminal_shows_a_message_instead_of_the_layout() {
+    let app = ready_app();
+    let screen = render(&app, 40, 10);
+    assert!(screen.contains("Terminal too small"), "{screen}");
+    assert!(screen.contains("need 60x15, have 40x10"), "{screen}");
+    insta::assert_snapshot!("tiny", screen);
+}
+
+#[test]
+fn stale_results_are_dropped() {
+    let mut app = ready_app();
+    app.update(Msg::FocusParams);
+    // max_devices is the last parameter of rare-process.
+    app.update(Msg::End);
+    app.update(Msg::ParamStep(1));
+    app.update(Msg::ParamStep(1));
+    let gens: Vec<u64> = app
+        .cmds
+        .iter()
+        .filter_map(|c| match c {
+            Cmd::Run { gen, .. } => Some(*gen),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(gens.len(), 2);
+    app.cmds.clear();
+    // The older job answers last: it must not replace anything.
+    app.update(Msg::HuntDone(HuntDone {
+        hunt: HuntId::RareProcess,
+        gen: gens[0],
+        result: Ok(output(HuntId::RareProcess, vec![])),
+        elapsed: Duration::ZERO,
+    }));
+    assert_eq!(app.tab().count(), Some(3));
+    assert!(app.tab().computing());
+    app.update(Msg::HuntDone(HuntDone {
+        hunt: HuntId::RareProcess,
+        gen: gens[1],
+        result: Ok(output(HuntId::RareProcess, rare_rows()[..1].to_vec())),
+        elapsed: Duration::ZERO,
+    }));
+    assert_eq!(app.tab().count(), Some(1));
+    let status = app.status.clone().unwrap().text;
+    assert!(status.contains("max_devices: 5 → 6 - -2 rows"), "{status}");
+}
+
+#[test]
+fn invalid_parameter_input_keeps_the_old_value_and_shows_an_error() {
+    let mut app = ready_app();
+    app.update(Msg::FocusParams);
+    // lookback is the first line.
+    app.update(Msg::Enter);
+    assert!(matches!(app.prompt, Prompt::Edit { target: EditTarget::Scalar(0), .. }));
+    app.update(Msg::Input(InputKey::Clear));
+    keys(&mut app, "30x");
+    app.update(Msg::Input(InputKey::Submit));
+    let Prompt::Edit { error: Some(e), .. } = &app.prompt else { panic!("{:?}", app.prompt) };
+    assert!(e.contains("30x"), "{e}");
+    assert_eq!(app.tab().params, HuntParams::defaults(HuntId::RareProcess));
+    assert!(app.cmds.is_empty(), "no recompute for a rejected value");
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("✗ `30x` is not a duration"), "{screen}");
+    app.update(Msg::Input(InputKey::Cancel));
+    assert_eq!(app.prompt, Prompt::None);
+
+    // A bad CIDR added to excluded_nets is refused the same way.
+    let lines = super::app::panel_lines(&app.tab().params);
+    let add = lines.iter().position(|l| *l == PanelLine::Add(1)).unwrap();
+    app.update(Msg::Home);
+    app.update(Msg::Scroll(add as isize));
+    app.update(Msg::Enter);
+    keys(&mut app, "10.0.0.0/33");
+    app.update(Msg::Input(InputKey::Submit));
+    assert!(matches!(&app.prompt, Prompt::Edit { error: Some(_), .. }));
+    assert_eq!(app.tab().params, HuntParams::defaults(HuntId::RareProcess));
+}
+
+#[test]
+fn typed_values_and_list_edits_apply_and_recompute() {
+    let mut app = ready_app();
+    app.update(Msg::FocusParams);
+    app.update(Msg::Enter);
+    app.update(Msg::Input(InputKey::Clear));
+    keys(&mut app, "7d");
+    app.update(Msg::Input(InputKey::Submit));
+    assert_eq!(app.prompt, Prompt::None);
+    assert_eq!(app.tab().params.get("lookback").to_text(), "7d");
+    assert!(matches!(app.cmds.as_slice(), [Cmd::Run { hunt: HuntId::RareProcess, .. }]));
+    settle(&mut app, &mut fake_answer);
+    // Toggle the first excluded network off, then delete it.
+    app.update(Msg::Down);
+    app.update(Msg::Down);
+    assert_eq!(super::app::panel_lines(&app.tab().params)[app.tab().panel_cursor], PanelLine::Item(1, 0));
+    app.update(Msg::ParamToggle);
+    let ParamValue::List(items) = app.tab().params.get("excluded_nets") else { panic!() };
+    assert!(!items[0].enabled);
+    settle(&mut app, &mut fake_answer);
+    assert!(app.status.as_ref().unwrap().text.contains("excluded_nets: 100.0.0.0/16 off"), "{:?}", app.status);
+    app.update(Msg::ParamDelete);
+    assert_eq!(app.tab().params.enabled("excluded_nets"), vec!["200.200.200.0/24"]);
+    // Reset asks first.
+    app.update(Msg::AskReset);
+    assert_eq!(app.prompt, Prompt::ConfirmReset);
+    app.update(Msg::Answer(true));
+    assert_eq!(app.tab().params, HuntParams::defaults(HuntId::RareProcess));
+}
+
+#[test]
+fn filter_narrows_the_table_and_esc_clears_it() {
+    let mut app = ready_app();
+    app.update(Msg::StartFilter);
+    keys(&mut app, "ssh admin");
+    assert_eq!(app.current_table().unwrap().view.len(), 1);
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("1 of 3 rows match"), "{screen}");
+    app.update(Msg::Input(InputKey::Submit));
+    assert_eq!(app.current_table().unwrap().view.len(), 1, "Enter keeps the filter");
+    app.update(Msg::Back);
+    assert_eq!(app.current_table().unwrap().view.len(), 3);
+}
+
+#[test]
+fn drill_down_and_back_keeps_a_stack_per_tab() {
+    let mut app = ready_app();
+    app.update(Msg::Enter);
+    settle(&mut app, &mut fake_answer);
+    assert_eq!(app.tab().stack.len(), 1);
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("rare-process › evil.exe"), "{screen}");
+    assert!(screen.contains("Remote IPs (2)"), "{screen}");
+    insta::assert_snapshot!("drill", screen);
+    // Enter on a remote IP shows the events with it.
+    app.update(Msg::Down);
+    app.update(Msg::Enter);
+    let section = app.current_section().unwrap();
+    assert!(section.events);
+    assert_eq!(section.table.filter, "203.0.113.10");
+    assert_eq!(section.table.view, vec![1]);
+    app.update(Msg::Back);
+    assert_eq!(app.current_table().unwrap().view.len(), 2, "Esc clears the filter first");
+    // One event's full record.
+    app.update(Msg::Home);
+    app.update(Msg::Enter);
+    assert_eq!(app.tab().stack.len(), 2);
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("InitiatingProcessCommandLine") && screen.contains("␛[2J"), "{screen}");
+    // Another tab has its own (empty) stack.
+    app.update(Msg::SelectHunt(3));
+    assert!(app.tab().stack.is_empty());
+    app.update(Msg::SelectHunt(0));
+    app.update(Msg::Back);
+    app.update(Msg::Back);
+    assert!(app.tab().stack.is_empty());
+}
+
+#[test]
+fn actions_from_a_drill_down_add_to_the_hunt_lists() {
+    let mut app = ready_app();
+    app.update(Msg::Enter);
+    settle(&mut app, &mut fake_answer);
+    app.update(Msg::ExcludeIp);
+    assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"203.0.113.9/32"));
+    app.update(Msg::ExcludeNet);
+    assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"203.0.113.0/24"));
+    app.update(Msg::Back);
+    app.update(Msg::AddBrowser);
+    assert!(app.tabs[0].params.enabled("browsers").contains(&"evil.exe"));
+}
+
+#[test]
+fn sort_and_marks_follow_the_keys() {
+    let mut app = ready_app();
+    for _ in 0..7 {
+        app.update(Msg::Right);
+    }
+    app.update(Msg::SortDesc);
+    let t = app.current_table().unwrap();
+    assert_eq!(t.columns[t.col].name, "EventCount");
+    assert_eq!(t.view, vec![0, 2, 1]);
+    app.update(Msg::ToggleMark);
+    app.update(Msg::ToggleMark);
+    assert_eq!(app.current_table().unwrap().marked.len(), 2);
+    app.update(Msg::MarkNone);
+    assert!(app.current_table().unwrap().marked.is_empty());
+    app.update(Msg::MarkAll);
+    assert_eq!(app.current_table().unwrap().marked.len(), 3);
+}
+
+#[test]
+fn export_writes_marked_rows_and_refuses_to_overwrite_without_asking() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(dir.path().to_path_buf());
+    app.update(Msg::Loaded(Box::new(summary())));
+    settle(&mut app, &mut fake_answer);
+    app.update(Msg::Down);
+    app.update(Msg::ToggleMark);
+    app.update(Msg::StartExport);
+    let Prompt::Export { line, .. } = &app.prompt else { panic!("{:?}", app.prompt) };
+    assert!(line.text.starts_with("rarity-rare-process-") && line.text.ends_with(".csv"), "{}", line.text);
+    app.update(Msg::Input(InputKey::Clear));
+    keys(&mut app, "out.csv");
+    app.update(Msg::Input(InputKey::Submit));
+    assert_eq!(app.prompt, Prompt::None);
+    let path = dir.path().join("out.csv");
+    let written = std::fs::read_to_string(&path).unwrap();
+    let mut lines = written.lines();
+    assert_eq!(
+        lines.next(),
+        Some("InitiatingProcessFileName,DeviceCount,Hashes,SampleProcess,SampleRemoteIP,Ports,RemoteIP_country,EventCount")
+    );
+    assert_eq!(
+        lines.next(),
+        Some("update\u{202E}txt.exe,2,[],update.exe /quiet,198.51.100.20,\"[8443,9001]\",Germany,3")
+    );
+    assert_eq!(lines.next(), None);
+    assert!(app.status.as_ref().unwrap().text.contains(&path.display().to_string()));
+
+    // Same path again: asks, and "n" leaves the file alone.
+    app.update(Msg::MarkAll);
+    app.update(Msg::StartExport);
+    app.update(Msg::Input(InputKey::Clear));
+    keys(&mut app, "out.csv");
+    app.update(Msg::Input(InputKey::Submit));
+    assert!(matches!(app.prompt, Prompt::ConfirmOverwrite { .. }));
+    assert!(render(&app, 120, 30).contains("already exists. Overwrite it?"));
+    app.update(Msg::Answer(false));
+    assert!(matches!(app.prompt, Prompt::Export { .. }));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
+    app.update(Msg::Input(InputKey::Submit));
+    app.update(Msg::Answer(true));
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
+}
+
+#[test]
+fn formula_cells_are_guarded_in_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(dir.path().to_path_buf());
+    app.update(Msg::Loaded(Box::new(summary())));
+    settle(&mut app, &mut |cmd| match cmd {
+        Cmd::Run { hunt, gen, .. } => {
+            let mut rows = rare_rows();
+            rows[0][0] = text("=HYPERLINK(\"http://x\")");
+            Some(Msg::HuntDone(HuntDone { hunt, gen, result: Ok(output(hunt, rows)), elapsed: Duration::ZERO }))
+        }
+        _ => None,
+    });
+    app.update(Msg::StartExport);
+    app.update(Msg::Input(InputKey::Clear));
+    keys(&mut app, "f.csv");
+    app.update(Msg::Input(InputKey::Submit));
+    let written = std::fs::read_to_string(dir.path().join("f.csv")).unwrap();
+    assert!(written.lines().nth(1).unwrap().starts_with("\"'=HYPERLINK("), "{written}");
+}
+
+#[test]
+fn tuning_is_saved_as_it_changes_and_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.json");
+    let store = super::app::ConfigStore { config: Default::default(), path: path.clone() };
+    let mut app = App::new(Some(store), None, dir.path().to_path_buf());
+    app.update(Msg::Loaded(Box::new(summary())));
+    settle(&mut app, &mut fake_answer);
+    app.update(Msg::SelectHunt(4));
+    app.update(Msg::FocusParams);
+    app.update(Msg::ParamStep(1));
+    let (cfg, warning) = rarity::config::Config::load(&path);
+    assert_eq!(warning, None);
+    assert_eq!(cfg.params_for(HuntId::TiInbound).integer("min_level"), 5);
+    let restored = App::new(Some(super::app::ConfigStore { config: cfg, path }), None, dir.path().to_path_buf());
+    assert_eq!(restored.tabs[4].params.integer("min_level"), 5);
+}
+
+#[test]
+fn mouse_clicks_on_tabs_and_rows() {
+    let mut app = ready_app();
+    let labels = view::tab_labels(&app);
+    let x = (labels[0].chars().count() + 1 + labels[1].chars().count() + 2) as u16;
+    app.update(Msg::Click { x, y: 1 });
+    assert_eq!(app.active, 2);
+    app.update(Msg::SelectHunt(0));
+    // Third shown row: header 0, tabs 1, frame border 2, column header 3, rows from 4.
+    app.update(Msg::Click { x: 10, y: 6 });
+    assert_eq!(app.current_table().unwrap().cursor, 2);
+    assert_eq!(app.focus, Focus::Table);
+    // The parameter panel (right 42 columns at 120 wide): its third line is excluded_nets' first item.
+    app.update(Msg::Click { x: 100, y: 5 });
+    assert_eq!(app.focus, Focus::Params);
+    assert_eq!(super::app::panel_lines(&app.tab().params)[app.tab().panel_cursor], PanelLine::Item(1, 0));
+    // Back in the table, a click on a row moves focus there.
+    app.update(Msg::Click { x: 10, y: 4 });
+    assert_eq!(app.focus, Focus::Table);
+}
+
+#[test]
+fn table_scrolls_through_100k_rows() {
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Loaded(Box::new(summary())));
+    settle(&mut app, &mut |cmd| match cmd {
+        Cmd::Run { hunt, gen, .. } => {
+            let n = if hunt == HuntId::RareProcess { 100_000 } else { 3 };
+            let rows = (0..n).map(|i| sample_row(hunt, i)).collect();
+            Some(Msg::HuntDone(HuntDone { hunt, gen, result: Ok(output(hunt, rows)), elapsed: Duration::ZERO }))
+        }
+        _ => None,
+    });
+    app.update(Msg::End);
+    let t = app.current_table().unwrap();
+    assert_eq!(t.cursor, 99_999);
+    assert!(t.offset > 99_000);
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("row 100000/100000"), "{screen}");
+    assert!(screen.contains("initiatingprocessfilename-99999"), "{screen}");
+    app.update(Msg::PageUp);
+    assert_eq!(app.current_table().unwrap().cursor, 99_999 - app.table_height());
+}
+
+/// The real engine over a small dataset built row by row, answering the app's commands the
+/// way the worker thread does.
+mod engine_tests {
+    use super::*;
+    use crate::tui::engine::EngineBackend;
+    use crate::tui::worker::HuntBackend;
+    use rarity::hunt::fixture::DatasetBuilder;
+    use rarity::model::tables::NetField as F;
+    use std::sync::Arc;
+
+    /// Two rare processes (one device each) and a browser-like one, all to public IPv4.
+    fn dataset() -> rarity::Dataset {
+        let mut b = DatasetBuilder::new();
+        let rows = [
+            ("2025-11-20T10:00:00Z", "ws-01", "tool.exe", "45.33.32.156", "4444", "aa11"),
+            ("2025-11-20T10:05:00Z", "ws-01", "tool.exe", "45.33.32.157", "4444", "aa11"),
+            ("2025-11-20T11:00:00Z", "ws-02", "beacon.exe", "93.184.216.34", "8443", "bb22"),
+            ("2025-11-20T11:30:00Z", "ws-03", "Beacon.exe", "93.184.216.34", "8443", "bb22"),
+        ];
+        for (ts, dev, proc_, ip, port, md5) in rows {
+            assert!(b.net(&[
+                (F::Timestamp, ts),
+                (F::DeviceId, dev),
+                (F::DeviceName, dev),
+                (F::ActionType, "ConnectionSuccess"),
+                (F::Protocol, "Tcp"),
+                (F::RemoteIP, ip),
+                (F::RemotePort, port),
+                (F::InitiatingProcessFileName, proc_),
+                (F::InitiatingProcessMD5, md5),
+                (F::InitiatingProcessCommandLine, "x \u{1b}]0;pwned\u{7} \u{202E}gpj.exe"),
+            ]));
+        }
+        b.build()
+    }
+
+    fn engine_app() -> (App, EngineBackend) {
+        let ds = Arc::new(dataset());
+        let now = ds.reference_now(None);
+        let backend = EngineBackend::new(ds, now);
+        let mut app = new_app(std::env::temp_dir());
+        app.update(Msg::Loaded(Box::new(Summary { now, ..summary() })));
+        let mut answer = |c| answer(&backend, c);
+        settle(&mut app, &mut answer);
+        (app, backend)
+    }
+
+    fn answer(b: &EngineBackend, cmd: Cmd) -> Option<Msg> {
+        match cmd {
+            Cmd::Run { hunt, gen, params } => {
+                Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
+            }
+            Cmd::Drill { hunt, gen, params, output, row } => {
+                Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&params, &output, row) }))
+            }
+            Cmd::CancelLoad => None,
+        }
+    }
+
+    fn names(app: &App) -> Vec<String> {
+        let t = app.tabs[0].table.as_ref().unwrap();
+        t.view.iter().map(|&r| super::super::table::display_cell(&t.rows[r][0])).collect()
+    }
+
+    #[test]
+    fn toggling_an_excluded_network_changes_the_result_count() {
+        let (mut app, backend) = engine_app();
+        assert_eq!(names(&app), ["tool.exe", "beacon.exe"]);
+        // tool.exe's sample IP, widened to its /24, excludes both its connections.
+        app.update(Msg::ExcludeNet);
+        assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"45.33.32.0/24"));
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(names(&app), ["beacon.exe"]);
+        let status = app.status.clone().unwrap().text;
+        assert!(status.contains("excluded_nets: +45.33.32.0/24 - -1 rows"), "{status}");
+        // Turn the new item off in the panel: tool.exe comes back.
+        app.update(Msg::FocusParams);
+        let lines = super::super::app::panel_lines(&app.tabs[0].params);
+        let pos = lines.iter().position(|l| *l == PanelLine::Item(1, 2)).unwrap();
+        app.update(Msg::Home);
+        app.update(Msg::Scroll(pos as isize));
+        app.update(Msg::ParamToggle);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(app.tabs[0].count(), Some(2));
+        let status = app.status.clone().unwrap().text;
+        assert!(status.contains("excluded_nets: 45.33.32.0/24 off - +1 rows"), "{status}");
+    }
+
+    #[test]
+    fn adding_a_browser_removes_that_process() {
+        let (mut app, backend) = engine_app();
+        app.update(Msg::Down);
+        app.update(Msg::AddBrowser);
+        assert!(app.tabs[0].params.enabled("browsers").contains(&"beacon.exe"));
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(names(&app), ["tool.exe"]);
+        // The cursor row is gone, so the cursor stays in range.
+        assert_eq!(app.current_table().unwrap().cursor, 0);
+    }
+
+    #[test]
+    fn drill_down_shows_ips_and_events_and_esc_goes_back() {
+        let (mut app, backend) = engine_app();
+        app.update(Msg::Enter);
+        assert!(app.tab().drill_pending);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        let level = app.tab().stack.last().unwrap();
+        assert_eq!(level.title, "tool.exe");
+        let lists: Vec<&str> = level.sections.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(lists, ["Remote IPs", "Processes", "Hashes", "Devices", "Ports", "Events"]);
+        assert_eq!(level.sections[0].table.rows.len(), 2);
+        assert_eq!(level.sections[5].table.rows.len(), 2);
+        let screen = render(&app, 120, 30);
+        assert!(screen.contains("rare-process › tool.exe"), "{screen}");
+        assert!(screen.contains("45.33.32.156"), "{screen}");
+        // To the events list, one event's full record, and its command line made safe.
+        app.update(Msg::PrevSection);
+        app.update(Msg::Enter);
+        assert_eq!(app.tab().stack.len(), 2);
+        let screen = render(&app, 120, 30);
+        assert!(screen.contains("x ␛]0;pwned␇ <U+202E>gpj.exe"), "{screen}");
+        app.update(Msg::Back);
+        app.update(Msg::Back);
+        assert!(app.tab().stack.is_empty());
+        assert_eq!(names(&app), ["tool.exe", "beacon.exe"]);
+    }
+
+    #[test]
+    fn excluding_an_ip_from_a_drill_down_targets_rare_process() {
+        let (mut app, backend) = engine_app();
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        app.update(Msg::Down);
+        app.update(Msg::ExcludeIp);
+        assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"45.33.32.157/32"));
+        settle(&mut app, &mut |c| answer(&backend, c));
+        // tool.exe still has its other connection.
+        assert_eq!(names(&app), ["tool.exe", "beacon.exe"]);
+    }
+}
+
+#[test]
+fn a_hunt_error_replaces_the_rows_and_marks_the_tab() {
+    let mut app = ready_app();
+    app.update(Msg::SelectHunt(4));
+    app.update(Msg::FocusParams);
+    app.update(Msg::ParamStep(1));
+    let Some(Cmd::Run { gen, .. }) = app.cmds.pop() else { panic!("no recompute") };
+    app.update(Msg::HuntDone(HuntDone {
+        hunt: HuntId::TiInbound,
+        gen,
+        result: Err("ti-inbound needs ThreatIntel, which is not loaded: pass --ti FILE".into()),
+        elapsed: Duration::ZERO,
+    }));
+    assert!(app.tab().table.is_none());
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("5 TI inbound (!)"), "{screen}");
+    assert!(screen.contains("pass --ti FILE"), "{screen}");
+}
+
+#[test]
+fn smallest_supported_terminal_still_shows_tabs_table_and_hints() {
+    let mut app = ready_app();
+    app.update(Msg::Resize(60, 15));
+    let screen = render(&app, 60, 15);
+    assert!(screen.contains(" 1 Rare 3 ") && screen.contains(" 5 TI 4"), "{screen}");
+    assert!(screen.contains("evil.exe"), "{screen}");
+    assert!(screen.contains("help") && screen.contains("quit"), "{screen}");
+    insta::assert_snapshot!("smallest", screen);
+    app.update(Msg::FocusParams);
+    let screen = render(&app, 60, 15);
+    assert!(screen.contains("Parameters"), "{screen}");
+}
+
+#[test]
+fn load_problems_toast_and_show_in_the_load_report() {
+    let mut app = new_app(std::env::temp_dir());
+    let mut s = summary();
+    s.rejected = 2;
+    s.skipped = 1;
+    s.problems = vec![
+        "net.csv: 2 rows rejected (first: net.csv:7: bad RemoteIP `\u{1b}[31mx`)".into(),
+        "README.md skipped: not a recognized export".into(),
+    ];
+    app.update(Msg::Loaded(Box::new(s)));
+    let status = app.status.clone().unwrap().text;
+    assert!(status.starts_with("load: 2 rows rejected, 1 inputs skipped; net.csv: 2 rows rejected"), "{status}");
+    app.update(Msg::ShowLoadReport);
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("Load report"), "{screen}");
+    assert!(screen.contains("net.csv:7: bad RemoteIP `␛[31mx`"), "{screen}");
+    assert!(screen.contains("README.md skipped"), "{screen}");
+    app.update(Msg::Back);
+    assert_eq!(app.prompt, Prompt::None);
+}
+
+/// The whole app over the built-in sample fleet, loaded the way `rarity` with no arguments
+/// loads it.
+mod sample_tests {
+    use super::*;
+    use crate::tui::engine::EngineBackend;
+    use crate::tui::worker::HuntBackend;
+    use rarity::ingest::{self, Input, LoadOptions};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    fn sample_app() -> (App, EngineBackend) {
+        let mut inputs = rarity::sample::inputs();
+        let (name, bytes) = rarity::sample::GEOIP;
+        inputs.push(Input::Embedded { name: name.to_string(), bytes });
+        let cancel = AtomicBool::new(false);
+        let (ds, report) =
+            ingest::load(&inputs, &rarity::sample::ti_inputs(), None, &LoadOptions::default(), &|_| {}, &cancel)
+                .unwrap();
+        let summary = crate::tui::summarize(&ds, &report, None);
+        let backend = EngineBackend::new(Arc::new(ds), summary.now);
+        let mut app = new_app(std::env::temp_dir());
+        app.update(Msg::Resize(150, 40));
+        app.update(Msg::Loaded(Box::new(summary)));
+        settle(&mut app, &mut |c| answer(&backend, c));
+        (app, backend)
+    }
+
+    fn answer(b: &EngineBackend, cmd: Cmd) -> Option<Msg> {
+        match cmd {
+            Cmd::Run { hunt, gen, params } => {
+                Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
+            }
+            Cmd::Drill { hunt, gen, params, output, row } => {
+                Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&params, &output, row) }))
+            }
+            Cmd::CancelLoad => None,
+        }
+    }
+
+    #[test]
+    fn every_hunt_finds_its_planted_rows_in_the_sample_fleet() {
+        let (mut app, _) = sample_app();
+        assert!(app.summary.geoip.is_some() && app.summary.ti_entries > 0);
+        for i in 0..5 {
+            app.update(Msg::SelectHunt(i));
+            let tab = app.tab();
+            assert!(tab.error.is_none(), "{}: {:?}", tab.hunt.key(), tab.error);
+            assert!(tab.count().unwrap_or(0) > 0, "{} found nothing", tab.hunt.key());
+            // Structure only: the sample's rows belong to the generator, which may change them.
+            let screen = render(&app, 150, 40);
+            let first = super::super::table::display_cell(&tab.table.as_ref().unwrap().rows[0][0]);
+            assert!(screen.contains(&format!("╭ {} ·", tab.hunt.key())), "{screen}");
+            assert!(screen.contains(&format!("▶ {first}")) || first.is_empty(), "{first} not shown:\n{screen}");
+        }
+    }
+
+    #[test]
+    fn sample_drill_down_lists_raw_events_with_every_original_column() {
+        let (mut app, backend) = sample_app();
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        let level = app.tab().stack.last().expect("a drill-down level");
+        let events = level.sections.iter().find(|s| s.events).expect("an Events list");
+        assert!(!events.table.rows.is_empty());
+        // Re-read from the CSV: more than the engine's normalized columns.
+        assert!(events.table.columns.len() > 17, "{:?}", events.table.columns);
+        let ips = &level.sections[0];
+        assert_eq!(ips.name, "Remote IPs");
+        assert!(ips.table.rows.iter().all(|r| !matches!(r[2], Cell::Empty)), "every sample IP has a country");
+        let screen = render(&app, 150, 40);
+        assert!(screen.contains("Remote IPs (") && screen.contains("Events ("), "{screen}");
+    }
+}

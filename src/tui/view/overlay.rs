@@ -1,0 +1,233 @@
+//! Whole-screen and pop-up views: loading progress, load failure, help, the export prompt,
+//! y/n questions and the too-small-terminal notice.
+
+use super::table::edit_spans;
+use super::{key_style, palette, safe_line};
+use crate::tui::app::{App, LineEdit};
+use crate::tui::keymap::HELP;
+use rarity::ingest::Progress;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Gauge, Paragraph, Wrap};
+use ratatui::Frame;
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(h.min(area.height))]).flex(Flex::Center).areas(area);
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))]).flex(Flex::Center).areas(v);
+    r
+}
+
+fn popup(frame: &mut Frame, area: Rect, title: &str) -> Rect {
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(Style::default().fg(palette::ACCENT))
+        .title(Span::styled(format!(" {title} "), Style::default().add_modifier(Modifier::BOLD)))
+        .padding(ratatui::widgets::Padding::horizontal(1));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
+pub fn render_too_small(frame: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::from(Span::styled("Terminal too small", Style::default().add_modifier(Modifier::BOLD))),
+        Line::from(format!("need {}x{}, have {}x{}", super::MIN_WIDTH, super::MIN_HEIGHT, area.width, area.height)),
+        Line::from("enlarge the window, or q to quit"),
+    ];
+    let r = centered(area, area.width, 3);
+    frame
+        .render_widget(Paragraph::new(text).alignment(ratatui::layout::Alignment::Center).wrap(Wrap { trim: true }), r);
+}
+
+fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+pub fn render_progress(frame: &mut Frame, area: Rect, p: &Progress, cancelling: bool) {
+    let r = centered(area, 72, 10);
+    let inner = popup(frame, r, "Loading");
+    let [file, gauge, counts, _, hint] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let current = if p.current.is_empty() { "starting…".to_string() } else { p.current.clone() };
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::from(format!("file {} of {}", (p.files_done + 1).min(p.files_total.max(1)), p.files_total.max(1))),
+            safe_line(&current, file.width as usize, Style::default().fg(palette::ACCENT)),
+        ]),
+        file,
+    );
+    let ratio = if p.bytes_total > 0 { (p.bytes_done as f64 / p.bytes_total as f64).clamp(0.0, 1.0) } else { 0.0 };
+    frame.render_widget(
+        Gauge::default()
+            .gauge_style(Style::default().fg(palette::ACCENT).bg(Color::Rgb(40, 40, 50)))
+            .ratio(ratio)
+            .label(format!("{} / {}", human_bytes(p.bytes_done), human_bytes(p.bytes_total))),
+        gauge,
+    );
+    frame.render_widget(
+        Paragraph::new(Line::from(format!("{} rows read", super::thousands(p.rows))))
+            .style(Style::default().fg(palette::MUTED)),
+        counts,
+    );
+    let hint_line = if cancelling {
+        Line::from(Span::styled("cancelling…", Style::default().fg(palette::WARN)))
+    } else {
+        Line::from(vec![
+            Span::styled(" Esc ", key_style()),
+            Span::raw(" cancel  "),
+            Span::styled(" q ", key_style()),
+            Span::raw(" quit"),
+        ])
+    };
+    frame.render_widget(Paragraph::new(hint_line), hint);
+}
+
+pub fn render_failed(frame: &mut Frame, area: Rect, e: &str) {
+    let r = centered(area, 80, 8);
+    let inner = popup(frame, r, "Nothing loaded");
+    frame.render_widget(
+        Paragraph::new(vec![
+            safe_line(e, usize::MAX, Style::default().fg(palette::ERROR)),
+            Line::default(),
+            Line::from(vec![Span::styled(" q ", key_style()), Span::raw(" quit")]),
+        ])
+        .wrap(Wrap { trim: false }),
+        inner,
+    );
+}
+
+fn help_lines(sections: &[(&str, &[(&str, &str)])], key_w: usize) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for (section, keys) in sections {
+        lines.push(Line::from(Span::styled(
+            section.to_string(),
+            Style::default().fg(palette::ACTIVE_TAB).add_modifier(Modifier::BOLD),
+        )));
+        for (k, what) in keys.iter() {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {k:<key_w$}"), Style::default().fg(palette::ACCENT)),
+                Span::raw(what.to_string()),
+            ]));
+        }
+        lines.push(Line::default());
+    }
+    lines.pop();
+    lines
+}
+
+/// Every key; in two columns when one does not fit the height.
+pub fn render_help(frame: &mut Frame, area: Rect) {
+    let one = help_lines(HELP, 26);
+    if one.len() as u16 + 2 <= area.height || area.width < 120 {
+        let r = centered(area, 100, one.len() as u16 + 2);
+        let inner = popup(frame, r, "Keys (any key closes)");
+        frame.render_widget(Paragraph::new(one), inner);
+        return;
+    }
+    // The table keys on the left, the rest on the right.
+    let left = help_lines(&HELP[1..2], 16);
+    let right: Vec<_> = [&HELP[0..1], &HELP[2..]].concat();
+    let right = help_lines(&right, 24);
+    let h = left.len().max(right.len()) as u16 + 2;
+    let r = centered(area, area.width.min(160), h);
+    let inner = popup(frame, r, "Keys (any key closes)");
+    let [l, rr] = Layout::horizontal([Constraint::Percentage(52), Constraint::Percentage(48)]).areas(inner);
+    frame.render_widget(Paragraph::new(left), l);
+    frame.render_widget(Paragraph::new(right), rr);
+}
+
+/// Everything the load reported, one line each (paths and rejects come from input data).
+pub fn render_load_report(app: &App, frame: &mut Frame, area: Rect) {
+    let s = &app.summary;
+    let w = area.width.saturating_sub(8).min(140);
+    let mut lines = vec![Line::from(format!(
+        "{} rows rejected, {} inputs skipped, {} notes",
+        super::thousands(s.rejected),
+        s.skipped,
+        s.problems.len()
+    ))];
+    lines.push(Line::default());
+    if s.problems.is_empty() {
+        lines.push(Line::from(Span::styled("everything loaded cleanly", Style::default().fg(Color::Green))));
+    }
+    let room = area.height.saturating_sub(6) as usize;
+    for p in s.problems.iter().take(room) {
+        lines.push(safe_line(p, w.saturating_sub(4) as usize, Style::default().fg(palette::WARN)));
+    }
+    if s.problems.len() > room {
+        lines.push(Line::from(Span::styled(
+            format!("… {} more (rarity inspect lists them all)", s.problems.len() - room),
+            Style::default().fg(palette::MUTED),
+        )));
+    }
+    let r = centered(area, w, lines.len() as u16 + 2);
+    let inner = popup(frame, r, "Load report (any key closes)");
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+pub fn render_export(app: &App, frame: &mut Frame, area: Rect, line: &LineEdit, error: Option<&str>) {
+    let r = centered(area, 90, 7);
+    let inner = popup(frame, r, "Export CSV");
+    let (n, what) = match app.current_table() {
+        Some(t) if !t.marked.is_empty() => (t.marked.len(), "marked"),
+        Some(t) => (t.view.len(), "shown"),
+        None => (0, "shown"),
+    };
+    let w = inner.width as usize;
+    let mut path = vec![Span::raw(" path: ")];
+    path.extend(edit_spans(&line.text, line.cursor, w.saturating_sub(9)));
+    let mut lines = vec![
+        Line::from(format!(" {n} {what} rows, relative to {}", app.cwd.display())),
+        Line::from(path),
+        Line::default(),
+    ];
+    match error {
+        Some(e) => lines.push(safe_line(&format!(" ✗ {e}"), w, Style::default().fg(palette::ERROR))),
+        None => lines.push(Line::from(vec![
+            Span::styled(" Enter ", key_style()),
+            Span::raw(" write  "),
+            Span::styled(" Esc ", key_style()),
+            Span::raw(" cancel"),
+        ])),
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+pub fn render_confirm(frame: &mut Frame, area: Rect, title: &str, question: &str) {
+    let r = centered(area, (question.chars().count() as u16 + 6).clamp(40, 100), 5);
+    let inner = popup(frame, r, title);
+    frame.render_widget(
+        Paragraph::new(vec![
+            safe_line(&format!(" {question}"), inner.width as usize, Style::default()),
+            Line::default(),
+            Line::from(vec![
+                Span::styled(" y ", key_style()),
+                Span::raw(" yes  "),
+                Span::styled(" n ", key_style()),
+                Span::raw(" no"),
+            ]),
+        ])
+        .wrap(Wrap { trim: false }),
+        inner,
+    );
+}

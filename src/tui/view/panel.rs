@@ -1,0 +1,163 @@
+//! The parameter panel: every parameter of the current hunt with its value, list items with
+//! their on/off state, the line being edited and its inline error.
+
+use super::table::edit_spans;
+use super::{palette, safe_line, text_spans};
+use crate::tui::app::{panel_lines, App, EditTarget, Focus, PanelLine, Prompt};
+use rarity::hunt::{HuntParams, ParamValue};
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
+use ratatui::Frame;
+
+pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
+    let tab = app.tab();
+    let focused = app.focus == Focus::Params;
+    let changed = tab.params.changed().len();
+    let title = if changed > 0 { format!(" Parameters ({changed} changed) ") } else { " Parameters ".to_string() };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(Style::default().fg(if focused { palette::ACCENT } else { palette::DIM }))
+        .title(Span::styled(title, Style::default().add_modifier(Modifier::BOLD)))
+        .title_bottom(Span::styled(
+            if focused { " Esc/p: table " } else { " p: edit " },
+            Style::default().fg(palette::MUTED),
+        ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    let params = &tab.params;
+    let defaults = HuntParams::defaults(tab.hunt);
+    let editing = match &app.prompt {
+        Prompt::Edit { target, line, error } => Some((*target, line, error.as_deref())),
+        _ => None,
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    let mut cursor_line = 0;
+    let all = panel_lines(params);
+    for (n, pl) in all.iter().enumerate() {
+        let is_cursor = focused && n == tab.panel_cursor;
+        if is_cursor {
+            cursor_line = lines.len();
+        }
+        let sel = if is_cursor {
+            Style::default().bg(palette::CURSOR_BG).add_modifier(Modifier::BOLD)
+        } else {
+            Style::default()
+        };
+        let edit_here = editing.filter(|(t, _, _)| match (t, pl) {
+            (EditTarget::Scalar(i), PanelLine::Param(j)) => i == j,
+            (EditTarget::Item(i, a), PanelLine::Item(j, b)) => i == j && a == b,
+            (EditTarget::NewItem(i), PanelLine::Add(j)) => i == j,
+            _ => false,
+        });
+        let mut line = match *pl {
+            PanelLine::Param(i) => {
+                let spec = params.specs()[i];
+                let v = &params.values[i];
+                let is_default = *v == defaults.values[i];
+                let key_style = sel.fg(if is_default { palette::ACCENT } else { palette::ACTIVE_TAB });
+                let mut spans =
+                    vec![Span::styled(format!("{}{}", if is_cursor { "▶" } else { " " }, spec.key), key_style)];
+                match v {
+                    ParamValue::List(items) => {
+                        let on = items.iter().filter(|x| x.enabled).count();
+                        spans.push(Span::styled(format!("  {on}/{} on", items.len()), sel.fg(palette::MUTED)));
+                    }
+                    _ => {
+                        spans.push(Span::styled(" = ", sel.fg(palette::DIM)));
+                        if let Some((_, l, _)) = edit_here {
+                            spans.extend(edit_spans(&l.text, l.cursor, width.saturating_sub(spec.key.len() + 4)));
+                        } else {
+                            let hint = if matches!(v, ParamValue::Bool(_)) { "" } else { "  ◂▸" };
+                            spans.push(Span::styled(v.to_text(), sel.add_modifier(Modifier::BOLD)));
+                            if is_cursor {
+                                spans.push(Span::styled(hint, sel.fg(palette::DIM)));
+                            }
+                        }
+                        if !is_default {
+                            spans.push(Span::styled(format!("  ({})", spec.default), sel.fg(palette::DIM)));
+                        }
+                    }
+                }
+                Line::from(spans)
+            }
+            PanelLine::Item(i, j) => {
+                let ParamValue::List(items) = &params.values[i] else { continue };
+                let item = &items[j];
+                let (mark, mstyle) =
+                    if item.enabled { ("[x] ", sel.fg(palette::MARK)) } else { ("[ ] ", sel.fg(palette::DIM)) };
+                let mut spans =
+                    vec![Span::styled(if is_cursor { " ▶ " } else { "   " }, sel), Span::styled(mark, mstyle)];
+                match edit_here {
+                    Some((_, l, _)) => spans.extend(edit_spans(&l.text, l.cursor, width.saturating_sub(8))),
+                    None => {
+                        let st =
+                            if item.enabled { sel } else { sel.fg(palette::DIM).add_modifier(Modifier::CROSSED_OUT) };
+                        spans.extend(text_spans(&item.text, &[], width.saturating_sub(8), st));
+                    }
+                }
+                Line::from(spans)
+            }
+            PanelLine::Add(_) => match edit_here {
+                Some((_, l, _)) => {
+                    let mut spans = vec![Span::styled("   +   ", sel.fg(palette::MARK))];
+                    spans.extend(edit_spans(&l.text, l.cursor, width.saturating_sub(8)));
+                    Line::from(spans)
+                }
+                None => Line::from(Span::styled(
+                    if is_cursor { " ▶ + add…" } else { "   + add…" },
+                    sel.fg(if is_cursor { Color::Reset } else { palette::DIM }),
+                )),
+            },
+        };
+        if is_cursor {
+            line.style = Style::default().bg(palette::CURSOR_BG);
+        }
+        lines.push(line);
+        if let Some((_, _, Some(err))) = edit_here {
+            let mut l = safe_line(&format!("   ✗ {err}"), width, Style::default().fg(palette::ERROR));
+            l.style = Style::default().fg(palette::ERROR);
+            lines.push(l);
+        }
+    }
+    // Help for the parameter under the cursor, below the list.
+    if let Some(PanelLine::Param(i) | PanelLine::Item(i, _) | PanelLine::Add(i)) = all.get(tab.panel_cursor) {
+        let spec = params.specs()[*i];
+        lines.push(Line::default());
+        for l in wrap(spec.help, width.saturating_sub(2)) {
+            lines.push(Line::from(Span::styled(format!(" {l}"), Style::default().fg(palette::MUTED))));
+        }
+        for l in wrap(spec.kind.accepted_form(), width.saturating_sub(2)) {
+            lines.push(Line::from(Span::styled(format!(" {l}"), Style::default().fg(palette::DIM))));
+        }
+    }
+    // Scroll so the cursor line stays visible.
+    let h = inner.height as usize;
+    let scroll = panel_scroll(cursor_line, h);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+}
+
+/// First panel line shown: enough to keep the cursor line and one below it in view.
+pub fn panel_scroll(cursor_line: usize, height: usize) -> usize {
+    (cursor_line + 2).saturating_sub(height)
+}
+
+/// Greedy word wrap of our own (ASCII) help text to `width` columns.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        if !cur.is_empty() && cur.len() + 1 + word.len() > width.max(1) {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    out.push(cur);
+    out
+}
