@@ -25,11 +25,12 @@ struct Ev {
     port: u32,
 }
 
-/// Every network event by RemoteIP code, each bucket in time order: (Timestamp, row).
+/// Every network event by RemoteIP code, each bucket in time order. Rows only (4 bytes per
+/// event): the bucket's timestamps are read from the table in the binary search.
 #[derive(Debug, Default)]
 pub(crate) struct ByIp {
     offsets: Vec<usize>,
-    evs: Vec<(Nanos, u32)>,
+    rows: Vec<u32>,
 }
 
 impl ByIp {
@@ -44,21 +45,21 @@ impl ByIp {
             offsets[i + 1] += offsets[i];
         }
         let mut fill = offsets.clone();
-        let mut evs = vec![(0, 0); order.len()];
+        let mut rows = vec![0u32; order.len()];
         for &r in order {
             let c = n.remote_ip.codes[r as usize] as usize;
-            evs[fill[c]] = (n.ts[r as usize], r);
+            rows[fill[c]] = r;
             fill[c] += 1;
         }
-        ByIp { offsets, evs }
+        ByIp { offsets, rows }
     }
 
-    /// Events to `ip` with `Timestamp > since`.
-    pub fn since(&self, ip: u32, since: Nanos) -> &[(Nanos, u32)] {
+    /// Rows of events to `ip` with `Timestamp > since`, in time order.
+    pub fn since<'a>(&'a self, ds: &Dataset, ip: u32, since: Nanos) -> &'a [u32] {
         let Some(&lo) = self.offsets.get(ip as usize) else { return &[] };
         let hi = self.offsets[ip as usize + 1];
-        let b = &self.evs[lo..hi];
-        &b[first_after(b, since, |e| e.0)..]
+        let b = &self.rows[lo..hi];
+        &b[first_after(b, since, |&r| ds.net.ts[r as usize])..]
     }
 }
 
@@ -86,7 +87,15 @@ impl Index {
         let listening = super::index::mask_any(&n.action.dict, &["listeningconnectioncreated"]);
         let private = super::index::mask_any(&n.remote_ip_type.dict, &["private", "loopback"]);
         let four_six = super::index::mask_any(&n.remote_ip_type.dict, &["fourtosixmapping"]);
+        // Only names some DeviceInfo row makes a server can be servers in any window.
+        let mut ever_server = vec![false; c.devnames.len()];
+        for &(_, id) in &c.server_rows {
+            ever_server[id as usize] = true;
+        }
         let order = super::index::filter_order(&c.net_order, |r| {
+            if !ever_server[c.net_name[n.device_name.codes[r] as usize] as usize] {
+                return false;
+            }
             let ty = n.remote_ip_type.codes[r] as usize;
             let dropped = listening[n.action.codes[r] as usize]
                 || private[ty]
@@ -139,14 +148,14 @@ impl Index {
 
     /// (Prevalence, URLs) of a RemoteIP over every network event with `Timestamp > since`.
     fn prevalence(&self, ds: &Dataset, ip: u32, since: Nanos) -> Option<(i64, Vec<String>)> {
-        let evs = self.by_ip.since(ip, since);
+        let evs = self.by_ip.since(ds, ip, since);
         if evs.is_empty() {
             return None;
         }
-        let mut devs: Vec<u32> = evs.iter().map(|e| ds.net.device.codes[e.1 as usize]).collect();
+        let mut devs: Vec<u32> = evs.iter().map(|e| ds.net.device.codes[*e as usize]).collect();
         devs.sort_unstable();
         devs.dedup();
-        let urls = text_set(evs.iter().map(|e| ds.net.remote_url.get(e.1 as usize)));
+        let urls = text_set(evs.iter().map(|e| ds.net.remote_url.get(*e as usize)));
         Some((devs.len() as i64, urls))
     }
 
