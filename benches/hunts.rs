@@ -184,7 +184,14 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("hunts");
     g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(4));
     g.bench_function("engine_new", |b| b.iter(|| black_box(Engine::new(ds.clone()))));
+    let t = Instant::now();
     let eng = Engine::new(ds.clone());
+    eprintln!(
+        "Engine::new {:?}; indexes {} MB over a {} MB network table",
+        t.elapsed(),
+        eng.heap_bytes() >> 20,
+        ds.net.heap_bytes() >> 20
+    );
     let cases: [(HuntId, &str, &str, &str); 5] = [
         (HuntId::RareProcess, "rare-process", "max_devices", "5"),
         (HuntId::VmNewCountry, "vm-new-country", "recent", "2h"),

@@ -196,6 +196,19 @@ impl Engine {
         Engine { ds, common, rare, vm, supply, anomaly, ti }
     }
 
+    /// Approximate heap bytes of the indexes (on top of the dataset).
+    pub fn heap_bytes(&self) -> usize {
+        let c = &self.common;
+        c.net_order.capacity() * 4
+            + (c.net_name.capacity() + c.net_proc.capacity()) * 4
+            + c.server_rows.capacity() * 16
+            + self.rare.heap_bytes()
+            + self.vm.heap_bytes()
+            + self.supply.heap_bytes()
+            + self.anomaly.heap_bytes()
+            + self.ti.heap_bytes()
+    }
+
     pub fn dataset(&self) -> &Arc<Dataset> {
         &self.ds
     }

@@ -112,6 +112,10 @@ impl Index {
         Index { offsets, evs }
     }
 
+    pub fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * 8 + self.evs.capacity() * std::mem::size_of::<Ev>()
+    }
+
     fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {
         let ds = &eng.ds;
         let nets: Vec<ipnet::IpNet> = p.enabled("excluded_nets").iter().filter_map(|s| s.parse().ok()).collect();

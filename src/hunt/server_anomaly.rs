@@ -12,16 +12,14 @@ use crate::store::Dataset;
 use rayon::prelude::*;
 use std::net::IpAddr;
 
+/// 16 bytes per candidate event: what the rarity count reads. URL, port and process are read
+/// from the table only for the few rare IPs.
 #[derive(Clone, Copy, Debug)]
 struct Ev {
     ts: Nanos,
     row: u32,
     /// Folded DeviceName.
     name: u32,
-    url: u32,
-    port: u32,
-    /// Folded process name.
-    proc_: u32,
 }
 
 #[derive(Debug, Default)]
@@ -93,21 +91,18 @@ impl Index {
             offsets[i + 1] += offsets[i];
         }
         let mut fill = offsets.clone();
-        let mut evs = vec![Ev { ts: 0, row: 0, name: 0, url: 0, port: 0, proc_: 0 }; order.len()];
+        let mut evs = vec![Ev { ts: 0, row: 0, name: 0 }; order.len()];
         for &r in &order {
             let ri = r as usize;
             let ip = n.remote_ip.codes[ri] as usize;
-            evs[fill[ip]] = Ev {
-                ts: n.ts[ri],
-                row: r,
-                name: c.net_name[n.device_name.codes[ri] as usize],
-                url: n.remote_url.codes[ri],
-                port: n.remote_port[ri],
-                proc_: c.net_proc[n.proc_name.codes[ri] as usize],
-            };
+            evs[fill[ip]] = Ev { ts: n.ts[ri], row: r, name: c.net_name[n.device_name.codes[ri] as usize] };
             fill[ip] += 1;
         }
         Index { offsets, evs }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * 8 + self.evs.capacity() * std::mem::size_of::<Ev>()
     }
 
     fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {
@@ -153,8 +148,13 @@ impl Index {
         if recent.is_empty() {
             return None;
         }
-        let mut url_codes: Vec<u32> =
-            look.iter().filter(|e| f.servers[e.name as usize] && e.url != 0).map(|e| e.url).collect();
+        let urls = &ds.net.remote_url.codes;
+        let mut url_codes: Vec<u32> = look
+            .iter()
+            .filter(|e| f.servers[e.name as usize])
+            .map(|e| urls[e.row as usize])
+            .filter(|&u| u != 0)
+            .collect();
         url_codes.sort_unstable();
         url_codes.dedup();
         let dict = &ds.net.remote_url.dict;
@@ -181,8 +181,10 @@ impl Index {
                     Cell::TextSet(urls),
                     Cell::Int(recent.len() as i64),
                     Cell::TextSet(text_set(recent.iter().map(|e| c.devnames.names[e.name as usize].as_str()))),
-                    Cell::IntSet(port_set(recent.iter().map(|e| e.port))),
-                    Cell::TextSet(text_set(recent.iter().map(|e| c.procs.names[e.proc_ as usize].as_str()))),
+                    Cell::IntSet(port_set(recent.iter().map(|e| ds.net.remote_port[e.row as usize]))),
+                    Cell::TextSet(text_set(recent.iter().map(|e| {
+                        c.procs.names[c.net_proc[ds.net.proc_name.codes[e.row as usize] as usize] as usize].as_str()
+                    }))),
                     Cell::Time(first),
                     Cell::Time(last),
                 ];

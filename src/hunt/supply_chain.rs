@@ -119,6 +119,12 @@ impl Index {
         Index { cand, by_ip: ByIp::build(ds, &c.net_order) }
     }
 
+    pub fn heap_bytes(&self) -> usize {
+        self.cand.capacity() * std::mem::size_of::<Ev>()
+            + self.by_ip.offsets.capacity() * 8
+            + self.by_ip.rows.capacity() * 4
+    }
+
     /// The baseline events: E on third-party servers, in time order.
     fn baseline_events(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<Ev> {
         let ds = &eng.ds;

@@ -75,6 +75,10 @@ impl Index {
         Index { cands }
     }
 
+    pub fn heap_bytes(&self) -> usize {
+        self.cands.capacity() * std::mem::size_of::<Cand>()
+    }
+
     fn qualifying(&self, p: &HuntParams) -> Vec<Cand> {
         let level = super::index::clamp_u32(p.integer("min_level"));
         let excluded: Vec<u32> = p.enabled("excluded_local_ports").iter().filter_map(|s| s.parse().ok()).collect();
