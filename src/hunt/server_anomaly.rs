@@ -26,6 +26,8 @@ struct Ev {
 pub(crate) struct Index {
     offsets: Vec<usize>,
     evs: Vec<Ev>,
+    /// `url_host` of every RemoteUrl dictionary entry.
+    hosts: Vec<String>,
 }
 
 /// The host of a RemoteUrl, lower-cased: scheme, user info, port, path, query and a trailing
@@ -49,14 +51,21 @@ pub fn url_host(url: &str) -> String {
     s.trim_end_matches('.').to_lowercase()
 }
 
+/// A known-domains entry as compared: lower-cased, leading and trailing dots removed.
+fn normalize_domain(domain: &str) -> String {
+    domain.trim().trim_start_matches('.').trim_end_matches('.').to_lowercase()
+}
+
+/// Whether `host` (from `url_host`) is the normalized domain `d` or a subdomain of it.
+fn host_in_domain(host: &str, d: &str) -> bool {
+    !d.is_empty()
+        && (host == d
+            || (host.len() > d.len() && host.ends_with(d) && host.as_bytes()[host.len() - d.len() - 1] == b'.'))
+}
+
 /// Whether `url`'s host is `domain` or a subdomain of it (a leading `.` on `domain` is ignored).
 pub fn url_in_domain(url: &str, domain: &str) -> bool {
-    let d = domain.trim().trim_start_matches('.').trim_end_matches('.').to_lowercase();
-    if d.is_empty() {
-        return false;
-    }
-    let host = url_host(url);
-    host == d || (host.len() > d.len() && host.ends_with(&d) && host.as_bytes()[host.len() - d.len() - 1] == b'.')
+    host_in_domain(&url_host(url), &normalize_domain(domain))
 }
 
 /// Whether `ip`'s text starts with `169.254.` (IPv4 link-local).
@@ -98,11 +107,15 @@ impl Index {
             evs[fill[ip]] = Ev { ts: n.ts[ri], row: r, name: c.net_name[n.device_name.codes[ri] as usize] };
             fill[ip] += 1;
         }
-        Index { offsets, evs }
+        let urls: Vec<&str> = n.remote_url.dict.iter().map(|(_, s)| s).collect();
+        let hosts = urls.par_iter().map(|u| url_host(u)).collect();
+        Index { offsets, evs, hosts }
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.offsets.capacity() * 8 + self.evs.capacity() * std::mem::size_of::<Ev>()
+        self.offsets.capacity() * 8
+            + self.evs.capacity() * std::mem::size_of::<Ev>()
+            + self.hosts.iter().map(|h| h.capacity() + 24).sum::<usize>()
     }
 
     fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {
@@ -115,7 +128,7 @@ impl Index {
             lookback_from,
             recent_from: now.saturating_sub(p.duration("recent")),
             max_connections: p.integer("max_connections"),
-            domains: p.enabled("known_domains").iter().map(|d| d.to_string()).collect(),
+            domains: p.enabled("known_domains").iter().map(|d| normalize_domain(d)).collect(),
         }
     }
 
@@ -158,7 +171,7 @@ impl Index {
         url_codes.sort_unstable();
         url_codes.dedup();
         let dict = &ds.net.remote_url.dict;
-        if url_codes.iter().any(|&u| f.domains.iter().any(|d| url_in_domain(dict.get(u), d))) {
+        if url_codes.iter().any(|&u| f.domains.iter().any(|d| host_in_domain(&self.hosts[u as usize], d))) {
             return None;
         }
         Some((count, text_set(url_codes.iter().map(|&u| dict.get(u))), recent))
