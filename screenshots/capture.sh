@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Capture the TUI screens shown in screenshots/: one per hunt tab, a drill-down, an event's
-# full record, the parameter panel, the filter and the help overlay. Each screen is saved plain
-# (NAME.txt) and with colours (NAME.ansi.txt, from `tmux capture-pane -e`).
+# full record, the parameter panel, the filter and the help overlay. (00-loading was taken by
+# hand while loading `rarity gen --events 1000000 --devices 2000 /tmp/fleet`.) Each screen is saved plain
+# (NAME.txt) and with colours (NAME.ansi.txt, from `tmux capture-pane -e`); then every
+# NAME.ansi.txt is rendered to NAME.png by render_png.py when python3 has Pillow.
 #
 #   bash screenshots/capture.sh [rarity arguments...]     # default: the built-in sample fleet
 #   RARITY_BIN=target/release/rarity bash screenshots/capture.sh data/ --ti ipsum.txt
@@ -23,7 +25,7 @@ trap cleanup EXIT
 args=""
 for a in "$@"; do args="$args '$a'"; done
 tmux new-session -d -s "$session" -x 150 -y 42 -c "$root" \
-    "env HOME='$work' TERM=xterm-256color '$bin' --no-config $args; sleep 60"
+    "env HOME='$work' TERM=xterm-256color timeout --foreground 300 '$bin' --no-config $args; sleep 30"
 
 screen() { tmux capture-pane -p -t "$session"; }
 wait_for() {
@@ -71,3 +73,10 @@ shot 10-filter
 keys Escape '?'
 shot 11-help
 keys Escape q
+
+# PNGs for the README (screenshots/render_png.py; a doc tool, needs Python 3 with Pillow).
+if command -v python3 >/dev/null 2>&1 && python3 -c 'import PIL' 2>/dev/null; then
+    python3 "$out/render_png.py" --all "$out"
+else
+    echo "capture: python3 with Pillow (pip install pillow) not found; PNGs not rendered"
+fi

@@ -42,9 +42,10 @@ JSONL
     RARITY_SMOKE_ARGS="$work/DeviceNetworkEvents.jsonl"
 fi
 
-# The pane keeps the exit status visible after the TUI quits.
+# The pane keeps the exit status visible after the TUI quits; `timeout` ends a session this
+# script could not clean up (killed mid-run) on its own.
 tmux new-session -d -s "$session" -x 140 -y 40 -c "$work" \
-    "env HOME='$work/home' TERM=xterm-256color '$bin' --config '$cfg' ${RARITY_SMOKE_ARGS:-}; echo EXITED:\$?; sleep 60"
+    "env HOME='$work/home' TERM=xterm-256color timeout --foreground 300 '$bin' --config '$cfg' ${RARITY_SMOKE_ARGS:-}; echo EXITED:\$?; sleep 30"
 
 screen() { tmux capture-pane -p -t "$session"; }
 send() { tmux send-keys -t "$session" "$@"; }

@@ -241,6 +241,8 @@ pub struct App {
     pub cmds: Vec<Cmd>,
     /// The wall clock as `HH:MM:SS` (tests pin it).
     pub clock: fn() -> String,
+    /// What loading the saved tuning reported, kept for the load report.
+    pub config_note: Option<String>,
 }
 
 fn local_clock() -> String {
@@ -270,7 +272,8 @@ impl App {
             active: 0,
             focus: Focus::Table,
             prompt: Prompt::None,
-            status: warning.map(|text| Status { level: StatusLevel::Warn, text }),
+            status: warning.as_ref().map(|w| Status { level: StatusLevel::Warn, text: format!("{w} (L: details)") }),
+            config_note: warning,
             size: (120, 40),
             config,
             cwd,
@@ -700,7 +703,7 @@ impl App {
         let title = format!("event {} of {}", t.cursor + 1, t.view.len());
         self.tab_mut().stack.push(Level {
             title,
-            sections: vec![Section { name: "Record".into(), table, events: false, note: None }],
+            sections: vec![Section { name: super::msg::RECORD.into(), table, events: false, note: None }],
             active: 0,
         });
     }

@@ -131,7 +131,10 @@ fn level_of(engine: &Engine, title: String, d: &DrillOutput) -> Level {
             columns.iter().map(|c| rec.iter().find(|(k, _)| k == c).map_or(Cell::Empty, |(_, v)| raw_cell(v))).collect()
         })
         .collect();
-    let note = (d.rows.len() > shown.len()).then(|| format!("first {} of {} events", shown.len(), d.rows.len()));
+    let note = (d.rows.len() > shown.len()).then(|| {
+        let n = |x: usize| super::view::thousands(x as u64);
+        format!("first {} of {} events", n(shown.len()), n(d.rows.len()))
+    });
     let events = TableState::new(columns.into_iter().map(|c| Column::new(c, CellKind::Text)).collect(), rows, 1);
     sections.push(Section { name: "Events".into(), table: events, events: true, note });
     Level { title, sections, active: 0 }

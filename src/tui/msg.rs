@@ -115,6 +115,9 @@ pub struct Level {
     pub active: usize,
 }
 
+/// Name of the one-event list (Column, Value) that Enter on an event opens.
+pub const RECORD: &str = "Record";
+
 /// A named list inside a drill-down level.
 #[derive(Clone, Debug)]
 pub struct Section {

@@ -789,14 +789,12 @@ mod sample_tests {
     use super::*;
     use crate::tui::engine::EngineBackend;
     use crate::tui::worker::HuntBackend;
-    use rarity::ingest::{self, Input, LoadOptions};
+    use rarity::ingest::{self, LoadOptions};
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
 
     fn sample_app() -> (App, EngineBackend) {
-        let mut inputs = rarity::sample::inputs();
-        let (name, bytes) = rarity::sample::GEOIP;
-        inputs.push(Input::Embedded { name: name.to_string(), bytes });
+        let inputs = rarity::sample::all_inputs();
         let cancel = AtomicBool::new(false);
         let (ds, report) =
             ingest::load(&inputs, &rarity::sample::ti_inputs(), None, &LoadOptions::default(), &|_| {}, &cancel)
@@ -855,4 +853,80 @@ mod sample_tests {
         let screen = render(&app, 150, 40);
         assert!(screen.contains("Remote IPs (") && screen.contains("Events ("), "{screen}");
     }
+}
+
+#[test]
+fn corrupt_config_is_reported_at_start_and_in_the_load_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.json");
+    std::fs::write(&path, "{ nope").unwrap();
+    let (config, warning) = rarity::config::Config::load(&path);
+    let store = super::app::ConfigStore { config, path: path.clone() };
+    let mut app = App::new(Some(store), warning, dir.path().to_path_buf());
+    app.clock = || "12:00:00".into();
+    app.update(Msg::Resize(160, 30));
+    app.update(Msg::Loaded(Box::new(summary())));
+    settle(&mut app, &mut fake_answer);
+    let status = app.status.clone().unwrap();
+    assert_eq!(status.level, super::app::StatusLevel::Warn);
+    assert!(status.text.contains("is corrupt") && status.text.contains("(L: details)"), "{}", status.text);
+    app.update(Msg::ShowLoadReport);
+    let screen = render(&app, 160, 30);
+    assert!(screen.contains("moved to") && screen.contains("config.json.corrupt-"), "{screen}");
+    // Tuning now goes to a fresh file; the backup stays.
+    app.update(Msg::Back);
+    app.update(Msg::FocusParams);
+    app.update(Msg::ParamStep(1));
+    assert!(std::fs::read_to_string(&path).unwrap().contains("31d"));
+    let backups = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("config.json.corrupt-"));
+    assert_eq!(backups.count(), 1);
+}
+
+#[test]
+fn full_record_view_shows_the_selected_value_whole() {
+    let mut app = ready_app();
+    app.update(Msg::Resize(100, 40));
+    app.update(Msg::Enter);
+    settle(&mut app, &mut |cmd| match cmd {
+        Cmd::Drill { hunt, gen, output, row, .. } => {
+            let mut level = fake_level(&output.rows[row]);
+            let long = format!("powershell.exe -enc {}\u{1b}[0m", "A".repeat(150));
+            level.sections[1].table.rows[0][3] = Cell::Text(long);
+            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(level) }))
+        }
+        other => fake_answer(other),
+    });
+    app.update(Msg::NextSection);
+    app.update(Msg::Enter);
+    app.update(Msg::End);
+    let screen = render(&app, 100, 40);
+    assert!(screen.contains("── InitiatingProcessCommandLine ─"), "{screen}");
+    // All 150 As and the escape placeholder, wrapped over the preview lines under the rule.
+    let preview: String =
+        screen.lines().skip_while(|l| !l.contains("── InitiatingProcessCommandLine")).skip(1).collect();
+    assert_eq!(preview.matches('A').count(), 150, "{screen}");
+    assert!(preview.contains("␛[0m"), "{screen}");
+}
+
+#[test]
+fn column_names_from_files_are_sanitized_in_header_and_footer() {
+    let mut app = ready_app();
+    app.update(Msg::Enter);
+    settle(&mut app, &mut |cmd| match cmd {
+        Cmd::Drill { hunt, gen, output, row, .. } => {
+            let mut level = fake_level(&output.rows[row]);
+            level.sections[1].table.columns[1].name = "Dev\u{1b}]0;x\u{7}\u{202E}".into();
+            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(level) }))
+        }
+        other => fake_answer(other),
+    });
+    app.update(Msg::NextSection);
+    app.update(Msg::Right);
+    app.update(Msg::SortAsc);
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("Dev␛]0;x␇<U+202E>"), "{screen}");
+    assert!(screen.contains("sort Dev␛]0;x␇<U+202E> ↑"), "{screen}");
+    assert!(!screen.contains('\u{1b}') && !screen.contains('\u{202E}'));
 }

@@ -81,13 +81,27 @@ fn table_extra_rows(app: &App) -> u16 {
     n + u16::from(filtering)
 }
 
+/// Lines under a full-record view that show the selected value whole (values are often
+/// longer than a column: command lines, XML event data).
+pub const PREVIEW_ROWS: u16 = 8;
+
+/// Rows taken by the value preview under the current table.
+pub fn preview_rows(app: &App) -> u16 {
+    let is_record = app.current_section().is_some_and(|s| s.name == super::msg::RECORD);
+    if is_record && app.size.1 >= MIN_HEIGHT + PREVIEW_ROWS {
+        PREVIEW_ROWS
+    } else {
+        0
+    }
+}
+
 /// First screen row of the table body and how many rows it shows.
 fn table_body(app: &App) -> (u16, u16) {
     let (_, h) = app.size;
     let body_h = h.saturating_sub(TOP_ROWS + BOTTOM_ROWS);
     let extra = table_extra_rows(app);
     // Frame border (2) + column header (1).
-    let rows = body_h.saturating_sub(3 + extra);
+    let rows = body_h.saturating_sub(3 + extra + preview_rows(app));
     (TOP_ROWS + 1 + extra + 1, rows)
 }
 

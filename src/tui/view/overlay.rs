@@ -167,6 +167,11 @@ pub fn render_load_report(app: &App, frame: &mut Frame, area: Rect) {
         s.problems.len()
     ))];
     lines.push(Line::default());
+    if let Some(note) = &app.config_note {
+        for part in note.split("; ") {
+            lines.push(safe_line(part, w.saturating_sub(4) as usize, Style::default().fg(palette::WARN)));
+        }
+    }
     if s.problems.is_empty() {
         lines.push(Line::from(Span::styled("everything loaded cleanly", Style::default().fg(Color::Green))));
     }
@@ -197,7 +202,7 @@ pub fn render_export(app: &App, frame: &mut Frame, area: Rect, line: &LineEdit, 
     let mut path = vec![Span::raw(" path: ")];
     path.extend(edit_spans(&line.text, line.cursor, w.saturating_sub(9)));
     let mut lines = vec![
-        Line::from(format!(" {n} {what} rows, relative to {}", app.cwd.display())),
+        safe_line(&format!(" {n} {what} rows, relative to {}", app.cwd.display()), w, Style::default()),
         Line::from(path),
         Line::default(),
     ];

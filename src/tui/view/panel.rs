@@ -118,9 +118,11 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
         }
         lines.push(line);
         if let Some((_, _, Some(err))) = edit_here {
-            let mut l = safe_line(&format!("   ✗ {err}"), width, Style::default().fg(palette::ERROR));
-            l.style = Style::default().fg(palette::ERROR);
-            lines.push(l);
+            // The whole message: it says what the value should look like.
+            for (n, part) in wrap(err, width.saturating_sub(6)).iter().enumerate() {
+                let lead = if n == 0 { "   ✗ " } else { "     " };
+                lines.push(safe_line(&format!("{lead}{part}"), width, Style::default().fg(palette::ERROR)));
+            }
         }
     }
     // Help for the parameter under the cursor, below the list.
@@ -145,12 +147,12 @@ pub fn panel_scroll(cursor_line: usize, height: usize) -> usize {
     (cursor_line + 2).saturating_sub(height)
 }
 
-/// Greedy word wrap of our own (ASCII) help text to `width` columns.
+/// Greedy word wrap to `width` columns (a word longer than that gets its own line).
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut cur = String::new();
     for word in text.split_whitespace() {
-        if !cur.is_empty() && cur.len() + 1 + word.len() > width.max(1) {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width.max(1) {
             out.push(std::mem::take(&mut cur));
         }
         if !cur.is_empty() {

@@ -49,7 +49,9 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
         Some(level) if level.sections.len() > 1 => {
             let mut spans = vec![];
             for (i, s) in level.sections.iter().enumerate() {
-                let label = format!(" {} ({}) ", s.name, s.table.rows.len());
+                // `+`: the list holds the first rows only (the footer says how many in all).
+                let more = if s.note.is_some() { "+" } else { "" };
+                let label = format!(" {} ({}{more}) ", s.name, s.table.rows.len());
                 let style = if i == level.active {
                     Style::default().fg(Color::Black).bg(palette::ACCENT).add_modifier(Modifier::BOLD)
                 } else {
@@ -93,15 +95,28 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
 
     let Some(t) = table else {
         let msg = match &tab.error {
-            Some(e) => Line::from(Span::styled(format!(" {e}"), Style::default().fg(palette::ERROR))),
+            Some(e) => safe_line(&format!(" {e}"), usize::MAX, Style::default().fg(palette::ERROR)),
             None => Line::from(Span::styled(" computing…", Style::default().fg(palette::MUTED))),
         };
         lines.push(msg);
         frame.render_widget(Paragraph::new(lines), inner);
         return;
     };
-    let body_rows = (inner.height as usize).saturating_sub(lines.len() + 1);
+    let preview = super::preview_rows(app) as usize;
+    let body_rows = (inner.height as usize).saturating_sub(lines.len() + 1 + preview);
     lines.extend(table_lines(t, width, body_rows, focused));
+    if preview > 0 {
+        let value = t.cursor_row().map(|r| display_cell(cell_at(&t.rows[r], 1))).unwrap_or_default();
+        let name = t.cursor_row().map(|r| display_cell(cell_at(&t.rows[r], 0))).unwrap_or_default();
+        let top = inner.y + inner.height.saturating_sub(preview as u16);
+        let area = Rect::new(inner.x, top, inner.width, preview as u16);
+        frame.render_widget(
+            Paragraph::new(lines),
+            Rect { height: inner.height.saturating_sub(preview as u16), ..inner },
+        );
+        render_value_preview(frame, area, &name, &value);
+        return;
+    }
     if t.view.is_empty() {
         let why = if t.rows.is_empty() {
             match &tab.error {
@@ -111,9 +126,42 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
         } else {
             "no rows match the filter (Esc clears it)".into()
         };
-        lines.push(Line::from(Span::styled(format!(" {why}"), Style::default().fg(palette::MUTED))));
+        lines.push(safe_line(&format!(" {why}"), width, Style::default().fg(palette::MUTED)));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The whole of one value, wrapped, under a rule naming its column.
+fn render_value_preview(frame: &mut Frame, area: Rect, name: &str, value: &str) {
+    let width = area.width as usize;
+    let rule = format!("── {name} ");
+    let mut lines = vec![safe_line(
+        &format!("{rule}{}", "─".repeat(width.saturating_sub(rule.chars().count()))),
+        width,
+        Style::default().fg(palette::DIM),
+    )];
+    // Wrap by display width after sanitizing, so placeholders count as what is drawn.
+    let safe = crate::tui::sanitize::sanitize(value);
+    let mut cur = String::new();
+    let mut cur_w = 0;
+    let room = (area.height as usize).saturating_sub(1);
+    for c in safe.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if cur_w + w > width.max(1) {
+            lines.push(Line::from(std::mem::take(&mut cur)));
+            cur_w = 0;
+        }
+        cur.push(c);
+        cur_w += w;
+    }
+    lines.push(Line::from(cur));
+    if lines.len() > room + 1 {
+        lines.truncate(room + 1);
+        if let Some(last) = lines.last_mut() {
+            last.spans.push(Span::styled(" …", Style::default().fg(palette::DIM)));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn position_line(app: &App, t: &TableState) -> Line<'static> {
@@ -128,7 +176,8 @@ fn position_line(app: &App, t: &TableState) -> Line<'static> {
     if let Some(note) = app.current_section().and_then(|s| s.note.as_ref()) {
         parts.push(note.clone());
     }
-    Line::from(Span::styled(format!(" {} ", parts.join(" · ")), Style::default().fg(palette::MUTED)))
+    // Column names come from the input files.
+    safe_line(&format!(" {} ", parts.join(" · ")), usize::MAX, Style::default().fg(palette::MUTED))
 }
 
 /// The text of a line being edited with a block cursor.
@@ -143,7 +192,7 @@ pub fn edit_spans(text: &str, cursor: usize, width: usize) -> Vec<Span<'static>>
     spans
 }
 
-/// Column widths for the rows shown: the widest of header and shown cells, capped.
+/// Column widths for the rows shown: the widest of header and shown cells (uncapped).
 fn column_widths(t: &TableState, shown: &[usize]) -> Vec<usize> {
     t.columns
         .iter()
@@ -151,22 +200,38 @@ fn column_widths(t: &TableState, shown: &[usize]) -> Vec<usize> {
         .map(|(c, col)| {
             let cells =
                 shown.iter().map(|&r| crate::tui::sanitize::sanitize(&display_cell(cell_at(&t.rows[r], c))).width());
-            cells.fold(col.name.width(), usize::max).min(MAX_COL_WIDTH)
+            // The sort arrow sits after the name.
+            let header = col.name.width() + usize::from(t.sort.is_some_and(|(sc, _)| sc == c));
+            cells.fold(header, usize::max)
         })
         .collect()
 }
 
-/// The first column to draw so the selected column fits in `width`.
-fn first_column(widths: &[usize], selected: usize, width: usize) -> usize {
-    let mut first = 0;
+/// The columns to draw (index, width): the key column always (it says which row this is,
+/// like a frozen spreadsheet column), then from the first scrolled column on so that the
+/// selected one fits. The last drawn column gets whatever width is left.
+fn visible_columns(widths: &[usize], selected: usize, width: usize) -> Vec<(usize, usize)> {
+    let frozen = widths.first().map_or(0, |w| (w + GAP).min(width / 2));
+    let rest = width.saturating_sub(frozen);
+    let mut first = 1;
     while first < selected {
         let need: usize = widths[first..=selected].iter().map(|w| w + GAP).sum();
-        if need <= width {
+        if need <= rest {
             break;
         }
         first += 1;
     }
-    first
+    let mut cols = Vec::new();
+    let mut used = 0;
+    for (c, &w) in widths.iter().enumerate().filter(|(c, _)| *c == 0 || *c >= first) {
+        if used >= width {
+            break;
+        }
+        let w = if c == 0 { w.min(frozen.saturating_sub(GAP)) } else { w.min(width - used) };
+        cols.push((c, w));
+        used += w + GAP;
+    }
+    cols
 }
 
 /// Header and shown rows of `t`, `rows` lines at most.
@@ -175,17 +240,12 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
     let shown: Vec<usize> = t.view[t.offset.min(end)..end].to_vec();
     let widths = column_widths(t, &shown);
     let avail = width.saturating_sub(MARK_W);
-    let first = first_column(&widths, t.col, avail);
-    // Columns that fit from `first`; the last one gets whatever width is left.
-    let mut cols = Vec::new();
-    let mut used = 0;
-    for (c, &w) in widths.iter().enumerate().skip(first) {
-        if used >= avail {
-            break;
-        }
-        let w = w.min(avail - used);
-        cols.push((c, w));
-        used += w + GAP;
+    let capped: Vec<usize> = widths.iter().map(|w| (*w).min(MAX_COL_WIDTH)).collect();
+    let mut cols = visible_columns(&capped, t.col, avail);
+    // The last column shown may use the room left over, up to its full width.
+    let used: usize = cols.iter().map(|(_, w)| w + GAP).sum();
+    if let Some((c, w)) = cols.last_mut() {
+        *w += avail.saturating_sub(used).min(widths[*c].saturating_sub(*w));
     }
     let mut out = Vec::with_capacity(shown.len() + 1);
     let mut header = vec![Span::raw(" ".repeat(MARK_W))];
@@ -207,7 +267,8 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
             Style::default().fg(palette::ACCENT).add_modifier(Modifier::BOLD)
         };
         let label = format!("{name}{arrow}");
-        header.push(Span::styled(pad(&label, w, false), style));
+        let right = t.columns[c].kind == CellKind::Int;
+        header.push(Span::styled(pad(&label, w, right), style));
         header.push(Span::raw(" ".repeat(GAP)));
     }
     out.push(Line::from(header));
@@ -231,11 +292,12 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
         let mut spans = vec![Span::styled(gutter, base.fg(if marked { palette::MARK } else { palette::ACCENT }))];
         for &(c, w) in &cols {
             let text = display_cell(cell_at(&t.rows[r], c));
-            let numeric = matches!(t.columns[c].kind, CellKind::Int | CellKind::Time);
+            // Counts line up on their last digit.
+            let numeric = t.columns[c].kind == CellKind::Int;
             let mut cell = text_spans(&text, &matches[c], w, base);
             let cw: usize = cell.iter().map(|s| s.content.width()).sum();
             let padding = Span::styled(" ".repeat(w.saturating_sub(cw)), base);
-            if numeric && matches!(t.columns[c].kind, CellKind::Int) {
+            if numeric {
                 cell.insert(0, padding);
             } else {
                 cell.push(padding);
@@ -252,6 +314,7 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
     out
 }
 
+/// `s` (sanitized, cut) padded to `w` columns, on the left when `right`-aligned.
 fn pad(s: &str, w: usize, right: bool) -> String {
     let cut: String = text_spans(s, &[], w, Style::default()).iter().map(|s| s.content.as_ref()).collect();
     let fill = " ".repeat(w.saturating_sub(cut.width()));
@@ -259,5 +322,20 @@ fn pad(s: &str, w: usize, right: bool) -> String {
         format!("{fill}{cut}")
     } else {
         format!("{cut}{fill}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible_columns;
+
+    #[test]
+    fn key_column_stays_while_scrolling_right() {
+        let widths = [10, 20, 20, 20, 20];
+        assert_eq!(visible_columns(&widths, 0, 60), vec![(0, 10), (1, 20), (2, 20), (3, 4)]);
+        let cols: Vec<usize> = visible_columns(&widths, 4, 60).iter().map(|c| c.0).collect();
+        assert_eq!(cols, vec![0, 3, 4]);
+        // A very wide key column takes at most half the width.
+        assert_eq!(visible_columns(&[100, 5], 1, 40)[0], (0, 18));
     }
 }

@@ -80,7 +80,11 @@ pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let right = if tab.computing() {
         format!("{}: recomputing… ", tab.hunt.key())
     } else if let Some(r) = &tab.last {
-        format!("{}: {} rows · recomputed {} in {} ms ", tab.hunt.key(), r.rows, r.at, r.elapsed.as_millis())
+        if area.width >= 100 {
+            format!("{}: {} rows · recomputed {} in {} ms ", tab.hunt.key(), r.rows, r.at, r.elapsed.as_millis())
+        } else {
+            format!("{} rows · {} ", r.rows, r.at)
+        }
     } else {
         String::new()
     };
