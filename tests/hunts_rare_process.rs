@@ -207,3 +207,15 @@ fn rare_process_sorts_by_device_count_then_name() {
 fn rare_process_max_devices_zero_keeps_nothing() {
     assert!(hunt(vec![ev(-H, "d1", "a.exe")], &[("max_devices", "0")]).rows.is_empty());
 }
+
+#[test]
+fn rare_process_now_defaults_to_latest_event() {
+    let mut b = DatasetBuilder::new();
+    push(&mut b, ev(-30 * D - H + 1, "d1", "old.exe"));
+    push(&mut b, ev(-30 * D - H + 2, "d1", "inside.exe"));
+    push(&mut b, ev(-H + 1, "d1", "latest.exe"));
+    let eng = rarity::hunt::Engine::new(std::sync::Arc::new(b.build()));
+    let out = eng.run(&params(HuntId::RareProcess, &[]), None).unwrap();
+    assert_eq!(out.now, now() - H + 1);
+    assert_eq!(keys(&out), ["inside.exe", "latest.exe"]);
+}

@@ -52,6 +52,12 @@ pub(crate) fn mask_any(dict: &Dict, names: &[&str]) -> Vec<bool> {
     })
 }
 
+/// Keep the rows of `order` (a time order) that pass `keep`, still in time order.
+pub(crate) fn filter_order(order: &[u32], keep: impl Fn(usize) -> bool + Sync) -> Vec<u32> {
+    use rayon::prelude::*;
+    order.par_iter().copied().filter(|&r| keep(r as usize)).collect()
+}
+
 /// Time order of rows: indices sorted by (timestamp, row), so ties keep load order.
 pub(crate) fn time_order(ts: &[Nanos], keep: impl Fn(usize) -> bool + Sync) -> Vec<u32> {
     use rayon::prelude::*;
@@ -104,6 +110,8 @@ pub(crate) struct Common {
     /// `net.proc_name` code -> folded process-name id; `procs.names` holds the lower-cased names.
     pub procs: Folded,
     pub net_proc: Vec<u32>,
+    /// Every network-event row in time order (ties: load order).
+    pub net_order: Vec<u32>,
 }
 
 impl Common {
@@ -123,7 +131,8 @@ impl Common {
         let mut procs = Folded::default();
         procs.intern("");
         let net_proc = procs.fold_dict(&ds.net.proc_name.dict);
-        Common { devnames, net_name, server_rows, procs, net_proc }
+        let net_order = time_order(&ds.net.ts, |_| true);
+        Common { devnames, net_name, server_rows, procs, net_proc, net_order }
     }
 
     /// Folded device names that are servers by the DeviceInfo rule over `Timestamp > since`.
@@ -180,11 +189,24 @@ impl Engine {
             || {
                 rayon::join(
                     || rayon::join(|| supply_chain::Index::build(d, c), || server_anomaly::Index::build(d, c)),
-                    || ti_inbound::Index::build(d),
+                    || ti_inbound::Index::build(d, c),
                 )
             },
         );
         Engine { ds, common, rare, vm, supply, anomaly, ti }
+    }
+
+    /// Approximate heap bytes of the indexes (on top of the dataset).
+    pub fn heap_bytes(&self) -> usize {
+        let c = &self.common;
+        c.net_order.capacity() * 4
+            + (c.net_name.capacity() + c.net_proc.capacity()) * 4
+            + c.server_rows.capacity() * 16
+            + self.rare.heap_bytes()
+            + self.vm.heap_bytes()
+            + self.supply.heap_bytes()
+            + self.anomaly.heap_bytes()
+            + self.ti.heap_bytes()
     }
 
     pub fn dataset(&self) -> &Arc<Dataset> {
@@ -267,5 +289,32 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_is_send_and_sync_for_the_tui_worker() {
+        fn check<T: Send + Sync>() {}
+        check::<Engine>();
+    }
+
+    #[test]
+    fn folded_names_merge_case_variants() {
+        let mut f = Folded::default();
+        let a = f.intern("PuTTY.exe");
+        assert_eq!(f.intern("putty.EXE"), a);
+        assert_eq!(f.lookup("PUTTY.exe"), Some(a));
+        assert_eq!(f.names[a as usize], "putty.exe");
+    }
+
+    #[test]
+    fn window_searches_respect_strictness() {
+        let v = [1i64, 2, 2, 3];
+        assert_eq!(first_after(&v, 2, |x| *x), 3);
+        assert_eq!(first_at_or_after(&v, 2, |x| *x), 1);
     }
 }

@@ -81,7 +81,7 @@ impl Index {
         let tcp = super::index::mask_any(&n.protocol.dict, &["tcp"]);
         let success = super::index::mask_any(&n.action.dict, &["connectionsuccess"]);
         let public = super::index::mask_any(&n.remote_ip_type.dict, &["public"]);
-        let order = super::index::time_order(&n.ts, |r| {
+        let order = super::index::filter_order(&c.net_order, |r| {
             n.remote_url.codes[r] == 0
                 && tcp[n.protocol.codes[r] as usize]
                 && success[n.action.codes[r] as usize]
@@ -110,6 +110,10 @@ impl Index {
             fill[g] += 1;
         }
         Index { offsets, evs }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * 8 + self.evs.capacity() * std::mem::size_of::<Ev>()
     }
 
     fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {

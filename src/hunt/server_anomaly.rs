@@ -12,22 +12,22 @@ use crate::store::Dataset;
 use rayon::prelude::*;
 use std::net::IpAddr;
 
+/// 16 bytes per candidate event: what the rarity count reads. URL, port and process are read
+/// from the table only for the few rare IPs.
 #[derive(Clone, Copy, Debug)]
 struct Ev {
     ts: Nanos,
     row: u32,
     /// Folded DeviceName.
     name: u32,
-    url: u32,
-    port: u32,
-    /// Folded process name.
-    proc_: u32,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     offsets: Vec<usize>,
     evs: Vec<Ev>,
+    /// `url_host` of every RemoteUrl dictionary entry.
+    hosts: Vec<String>,
 }
 
 /// The host of a RemoteUrl, lower-cased: scheme, user info, port, path, query and a trailing
@@ -51,14 +51,21 @@ pub fn url_host(url: &str) -> String {
     s.trim_end_matches('.').to_lowercase()
 }
 
+/// A known-domains entry as compared: lower-cased, leading and trailing dots removed.
+fn normalize_domain(domain: &str) -> String {
+    domain.trim().trim_start_matches('.').trim_end_matches('.').to_lowercase()
+}
+
+/// Whether `host` (from `url_host`) is the normalized domain `d` or a subdomain of it.
+fn host_in_domain(host: &str, d: &str) -> bool {
+    !d.is_empty()
+        && (host == d
+            || (host.len() > d.len() && host.ends_with(d) && host.as_bytes()[host.len() - d.len() - 1] == b'.'))
+}
+
 /// Whether `url`'s host is `domain` or a subdomain of it (a leading `.` on `domain` is ignored).
 pub fn url_in_domain(url: &str, domain: &str) -> bool {
-    let d = domain.trim().trim_start_matches('.').trim_end_matches('.').to_lowercase();
-    if d.is_empty() {
-        return false;
-    }
-    let host = url_host(url);
-    host == d || (host.len() > d.len() && host.ends_with(&d) && host.as_bytes()[host.len() - d.len() - 1] == b'.')
+    host_in_domain(&url_host(url), &normalize_domain(domain))
 }
 
 /// Whether `ip`'s text starts with `169.254.` (IPv4 link-local).
@@ -79,7 +86,7 @@ impl Index {
         let n = &ds.net;
         let success = super::index::mask_any(&n.action.dict, &["connectionsuccess"]);
         let private = super::index::mask_any(&n.remote_ip_type.dict, &["private", "loopback"]);
-        let order = super::index::time_order(&n.ts, |r| {
+        let order = super::index::filter_order(&c.net_order, |r| {
             success[n.action.codes[r] as usize]
                 && !private[n.remote_ip_type.codes[r] as usize]
                 && !is_link_local_v4(n.remote_ip.get(r))
@@ -93,21 +100,22 @@ impl Index {
             offsets[i + 1] += offsets[i];
         }
         let mut fill = offsets.clone();
-        let mut evs = vec![Ev { ts: 0, row: 0, name: 0, url: 0, port: 0, proc_: 0 }; order.len()];
+        let mut evs = vec![Ev { ts: 0, row: 0, name: 0 }; order.len()];
         for &r in &order {
             let ri = r as usize;
             let ip = n.remote_ip.codes[ri] as usize;
-            evs[fill[ip]] = Ev {
-                ts: n.ts[ri],
-                row: r,
-                name: c.net_name[n.device_name.codes[ri] as usize],
-                url: n.remote_url.codes[ri],
-                port: n.remote_port[ri],
-                proc_: c.net_proc[n.proc_name.codes[ri] as usize],
-            };
+            evs[fill[ip]] = Ev { ts: n.ts[ri], row: r, name: c.net_name[n.device_name.codes[ri] as usize] };
             fill[ip] += 1;
         }
-        Index { offsets, evs }
+        let urls: Vec<&str> = n.remote_url.dict.iter().map(|(_, s)| s).collect();
+        let hosts = urls.par_iter().map(|u| url_host(u)).collect();
+        Index { offsets, evs, hosts }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * 8
+            + self.evs.capacity() * std::mem::size_of::<Ev>()
+            + self.hosts.iter().map(|h| h.capacity() + 24).sum::<usize>()
     }
 
     fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {
@@ -120,7 +128,7 @@ impl Index {
             lookback_from,
             recent_from: now.saturating_sub(p.duration("recent")),
             max_connections: p.integer("max_connections"),
-            domains: p.enabled("known_domains").iter().map(|d| d.to_string()).collect(),
+            domains: p.enabled("known_domains").iter().map(|d| normalize_domain(d)).collect(),
         }
     }
 
@@ -153,12 +161,17 @@ impl Index {
         if recent.is_empty() {
             return None;
         }
-        let mut url_codes: Vec<u32> =
-            look.iter().filter(|e| f.servers[e.name as usize] && e.url != 0).map(|e| e.url).collect();
+        let urls = &ds.net.remote_url.codes;
+        let mut url_codes: Vec<u32> = look
+            .iter()
+            .filter(|e| f.servers[e.name as usize])
+            .map(|e| urls[e.row as usize])
+            .filter(|&u| u != 0)
+            .collect();
         url_codes.sort_unstable();
         url_codes.dedup();
         let dict = &ds.net.remote_url.dict;
-        if url_codes.iter().any(|&u| f.domains.iter().any(|d| url_in_domain(dict.get(u), d))) {
+        if url_codes.iter().any(|&u| f.domains.iter().any(|d| host_in_domain(&self.hosts[u as usize], d))) {
             return None;
         }
         Some((count, text_set(url_codes.iter().map(|&u| dict.get(u))), recent))
@@ -181,8 +194,10 @@ impl Index {
                     Cell::TextSet(urls),
                     Cell::Int(recent.len() as i64),
                     Cell::TextSet(text_set(recent.iter().map(|e| c.devnames.names[e.name as usize].as_str()))),
-                    Cell::IntSet(port_set(recent.iter().map(|e| e.port))),
-                    Cell::TextSet(text_set(recent.iter().map(|e| c.procs.names[e.proc_ as usize].as_str()))),
+                    Cell::IntSet(port_set(recent.iter().map(|e| ds.net.remote_port[e.row as usize]))),
+                    Cell::TextSet(text_set(recent.iter().map(|e| {
+                        c.procs.names[c.net_proc[ds.net.proc_name.codes[e.row as usize] as usize] as usize].as_str()
+                    }))),
                     Cell::Time(first),
                     Cell::Time(last),
                 ];
@@ -202,5 +217,26 @@ impl Index {
             Some((_, _, recent)) => recent.iter().map(|e| e.row as usize).collect(),
             None => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_host_drops_scheme_user_port_path_and_final_dot() {
+        assert_eq!(url_host("https://user@Login.Live.com.:443/a?b#c"), "login.live.com");
+        assert_eq!(url_host("[2001:db8::1]:443"), "2001:db8::1");
+        assert_eq!(url_host("x.microsoft.com"), "x.microsoft.com");
+    }
+
+    #[test]
+    fn domains_match_whole_labels_only() {
+        assert!(url_in_domain("x.microsoft.com", ".microsoft.com"));
+        assert!(url_in_domain("microsoft.com", ".microsoft.com"));
+        assert!(!url_in_domain("notmicrosoft.com", "microsoft.com"));
+        assert!(!url_in_domain("login.live.com.evil.example", "login.live.com"));
+        assert!(!url_in_domain("anything", "."));
     }
 }

@@ -25,41 +25,41 @@ struct Ev {
     port: u32,
 }
 
-/// Every network event by RemoteIP code, each bucket in time order: (Timestamp, row).
+/// Every network event by RemoteIP code, each bucket in time order. Rows only (4 bytes per
+/// event): the bucket's timestamps are read from the table in the binary search.
 #[derive(Debug, Default)]
 pub(crate) struct ByIp {
     offsets: Vec<usize>,
-    evs: Vec<(Nanos, u32)>,
+    rows: Vec<u32>,
 }
 
 impl ByIp {
-    pub fn build(ds: &Dataset) -> ByIp {
+    pub fn build(ds: &Dataset, order: &[u32]) -> ByIp {
         let n = &ds.net;
-        let order = super::index::time_order(&n.ts, |_| true);
         let codes = n.remote_ip.distinct();
         let mut offsets = vec![0usize; codes + 1];
-        for &r in &order {
+        for &r in order {
             offsets[n.remote_ip.codes[r as usize] as usize + 1] += 1;
         }
         for i in 0..codes {
             offsets[i + 1] += offsets[i];
         }
         let mut fill = offsets.clone();
-        let mut evs = vec![(0, 0); order.len()];
-        for &r in &order {
+        let mut rows = vec![0u32; order.len()];
+        for &r in order {
             let c = n.remote_ip.codes[r as usize] as usize;
-            evs[fill[c]] = (n.ts[r as usize], r);
+            rows[fill[c]] = r;
             fill[c] += 1;
         }
-        ByIp { offsets, evs }
+        ByIp { offsets, rows }
     }
 
-    /// Events to `ip` with `Timestamp > since`.
-    pub fn since(&self, ip: u32, since: Nanos) -> &[(Nanos, u32)] {
+    /// Rows of events to `ip` with `Timestamp > since`, in time order.
+    pub fn since<'a>(&'a self, ds: &Dataset, ip: u32, since: Nanos) -> &'a [u32] {
         let Some(&lo) = self.offsets.get(ip as usize) else { return &[] };
         let hi = self.offsets[ip as usize + 1];
-        let b = &self.evs[lo..hi];
-        &b[first_after(b, since, |e| e.0)..]
+        let b = &self.rows[lo..hi];
+        &b[first_after(b, since, |&r| ds.net.ts[r as usize])..]
     }
 }
 
@@ -87,7 +87,15 @@ impl Index {
         let listening = super::index::mask_any(&n.action.dict, &["listeningconnectioncreated"]);
         let private = super::index::mask_any(&n.remote_ip_type.dict, &["private", "loopback"]);
         let four_six = super::index::mask_any(&n.remote_ip_type.dict, &["fourtosixmapping"]);
-        let order = super::index::time_order(&n.ts, |r| {
+        // Only names some DeviceInfo row makes a server can be servers in any window.
+        let mut ever_server = vec![false; c.devnames.len()];
+        for &(_, id) in &c.server_rows {
+            ever_server[id as usize] = true;
+        }
+        let order = super::index::filter_order(&c.net_order, |r| {
+            if !ever_server[c.net_name[n.device_name.codes[r] as usize] as usize] {
+                return false;
+            }
             let ty = n.remote_ip_type.codes[r] as usize;
             let dropped = listening[n.action.codes[r] as usize]
                 || private[ty]
@@ -108,7 +116,13 @@ impl Index {
                 }
             })
             .collect();
-        Index { cand, by_ip: ByIp::build(ds) }
+        Index { cand, by_ip: ByIp::build(ds, &c.net_order) }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.cand.capacity() * std::mem::size_of::<Ev>()
+            + self.by_ip.offsets.capacity() * 8
+            + self.by_ip.rows.capacity() * 4
     }
 
     /// The baseline events: E on third-party servers, in time order.
@@ -140,14 +154,14 @@ impl Index {
 
     /// (Prevalence, URLs) of a RemoteIP over every network event with `Timestamp > since`.
     fn prevalence(&self, ds: &Dataset, ip: u32, since: Nanos) -> Option<(i64, Vec<String>)> {
-        let evs = self.by_ip.since(ip, since);
+        let evs = self.by_ip.since(ds, ip, since);
         if evs.is_empty() {
             return None;
         }
-        let mut devs: Vec<u32> = evs.iter().map(|e| ds.net.device.codes[e.1 as usize]).collect();
+        let mut devs: Vec<u32> = evs.iter().map(|e| ds.net.device.codes[*e as usize]).collect();
         devs.sort_unstable();
         devs.dedup();
-        let urls = text_set(evs.iter().map(|e| ds.net.remote_url.get(e.1 as usize)));
+        let urls = text_set(evs.iter().map(|e| ds.net.remote_url.get(*e as usize)));
         Some((devs.len() as i64, urls))
     }
 

@@ -49,14 +49,14 @@ pub(crate) fn internet_facing(ds: &Dataset) -> HashMap<(String, u32), u32> {
 }
 
 impl Index {
-    pub fn build(ds: &Dataset) -> Index {
+    pub fn build(ds: &Dataset, c: &super::index::Common) -> Index {
         let n = &ds.net;
         let facing: HashMap<(u32, u32), u32> = internet_facing(ds)
             .into_iter()
             .filter_map(|((id, port), r)| Some(((n.device_id.dict.lookup(&id)?, port), r)))
             .collect();
         let inbound = super::index::mask_any(&n.action.dict, &["inboundconnectionaccepted"]);
-        let order = super::index::time_order(&n.ts, |r| {
+        let order = super::index::filter_order(&c.net_order, |r| {
             inbound[n.action.codes[r] as usize]
                 && n.device_id.codes[r] != 0
                 && facing.contains_key(&(n.device_id.codes[r], n.local_port[r]))
@@ -73,6 +73,10 @@ impl Index {
             })
             .collect();
         Index { cands }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.cands.capacity() * std::mem::size_of::<Cand>()
     }
 
     fn qualifying(&self, p: &HuntParams) -> Vec<Cand> {

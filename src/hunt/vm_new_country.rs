@@ -82,6 +82,10 @@ impl Index {
         Index { rows, tuples: tuple_ids.len(), countries: v.remote_country.dict.len() }
     }
 
+    pub fn heap_bytes(&self) -> usize {
+        self.rows.capacity() * std::mem::size_of::<Row>()
+    }
+
     /// Recent rows of new tuples to uncommon countries, in time order.
     fn qualifying(&self, p: &HuntParams, now: Nanos) -> Vec<Row> {
         let recent_from = now.saturating_sub(p.duration("recent"));
