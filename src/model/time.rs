@@ -114,7 +114,7 @@ pub struct Parsed {
 /// Parse a timestamp. `zone` applies to values that carry no zone of their own and are not
 /// ISO/Sysmon forms (those are UTC by definition of the exports) unless `zone_for_iso` is set.
 pub fn parse(s: &str, order: DateOrder, zone: Zone, zone_for_iso: bool) -> Result<Parsed, String> {
-    let t = s.trim();
+    let t = super::dict::trim(s);
     let b = t.as_bytes();
     if b.len() >= 10 && b[4] == b'-' && b[0].is_ascii_digit() {
         return parse_iso(b, if zone_for_iso { zone } else { Zone::Utc })
