@@ -1,6 +1,5 @@
 //! IP addresses: an interned IP column and the `RemoteIPType` classes of `hunts.md`.
 
-use hashbrown::hash_table::HashTable;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Parse an address as exports write it: dotted IPv4, any IPv6 form (full or compressed,
@@ -73,15 +72,87 @@ fn ip_key(ip: &IpAddr) -> u64 {
 }
 
 /// The index hash of a key (rebuilt from the key alone when the index grows).
+#[inline]
 fn key_hash(key: u64) -> u64 {
     fold(key ^ K2, K1)
 }
 
-/// An index slot: `(code, low and high half of the key)`, 12 bytes.
-type Slot = (u32, u32, u32);
+/// The index of an `IpCol`: open addressing with linear probing over 12-byte slots
+/// `[key low, key high, code]` (code 0 = empty slot; code 0 is never indexed). Kept at most
+/// 3/4 full, so a probe always ends at an empty slot.
+///
+/// Its own table rather than a `HashMap` so `IpCol::append` can touch the slots of a batch of
+/// addresses before probing them: with millions of distinct addresses every probe is a cache
+/// miss, and touching first lets the misses overlap instead of waiting for each in turn.
+#[derive(Clone, Default)]
+struct IpIndex {
+    slots: Vec<[u32; 3]>,
+    len: usize,
+}
 
-fn slot_key(e: &Slot) -> u64 {
-    u64::from(e.1) | (u64::from(e.2) << 32)
+impl IpIndex {
+    /// The code stored for `key` (`same` confirms an IPv6 match), or the empty slot where it
+    /// would go. Needs a non-empty table (`reserve` first).
+    fn probe(&self, key: u64, same: impl Fn(u32) -> bool) -> Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let (lo, hi) = (key as u32, (key >> 32) as u32);
+        let mut i = key_hash(key) as usize & mask;
+        loop {
+            let [a, b, code] = self.slots[i];
+            if code == 0 {
+                return Err(i);
+            }
+            if a == lo && b == hi && same(code) {
+                return Ok(code);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn find(&self, key: u64, same: impl Fn(u32) -> bool) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        self.probe(key, same).ok()
+    }
+
+    /// Load the slot `key` hashes to, so a probe shortly after finds it in cache.
+    fn touch(&self, key: u64) {
+        if let Some(s) = self.slots.get(key_hash(key) as usize & self.slots.len().wrapping_sub(1)) {
+            std::hint::black_box(s[2]);
+        }
+    }
+
+    /// Make room for `additional` more codes without growing in between.
+    fn reserve(&mut self, additional: usize) {
+        let need = self.len + additional;
+        if !self.slots.is_empty() && need * 4 <= self.slots.len() * 3 {
+            return;
+        }
+        let mut cap = self.slots.len().max(16);
+        while need * 4 > cap * 3 {
+            cap *= 2;
+        }
+        let old = std::mem::replace(&mut self.slots, vec![[0; 3]; cap]);
+        let mask = cap - 1;
+        for s in old.into_iter().filter(|s| s[2] != 0) {
+            let key = u64::from(s[0]) | (u64::from(s[1]) << 32);
+            let mut i = key_hash(key) as usize & mask;
+            while self.slots[i][2] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
+
+    fn insert_at(&mut self, slot: usize, key: u64, code: u32) {
+        self.slots[slot] = [key as u32, (key >> 32) as u32, code];
+        self.len += 1;
+    }
+
+    fn capacity(&self) -> usize {
+        self.slots.capacity()
+    }
 }
 
 /// The class names Defender writes in `RemoteIPType`, derived when the column is empty.
@@ -163,10 +234,9 @@ pub fn ip_text(ip: IpAddr) -> String {
 pub struct IpCol {
     pub codes: Vec<u32>,
     pub ips: Vec<IpAddr>,
-    /// Codes (never 0) with their address key: 12 bytes a slot instead of the 24 of an
-    /// address-to-code map, and an IPv4 lookup never touches `ips` (millions of distinct
-    /// addresses make every access there a cache miss).
-    index: HashTable<Slot>,
+    /// Codes (never 0) by address key: an IPv4 lookup never touches `ips` (millions of
+    /// distinct addresses make every access there a cache miss).
+    index: IpIndex,
 }
 
 impl std::fmt::Debug for IpCol {
@@ -177,7 +247,7 @@ impl std::fmt::Debug for IpCol {
 
 impl IpCol {
     pub fn new() -> Self {
-        IpCol { codes: Vec::new(), ips: vec![IpAddr::V4(Ipv4Addr::UNSPECIFIED)], index: HashTable::new() }
+        IpCol { codes: Vec::new(), ips: vec![IpAddr::V4(Ipv4Addr::UNSPECIFIED)], index: IpIndex::default() }
     }
 
     fn ensure_init(&mut self) {
@@ -189,14 +259,19 @@ impl IpCol {
     pub fn intern(&mut self, ip: Option<IpAddr>) -> u32 {
         self.ensure_init();
         let Some(ip) = ip else { return 0 };
-        if let Some(c) = self.lookup(ip) {
-            return c;
-        }
         let key = ip_key(&ip);
-        let c = self.ips.len() as u32;
-        self.ips.push(ip);
-        self.index.insert_unique(key_hash(key), (c, key as u32, (key >> 32) as u32), |e| key_hash(slot_key(e)));
-        c
+        let v4 = key & V4_KEY != 0;
+        self.index.reserve(1);
+        let ips = &self.ips;
+        match self.index.probe(key, |c| v4 || ips.get(c as usize) == Some(&ip)) {
+            Ok(c) => c,
+            Err(slot) => {
+                let c = self.ips.len() as u32;
+                self.ips.push(ip);
+                self.index.insert_at(slot, key, c);
+                c
+            }
+        }
     }
 
     pub fn push(&mut self, ip: Option<IpAddr>) {
@@ -220,9 +295,7 @@ impl IpCol {
     pub fn lookup(&self, ip: IpAddr) -> Option<u32> {
         let key = ip_key(&ip);
         let v4 = key & V4_KEY != 0;
-        self.index
-            .find(key_hash(key), |e| slot_key(e) == key && (v4 || self.ips.get(e.0 as usize) == Some(&ip)))
-            .map(|e| e.0)
+        self.index.find(key, |c| v4 || self.ips.get(c as usize) == Some(&ip))
     }
 
     /// Number of distinct codes including code 0.
@@ -246,14 +319,24 @@ impl IpCol {
         }
         self.ensure_init();
         // Grow once for the worst case (all new) rather than rehashing in steps.
-        self.index.reserve(other.ips.len(), |e| key_hash(slot_key(e)));
-        let remap: Vec<u32> = (0..other.ips.len() as u32).map(|c| self.intern(other.addr(c))).collect();
+        self.index.reserve(other.ips.len());
+        let mut remap: Vec<u32> = Vec::with_capacity(other.ips.len());
+        let n = other.ips.len() as u32;
+        for start in (0..n).step_by(16) {
+            let batch = start..(start + 16).min(n);
+            for c in batch.clone() {
+                if let Some(ip) = other.addr(c) {
+                    self.index.touch(ip_key(&ip));
+                }
+            }
+            remap.extend(batch.map(|c| self.intern(other.addr(c))));
+        }
         self.codes.reserve(other.codes.len());
         self.codes.extend(other.codes.iter().map(|&c| remap[c as usize]));
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.codes.capacity() * 4 + self.ips.capacity() * 17 + self.index.capacity() * 13
+        self.codes.capacity() * 4 + self.ips.capacity() * 17 + self.index.capacity() * 12
     }
 }
 
