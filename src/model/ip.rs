@@ -133,7 +133,13 @@ impl IpIndex {
         while need * 4 > cap * 3 {
             cap *= 2;
         }
-        let old = std::mem::replace(&mut self.slots, vec![[0; 3]; cap]);
+        // Filled by writing, not `vec![..; cap]`: a zeroed allocation maps the shared zero
+        // page, and the first write to each page then costs a copy-on-write fault plus a TLB
+        // shootdown across the loader's threads.
+        // (`black_box` keeps the allocation and the zeroing from being fused into `calloc`.)
+        let mut slots: Vec<[u32; 3]> = std::hint::black_box(Vec::with_capacity(cap));
+        slots.resize(cap, [0; 3]);
+        let old = std::mem::replace(&mut self.slots, slots);
         let mask = cap - 1;
         for s in old.into_iter().filter(|s| s[2] != 0) {
             let key = u64::from(s[0]) | (u64::from(s[1]) << 32);
