@@ -51,17 +51,48 @@ pub struct RecordPos {
     pub line: u64,
 }
 
+/// The search for the end of an unquoted field (delimiter, `\n` or `\r`), set up once per
+/// block: `memchr3` picks its implementation and builds its needle vectors on every call,
+/// which costs more than the search itself on fields of a few dozen bytes.
+enum FieldEnd {
+    #[cfg(target_arch = "x86_64")]
+    Avx2(memchr::arch::x86_64::avx2::memchr::Three),
+    Any(u8),
+}
+
+impl FieldEnd {
+    fn new(delim: u8) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(t) = memchr::arch::x86_64::avx2::memchr::Three::new(delim, b'\n', b'\r') {
+            return FieldEnd::Avx2(t);
+        }
+        FieldEnd::Any(delim)
+    }
+
+    /// Offset of the first field end in `h`, or `h.len()`.
+    #[inline]
+    fn find(&self, h: &[u8]) -> usize {
+        let at = match self {
+            #[cfg(target_arch = "x86_64")]
+            FieldEnd::Avx2(t) => t.find(h),
+            FieldEnd::Any(d) => memchr::memchr3(*d, b'\n', b'\r', h),
+        };
+        at.unwrap_or(h.len())
+    }
+}
+
 /// Cursor over the records of one block.
 pub struct Records<'a> {
     buf: &'a [u8],
     delim: u8,
+    field_end: FieldEnd,
     pos: usize,
     line: u64,
 }
 
 impl<'a> Records<'a> {
     pub fn new(buf: &'a [u8], delim: u8) -> Self {
-        Records { buf, delim, pos: 0, line: 0 }
+        Records { buf, delim, field_end: FieldEnd::new(delim), pos: 0, line: 0 }
     }
 
     /// Read the next record into `rec`; None at the end of the block.
@@ -108,12 +139,12 @@ impl<'a> Records<'a> {
                     }
                 }
                 // Anything between the closing quote and the delimiter belongs to the field.
-                let k = memchr::memchr3(self.delim, b'\n', b'\r', &buf[p..]).unwrap_or(n - p);
+                let k = self.field_end.find(&buf[p..]);
                 rec.scratch.extend_from_slice(&buf[p..p + k]);
                 p += k;
                 rec.spans.push(Span { start: from, end: rec.scratch.len(), in_scratch: true });
             } else {
-                let k = memchr::memchr3(self.delim, b'\n', b'\r', &buf[p..]).unwrap_or(n - p);
+                let k = self.field_end.find(&buf[p..]);
                 rec.spans.push(Span { start: p, end: p + k, in_scratch: false });
                 p += k;
             }
@@ -180,6 +211,18 @@ mod tests {
         ];
         for c in cases {
             assert_eq!(ours(c, b','), csv_crate(c, b','), "{:?}", String::from_utf8_lossy(c));
+        }
+    }
+
+    #[test]
+    fn both_field_end_searches_agree() {
+        let data = b"abc,de\r\nf\nlong field without an end at all, then,a comma";
+        for delim in [b',', b';'] {
+            for at in 0..data.len() {
+                let want = memchr::memchr3(delim, b'\n', b'\r', &data[at..]).unwrap_or(data.len() - at);
+                assert_eq!(FieldEnd::new(delim).find(&data[at..]), want);
+                assert_eq!(FieldEnd::Any(delim).find(&data[at..]), want);
+            }
         }
     }
 
