@@ -64,6 +64,7 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+#[inline]
 fn hash_str(s: &str) -> u64 {
     // wyhash-style: up to 16 bytes are read as two (overlapping) words with no loop, longer
     // strings 16 bytes a step, each step one folded multiply. Several times faster than

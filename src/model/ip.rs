@@ -124,12 +124,16 @@ impl IpIndex {
     }
 
     /// Make room for `additional` more codes without growing in between.
+    #[inline]
     fn reserve(&mut self, additional: usize) {
-        let need = self.len + additional;
-        if !self.slots.is_empty() && need * 4 <= self.slots.len() * 3 {
-            return;
+        if self.slots.is_empty() || (self.len + additional) * 4 > self.slots.len() * 3 {
+            self.grow(self.len + additional);
         }
-        let mut cap = self.slots.len().max(16);
+    }
+
+    #[cold]
+    fn grow(&mut self, need: usize) {
+        let mut cap = self.slots.len().max(256);
         while need * 4 > cap * 3 {
             cap *= 2;
         }
