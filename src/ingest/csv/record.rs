@@ -51,33 +51,32 @@ pub struct RecordPos {
     pub line: u64,
 }
 
-/// The search for the end of an unquoted field (delimiter, `\n` or `\r`), set up once per
-/// block: `memchr3` picks its implementation and builds its needle vectors on every call,
-/// which costs more than the search itself on fields of a few dozen bytes.
-enum FieldEnd {
+/// A search for any of three bytes, set up once (per block or per file) rather than per call:
+/// `memchr3` picks its implementation and builds its needle vectors on every call, which
+/// costs more than the search itself on fields of a few dozen bytes.
+pub(super) enum Find3 {
     #[cfg(target_arch = "x86_64")]
     Avx2(memchr::arch::x86_64::avx2::memchr::Three),
-    Any(u8),
+    Any(u8, u8, u8),
 }
 
-impl FieldEnd {
-    fn new(delim: u8) -> Self {
+impl Find3 {
+    pub(super) fn new(a: u8, b: u8, c: u8) -> Self {
         #[cfg(target_arch = "x86_64")]
-        if let Some(t) = memchr::arch::x86_64::avx2::memchr::Three::new(delim, b'\n', b'\r') {
-            return FieldEnd::Avx2(t);
+        if let Some(t) = memchr::arch::x86_64::avx2::memchr::Three::new(a, b, c) {
+            return Find3::Avx2(t);
         }
-        FieldEnd::Any(delim)
+        Find3::Any(a, b, c)
     }
 
-    /// Offset of the first field end in `h`, or `h.len()`.
+    /// Offset of the first of the three bytes in `h`.
     #[inline]
-    fn find(&self, h: &[u8]) -> usize {
-        let at = match self {
+    pub(super) fn find(&self, h: &[u8]) -> Option<usize> {
+        match self {
             #[cfg(target_arch = "x86_64")]
-            FieldEnd::Avx2(t) => t.find(h),
-            FieldEnd::Any(d) => memchr::memchr3(*d, b'\n', b'\r', h),
-        };
-        at.unwrap_or(h.len())
+            Find3::Avx2(t) => t.find(h),
+            Find3::Any(a, b, c) => memchr::memchr3(*a, *b, *c, h),
+        }
     }
 }
 
@@ -85,14 +84,15 @@ impl FieldEnd {
 pub struct Records<'a> {
     buf: &'a [u8],
     delim: u8,
-    field_end: FieldEnd,
+    /// The end of an unquoted field: the delimiter or a line end.
+    field_end: Find3,
     pos: usize,
     line: u64,
 }
 
 impl<'a> Records<'a> {
     pub fn new(buf: &'a [u8], delim: u8) -> Self {
-        Records { buf, delim, field_end: FieldEnd::new(delim), pos: 0, line: 0 }
+        Records { buf, delim, field_end: Find3::new(delim, b'\n', b'\r'), pos: 0, line: 0 }
     }
 
     /// Read the next record into `rec`; None at the end of the block.
@@ -139,12 +139,12 @@ impl<'a> Records<'a> {
                     }
                 }
                 // Anything between the closing quote and the delimiter belongs to the field.
-                let k = self.field_end.find(&buf[p..]);
+                let k = self.field_end.find(&buf[p..]).unwrap_or(n - p);
                 rec.scratch.extend_from_slice(&buf[p..p + k]);
                 p += k;
                 rec.spans.push(Span { start: from, end: rec.scratch.len(), in_scratch: true });
             } else {
-                let k = self.field_end.find(&buf[p..]);
+                let k = self.field_end.find(&buf[p..]).unwrap_or(n - p);
                 rec.spans.push(Span { start: p, end: p + k, in_scratch: false });
                 p += k;
             }
@@ -215,13 +215,13 @@ mod tests {
     }
 
     #[test]
-    fn both_field_end_searches_agree() {
+    fn both_three_byte_searches_agree() {
         let data = b"abc,de\r\nf\nlong field without an end at all, then,a comma";
         for delim in [b',', b';'] {
             for at in 0..data.len() {
-                let want = memchr::memchr3(delim, b'\n', b'\r', &data[at..]).unwrap_or(data.len() - at);
-                assert_eq!(FieldEnd::new(delim).find(&data[at..]), want);
-                assert_eq!(FieldEnd::Any(delim).find(&data[at..]), want);
+                let want = memchr::memchr3(delim, b'\n', b'\r', &data[at..]);
+                assert_eq!(Find3::new(delim, b'\n', b'\r').find(&data[at..]), want);
+                assert_eq!(Find3::Any(delim, b'\n', b'\r').find(&data[at..]), want);
             }
         }
     }
