@@ -160,13 +160,6 @@ impl Dict {
         &self.arena[start..end]
     }
 
-    /// Make room for `strings` more distinct values of about `bytes` bytes in all.
-    pub fn reserve(&mut self, strings: usize, bytes: usize) {
-        self.arena.reserve(bytes);
-        self.ends.reserve(strings);
-        self.index.reserve(strings, |e| table_hash(e.1));
-    }
-
     /// The code of `s`, adding it when new.
     pub fn intern(&mut self, s: &str) -> u32 {
         if s.is_empty() {
