@@ -4,6 +4,7 @@
 //!
 //! Readers may build several sinks in parallel (one per chunk) and `merge` them in order.
 
+use crate::model::dict::trim;
 use crate::model::ip::{classify, parse_ip};
 use crate::model::tables::{DevField, NetField, VmField, NO_PORT};
 use crate::model::time::{self, DateOrder, Nanos, Zone};
@@ -55,6 +56,45 @@ pub struct FileSink {
     pub rejects: Vec<Reject>,
     /// Counted, non-fatal observations turned into warnings at `finish` ("12 rows ...").
     pub counters: BTreeMap<&'static str, u64>,
+    net_device: DeviceCache,
+}
+
+/// `net.device` codes already derived from a `device_id` code (the same string) or from a
+/// `device_name` code (its lower-case form), so each distinct value is interned into `device`
+/// (and lower-cased) once instead of once per row. Valid only while `net` has exactly `rows`
+/// rows and `device` exactly `distinct` values, i.e. nothing but `try_net` has changed them
+/// since (a merge or an outside change empties the cache before use).
+#[derive(Debug, Default)]
+struct DeviceCache {
+    rows: usize,
+    distinct: usize,
+    from_id: Vec<u32>,
+    from_name: Vec<u32>,
+}
+
+const UNCACHED: u32 = u32::MAX;
+
+impl DeviceCache {
+    /// The `device` code for `code` of the source column, interning `value()` on a miss.
+    fn get(
+        table: &mut Vec<u32>,
+        code: u32,
+        device: &mut crate::model::dict::Dict,
+        value: impl FnOnce() -> String,
+    ) -> u32 {
+        let i = code as usize;
+        if let Some(&d) = table.get(i) {
+            if d != UNCACHED && (d as usize) < device.len() {
+                return d;
+            }
+        }
+        let d = device.intern(&value());
+        if table.len() <= i {
+            table.resize(i + 1, UNCACHED);
+        }
+        table[i] = d;
+        d
+    }
 }
 
 pub type NetValues<'a> = [&'a str; NetField::COUNT];
@@ -70,7 +110,7 @@ fn tix(t: TableKind) -> usize {
 }
 
 fn port(s: &str, col: &str) -> Result<u32, String> {
-    let t = s.trim();
+    let t = trim(s);
     if t.is_empty() {
         return Ok(NO_PORT);
     }
@@ -82,7 +122,7 @@ fn port(s: &str, col: &str) -> Result<u32, String> {
 }
 
 fn number(s: &str, col: &str) -> Result<i64, String> {
-    let t = s.trim();
+    let t = trim(s);
     if t.is_empty() {
         return Ok(0);
     }
@@ -96,7 +136,7 @@ fn number(s: &str, col: &str) -> Result<i64, String> {
 }
 
 fn ip_opt(s: &str, col: &str) -> Result<Option<std::net::IpAddr>, String> {
-    let t = s.trim();
+    let t = trim(s);
     if t.is_empty() {
         return Ok(None);
     }
@@ -190,7 +230,7 @@ impl FileSink {
 
     fn time(&mut self, table: TableKind, s: &str, col: &str) -> Result<Nanos, String> {
         let st = &self.times[tix(table)];
-        if s.trim().is_empty() {
+        if trim(s).is_empty() {
             return Err(format!("missing {col}"));
         }
         let p = time::parse(s, self.opts.date_order, if st.local { self.opts.zone } else { Zone::Utc }, st.local)
@@ -206,7 +246,7 @@ impl FileSink {
 
     fn mark_ambiguous(&mut self, table: TableKind, s: &str, row: usize) {
         // Re-parse cheaply only for the locale forms (ISO never starts `d/`).
-        let b = s.trim().as_bytes();
+        let b = trim(s).as_bytes();
         if b.len() < 5 || b[4] == b'-' || !b[0].is_ascii_digit() {
             return;
         }
@@ -230,7 +270,7 @@ impl FileSink {
 
     fn try_net(&mut self, v: &NetValues, locator: u64) -> Result<(), String> {
         use NetField as F;
-        let (tcol, tval) = if !v[F::Timestamp as usize].trim().is_empty() {
+        let (tcol, tval) = if !trim(v[F::Timestamp as usize]).is_empty() {
             ("Timestamp", v[F::Timestamp as usize])
         } else {
             ("TimeGenerated", v[F::TimeGenerated as usize])
@@ -243,42 +283,52 @@ impl FileSink {
         let row = self.net.len();
         self.mark_ambiguous(TableKind::DeviceNetworkEvents, tval, row);
         let n = &mut self.net;
-        n.ts.push(ts);
-        let id = v[F::DeviceId as usize].trim();
-        let name = v[F::DeviceName as usize].trim();
-        if id.is_empty() {
-            n.device.push(&name.to_lowercase());
-        } else {
-            n.device.push(id);
+        let cache = &mut self.net_device;
+        if cache.rows != n.len() || cache.distinct != n.device.dict.len() {
+            cache.from_id.clear();
+            cache.from_name.clear();
         }
-        n.device_id.push(id);
-        n.device_name.push(name);
-        n.action.push(v[F::ActionType as usize].trim());
+        n.ts.push(ts);
+        let id = trim(v[F::DeviceId as usize]);
+        let name = trim(v[F::DeviceName as usize]);
+        let id_code = n.device_id.dict.intern(id);
+        let name_code = n.device_name.dict.intern(name);
+        let device = if id.is_empty() {
+            DeviceCache::get(&mut cache.from_name, name_code, &mut n.device.dict, || name.to_lowercase())
+        } else {
+            DeviceCache::get(&mut cache.from_id, id_code, &mut n.device.dict, || id.to_string())
+        };
+        n.device.codes.push(device);
+        n.device_id.codes.push(id_code);
+        n.device_name.codes.push(name_code);
+        n.action.push(trim(v[F::ActionType as usize]));
         n.remote_ip.push(rip);
         n.remote_port.push(rport);
-        n.remote_url.push(v[F::RemoteUrl as usize].trim());
+        n.remote_url.push(trim(v[F::RemoteUrl as usize]));
         n.local_ip.push(lip);
         n.local_port.push(lport);
-        n.protocol.push(v[F::Protocol as usize].trim());
-        let ty = v[F::RemoteIPType as usize].trim();
+        n.protocol.push(trim(v[F::Protocol as usize]));
+        let ty = trim(v[F::RemoteIPType as usize]);
         if ty.is_empty() {
             n.remote_ip_type.push(rip.map(classify).unwrap_or(""));
         } else {
             n.remote_ip_type.push(ty);
         }
-        n.proc_name.push(v[F::InitiatingProcessFileName as usize].trim());
+        n.proc_name.push(trim(v[F::InitiatingProcessFileName as usize]));
         n.proc_folder.push(v[F::InitiatingProcessFolderPath as usize]);
         n.cmdline.push(v[F::InitiatingProcessCommandLine as usize]);
-        n.md5.push(v[F::InitiatingProcessMD5 as usize].trim());
-        n.company.push(v[F::InitiatingProcessVersionInfoCompanyName as usize].trim());
+        n.md5.push(trim(v[F::InitiatingProcessMD5 as usize]));
+        n.company.push(trim(v[F::InitiatingProcessVersionInfoCompanyName as usize]));
         n.prov.locator.push(locator);
+        cache.rows = n.len();
+        cache.distinct = n.device.dict.len();
         Ok(())
     }
 
     /// Add a DeviceInfo row.
     pub fn push_dev(&mut self, v: &DevValues, line: u64, locator: u64) -> bool {
         use DevField as F;
-        let (tcol, tval) = if !v[F::Timestamp as usize].trim().is_empty() {
+        let (tcol, tval) = if !trim(v[F::Timestamp as usize]).is_empty() {
             ("Timestamp", v[F::Timestamp as usize])
         } else {
             ("TimeGenerated", v[F::TimeGenerated as usize])
@@ -301,10 +351,10 @@ impl FileSink {
         self.mark_ambiguous(TableKind::DeviceInfo, tval, row);
         let d = &mut self.dev;
         d.ts.push(ts);
-        d.device_id.push(v[F::DeviceId as usize].trim());
-        d.device_name.push(v[F::DeviceName as usize].trim());
-        d.os_platform.push(v[F::OSPlatform as usize].trim());
-        d.device_type.push(v[F::DeviceType as usize].trim());
+        d.device_id.push(trim(v[F::DeviceId as usize]));
+        d.device_name.push(trim(v[F::DeviceName as usize]));
+        d.os_platform.push(trim(v[F::OSPlatform as usize]));
+        d.device_type.push(trim(v[F::DeviceType as usize]));
         d.is_internet_facing.push(parse_bool(v[F::IsInternetFacing as usize]));
         d.if_local_port.push(port);
         d.if_reason.push(&reason);
@@ -338,15 +388,15 @@ impl FileSink {
         self.mark_ambiguous(TableKind::VMConnection, tval, row);
         let m = &mut self.vm;
         m.ts.push(ts);
-        m.computer.push(v[F::Computer as usize].trim());
-        m.direction.push(v[F::Direction as usize].trim());
-        m.process_name.push(v[F::ProcessName as usize].trim());
-        m.source_ip.push(v[F::SourceIp as usize].trim());
-        m.destination_ip.push(v[F::DestinationIp as usize].trim());
+        m.computer.push(trim(v[F::Computer as usize]));
+        m.direction.push(trim(v[F::Direction as usize]));
+        m.process_name.push(trim(v[F::ProcessName as usize]));
+        m.source_ip.push(trim(v[F::SourceIp as usize]));
+        m.destination_ip.push(trim(v[F::DestinationIp as usize]));
         m.destination_port.push(dport);
-        m.protocol.push(v[F::Protocol as usize].trim());
-        m.remote_country.push(v[F::RemoteCountry as usize].trim());
-        m.malicious_ip.push(v[F::MaliciousIp as usize].trim());
+        m.protocol.push(trim(v[F::Protocol as usize]));
+        m.remote_country.push(trim(v[F::RemoteCountry as usize]));
+        m.malicious_ip.push(trim(v[F::MaliciousIp as usize]));
         m.bytes_sent.push(sent);
         m.bytes_received.push(recv);
         m.prov.locator.push(locator);
@@ -455,6 +505,37 @@ mod tests {
             v[*f as usize] = s;
         }
         v
+    }
+
+    #[test]
+    fn device_identity_stays_right_across_repeats_merges_and_outside_changes() {
+        let row = |id: &'static str, name: &'static str| {
+            net(&[
+                (NetField::Timestamp, "2024-01-01T00:00:00Z"),
+                (NetField::DeviceId, id),
+                (NetField::DeviceName, name),
+                (NetField::RemoteIP, "8.8.8.8"),
+            ])
+        };
+        let mut s = FileSink::new(SinkOptions::default());
+        for (id, name) in [("ID1", "Host-A"), ("", "Host-A"), ("ID1", "Host-B"), ("", "HOST-a"), ("", "Host-A")] {
+            assert!(s.push_net(&row(id, name), 2, 0));
+        }
+        let mut chunk = s.fork();
+        for (id, name) in [("", "Host-C"), ("ID2", "Host-A"), ("", "Host-A")] {
+            assert!(chunk.push_net(&row(id, name), 3, 0));
+        }
+        s.merge(chunk);
+        // A row pushed after a merge must not reuse codes cached before it.
+        assert!(s.push_net(&row("", "Host-C"), 4, 0));
+        let got: Vec<&str> = (0..s.net.len()).map(|r| s.net.device.get(r)).collect();
+        assert_eq!(got, ["ID1", "host-a", "ID1", "host-a", "host-a", "host-c", "ID2", "host-a", "host-c"]);
+        // Nor after the column was replaced from outside.
+        s.net.device = Default::default();
+        s.net.device.codes = vec![0; s.net.len()];
+        assert!(s.push_net(&row("ID2", "x"), 5, 0));
+        assert!(s.push_net(&row("", "Host-A"), 6, 0));
+        assert_eq!([s.net.device.get(9), s.net.device.get(10)], ["ID2", "host-a"]);
     }
 
     #[test]

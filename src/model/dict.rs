@@ -6,27 +6,92 @@
 
 use hashbrown::hash_table::HashTable;
 
+/// `str::trim`, with a shortcut for the usual value that starts and ends with a visible ASCII
+/// character (no character in 0x21..=0x7F is whitespace, so nothing would be trimmed).
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let visible = |b: &u8| (0x21..0x80).contains(b);
+    match s.as_bytes() {
+        [] => s,
+        [f, .., l] if visible(f) && visible(l) => s,
+        [f] if visible(f) => s,
+        _ => s.trim(),
+    }
+}
+
+/// 64-bit multiply folded to 64 bits: the mixing step of wyhash / foldhash.
+#[inline]
+fn fold(x: u64, k: u64) -> u64 {
+    let p = u128::from(x) * u128::from(k);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+#[inline]
+fn word(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+#[inline]
+fn half(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[at..at + 4]);
+    u64::from(u32::from_le_bytes(w))
+}
+
+/// Byte equality compared a word at a time in line: the values a probe confirms are mostly
+/// short, where a `memcmp` call costs more than the comparison.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            if word(a, i) != word(b, i) {
+                return false;
+            }
+            i += 8;
+        }
+        word(a, n - 8) == word(b, n - 8)
+    } else if n >= 4 {
+        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+    } else {
+        a == b
+    }
+}
+
+#[inline]
 fn hash_str(s: &str) -> u64 {
-    // Word-at-a-time multiply-rotate with a final avalanche: deterministic, and several times
-    // faster than byte-wise hashing on the long values (paths, command lines) columns hold.
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    // wyhash-style: up to 16 bytes are read as two (overlapping) words with no loop, longer
+    // strings 16 bytes a step, each step one folded multiply. Several times faster than
+    // byte-wise hashing on the values columns hold (ids, paths, command lines); deterministic.
+    const K0: u64 = 0xa076_1d64_78bd_642f;
+    const K1: u64 = 0xe703_7ed1_a0b4_28db;
+    const K2: u64 = 0x8ebc_6af0_9c88_c6e3;
     let b = s.as_bytes();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ (b.len() as u64).wrapping_mul(K);
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^ (h >> 33)
+    let n = b.len();
+    let mut seed = K0 ^ (n as u64);
+    let (a, z) = if n > 16 {
+        let mut i = 0;
+        while n - i > 16 {
+            seed = fold(word(b, i) ^ K1, word(b, i + 8) ^ seed);
+            i += 16;
+        }
+        (word(b, n - 16), word(b, n - 8))
+    } else if n >= 8 {
+        (word(b, 0), word(b, n - 8))
+    } else if n >= 4 {
+        (half(b, 0), half(b, n - 4))
+    } else if n > 0 {
+        ((u64::from(b[0]) << 16) | (u64::from(b[n / 2]) << 8) | u64::from(b[n - 1]), 0)
+    } else {
+        (0, 0)
+    };
+    fold(fold(a ^ K1, z ^ seed) ^ K0 ^ (n as u64), K2)
 }
 
 /// Distinct strings of one column, stored once in an arena.
@@ -34,7 +99,10 @@ fn hash_str(s: &str) -> u64 {
 pub struct Dict {
     arena: String,
     ends: Vec<u64>,
-    index: HashTable<u32>,
+    /// `(code, key)` where `key` is 32 bits of the string's hash: growing the table rehashes
+    /// from `key` alone (no walk over the arena), and a probe compares bytes only when the
+    /// key matches.
+    index: HashTable<(u32, u32)>,
 }
 
 impl Default for Dict {
@@ -49,11 +117,31 @@ impl std::fmt::Debug for Dict {
     }
 }
 
+/// The index key of a string hash, and the table hash rebuilt from that key alone.
+#[inline]
+fn key_of(h: u64) -> u32 {
+    (h >> 32) as u32
+}
+
+#[inline]
+fn table_hash(key: u32) -> u64 {
+    // hashbrown takes the bucket from the low bits and the tag from the top 7.
+    (u64::from(key) << 32) | u64::from(key)
+}
+
+#[inline]
+fn span(ends: &[u64], c: u32) -> (usize, usize) {
+    let c = c as usize;
+    let start = if c == 0 { 0 } else { ends[c - 1] as usize };
+    (start, ends[c] as usize)
+}
+
 impl Dict {
     pub fn new() -> Self {
         let mut d = Dict { arena: String::new(), ends: Vec::new(), index: HashTable::new() };
         d.ends.push(0);
-        d.index.insert_unique(hash_str(""), 0, |_| hash_str(""));
+        let key = key_of(hash_str(""));
+        d.index.insert_unique(table_hash(key), (0, key), |e| table_hash(e.1));
         d
     }
 
@@ -68,9 +156,7 @@ impl Dict {
 
     /// The string for `code`. Panics only on a code this dictionary never issued (a bug).
     pub fn get(&self, code: u32) -> &str {
-        let c = code as usize;
-        let start = if c == 0 { 0 } else { self.ends[c - 1] as usize };
-        let end = self.ends[c] as usize;
+        let (start, end) = span(&self.ends, code);
         &self.arena[start..end]
     }
 
@@ -79,26 +165,25 @@ impl Dict {
         if s.is_empty() {
             return 0;
         }
-        let h = hash_str(s);
+        let key = key_of(hash_str(s));
+        let th = table_hash(key);
         let Dict { arena, ends, index } = self;
-        let get = |c: u32| -> &str {
-            let c = c as usize;
-            let start = if c == 0 { 0 } else { ends[c - 1] as usize };
-            &arena[start..ends[c] as usize]
+        let found = {
+            let (arena, ends) = (arena.as_bytes(), &*ends);
+            index.find(th, |e| {
+                e.1 == key && {
+                    let (start, end) = span(ends, e.0);
+                    same_bytes(&arena[start..end], s.as_bytes())
+                }
+            })
         };
-        if let Some(&c) = index.find(h, |&c| get(c) == s) {
+        if let Some(&(c, _)) = found {
             return c;
         }
         let code = ends.len() as u32;
         arena.push_str(s);
         ends.push(arena.len() as u64);
-        let (arena_ref, ends_ref) = (&*arena, &*ends);
-        let rehash = |&c: &u32| {
-            let c = c as usize;
-            let start = if c == 0 { 0 } else { ends_ref[c - 1] as usize };
-            hash_str(&arena_ref[start..ends_ref[c] as usize])
-        };
-        index.insert_unique(h, code, rehash);
+        index.insert_unique(th, (code, key), |e| table_hash(e.1));
         code
     }
 
@@ -107,8 +192,8 @@ impl Dict {
         if s.is_empty() {
             return Some(0);
         }
-        let h = hash_str(s);
-        self.index.find(h, |&c| self.get(c) == s).copied()
+        let key = key_of(hash_str(s));
+        self.index.find(table_hash(key), |e| e.1 == key && self.get(e.0) == s).map(|e| e.0)
     }
 
     /// Iterate `(code, string)` over every distinct value.
@@ -129,7 +214,7 @@ impl Dict {
 
     /// Approximate heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        self.arena.capacity() + self.ends.capacity() * 8 + self.index.capacity() * 5
+        self.arena.capacity() + self.ends.capacity() * 8 + self.index.capacity() * 9
     }
 }
 
@@ -200,6 +285,36 @@ mod tests {
         for (i, c) in codes.iter().enumerate() {
             assert_eq!(d.get(*c), format!("s{i}"));
             assert_eq!(d.lookup(&format!("s{i}")), Some(*c));
+        }
+    }
+
+    #[test]
+    fn strings_of_every_length_differing_in_any_byte_stay_distinct() {
+        let mut d = Dict::new();
+        let mut seen = Vec::new();
+        for len in 1..=40usize {
+            let base = "a".repeat(len);
+            let code = d.intern(&base);
+            seen.push((base.clone(), code));
+            for at in 0..len {
+                let mut b = base.clone().into_bytes();
+                b[at] = b'b';
+                let s = String::from_utf8(b).unwrap();
+                let code = d.intern(&s);
+                seen.push((s, code));
+            }
+        }
+        for (s, code) in &seen {
+            assert_eq!(d.get(*code), s);
+            assert_eq!(d.intern(s), *code);
+        }
+        assert_eq!(d.len(), seen.len() + 1);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn trim_matches_str_trim(s in "[ a\t\r\n\u{a0}\u{3000}\u{85}\u{7f}é]{0,6}") {
+            proptest::prop_assert_eq!(trim(&s), s.trim());
         }
     }
 

@@ -1,17 +1,168 @@
 //! IP addresses: an interned IP column and the `RemoteIPType` classes of `hunts.md`.
 
-// hashbrown's default hasher is several times faster than SipHash on addresses.
-use hashbrown::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Parse an address as exports write it: dotted IPv4, any IPv6 form (full or compressed,
 /// IPv4-mapped), optionally in brackets. Returns `None` for anything else.
 pub fn parse_ip(s: &str) -> Option<IpAddr> {
+    // Nearly every address in an export is plain dotted IPv4: read it directly, and leave
+    // everything else (spaces, brackets, zones, IPv6, malformed text) to the general path.
+    if let Some(v4) = parse_plain_v4(s.as_bytes()) {
+        return Some(IpAddr::V4(v4));
+    }
     let t = s.trim();
     let t = t.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(t);
     // Zone ids (`fe80::1%12`) are kept out of the address.
     let t = t.split_once('%').map(|(a, _)| a).unwrap_or(t);
     t.parse().ok()
+}
+
+/// Exactly the dotted-quad form the standard parser accepts (four decimal octets, 0..=255,
+/// no leading zero unless the octet is `0`), or None (the caller then uses the standard
+/// parser, so a None here never changes what is accepted).
+fn parse_plain_v4(b: &[u8]) -> Option<Ipv4Addr> {
+    if b.len() < 7 || b.len() > 15 {
+        return None;
+    }
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut v: u32 = 0;
+        while i < b.len() && i - start < 3 && b[i].is_ascii_digit() {
+            v = v * 10 + u32::from(b[i] - b'0');
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 || (digits > 1 && b[start] == b'0') || v > 255 {
+            return None;
+        }
+        *octet = v as u8;
+    }
+    (i == b.len()).then(|| Ipv4Addr::from(octets))
+}
+
+fn fold(x: u64, k: u64) -> u64 {
+    let p = u128::from(x) * u128::from(k);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+const K1: u64 = 0x9e37_79b9_7f4a_7c15;
+const K2: u64 = 0xd6e8_feb8_6659_fd93;
+
+/// Bit 32 of a key marks an IPv4 key, which is the address itself (so equal keys mean equal
+/// addresses); an IPv6 key is a hash of the address with that bit clear (equal keys still need
+/// the addresses compared).
+const V4_KEY: u64 = 1 << 32;
+
+fn ip_key(ip: &IpAddr) -> u64 {
+    match ip {
+        IpAddr::V4(a) => V4_KEY | u64::from(u32::from(*a)),
+        IpAddr::V6(a) => {
+            let x = u128::from(*a);
+            fold(fold(x as u64 ^ K1, K2) ^ (x >> 64) as u64, K1) & !V4_KEY
+        }
+    }
+}
+
+/// The index hash of a key (rebuilt from the key alone when the index grows).
+#[inline]
+fn key_hash(key: u64) -> u64 {
+    fold(key ^ K2, K1)
+}
+
+/// The index of an `IpCol`: open addressing with linear probing over 12-byte slots
+/// `[key low, key high, code]` (code 0 = empty slot; code 0 is never indexed). Kept at most
+/// 3/4 full, so a probe always ends at an empty slot.
+///
+/// Its own table rather than a `HashMap` so `IpCol::append` can touch the slots of a batch of
+/// addresses before probing them: with millions of distinct addresses every probe is a cache
+/// miss, and touching first lets the misses overlap instead of waiting for each in turn.
+#[derive(Clone, Default)]
+struct IpIndex {
+    slots: Vec<[u32; 3]>,
+    len: usize,
+}
+
+impl IpIndex {
+    /// The code stored for `key` (`same` confirms an IPv6 match), or the empty slot where it
+    /// would go. Needs a non-empty table (`reserve` first).
+    fn probe(&self, key: u64, same: impl Fn(u32) -> bool) -> Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let (lo, hi) = (key as u32, (key >> 32) as u32);
+        let mut i = key_hash(key) as usize & mask;
+        loop {
+            let [a, b, code] = self.slots[i];
+            if code == 0 {
+                return Err(i);
+            }
+            if a == lo && b == hi && same(code) {
+                return Ok(code);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn find(&self, key: u64, same: impl Fn(u32) -> bool) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        self.probe(key, same).ok()
+    }
+
+    /// Load the slot `key` hashes to, so a probe shortly after finds it in cache.
+    fn touch(&self, key: u64) {
+        if let Some(s) = self.slots.get(key_hash(key) as usize & self.slots.len().wrapping_sub(1)) {
+            std::hint::black_box(s[2]);
+        }
+    }
+
+    /// Make room for `additional` more codes without growing in between.
+    #[inline]
+    fn reserve(&mut self, additional: usize) {
+        if self.slots.is_empty() || (self.len + additional) * 4 > self.slots.len() * 3 {
+            self.grow(self.len + additional);
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self, need: usize) {
+        let mut cap = self.slots.len().max(256);
+        while need * 4 > cap * 3 {
+            cap *= 2;
+        }
+        // Filled by writing, not `vec![..; cap]`: a zeroed allocation maps the shared zero
+        // page, and the first write to each page then costs a copy-on-write fault plus a TLB
+        // shootdown across the loader's threads.
+        // (`black_box` keeps the allocation and the zeroing from being fused into `calloc`.)
+        let mut slots: Vec<[u32; 3]> = std::hint::black_box(Vec::with_capacity(cap));
+        slots.resize(cap, [0; 3]);
+        let old = std::mem::replace(&mut self.slots, slots);
+        let mask = cap - 1;
+        for s in old.into_iter().filter(|s| s[2] != 0) {
+            let key = u64::from(s[0]) | (u64::from(s[1]) << 32);
+            let mut i = key_hash(key) as usize & mask;
+            while self.slots[i][2] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
+
+    fn insert_at(&mut self, slot: usize, key: u64, code: u32) {
+        self.slots[slot] = [key as u32, (key >> 32) as u32, code];
+        self.len += 1;
+    }
+
+    fn capacity(&self) -> usize {
+        self.slots.capacity()
+    }
 }
 
 /// The class names Defender writes in `RemoteIPType`, derived when the column is empty.
@@ -89,16 +240,24 @@ pub fn ip_text(ip: IpAddr) -> String {
 }
 
 /// An interned IP column: code 0 = no address.
-#[derive(Clone, Default, Debug)]
+#[derive(Clone, Default)]
 pub struct IpCol {
     pub codes: Vec<u32>,
     pub ips: Vec<IpAddr>,
-    index: HashMap<IpAddr, u32>,
+    /// Codes (never 0) by address key: an IPv4 lookup never touches `ips` (millions of
+    /// distinct addresses make every access there a cache miss).
+    index: IpIndex,
+}
+
+impl std::fmt::Debug for IpCol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IpCol").field("codes", &self.codes).field("ips", &self.ips).finish()
+    }
 }
 
 impl IpCol {
     pub fn new() -> Self {
-        IpCol { codes: Vec::new(), ips: vec![IpAddr::V4(Ipv4Addr::UNSPECIFIED)], index: HashMap::new() }
+        IpCol { codes: Vec::new(), ips: vec![IpAddr::V4(Ipv4Addr::UNSPECIFIED)], index: IpIndex::default() }
     }
 
     fn ensure_init(&mut self) {
@@ -110,13 +269,19 @@ impl IpCol {
     pub fn intern(&mut self, ip: Option<IpAddr>) -> u32 {
         self.ensure_init();
         let Some(ip) = ip else { return 0 };
-        if let Some(&c) = self.index.get(&ip) {
-            return c;
+        let key = ip_key(&ip);
+        let v4 = key & V4_KEY != 0;
+        self.index.reserve(1);
+        let ips = &self.ips;
+        match self.index.probe(key, |c| v4 || ips.get(c as usize) == Some(&ip)) {
+            Ok(c) => c,
+            Err(slot) => {
+                let c = self.ips.len() as u32;
+                self.ips.push(ip);
+                self.index.insert_at(slot, key, c);
+                c
+            }
         }
-        let c = self.ips.len() as u32;
-        self.ips.push(ip);
-        self.index.insert(ip, c);
-        c
     }
 
     pub fn push(&mut self, ip: Option<IpAddr>) {
@@ -138,7 +303,9 @@ impl IpCol {
     }
 
     pub fn lookup(&self, ip: IpAddr) -> Option<u32> {
-        self.index.get(&ip).copied()
+        let key = ip_key(&ip);
+        let v4 = key & V4_KEY != 0;
+        self.index.find(key, |c| v4 || self.ips.get(c as usize) == Some(&ip))
     }
 
     /// Number of distinct codes including code 0.
@@ -161,12 +328,25 @@ impl IpCol {
             return;
         }
         self.ensure_init();
-        let remap: Vec<u32> = (0..other.ips.len() as u32).map(|c| self.intern(other.addr(c))).collect();
+        // Grow once for the worst case (all new) rather than rehashing in steps.
+        self.index.reserve(other.ips.len());
+        let mut remap: Vec<u32> = Vec::with_capacity(other.ips.len());
+        let n = other.ips.len() as u32;
+        for start in (0..n).step_by(16) {
+            let batch = start..(start + 16).min(n);
+            for c in batch.clone() {
+                if let Some(ip) = other.addr(c) {
+                    self.index.touch(ip_key(&ip));
+                }
+            }
+            remap.extend(batch.map(|c| self.intern(other.addr(c))));
+        }
+        self.codes.reserve(other.codes.len());
         self.codes.extend(other.codes.iter().map(|&c| remap[c as usize]));
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.codes.capacity() * 4 + self.ips.capacity() * 17 + self.index.capacity() * 24
+        self.codes.capacity() * 4 + self.ips.capacity() * 17 + self.index.capacity() * 12
     }
 }
 
@@ -199,6 +379,65 @@ mod tests {
         assert_eq!(c("2001:0:1::1"), "Teredo");
         assert_eq!(c("8.8.8.8"), "Public");
         assert_eq!(c("2606:4700::1111"), "Public");
+    }
+
+    #[test]
+    fn plain_v4_fast_path_agrees_with_the_standard_parser() {
+        let cases = [
+            "1.2.3.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3.04",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "1.2.3.4 ",
+            "1234.1.1.1",
+            "1.2.3.",
+            ".1.2.3",
+            "10.0.0.1",
+            "100.200.250.199",
+            "1.2.3.4a",
+        ];
+        for s in cases {
+            assert_eq!(parse_plain_v4(s.as_bytes()), s.parse::<Ipv4Addr>().ok(), "{s}");
+        }
+    }
+
+    #[test]
+    fn intern_dedups_and_survives_growth() {
+        let mut col = IpCol::new();
+        for i in 0..5000u32 {
+            col.push(Some(IpAddr::V4(Ipv4Addr::from(i * 7))));
+            col.push(Some(IpAddr::V6(Ipv6Addr::from(u128::from(i) << 64))));
+        }
+        col.push(None);
+        col.push(Some(IpAddr::V4(Ipv4Addr::from(7))));
+        assert_eq!(col.distinct(), 10_001);
+        assert_eq!(col.get(10_000), None);
+        assert_eq!(col.codes[10_001], col.codes[2]);
+        assert_eq!(col.lookup(IpAddr::V6(Ipv6Addr::from(3u128 << 64))), Some(col.codes[7]));
+        assert_eq!(col.lookup(IpAddr::V4(Ipv4Addr::from(8))), None);
+        let mut other = IpCol::new();
+        other.push(Some(IpAddr::V4(Ipv4Addr::from(14))));
+        other.push(Some(IpAddr::V4(Ipv4Addr::from(1))));
+        col.append(other);
+        assert_eq!(col.get(10_002), Some(IpAddr::V4(Ipv4Addr::from(14))));
+        assert_eq!(col.get(10_003), Some(IpAddr::V4(Ipv4Addr::from(1))));
+        assert_eq!(col.distinct(), 10_002);
+        // An IPv4-mapped IPv6 address is a different value from the IPv4 one.
+        let mapped = col.intern(parse_ip("::ffff:0.0.0.14"));
+        assert_ne!(mapped, col.codes[10_002]);
+        assert_eq!(col.addr(mapped), parse_ip("::ffff:0.0.0.14"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_v4_matches_std_on_any_digit_dot_text(s in "[0-9.]{0,16}") {
+            proptest::prop_assert_eq!(parse_plain_v4(s.as_bytes()), s.parse::<Ipv4Addr>().ok());
+        }
     }
 
     #[test]

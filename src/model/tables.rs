@@ -39,7 +39,17 @@ impl Provenance {
         if !locators.is_empty() && self.segments.last().map(|s| s.source) != Some(source) {
             self.segments.push(Segment { start, source });
         }
-        self.locator.extend(locators);
+        extend_or_take(&mut self.locator, locators);
+    }
+}
+
+/// Append `src` to `dst`, taking `src` whole when `dst` is empty (the first chunk or file), so
+/// a load's final columns are moved into the dataset rather than copied.
+fn extend_or_take<T>(dst: &mut Vec<T>, src: Vec<T>) {
+    if dst.is_empty() {
+        *dst = src;
+    } else {
+        dst.extend(src);
     }
 }
 
@@ -145,16 +155,16 @@ impl NetEvents {
 
     /// Append rows built elsewhere (another chunk or file).
     pub fn append(&mut self, o: NetEvents, source: u32) {
-        self.ts.extend(o.ts);
+        extend_or_take(&mut self.ts, o.ts);
         self.device.append(o.device);
         self.device_id.append(o.device_id);
         self.device_name.append(o.device_name);
         self.action.append(o.action);
         self.remote_ip.append(o.remote_ip);
-        self.remote_port.extend(o.remote_port);
+        extend_or_take(&mut self.remote_port, o.remote_port);
         self.remote_url.append(o.remote_url);
         self.local_ip.append(o.local_ip);
-        self.local_port.extend(o.local_port);
+        extend_or_take(&mut self.local_port, o.local_port);
         self.protocol.append(o.protocol);
         self.remote_ip_type.append(o.remote_ip_type);
         self.proc_name.append(o.proc_name);
@@ -245,13 +255,13 @@ impl DeviceInfo {
     }
 
     pub fn append(&mut self, o: DeviceInfo, source: u32) {
-        self.ts.extend(o.ts);
+        extend_or_take(&mut self.ts, o.ts);
         self.device_id.append(o.device_id);
         self.device_name.append(o.device_name);
         self.os_platform.append(o.os_platform);
         self.device_type.append(o.device_type);
-        self.is_internet_facing.extend(o.is_internet_facing);
-        self.if_local_port.extend(o.if_local_port);
+        extend_or_take(&mut self.is_internet_facing, o.is_internet_facing);
+        extend_or_take(&mut self.if_local_port, o.if_local_port);
         self.if_reason.append(o.if_reason);
         self.if_local_ip.append(o.if_local_ip);
         self.prov.append(source, o.prov.locator);
@@ -286,18 +296,18 @@ impl VmConnections {
     }
 
     pub fn append(&mut self, o: VmConnections, source: u32) {
-        self.ts.extend(o.ts);
+        extend_or_take(&mut self.ts, o.ts);
         self.computer.append(o.computer);
         self.direction.append(o.direction);
         self.process_name.append(o.process_name);
         self.source_ip.append(o.source_ip);
         self.destination_ip.append(o.destination_ip);
-        self.destination_port.extend(o.destination_port);
+        extend_or_take(&mut self.destination_port, o.destination_port);
         self.protocol.append(o.protocol);
         self.remote_country.append(o.remote_country);
         self.malicious_ip.append(o.malicious_ip);
-        self.bytes_sent.extend(o.bytes_sent);
-        self.bytes_received.extend(o.bytes_received);
+        extend_or_take(&mut self.bytes_sent, o.bytes_sent);
+        extend_or_take(&mut self.bytes_received, o.bytes_received);
         self.prov.append(source, o.prov.locator);
     }
 }

@@ -114,7 +114,7 @@ pub struct Parsed {
 /// Parse a timestamp. `zone` applies to values that carry no zone of their own and are not
 /// ISO/Sysmon forms (those are UTC by definition of the exports) unless `zone_for_iso` is set.
 pub fn parse(s: &str, order: DateOrder, zone: Zone, zone_for_iso: bool) -> Result<Parsed, String> {
-    let t = s.trim();
+    let t = super::dict::trim(s);
     let b = t.as_bytes();
     if b.len() >= 10 && b[4] == b'-' && b[0].is_ascii_digit() {
         return parse_iso(b, if zone_for_iso { zone } else { Zone::Utc })
@@ -209,7 +209,20 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 fn valid_date(y: i64, m: u32, d: u32) -> bool {
-    NaiveDate::from_ymd_opt(y as i32, m, d).is_some()
+    // Plain arithmetic for the four-digit years ISO text carries (chrono's range is wider);
+    // a test pins it to chrono's answer.
+    if !(0..=9999).contains(&y) {
+        return NaiveDate::from_ymd_opt(y as i32, m, d).is_some();
+    }
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
 }
 
 /// ISO 8601 / RFC 3339 and the space-separated Sysmon and pandas forms, fast path.
@@ -455,6 +468,17 @@ mod tests {
 
     fn iso(s: &str) -> Nanos {
         parse(s, DateOrder::MonthFirst, Zone::Utc, false).unwrap().nanos
+    }
+
+    #[test]
+    fn valid_date_agrees_with_chrono() {
+        for y in [0i64, 1, 4, 100, 400, 1900, 1999, 2000, 2023, 2024, 2100, 9999] {
+            for m in 0..=13 {
+                for d in 0..=32 {
+                    assert_eq!(valid_date(y, m, d), NaiveDate::from_ymd_opt(y as i32, m, d).is_some(), "{y}-{m}-{d}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -67,6 +67,7 @@ impl<'r> Fields<'r> {
         }
     }
 
+    #[inline]
     fn get(&self, i: usize) -> &str {
         match self {
             Fields::Valid { text, base, rec } => match rec.spans.get(i) {
@@ -79,6 +80,7 @@ impl<'r> Fields<'r> {
         }
     }
 
+    #[inline]
     fn at(&self, col: Option<usize>) -> &str {
         col.map(|i| self.get(i)).unwrap_or("")
     }

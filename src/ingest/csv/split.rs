@@ -3,6 +3,7 @@
 //! field only at a field start, `""` inside quotes is a literal quote), so a block boundary is
 //! always a record boundary the sequential parser would also see.
 
+use super::record::Find3;
 use std::io::Read;
 
 /// No record (and so no line) may exceed this; beyond it the file stops with an error.
@@ -51,6 +52,8 @@ pub struct Splitter<R> {
     first_only: bool,
     /// Buffers of converted blocks, handed back for reuse (saves page faults on fresh memory).
     spares: Option<std::sync::mpsc::Receiver<Vec<u8>>>,
+    /// What matters outside quotes: a quote or a line end.
+    unquoted: Find3,
 }
 
 impl<R: Read> Splitter<R> {
@@ -71,6 +74,7 @@ impl<R: Read> Splitter<R> {
             target,
             first_only: true,
             spares: None,
+            unquoted: Find3::new(b'"', b'\n', b'\r'),
         }
     }
 
@@ -116,7 +120,7 @@ impl<R: Read> Splitter<R> {
                 // quoted field depends on the byte before it (a field start). `\r` ends a
                 // record too (as in the csv crate), so files with bare-CR line ends still split;
                 // a cut between `\r` and `\n` leaves an empty line the record parser skips.
-                let Some(p) = memchr::memchr3(b'"', b'\n', b'\r', &buf[i..]).map(|k| i + k) else {
+                let Some(p) = self.unquoted.find(&buf[i..]).map(|k| i + k) else {
                     if n > i {
                         self.field_start = buf[n - 1] == self.delim;
                     }
