@@ -262,18 +262,6 @@ fn load_cli_with(inputs: &[Input], extra_ti: &[Input], l: &LoadArgs) -> Result<(
     result.map_err(|e| fail(1, e.to_string()))
 }
 
-fn fmt_count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[derive(serde::Serialize)]
 struct Totals {
     #[serde(rename = "DeviceNetworkEvents")]
@@ -335,7 +323,7 @@ fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
                     (f.rows.ti, "ThreatIntel entries"),
                 ] {
                     if n > 0 {
-                        parts.push(format!("{} {}", fmt_count(n), name));
+                        parts.push(format!("{} {}", tui::view::thousands(n), name));
                     }
                 }
                 if parts.is_empty() {
@@ -348,7 +336,7 @@ fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
                 }
                 writeln!(out, "  loaded:   {}", parts.join(", "))?;
                 if f.rejected > 0 {
-                    writeln!(out, "  rejected: {} rows", fmt_count(f.rejected))?;
+                    writeln!(out, "  rejected: {} rows", tui::view::thousands(f.rejected))?;
                     for r in &f.rejects {
                         writeln!(out, "    {r}")?;
                     }
@@ -381,19 +369,19 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
             writeln!(
                 out,
                 "Totals: {} DeviceNetworkEvents, {} DeviceInfo, {} VMConnection, {} threat-intel entries",
-                fmt_count(t.net),
-                fmt_count(t.dev),
-                fmt_count(t.vm),
-                fmt_count(t.ti)
+                tui::view::thousands(t.net),
+                tui::view::thousands(t.dev),
+                tui::view::thousands(t.vm),
+                tui::view::thousands(t.ti)
             )?;
             writeln!(
                 out,
                 "Files:  {} loaded, {} skipped; {} rows rejected",
                 t.files_loaded,
                 t.files_skipped,
-                fmt_count(t.rejected)
+                tui::view::thousands(t.rejected)
             )?;
-            writeln!(out, "Devices: {}", fmt_count(t.devices))?;
+            writeln!(out, "Devices: {}", tui::view::thousands(t.devices))?;
             if let Some(per) = t.net_bytes_per_event {
                 writeln!(
                     out,
