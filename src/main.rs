@@ -335,6 +335,24 @@ fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
                     });
                 }
                 writeln!(out, "  loaded:   {}", parts.join(", "))?;
+                if !f.missing_columns.is_empty() {
+                    writeln!(
+                        out,
+                        "  missing:  {} (read as empty; hunts that use them see no value)",
+                        f.missing_columns.join(", ")
+                    )?;
+                }
+                if !f.unknown_columns.is_empty() {
+                    let shown: Vec<&str> = f.unknown_columns.iter().take(6).map(String::as_str).collect();
+                    let more = f.unknown_columns.len().saturating_sub(shown.len());
+                    writeln!(
+                        out,
+                        "  columns:  {} not used by the hunts (kept for the raw-event view): {}{}",
+                        f.unknown_columns.len(),
+                        shown.join(", "),
+                        if more > 0 { format!(", … (+{more})") } else { String::new() }
+                    )?;
+                }
                 if f.rejected > 0 {
                     writeln!(out, "  rejected: {} rows", tui::view::thousands(f.rejected))?;
                     for r in &f.rejects {
@@ -383,9 +401,11 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
             )?;
             writeln!(out, "Devices: {}", tui::view::thousands(t.devices))?;
             if let Some(per) = t.net_bytes_per_event {
+                // Per-event cost only means something once fixed overheads are amortized.
+                let per = if t.net >= 100_000 { format!(" ({per} bytes per event)") } else { String::new() };
                 writeln!(
                     out,
-                    "Network events in memory: {:.1} MiB ({per} bytes per event)",
+                    "Network events in memory: {:.1} MiB{per}",
                     t.net_memory_bytes as f64 / (1024.0 * 1024.0)
                 )?;
             }

@@ -99,7 +99,28 @@ fn stdin_is_read_with_dash() {
         .write_stdin(csv)
         .assert()
         .success()
-        .stdout(predicate::str::contains("loaded:   1 DeviceNetworkEvents"));
+        .stdout(predicate::str::contains("loaded:   1 DeviceNetworkEvents"))
+        .stdout(predicate::str::contains(
+            "missing:  RemoteUrl, LocalPort, Protocol, InitiatingProcessFileName, InitiatingProcessCommandLine, \
+             InitiatingProcessMD5, InitiatingProcessVersionInfoCompanyName (read as empty",
+        ));
+}
+
+#[test]
+fn columns_rarity_does_not_interpret_are_listed() {
+    let csv = "Timestamp,DeviceId,DeviceName,ActionType,RemoteIP,RemotePort,TenantId,ReportId\n\
+               2026-11-20T10:00:00Z,d1,ws1,ConnectionSuccess,8.8.8.8,53,t,1\n";
+    let out = rarity()
+        .args(["inspect", "--format", "json", "-"])
+        .write_stdin(csv)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["files"][0]["unknown_columns"], serde_json::json!(["TenantId", "ReportId"]));
+    assert_eq!(v["files"][0]["missing_columns"][0], "RemoteUrl");
 }
 
 #[test]

@@ -143,6 +143,76 @@ impl ColumnMap {
         has_network_values(&self.net_values(row))
     }
 
+    /// Columns that are not among the kept columns of the target table (they stay in the file
+    /// for the raw-event view). Empty for Sysmon and unknown targets.
+    pub fn unknown_columns(&self) -> Vec<String> {
+        let kept = |name: &str| match self.target {
+            Target::Net => NetField::from_column(name).is_some(),
+            Target::DeviceInfo => DevField::from_column(name).is_some(),
+            Target::VmConnection => VmField::from_column(name).is_some(),
+            _ => true,
+        };
+        self.names.iter().filter(|n| !n.is_empty() && !kept(n)).cloned().collect()
+    }
+
+    /// Columns the hunts read that this header lacks (their values are read as empty).
+    /// `RemoteIPType` is derived from the address when absent, so it is never missing.
+    pub fn missing_columns(&self) -> Vec<&'static str> {
+        let has_any = |cols: &[Option<usize>]| cols.iter().any(Option::is_some);
+        match self.target {
+            Target::Net => {
+                let mut out: Vec<&'static str> = [
+                    NetField::ActionType,
+                    NetField::RemoteIP,
+                    NetField::RemotePort,
+                    NetField::RemoteUrl,
+                    NetField::LocalPort,
+                    NetField::Protocol,
+                    NetField::InitiatingProcessFileName,
+                    NetField::InitiatingProcessCommandLine,
+                    NetField::InitiatingProcessMD5,
+                    NetField::InitiatingProcessVersionInfoCompanyName,
+                ]
+                .iter()
+                .filter(|f| self.net[**f as usize].is_none())
+                .map(|f| f.name())
+                .collect();
+                if !has_any(&[self.net[NetField::DeviceId as usize], self.net[NetField::DeviceName as usize]]) {
+                    out.insert(0, "DeviceId/DeviceName");
+                }
+                out
+            }
+            Target::DeviceInfo => [
+                DevField::DeviceName,
+                DevField::OSPlatform,
+                DevField::DeviceType,
+                DevField::IsInternetFacing,
+                DevField::AdditionalFields,
+            ]
+            .iter()
+            .filter(|f| self.dev[**f as usize].is_none())
+            .map(|f| f.name())
+            .collect(),
+            Target::VmConnection => [
+                VmField::Computer,
+                VmField::Direction,
+                VmField::ProcessName,
+                VmField::SourceIp,
+                VmField::DestinationPort,
+                VmField::Protocol,
+                VmField::RemoteCountry,
+                VmField::MaliciousIp,
+                VmField::BytesSent,
+                VmField::BytesReceived,
+            ]
+            .iter()
+            .filter(|f| self.vm[**f as usize].is_none())
+            .map(|f| f.name())
+            .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Human name of the target for reports.
     pub fn target_name(&self) -> &'static str {
         match self.target {
@@ -185,6 +255,27 @@ mod tests {
         assert_eq!(t(&["EventID", "Image", "DestinationIp", "Hostname"]), Target::SysmonFlat);
         assert_eq!(t(&["TimeGenerated", "SyslogMessage", "Computer"]), Target::SysmonSyslog);
         assert_eq!(t(&["TimeGenerated", "AlertName"]), Target::Unknown);
+    }
+
+    #[test]
+    fn reports_unknown_and_missing_columns() {
+        let m =
+            ColumnMap::new(&["Timestamp", "DeviceId", "ActionType", "RemoteIP", "RemotePort", "TenantId", "FileName"]);
+        assert_eq!(m.unknown_columns(), vec!["TenantId".to_string(), "FileName".to_string()]);
+        assert_eq!(
+            m.missing_columns(),
+            vec![
+                "RemoteUrl",
+                "LocalPort",
+                "Protocol",
+                "InitiatingProcessFileName",
+                "InitiatingProcessCommandLine",
+                "InitiatingProcessMD5",
+                "InitiatingProcessVersionInfoCompanyName"
+            ]
+        );
+        let v = ColumnMap::new(&["TimeGenerated", "Computer", "Direction", "ProcessName", "SourceIp", "DestinationIp"]);
+        assert!(v.missing_columns().contains(&"RemoteCountry"));
     }
 
     #[test]

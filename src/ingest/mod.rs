@@ -233,6 +233,10 @@ pub struct FileReport {
     pub rejects: Vec<String>,
     pub warnings: Vec<String>,
     pub skipped: Option<String>,
+    /// Columns the hunts read that the file lacks (read as empty).
+    pub missing_columns: Vec<String>,
+    /// Columns rarity does not interpret (kept in the file for the raw-event view).
+    pub unknown_columns: Vec<String>,
 }
 
 /// What a whole load did.
@@ -439,6 +443,11 @@ pub fn load(
                         fr.rejected = sink.rejected;
                         fr.rejects =
                             sink.rejects.iter().map(|r| format!("{display}:{}: {}", r.line, r.reason)).collect();
+                        if matches!(source.kind, Kind::Csv | Kind::JsonDocument) && !source.columns.is_empty() {
+                            let map = columns::ColumnMap::new(&source.columns);
+                            fr.missing_columns = map.missing_columns().into_iter().map(String::from).collect();
+                            fr.unknown_columns = map.unknown_columns();
+                        }
                         if fr.rows.net + fr.rows.dev + fr.rows.vm > 0 {
                             ds.net.append(sink.net, source_id);
                             ds.devinfo.append(sink.dev, source_id);
