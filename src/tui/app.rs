@@ -417,7 +417,9 @@ impl App {
                 match &mut tab.table {
                     Some(t) => t.replace_rows(rows),
                     None => {
-                        tab.table = Some(TableState::new(Column::from_specs(output.columns), rows, key_cols(tab.hunt)))
+                        let t = TableState::new(Column::from_specs(output.columns), rows, key_cols(tab.hunt));
+                        // hunts.md: supply-chain rows are one per detail, grouped per DeviceName.
+                        tab.table = Some(if tab.hunt == HuntId::SupplyChain { t.grouped() } else { t })
                     }
                 }
                 tab.output = Some(Arc::new(output));

@@ -90,6 +90,9 @@ pub struct TableState {
     pub offset: usize,
     /// Selected column (sort key, horizontal scroll).
     pub col: usize,
+    /// Show runs of rows sharing the first column as one group: the value is drawn once per
+    /// run (supply-chain's one-row-per-detail output, grouped per DeviceName like the KQL).
+    pub group_first: bool,
 }
 
 impl TableState {
@@ -107,9 +110,29 @@ impl TableState {
             cursor: 0,
             offset: 0,
             col: 0,
+            group_first: false,
         };
         t.rebuild_view();
         t
+    }
+
+    /// Group runs of rows by their first column (see `group_first`).
+    pub fn grouped(mut self) -> Self {
+        self.group_first = true;
+        self
+    }
+
+    /// Whether the row at view position `pos` continues the group of the row above it.
+    pub fn continues_group(&self, pos: usize) -> bool {
+        self.group_first
+            && pos > 0
+            && pos < self.view.len()
+            && self.rows[self.view[pos]].first() == self.rows[self.view[pos - 1]].first()
+    }
+
+    /// Number of groups (distinct runs of the first column) in the current view.
+    pub fn group_count(&self) -> usize {
+        (0..self.view.len()).filter(|&p| !self.continues_group(p)).count()
     }
 
     fn key_of(&self, row: usize) -> Vec<&Cell> {
@@ -302,6 +325,23 @@ impl TableState {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn grouped_rows_share_their_first_column_once() {
+        let cols = vec![Column::new("DeviceName", CellKind::Text), Column::new("RemotePort", CellKind::Int)];
+        let rows = vec![
+            vec![Cell::Text("srv-a".into()), Cell::Int(22)],
+            vec![Cell::Text("srv-a".into()), Cell::Int(443)],
+            vec![Cell::Text("srv-b".into()), Cell::Int(22)],
+        ];
+        let t = TableState::new(cols, rows, 2).grouped();
+        assert_eq!((0..3).map(|p| t.continues_group(p)).collect::<Vec<_>>(), vec![false, true, false]);
+        assert_eq!(t.group_count(), 2);
+        let lines = crate::tui::view::table::table_lines(&t, 60, 10, true);
+        let text: Vec<String> = lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect();
+        assert!(text[1].contains("srv-a") && !text[2].contains("srv-a") && text[3].contains("srv-b"), "{text:#?}");
+    }
+
     use super::*;
 
     fn t(v: &[(&str, i64)]) -> TableState {

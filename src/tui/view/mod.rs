@@ -3,7 +3,7 @@
 
 mod overlay;
 mod panel;
-mod table;
+pub(crate) mod table;
 mod top;
 
 use super::app::{App, Phase, Prompt};

@@ -167,6 +167,11 @@ fn render_value_preview(frame: &mut Frame, area: Rect, name: &str, value: &str) 
 fn position_line(app: &App, t: &TableState) -> Line<'static> {
     let mut parts =
         vec![if t.view.is_empty() { "0 rows".to_string() } else { format!("row {}/{}", t.cursor + 1, t.view.len()) }];
+    if t.group_first && !t.view.is_empty() {
+        let groups = t.group_count();
+        let name = t.columns.first().map(|c| c.name.as_str()).unwrap_or("group");
+        parts.push(format!("{groups} {name}{}", if groups == 1 { "" } else { "s" }));
+    }
     if !t.marked.is_empty() {
         parts.push(format!("{} marked", t.marked.len()));
     }
@@ -290,8 +295,10 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
         let matches = t.match_positions(r);
         let gutter = format!("{}{}", if is_cursor { "▶" } else { " " }, if marked { "●" } else { " " });
         let mut spans = vec![Span::styled(gutter, base.fg(if marked { palette::MARK } else { palette::ACCENT }))];
+        let continues = t.continues_group(pos);
         for &(c, w) in &cols {
-            let text = display_cell(cell_at(&t.rows[r], c));
+            // A group's key is drawn once, on its first row.
+            let text = if c == 0 && continues { String::new() } else { display_cell(cell_at(&t.rows[r], c)) };
             // Counts line up on their last digit.
             let numeric = t.columns[c].kind == CellKind::Int;
             let mut cell = text_spans(&text, &matches[c], w, base);
