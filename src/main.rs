@@ -132,6 +132,7 @@ struct RunArgs {
     #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     now: Option<Nanos>,
     /// Set a parameter: `key=value` (lists comma-separated; durations like 30d, 1h, 90m). Repeatable.
+    /// With `all`, a bare key sets every hunt that has it and `hunt.key=value` sets one hunt.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
     /// Output format.

@@ -216,3 +216,22 @@ fn formula_like_cells_are_guarded_unless_csv_raw() {
     let raw = String::from_utf8(raw).unwrap();
     assert!(raw.contains("=cmd|") && !raw.contains("'=cmd|"));
 }
+
+#[test]
+fn run_all_takes_per_hunt_keys() {
+    let base = rarity().args(["all", "--no-config", "--format", "json"]).assert().success().get_output().stdout.clone();
+    let tuned = rarity()
+        .args(["all", "--no-config", "--format", "json", "--set", "rare-process.max_devices=2"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let base: serde_json::Value = serde_json::from_slice(&base).unwrap();
+    let tuned: serde_json::Value = serde_json::from_slice(&tuned).unwrap();
+    assert!(tuned["rare-process"].as_array().unwrap().len() < base["rare-process"].as_array().unwrap().len());
+    assert_eq!(tuned["server-anomaly"], base["server-anomaly"]);
+    // A bare key applies to every hunt that has it; one no hunt has is an error.
+    rarity().args(["all", "--no-config", "--set", "lookback=7d"]).assert().success();
+    rarity().args(["all", "--no-config", "--set", "nope=1"]).assert().code(2).stderr(predicate::str::contains("nope"));
+}
