@@ -198,6 +198,10 @@ impl Router {
 
     /// Parse and route one row.
     fn handle(&mut self, sink: &mut FileSink, buf: &[u8], job: &Job, tables: &[TableCols], lines: bool) {
+        if job.kind == RowKind::Overlong {
+            sink.reject(job.line, "line longer than 64 MiB skipped");
+            return;
+        }
         let text = span_text(&buf[job.start..job.end], &mut self.stats);
         if job.kind == RowKind::Object && self.try_streaming(sink, &text, job, lines) {
             return;
@@ -229,7 +233,7 @@ impl Router {
                 self.route_mapped(sink, &table.map, &keys, &vals, job.line, job.index, None);
             }
             (RowKind::Positional(_), _) => sink.reject(job.line, "row is not a JSON array"),
-            (RowKind::Object, _) => sink.reject(job.line, "row is not a JSON object"),
+            (RowKind::Object | RowKind::Overlong, _) => sink.reject(job.line, "row is not a JSON object"),
         }
         if !lines {
             // Many rows share a line in a one-line document: name the row too.
@@ -734,7 +738,7 @@ fn read_document(
 }
 
 /// Split a batch of complete lines into row jobs (blank lines skipped, CR and BOM removed).
-fn line_jobs(buf: &[u8], base_line: u64, base_offset: u64, sink: &mut FileSink) -> Vec<Job> {
+fn line_jobs(buf: &[u8], base_line: u64, base_offset: u64) -> Vec<Job> {
     let mut jobs = Vec::new();
     let mut start = 0usize;
     let mut line = base_line;
@@ -750,11 +754,8 @@ fn line_jobs(buf: &[u8], base_line: u64, base_offset: u64, sink: &mut FileSink) 
         if buf[ts..te].iter().all(|c| c.is_ascii_whitespace()) {
             return;
         }
-        if te - ts > MAX_LINE {
-            sink.reject(line, "line longer than 64 MiB skipped");
-            return;
-        }
-        jobs.push(Job { start: ts, end: te, line, index: base_offset + s as u64, kind: RowKind::Object });
+        let kind = if te - ts > MAX_LINE { RowKind::Overlong } else { RowKind::Object };
+        jobs.push(Job { start: ts, end: te, line, index: base_offset + s as u64, kind });
     };
     for nl in memchr::memchr_iter(b'\n', buf) {
         push(start, nl, line);
@@ -810,7 +811,7 @@ fn read_lines(ctx: &mut ReadCtx, sink: &mut FileSink, stats: &mut Stats) -> Resu
             continue;
         }
         let before = sink.rows();
-        let jobs = line_jobs(&buf[..cut], base_line, base_offset, sink);
+        let jobs = line_jobs(&buf[..cut], base_line, base_offset);
         let parts = run_jobs(&buf[..cut], &jobs, &[], sink, true);
         absorb(sink, stats, parts);
         base_line += memchr::memchr_iter(b'\n', &buf[..cut]).count() as u64;
@@ -878,7 +879,7 @@ fn reread_document(source: &SourceInfo, locators: &[u64]) -> Vec<Result<Vec<(Str
             let text = String::from_utf8_lossy(&bytes[job.start..job.end]);
             let cols = match job.kind {
                 RowKind::Positional(t) => tables.get(t as usize).map(|t| t.columns.as_slice()),
-                RowKind::Object => None,
+                RowKind::Object | RowKind::Overlong => None,
             };
             let rec = row_pairs(&text, cols);
             for &s in slots {
@@ -958,6 +959,21 @@ mod tests {
         assert_eq!(got[0], Ok(vec![("b".to_string(), "x".to_string())]));
         assert_eq!(got[1], Ok(vec![("a".to_string(), "1".to_string())]));
         assert!(got[2].is_err());
+    }
+
+    #[test]
+    fn line_jobs_mark_overlong_lines_in_place_and_skip_blank_ones() {
+        let mut buf = b"{\"a\":1}\r\n\r\n".to_vec();
+        buf.extend(std::iter::repeat_n(b'x', MAX_LINE + 1));
+        buf.extend_from_slice(b"\n{\"b\":2}");
+        let jobs = line_jobs(&buf, 10, 1000);
+        let got: Vec<(RowKind, u64, u64)> = jobs.iter().map(|j| (j.kind, j.line, j.index)).collect();
+        let third = 1000 + 11 + MAX_LINE as u64 + 2;
+        assert_eq!(got, vec![(RowKind::Object, 10, 1000), (RowKind::Overlong, 12, 1011), (RowKind::Object, 13, third)]);
+        assert_eq!(&buf[jobs[0].start..jobs[0].end], b"{\"a\":1}");
+        let mut sink = FileSink::default();
+        Router::default().handle(&mut sink, &buf, &jobs[1], &[], true);
+        assert_eq!(sink.rejects[0].reason, "line longer than 64 MiB skipped");
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub enum RowKind {
     Object,
     /// A positional row (`[v1, v2, ...]`) of Log Analytics table number `n`.
     Positional(u32),
+    /// A JSON Lines line over the length limit: rejected in its place, never parsed.
+    Overlong,
 }
 
 /// One row found in the document.
