@@ -20,13 +20,8 @@ fn conn(b: &mut DatasetBuilder, at: i64, dev: &str, proc_: &str, ip: &str, port:
         (F::RemotePort, port),
         (F::InitiatingProcessFileName, proc_),
     ];
-    for (k, v) in extra {
-        if let Some(x) = f.iter_mut().find(|x| x.0 == *k) {
-            x.1 = v;
-        } else {
-            f.push((*k, v));
-        }
-    }
+    // `DatasetBuilder::net` lets a later pair override an earlier one for the same column.
+    f.extend_from_slice(extra);
     assert!(b.net(&f));
 }
 

@@ -33,13 +33,8 @@ fn push(b: &mut DatasetBuilder, e: Ev) {
         (F::RemotePort, e.port),
         (F::InitiatingProcessFileName, e.proc_),
     ];
-    for (k, v) in e.extra {
-        if let Some(x) = f.iter_mut().find(|x| x.0 == k) {
-            x.1 = v;
-        } else {
-            f.push((k, v));
-        }
-    }
+    // `DatasetBuilder::net` lets a later pair override an earlier one for the same column.
+    f.extend(e.extra);
     assert!(b.net(&f));
 }
 

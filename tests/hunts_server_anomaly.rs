@@ -29,13 +29,8 @@ fn conn(b: &mut DatasetBuilder, at: i64, dev: &str, ip: &str, extra: &[(F, &str)
         (F::RemotePort, "443"),
         (F::InitiatingProcessFileName, "Svc.exe"),
     ];
-    for (k, v) in extra {
-        if let Some(x) = f.iter_mut().find(|x| x.0 == *k) {
-            x.1 = v;
-        } else {
-            f.push((*k, v));
-        }
-    }
+    // `DatasetBuilder::net` lets a later pair override an earlier one for the same column.
+    f.extend_from_slice(extra);
     assert!(b.net(&f));
 }
 

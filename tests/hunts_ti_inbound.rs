@@ -31,13 +31,8 @@ fn inbound(b: &mut DatasetBuilder, at: i64, id: &str, lport: &str, ip: &str, ext
         (F::LocalPort, lport),
         (F::InitiatingProcessFileName, "svchost.exe"),
     ];
-    for (k, v) in extra {
-        if let Some(x) = f.iter_mut().find(|x| x.0 == *k) {
-            x.1 = v;
-        } else {
-            f.push((*k, v));
-        }
-    }
+    // `DatasetBuilder::net` lets a later pair override an earlier one for the same column.
+    f.extend_from_slice(extra);
     assert!(b.net(&f));
 }
 

@@ -25,6 +25,8 @@ impl DatasetBuilder {
     }
 
     /// Add a network event from (column, value) pairs; returns false when the sink rejected it.
+    /// A later pair for the same column overrides an earlier one, so tests can append overrides
+    /// to a list of defaults.
     pub fn net(&mut self, fields: &[(NetField, &str)]) -> bool {
         let mut v = [""; NetField::COUNT];
         for (f, s) in fields {
