@@ -130,7 +130,8 @@ pub fn write_defender_csv(out: &mut impl Write, rows: usize) -> std::io::Result<
         let p = &procs[(rng.below(300) * rng.below(300) / 300) as usize];
         let secs = base + (r as i64) * 3 / 2;
         let frac = rng.below(10_000_000);
-        let ts = chrono_like(secs, frac);
+        // The engine's own ISO writer: 7 fractional digits and `Z`, as portal exports have.
+        let ts = rarity::model::time::format_iso(secs * 1_000_000_000 + frac as i64 * 100);
         let public = rng.below(3) != 0;
         let rip = if public {
             format!("{}.{}.{}.{}", 11 + rng.below(180), rng.below(256), rng.below(256), 1 + rng.below(254))
@@ -184,21 +185,4 @@ pub fn write_defender_csv(out: &mut impl Write, rows: usize) -> std::io::Result<
         w.write_record(rec)?;
     }
     w.flush()
-}
-
-/// `secs` and 100 ns ticks as `2023-11-14T22:13:20.1234567Z` (no chrono dependency needed).
-fn chrono_like(secs: i64, ticks: u64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ticks:07}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
