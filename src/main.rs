@@ -748,11 +748,7 @@ fn gen(a: GenArgs) -> Result<(), Failure> {
 /// The built-in sample fleet: its telemetry, plus its GeoIP database and feed unless the user
 /// gave their own. Returns (inputs, extra feeds).
 fn sample_inputs(l: &LoadArgs) -> (Vec<Input>, Vec<Input>) {
-    let mut inputs = rarity::sample::inputs();
-    if l.geoip.is_none() {
-        let (name, bytes) = rarity::sample::GEOIP;
-        inputs.push(Input::Embedded { name: name.to_string(), bytes });
-    }
+    let inputs = if l.geoip.is_none() { rarity::sample::all_inputs() } else { rarity::sample::inputs() };
     let ti = if l.ti.is_empty() { rarity::sample::ti_inputs() } else { Vec::new() };
     (inputs, ti)
 }

@@ -143,14 +143,8 @@ fn ip_opt(s: &str, col: &str) -> Result<Option<std::net::IpAddr>, String> {
     parse_ip(t).map(Some).ok_or_else(|| format!("bad IP `{}` in {col}", clip(s)))
 }
 
-/// Shorten untrusted text quoted in a message.
-pub fn clip(s: &str) -> String {
-    let mut out: String = s.chars().take(60).collect();
-    if s.chars().count() > 60 {
-        out.push('…');
-    }
-    out
-}
+/// Shorten untrusted text quoted in a message (kept here for the readers that import it).
+pub use crate::model::clip;
 
 fn parse_bool(s: &str) -> u8 {
     match s.trim().to_ascii_lowercase().as_str() {

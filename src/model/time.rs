@@ -5,6 +5,7 @@
 //! The parser reports whether a value settled the order (a field > 12) so the loader can decide
 //! per column and fix up the rows it parsed under the default assumption (`swap_day_month`).
 
+use super::clip;
 use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
@@ -127,14 +128,6 @@ pub fn parse(s: &str, order: DateOrder, zone: Zone, zone_for_iso: bool) -> Resul
         return parse_month_name(t, zone).ok_or_else(|| format!("bad timestamp `{}`", clip(s)));
     }
     Err(format!("bad timestamp `{}`", clip(s)))
-}
-
-fn clip(s: &str) -> String {
-    let mut out: String = s.chars().take(60).collect();
-    if s.chars().count() > 60 {
-        out.push('…');
-    }
-    out
 }
 
 fn num(b: &[u8]) -> Option<u32> {
