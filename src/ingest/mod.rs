@@ -107,12 +107,6 @@ impl SourceData {
     }
 }
 
-impl AsRef<SourceData> for SourceData {
-    fn as_ref(&self) -> &SourceData {
-        self
-    }
-}
-
 /// A loaded source: enough to re-read any of its rows for the raw-event view.
 #[derive(Clone, Debug)]
 pub struct SourceInfo {

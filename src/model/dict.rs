@@ -206,12 +206,6 @@ impl Dict {
         self.iter().map(|(_, s)| pred(s)).collect()
     }
 
-    /// Codes whose string equals `s` ignoring ASCII/Unicode case.
-    pub fn mask_eq_ignore_case(&self, s: &str) -> Vec<bool> {
-        let lower = s.to_lowercase();
-        self.mask(|v| v.eq_ignore_ascii_case(s) || v.to_lowercase() == lower)
-    }
-
     /// Approximate heap bytes held.
     pub fn heap_bytes(&self) -> usize {
         self.arena.capacity() + self.ends.capacity() * 8 + self.index.capacity() * 9
