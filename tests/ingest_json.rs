@@ -380,7 +380,7 @@ fn invalid_utf8_is_read_lossily_with_one_warning() {
     let (ds, fr) = load_one(&p);
     assert_eq!(ds.net.len(), 3);
     assert_eq!(ds.net.proc_name.get(0), "caf\u{fffd}.exe");
-    assert_eq!(fr.warnings, vec!["2 rows hold invalid UTF-8; read with replacement characters (\u{fffd})"]);
+    assert_eq!(fr.warnings, vec![format!("2 {}", rarity::ingest::route::INVALID_UTF8_ROWS)]);
 }
 
 #[test]

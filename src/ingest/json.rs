@@ -60,7 +60,6 @@ struct Stats {
     unknown_rows: u64,
     unknown_columns: Option<Vec<String>>,
     first_columns: Option<Vec<String>>,
-    lossy: u64,
 }
 
 impl Stats {
@@ -78,7 +77,6 @@ impl Stats {
         if self.first_columns.is_none() {
             self.first_columns = o.first_columns;
         }
-        self.lossy += o.lossy;
     }
 
     /// Count events of a streaming table rarity does not read; only the first few distinct
@@ -106,12 +104,12 @@ struct RowReader {
     stats: Stats,
 }
 
-/// Text of a span, lossily when it is not UTF-8.
-fn span_text<'b>(bytes: &'b [u8], stats: &mut Stats) -> Cow<'b, str> {
+/// Text of a span, lossily when it is not UTF-8 (counted as the CSV reader counts it).
+fn span_text<'b>(bytes: &'b [u8], sink: &mut FileSink) -> Cow<'b, str> {
     match std::str::from_utf8(bytes) {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => {
-            stats.lossy += 1;
+            sink.count(route::INVALID_UTF8_ROWS);
             String::from_utf8_lossy(bytes)
         }
     }
@@ -162,7 +160,7 @@ impl RowReader {
             sink.reject(job.line, RejectKind::LineTooLong { mib: MAX_LINE >> 20 });
             return;
         }
-        let text = span_text(&buf[job.start..job.end], &mut self.stats);
+        let text = span_text(&buf[job.start..job.end], sink);
         if job.kind == RowKind::Object && self.try_streaming(sink, &text, job, lines) {
             return;
         }
@@ -401,10 +399,6 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
             list.push(format!("other tables ({})", stats.other_unlisted));
         }
         ctx.warnings.push(format!("{n} streaming events of other tables not loaded: {}", list.join(", ")));
-    }
-    if stats.lossy > 0 {
-        ctx.warnings
-            .push(format!("{} rows hold invalid UTF-8; read with replacement characters (\u{fffd})", stats.lossy));
     }
     Ok(sink)
 }

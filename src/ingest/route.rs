@@ -20,6 +20,9 @@ pub const UNKNOWN_EVENTS: &str = "event rows that name no log and are not Sysmon
 /// Counter key for Syslog rows whose message holds no Sysmon `<Event>`.
 pub const SYSLOG_NOT_SYSMON: &str = "Syslog messages that are not Sysmon events (not loaded)";
 
+/// Counter key for rows read with replacement characters (invalid UTF-8), in any format.
+pub const INVALID_UTF8_ROWS: &str = "rows with invalid UTF-8 (bad bytes shown as U+FFFD)";
+
 /// Bits of `RouteStats::seen`: what the rows of a file turned out to be.
 pub mod seen {
     pub const NET: u16 = 1;

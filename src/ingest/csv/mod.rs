@@ -8,8 +8,8 @@ mod record;
 mod rows;
 mod split;
 
-pub use super::route::SYSLOG_NOT_SYSMON;
-pub use rows::{INVALID_UTF8_ROWS, MAX_RECORD_BYTES};
+pub use super::route::{INVALID_UTF8_ROWS, SYSLOG_NOT_SYSMON};
+pub use rows::MAX_RECORD_BYTES;
 
 use super::columns::{ColumnMap, Target};
 use super::route::{self, seen};

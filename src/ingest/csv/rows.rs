@@ -4,15 +4,12 @@
 use super::record::{RawRecord, Records};
 use super::split::Block;
 use crate::ingest::columns::{ColumnMap, RowValues};
-use crate::ingest::route::{self, RouteStats};
+use crate::ingest::route::{self, RouteStats, INVALID_UTF8_ROWS};
 use crate::ingest::sink::{FileSink, RejectKind};
 use crate::ingest::{LoadError, Tracker};
 
 /// A single record above this size is rejected (the file goes on).
 pub const MAX_RECORD_BYTES: usize = 16 << 20;
-
-/// Counter key for rows read with replacement characters.
-pub const INVALID_UTF8_ROWS: &str = "rows with invalid UTF-8 (bad bytes shown as U+FFFD)";
 
 /// What every worker needs to convert a block.
 pub struct Conv<'a> {
