@@ -237,7 +237,7 @@ mod tests {
     fn config_round_trips_values_and_list_toggles() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub").join("config.json");
-        let mut p = HuntParams::defaults(HuntId::RareProcess);
+        let mut p = HuntParams::defaults(crate::hunt::rare_process::ID);
         p.set("max_devices", "7").unwrap();
         p.add_item("excluded_nets", "10.0.0.0/8").unwrap();
         p.items_mut("excluded_nets").unwrap()[0].enabled = false;
@@ -246,8 +246,8 @@ mod tests {
         cfg.save(&path).unwrap();
         let (back, warning) = Config::load(&path);
         assert_eq!(warning, None);
-        assert_eq!(back.params_for(HuntId::RareProcess), p);
-        assert_eq!(back.params_for(HuntId::TiInbound), HuntParams::defaults(HuntId::TiInbound));
+        assert_eq!(back.params_for(crate::hunt::rare_process::ID), p);
+        assert_eq!(back.params_for(crate::hunt::ti_inbound::ID), HuntParams::defaults(crate::hunt::ti_inbound::ID));
         // No temp file left behind.
         let names: Vec<_> =
             std::fs::read_dir(path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
@@ -257,11 +257,11 @@ mod tests {
     #[test]
     fn resetting_a_hunt_to_defaults_removes_it_from_the_file() {
         let mut cfg = Config::default();
-        let mut p = HuntParams::defaults(HuntId::SupplyChain);
+        let mut p = HuntParams::defaults(crate::hunt::supply_chain::ID);
         p.set("max_prevalence", "2").unwrap();
         cfg.set_params(&p);
         assert!(cfg.to_json()["hunts"]["supply-chain"]["max_prevalence"].is_string());
-        cfg.set_params(&HuntParams::defaults(HuntId::SupplyChain));
+        cfg.set_params(&HuntParams::defaults(crate::hunt::supply_chain::ID));
         assert_eq!(cfg.to_json()["hunts"], json!({}));
     }
 
@@ -305,11 +305,14 @@ mod tests {
         for needle in ["colour", "rare-process.lookback", "nope", "no-such-hunt", "server-anomaly.known_domains"] {
             assert!(warning.contains(needle), "{needle} missing from {warning}");
         }
-        let p = cfg.params_for(HuntId::RareProcess);
-        assert_eq!(p.get("lookback"), HuntParams::defaults(HuntId::RareProcess).get("lookback"));
+        let p = cfg.params_for(crate::hunt::rare_process::ID);
+        assert_eq!(p.get("lookback"), HuntParams::defaults(crate::hunt::rare_process::ID).get("lookback"));
         assert_eq!(p.integer("max_devices"), 9);
         assert_eq!(p.enabled("browsers"), vec!["a.exe"]);
-        assert_eq!(cfg.params_for(HuntId::ServerAnomaly), HuntParams::defaults(HuntId::ServerAnomaly));
+        assert_eq!(
+            cfg.params_for(crate::hunt::server_anomaly::ID),
+            HuntParams::defaults(crate::hunt::server_anomaly::ID)
+        );
         assert!(path.exists(), "a valid file with bad entries is not moved");
     }
 

@@ -429,8 +429,7 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
 fn hunts(a: HuntsArgs) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     let res = if a.format == InspectFormat::Json {
-        let v: Vec<serde_json::Value> = HuntId::ALL
-            .iter()
+        let v: Vec<serde_json::Value> = HuntId::all()
             .map(|h| {
                 let s = h.spec();
                 serde_json::json!({
@@ -442,7 +441,7 @@ fn hunts(a: HuntsArgs) -> Result<(), Failure> {
         writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())
     } else {
         (|| {
-            for h in HuntId::ALL {
+            for h in HuntId::all() {
                 let s = h.spec();
                 writeln!(out, "{}  ({})\n  {}", s.key, s.title, s.summary)?;
                 let needs: Vec<&str> = s
@@ -480,10 +479,10 @@ fn hunts(a: HuntsArgs) -> Result<(), Failure> {
 /// Which hunts `rarity run` was asked for.
 fn hunts_named(name: &str) -> Result<Vec<HuntId>, Failure> {
     if name.eq_ignore_ascii_case("all") {
-        return Ok(HuntId::ALL.to_vec());
+        return Ok(HuntId::all().collect());
     }
     HuntId::from_key(name).map(|h| vec![h]).ok_or_else(|| {
-        let known: Vec<&str> = HuntId::ALL.iter().map(|h| h.key()).collect();
+        let known: Vec<&str> = HuntId::all().map(|h| h.key()).collect();
         fail(2, format!("unknown hunt `{name}`; the hunts are: {}, or all", known.join(", ")))
     })
 }

@@ -581,7 +581,7 @@ fn params_from(hunt: HuntId, c: &[usize]) -> HuntParams {
     let mut set = |k: &str, v: &str| p.set(k, v).unwrap();
     let n = |i: usize| c[i].to_string();
     match hunt {
-        HuntId::RareProcess => {
+        rarity::hunt::rare_process::ID => {
             set("lookback", pick(&["30d", "10d", "1h", "2d"], c[0]));
             set("ipv4_only", pick(&["true", "false"], c[1]));
             set("require_exe", pick(&["true", "false"], c[2]));
@@ -590,7 +590,7 @@ fn params_from(hunt: HuntId, c: &[usize]) -> HuntParams {
             set("excluded_nets", pick(&["100.0.0.0/16,200.200.200.0/24", "8.8.8.0/24", ""], c[5]));
             set("browsers", pick(&["msedge.exe,chrome.exe,firefox.exe", "PUTTY.exe", ""], c[6]));
         }
-        HuntId::VmNewCountry => {
+        rarity::hunt::vm_new_country::ID => {
             set("lookback", pick(&["30d", "7d"], c[0]));
             set("recent", pick(&["1h", "2d", "31d"], c[1]));
             set("baseline", pick(&["7d", "1d"], c[2]));
@@ -598,14 +598,14 @@ fn params_from(hunt: HuntId, c: &[usize]) -> HuntParams {
             set("tuple_seen_above", &n(4));
             set("alert_above", &n(5));
         }
-        HuntId::SupplyChain => {
+        rarity::hunt::supply_chain::ID => {
             set("lookback", pick(&["14d", "7d", "30d", "1h"], c[0]));
             set("company_max_servers", &(c[1] % 4 + 1).to_string());
             set("new_within", pick(&["1d", "3h", "10d"], c[2]));
             set("prevalence_window", pick(&["5d", "1h", "1d"], c[3]));
             set("max_prevalence", &(c[4] * 2).to_string());
         }
-        HuntId::ServerAnomaly => {
+        rarity::hunt::server_anomaly::ID => {
             set("servers", pick(&["", "", "ws1", "SRV1,ws1"], c[0]));
             set("lookback", pick(&["30d", "6d", "1h"], c[1]));
             set("recent", pick(&["5d", "1h", "40d"], c[2]));
@@ -613,21 +613,23 @@ fn params_from(hunt: HuntId, c: &[usize]) -> HuntParams {
             let domains = HuntParams::defaults(hunt).get("known_domains").to_text();
             set("known_domains", pick(&[domains.as_str(), "", "a.example,.live.com"], c[4]));
         }
-        HuntId::TiInbound => {
+        rarity::hunt::ti_inbound::ID => {
             set("min_level", &n(0));
             set("excluded_local_ports", pick(&["", "22", "3389"], c[1]));
         }
+        other => unreachable!("no random parameters for {other:?}"),
     }
     p
 }
 
 fn reference(ds: &Dataset, p: &HuntParams, now: Nanos) -> Vec<Vec<Cell>> {
     match p.hunt {
-        HuntId::RareProcess => ref_rare_process(ds, p, now),
-        HuntId::VmNewCountry => ref_vm(ds, p, now),
-        HuntId::SupplyChain => ref_supply(ds, p, now),
-        HuntId::ServerAnomaly => ref_anomaly(ds, p, now),
-        HuntId::TiInbound => ref_ti(ds, p),
+        rarity::hunt::rare_process::ID => ref_rare_process(ds, p, now),
+        rarity::hunt::vm_new_country::ID => ref_vm(ds, p, now),
+        rarity::hunt::supply_chain::ID => ref_supply(ds, p, now),
+        rarity::hunt::server_anomaly::ID => ref_anomaly(ds, p, now),
+        rarity::hunt::ti_inbound::ID => ref_ti(ds, p),
+        other => unreachable!("no reference for {other:?}"),
     }
 }
 
@@ -645,24 +647,25 @@ proptest! {
         let ds = build(&net, &dev, &vm, &feed);
         let eng = Engine::new(Arc::new(ds));
         let ds = eng.dataset().clone();
-        for (h, c) in HuntId::ALL.into_iter().zip(&choices) {
+        for (h, c) in HuntId::all().zip(&choices) {
             let p = params_from(h, c);
             match eng.run(&p, Some(now())) {
                 Ok(out) => {
                     let want = reference(&ds, &p, now());
 
                     prop_assert_eq!(&out.rows, &want, "hunt {:?} params {:?}", h, p.changed());
-                    if h == HuntId::VmNewCountry {
+                    if h == rarity::hunt::vm_new_country::ID {
                         prop_assert_eq!(out.banner.is_some(), want.len() as i64 > p.integer("alert_above"));
                     }
                 }
                 Err(e) => {
                     let empty = match h {
-                        HuntId::VmNewCountry => ds.vm.is_empty(),
-                        HuntId::RareProcess => ds.net.is_empty(),
-                        HuntId::ServerAnomaly => ds.net.is_empty() || (ds.devinfo.is_empty() && p.enabled("servers").is_empty()),
-                        HuntId::SupplyChain => ds.net.is_empty() || ds.devinfo.is_empty(),
-                        HuntId::TiInbound => ds.net.is_empty() || ds.devinfo.is_empty() || ds.ti.is_empty(),
+                        rarity::hunt::vm_new_country::ID => ds.vm.is_empty(),
+                        rarity::hunt::rare_process::ID => ds.net.is_empty(),
+                        rarity::hunt::server_anomaly::ID => ds.net.is_empty() || (ds.devinfo.is_empty() && p.enabled("servers").is_empty()),
+                        rarity::hunt::supply_chain::ID => ds.net.is_empty() || ds.devinfo.is_empty(),
+                        rarity::hunt::ti_inbound::ID => ds.net.is_empty() || ds.devinfo.is_empty() || ds.ti.is_empty(),
+                        other => unreachable!("{other:?}"),
                     };
                     prop_assert!(empty, "{:?}: unexpected {}", h, e);
                 }

@@ -1,15 +1,14 @@
 //! The TUI's state and its one mutator, `App::update(Msg)`. Rendering reads this state; keys
 //! become `Msg`s in `keymap`; background work is requested by pushing `Cmd`s.
 
-use super::msg::{Cmd, DrillDone, HuntDone, InputKey, Level, Msg, Section, Summary};
+use super::msg::{Cmd, DrillDone, DrillRequest, HuntDone, InputKey, Level, Msg, Section, SectionKind, Summary};
 use super::table::{display_cell, Column, TableState};
 use rarity::config::Config;
 use rarity::export::{write_csv_file, ExportError};
 use rarity::hunt::params::{parse_item, parse_value};
-use rarity::hunt::{Cell, CellKind, HuntId, HuntOutput, HuntParams, ParamValue};
+use rarity::hunt::{Cell, HuntId, HuntOutput, HuntParams, ParamValue, Pivot};
 use rarity::ingest::Progress;
 use rarity::model::time::Nanos;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -204,15 +203,10 @@ impl Tab {
     }
 }
 
-/// Leading columns that identify a result row across recomputes (the hunt's group-by keys).
+/// Leading columns that cover a hunt's key columns, so a result row keeps its selection and
+/// mark across recomputes.
 pub fn key_cols(hunt: HuntId) -> usize {
-    match hunt {
-        HuntId::RareProcess => 1,
-        HuntId::VmNewCountry => 9,
-        HuntId::SupplyChain => 3,
-        HuntId::ServerAnomaly => 1,
-        HuntId::TiInbound => 4,
-    }
+    hunt.spec().key_indices().into_iter().max().map_or(1, |m| m + 1)
 }
 
 /// Where saved tuning goes.
@@ -249,18 +243,12 @@ fn local_clock() -> String {
     chrono::Local::now().format("%H:%M:%S").to_string()
 }
 
-const IP_COLUMNS: &[&str] =
-    &["RemoteIP", "SampleRemoteIP", "ThreatIntelligenceIP", "DestinationIp", "RemoteIp", "IP", "Address"];
-const PROCESS_COLUMNS: &[&str] = &["InitiatingProcessFileName", "ProcessName", "Process", "Processes"];
-const DOMAIN_COLUMNS: &[&str] = &["RemoteUrl", "set_RemoteUrl", "URLs", "Url", "Domain", "DestinationHostname"];
-
 impl App {
     /// A fresh app, loading. `config` is where tuning is read from and saved to (None with
     /// `--no-config`); `warning` is what loading it reported.
     pub fn new(config: Option<ConfigStore>, warning: Option<String>, cwd: PathBuf) -> Self {
-        let tabs = HuntId::ALL
-            .iter()
-            .map(|&h| {
+        let tabs = HuntId::all()
+            .map(|h| {
                 let params = config.as_ref().map_or_else(|| HuntParams::defaults(h), |c| c.config.params_for(h));
                 Tab::new(h, params)
             })
@@ -418,8 +406,8 @@ impl App {
                     Some(t) => t.replace_rows(rows),
                     None => {
                         let t = TableState::new(Column::from_specs(output.columns), rows, key_cols(tab.hunt));
-                        // hunts.md: supply-chain rows are one per detail, grouped per DeviceName.
-                        tab.table = Some(if tab.hunt == HuntId::SupplyChain { t.grouped() } else { t })
+                        // Hunts whose rows are one per detail are drawn grouped (docs/hunts.md).
+                        tab.table = Some(if tab.hunt.spec().group_by.is_some() { t.grouped() } else { t })
                     }
                 }
                 tab.output = Some(Arc::new(output));
@@ -571,10 +559,11 @@ impl App {
             Msg::AskReset => self.prompt = Prompt::ConfirmReset,
             Msg::ToggleHelp => self.prompt = Prompt::Help,
             Msg::ShowLoadReport => self.prompt = Prompt::LoadReport,
-            Msg::ExcludeIp => self.exclude_ip(false),
-            Msg::ExcludeNet => self.exclude_ip(true),
-            Msg::AddBrowser => self.add_browser(),
-            Msg::AddDomain => self.add_domain(),
+            Msg::ExcludeIp => self.exclude(Pivot::Ip, false),
+            Msg::ExcludeNet => self.exclude(Pivot::Ip, true),
+            Msg::AddBrowser => self.exclude(Pivot::Process, false),
+            Msg::AddDomain => self.exclude(Pivot::Domain, false),
+            Msg::Pivot => self.pivot(),
             Msg::NextSection | Msg::PrevSection => {
                 let fwd = matches!(msg, Msg::NextSection);
                 if let Some(level) = self.tab_mut().stack.last_mut() {
@@ -664,50 +653,70 @@ impl App {
 
     fn enter(&mut self) {
         let tab = self.tab();
-        if tab.stack.is_empty() {
+        let req = if tab.stack.is_empty() {
             let (Some(t), Some(output)) = (tab.table.as_ref(), tab.output.as_ref()) else { return };
             let Some(row) = t.cursor_row() else { return };
-            let (hunt, params, output) = (tab.hunt, tab.params.clone(), output.clone());
-            let tab = self.tab_mut();
-            tab.drill_gen += 1;
-            tab.drill_pending = true;
-            let gen = tab.drill_gen;
-            self.cmds.push(Cmd::Drill { hunt, gen, params, output, row });
-            self.info("loading details… (Esc cancels)");
-            return;
+            DrillRequest::Finding { output: output.clone(), row }
+        } else {
+            let Some(section) = self.current_section() else { return };
+            let Some(row) = section.table.cursor_row() else { return };
+            match &section.kind {
+                SectionKind::Facet { drill, facet, values } => {
+                    let Some(value) = values.get(row) else { return };
+                    DrillRequest::Facet { drill: drill.clone(), facet: *facet, value: value.clone() }
+                }
+                SectionKind::Events { table, rows } => {
+                    let Some(&r) = rows.get(row) else { return };
+                    DrillRequest::Record { table: *table, row: r }
+                }
+                SectionKind::Record => return,
+            }
+        };
+        self.request_drill(req);
+    }
+
+    /// Ask the worker for a drill-down level; Esc cancels while it is computed.
+    fn request_drill(&mut self, req: DrillRequest) {
+        let tab = self.tab_mut();
+        tab.drill_gen += 1;
+        tab.drill_pending = true;
+        let (hunt, gen) = (tab.hunt, tab.drill_gen);
+        self.cmds.push(Cmd::Drill { hunt, gen, req });
+        self.info("loading details… (Esc cancels)");
+    }
+
+    /// Every network event with the selected cell's value (an IP, device, process, hash or
+    /// domain), as a drill-down level.
+    fn pivot(&mut self) {
+        match self.selected_pivot() {
+            Some((pivot, value)) => self.request_drill(DrillRequest::Pivot { pivot, value }),
+            None => self.warn("no IP, device, process, hash or domain in this cell"),
         }
-        let Some(section) = self.current_section() else { return };
-        if !section.events {
-            // From a summary row (an IP, a hash, a device...) to the events holding it.
-            let Some(value) =
-                section.table.cursor_row().map(|r| display_cell(super::table::cell_at(&section.table.rows[r], 0)))
-            else {
-                return;
-            };
-            let Some(level) = self.tab_mut().stack.last_mut() else { return };
-            let Some(ev) = level.sections.iter().position(|s| s.events) else { return };
-            level.active = ev;
-            level.sections[ev].table.set_filter(&value);
-            let shown = level.sections[ev].table.view.len();
-            self.info(format!("events matching {value}: {shown} (Esc clears the filter)"));
-            return;
+    }
+
+    /// The selected cell's value and what it is, when a pivot can start from it: the selected
+    /// column when it has a kind, else the first column of the row that has one. A record view
+    /// row pivots on its value when its column has a kind in the event columns.
+    fn selected_pivot(&self) -> Option<(Pivot, String)> {
+        let t = self.current_table()?;
+        let row = t.rows.get(t.cursor_row()?)?;
+        let value_of = |c: &Cell| match c {
+            Cell::Text(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Cell::TextSet(v) => v.first().cloned(),
+            _ => None,
+        };
+        if matches!(self.current_section().map(|s| &s.kind), Some(SectionKind::Record)) {
+            let name = display_cell(super::table::cell_at(row, 0));
+            let pivot = rarity::hunt::event_columns(rarity::model::tables::TableKind::DeviceNetworkEvents)
+                .iter()
+                .chain(self.tab().hunt.spec().columns)
+                .find(|c| c.name == name)?
+                .pivot?;
+            return Some((pivot, value_of(super::table::cell_at(row, 1))?));
         }
-        let t = &section.table;
-        let Some(row) = t.cursor_row() else { return };
-        let rows: Vec<Vec<Cell>> = t
-            .columns
-            .iter()
-            .zip(&t.rows[row])
-            .map(|(c, v)| vec![Cell::Text(c.name.clone()), Cell::Text(display_cell(v))])
-            .collect();
-        let table =
-            TableState::new(vec![Column::new("Column", CellKind::Text), Column::new("Value", CellKind::Text)], rows, 1);
-        let title = format!("event {} of {}", t.cursor + 1, t.view.len());
-        self.tab_mut().stack.push(Level {
-            title,
-            sections: vec![Section { name: super::msg::RECORD.into(), table, events: false, note: None }],
-            active: 0,
-        });
+        let cols = &t.columns;
+        let candidates = std::iter::once(t.col).chain(0..cols.len());
+        candidates.filter_map(|c| Some((cols.get(c)?.pivot?, value_of(super::table::cell_at(row, c))?))).next()
     }
 
     // ---- parameter panel -------------------------------------------------------------
@@ -955,78 +964,41 @@ impl App {
 
     // ---- actions from a row --------------------------------------------------------
 
-    /// The value of the first of `names` the current row has (for a full-record view: the
-    /// row's value when its column is one of `names`).
-    fn row_value(&self, names: &[&str]) -> Option<String> {
-        let t = self.current_table()?;
-        let row = &t.rows[t.cursor_row()?];
-        let is_record = t.columns.len() == 2 && t.columns[0].name == "Column" && t.columns[1].name == "Value";
-        if is_record {
-            let col = display_cell(super::table::cell_at(row, 0));
-            return names
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(&col))
-                .then(|| display_cell(super::table::cell_at(row, 1)));
+    /// Add the selected row's value of kind `pivot` to this hunt's exclusion list for it.
+    fn exclude(&mut self, pivot: Pivot, wide: bool) {
+        let what = pivot.name();
+        let Some(value) = self.row_pivot_value(pivot) else {
+            return self.warn(format!("no {what} in this row"));
+        };
+        let i = self.active;
+        let mut p = self.tabs[i].params.clone();
+        if p.hunt.spec().exclusion_param(pivot).is_none() {
+            return self.warn(format!("{} has no exclusion list for a {what}", p.hunt.key()));
         }
-        names.iter().find_map(|n| {
-            let c = t.column_index(n)?;
+        let before = p.clone();
+        match rarity::hunt::pivot::exclude(&mut p, pivot, &value, wide) {
+            Ok((key, item)) if p == before => self.info(format!("{key}: {item} is already in the list")),
+            Ok((key, item)) => self.change_params(i, p, format!("{key}: +{item}")),
+            Err(e) => self.warn(e),
+        }
+    }
+
+    /// The value of the selected row in the first column of kind `pivot` (the selected column
+    /// first).
+    fn row_pivot_value(&self, pivot: Pivot) -> Option<String> {
+        let (p, v) = self.selected_pivot()?;
+        if p == pivot {
+            return Some(v);
+        }
+        let t = self.current_table()?;
+        let row = t.rows.get(t.cursor_row()?)?;
+        t.columns.iter().enumerate().filter(|(_, c)| c.pivot == Some(pivot)).find_map(|(c, _)| {
             match super::table::cell_at(row, c) {
                 Cell::Text(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
                 Cell::TextSet(v) => v.first().cloned(),
                 _ => None,
             }
         })
-    }
-
-    fn add_to_list(&mut self, hunt: HuntId, key: &str, item: &str) {
-        let i = self.tab_index(hunt);
-        let mut p = self.tabs[i].params.clone();
-        let already = match p.get(key) {
-            ParamValue::List(items) => items.iter().any(|x| x.enabled && x.text.eq_ignore_ascii_case(item)),
-            _ => false,
-        };
-        if already {
-            self.info(format!("{} {key}: {item} is already in the list", hunt.key()));
-            return;
-        }
-        match p.add_item(key, item) {
-            Ok(()) => self.change_params(i, p, format!("{key}: +{item}")),
-            Err(e) => self.error(e.to_string()),
-        }
-    }
-
-    fn exclude_ip(&mut self, wide: bool) {
-        let Some(text) = self.row_value(IP_COLUMNS) else {
-            return self.warn("no remote IP in this row");
-        };
-        let Some(ip) = rarity::model::ip::parse_ip(&text) else {
-            return self.warn(format!("`{text}` is not an IP address"));
-        };
-        let net = match (ip, wide) {
-            (IpAddr::V4(v4), true) => ipnet::Ipv4Net::new(v4, 24).map(|n| n.trunc().to_string()).ok(),
-            (IpAddr::V6(v6), true) => ipnet::Ipv6Net::new(v6, 64).map(|n| n.trunc().to_string()).ok(),
-            (ip, false) => Some(ipnet::IpNet::from(ip).to_string()),
-        };
-        if let Some(net) = net {
-            self.add_to_list(HuntId::RareProcess, "excluded_nets", &net);
-        }
-    }
-
-    fn add_browser(&mut self) {
-        match self.row_value(PROCESS_COLUMNS) {
-            Some(p) => self.add_to_list(HuntId::RareProcess, "browsers", &p.to_lowercase()),
-            None => self.warn("no process name in this row"),
-        }
-    }
-
-    fn add_domain(&mut self) {
-        let Some(url) = self.row_value(DOMAIN_COLUMNS) else {
-            return self.warn("no domain or URL in this row");
-        };
-        match host_of(&url) {
-            Some(host) => self.add_to_list(HuntId::ServerAnomaly, "known_domains", &host),
-            None => self.warn(format!("no host name in `{url}`")),
-        }
     }
 
     /// Whether the parameter panel is drawn (it always is on wide terminals).
@@ -1061,17 +1033,6 @@ fn expand_home(p: &str) -> PathBuf {
     }
 }
 
-/// The host of a URL or bare domain: scheme, credentials, port and path removed.
-pub fn host_of(url: &str) -> Option<String> {
-    let s = url.trim();
-    let s = s.split_once("://").map_or(s, |(_, rest)| rest);
-    let s = s.split(['/', '?', '#']).next().unwrap_or("");
-    let s = s.rsplit_once('@').map_or(s, |(_, h)| h);
-    let host = if s.starts_with('[') { s } else { s.split(':').next().unwrap_or("") };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    (!host.is_empty() && !host.contains(char::is_whitespace)).then_some(host)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1084,14 +1045,6 @@ mod tests {
         assert_eq!(step_duration(3_600 * S, -1), 59 * 60 * S);
         assert_eq!(step_duration(90 * 60 * S, 1), 91 * 60 * S);
         assert_eq!(step_duration(S, -1), S);
-    }
-
-    #[test]
-    fn host_of_strips_scheme_port_and_path() {
-        assert_eq!(host_of("https://Login.Live.com:443/x?y").as_deref(), Some("login.live.com"));
-        assert_eq!(host_of("evil.example.").as_deref(), Some("evil.example"));
-        assert_eq!(host_of("user@h.example/p").as_deref(), Some("h.example"));
-        assert_eq!(host_of(" "), None);
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! commands `update` asks the runner to carry out (background jobs).
 
 use super::table::TableState;
-use rarity::hunt::{HuntId, HuntOutput, HuntParams};
+use rarity::hunt::{DrillOutput, FacetKind, FacetValue, HuntId, HuntOutput, HuntParams, Pivot};
 use rarity::ingest::Progress;
+use rarity::model::tables::TableKind;
 use rarity::model::Nanos;
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,6 +64,8 @@ pub enum Msg {
     AddBrowser,
     /// Add the domain of the current row to server-anomaly `known_domains`.
     AddDomain,
+    /// Every network event with the selected cell's value.
+    Pivot,
     NextSection,
     PrevSection,
     /// Parameter panel: step a number or duration (+1 / -1), flip a bool.
@@ -123,10 +126,43 @@ pub const RECORD: &str = "Record";
 pub struct Section {
     pub name: String,
     pub table: TableState,
-    /// Rows are raw events: Enter opens the full record of one.
-    pub events: bool,
-    /// Shown under the list, e.g. "first 2,000 of 9,120 events".
+    /// What the rows are, and what Enter on one opens.
+    pub kind: SectionKind,
+    /// Shown under the list.
     pub note: Option<String>,
+}
+
+#[cfg(test)]
+impl Section {
+    pub fn is_events(&self) -> bool {
+        matches!(self.kind, SectionKind::Events { .. })
+    }
+}
+
+/// What a drill-down list holds; the engine's typed handles for each row, so Enter asks the
+/// engine for exact matches (never a text filter over the shown cells).
+#[derive(Clone, Debug)]
+pub enum SectionKind {
+    /// Summary values of a drill-down: `values[i]` is table row i's value; Enter lists the
+    /// drilled events holding it.
+    Facet { drill: Arc<DrillOutput>, facet: FacetKind, values: Vec<FacetValue> },
+    /// Events: `rows[i]` is the dataset row of table row i; Enter opens its full record.
+    Events { table: TableKind, rows: Vec<usize> },
+    /// One event's columns (Column, Value).
+    Record,
+}
+
+/// A drill-down the worker computes.
+#[derive(Clone, Debug)]
+pub enum DrillRequest {
+    /// A result row: its events and their summaries.
+    Finding { output: Arc<HuntOutput>, row: usize },
+    /// A summary value: the drilled events holding it.
+    Facet { drill: Arc<DrillOutput>, facet: FacetKind, value: FacetValue },
+    /// Every network event with this value.
+    Pivot { pivot: Pivot, value: String },
+    /// One event with every original column.
+    Record { table: TableKind, row: usize },
 }
 
 /// What the header shows about the loaded data.
@@ -152,6 +188,6 @@ pub struct Summary {
 #[derive(Debug)]
 pub enum Cmd {
     Run { hunt: HuntId, gen: u64, params: HuntParams },
-    Drill { hunt: HuntId, gen: u64, params: HuntParams, output: Arc<HuntOutput>, row: usize },
+    Drill { hunt: HuntId, gen: u64, req: DrillRequest },
     CancelLoad,
 }

@@ -4,7 +4,7 @@
 
 use fuzzy_matcher::skim::SkimMatcherV2;
 use fuzzy_matcher::FuzzyMatcher;
-use rarity::hunt::{Cell, CellKind, ColumnSpec};
+use rarity::hunt::{Cell, CellKind, ColumnSpec, Pivot};
 use rarity::model::time::format_short;
 use std::collections::HashSet;
 
@@ -13,15 +13,22 @@ use std::collections::HashSet;
 pub struct Column {
     pub name: String,
     pub kind: CellKind,
+    /// What the column's values are, when a pivot or a one-key exclusion can start from them.
+    pub pivot: Option<Pivot>,
 }
 
 impl Column {
     pub fn new(name: impl Into<String>, kind: CellKind) -> Self {
-        Column { name: name.into(), kind }
+        Column { name: name.into(), kind, pivot: None }
+    }
+
+    /// A column whose values a pivot or a one-key exclusion can start from.
+    pub fn with_pivot(name: impl Into<String>, kind: CellKind, pivot: Option<Pivot>) -> Self {
+        Column { name: name.into(), kind, pivot }
     }
 
     pub fn from_specs(specs: &[ColumnSpec]) -> Vec<Column> {
-        specs.iter().map(|c| Column::new(c.name, c.kind)).collect()
+        specs.iter().map(|c| Column { name: c.name.to_string(), kind: c.kind, pivot: c.pivot }).collect()
     }
 }
 
@@ -315,11 +322,6 @@ impl TableState {
             }
         }
         per_cell
-    }
-
-    /// Index of a column by name (case-insensitive).
-    pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
     }
 }
 

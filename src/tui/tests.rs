@@ -3,7 +3,7 @@
 //! real engine over a small dataset.
 
 use super::app::{App, EditTarget, Focus, PanelLine, Prompt};
-use super::msg::{Cmd, DrillDone, HuntDone, InputKey, Level, Msg, Section, Summary};
+use super::msg::{Cmd, DrillDone, DrillRequest, HuntDone, InputKey, Level, Msg, Section, SectionKind, Summary};
 use super::table::{Column, TableState};
 use super::view;
 use rarity::hunt::{Cell, CellKind, HuntId, HuntOutput, HuntParams, ParamValue};
@@ -87,15 +87,16 @@ fn sample_row(hunt: HuntId, i: i64) -> Vec<Cell> {
 }
 
 pub(crate) fn output(hunt: HuntId, rows: Vec<Vec<Cell>>) -> HuntOutput {
-    let banner = (hunt == HuntId::VmNewCountry && rows.len() > 5)
+    let banner = (hunt == rarity::hunt::vm_new_country::ID && rows.len() > 5)
         .then(|| format!("{} new outbound connections (alert above 5)", rows.len()));
-    HuntOutput { hunt, columns: hunt.spec().columns, rows, banner, now: T0 }
+    let keys = (0..rows.len()).map(|_| Default::default()).collect();
+    HuntOutput { hunt, columns: hunt.spec().columns, rows, keys, params: HuntParams::defaults(hunt), banner, now: T0 }
 }
 
 fn fake_output(hunt: HuntId) -> HuntOutput {
     match hunt {
-        HuntId::RareProcess => output(hunt, rare_rows()),
-        HuntId::VmNewCountry => output(hunt, (0..7).map(|i| sample_row(hunt, i)).collect()),
+        rarity::hunt::rare_process::ID => output(hunt, rare_rows()),
+        rarity::hunt::vm_new_country::ID => output(hunt, (0..7).map(|i| sample_row(hunt, i)).collect()),
         _ => output(hunt, (0..4).map(|i| sample_row(hunt, i)).collect()),
     }
 }
@@ -124,17 +125,67 @@ fn fake_answer(cmd: Cmd) -> Option<Msg> {
             result: Ok(fake_output(hunt)),
             elapsed: Duration::from_millis(12),
         })),
-        Cmd::Drill { hunt, gen, output, row, .. } => {
-            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_level(&output.rows[row])) }))
+        Cmd::Drill { hunt, gen, req } => {
+            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &|_| {})) }))
         }
         Cmd::CancelLoad => None,
     }
 }
 
+/// A fake worker's answer to a drill-down request; `edit` changes the finding's level first
+/// (events and records are cut from it, as the engine's would be from the same events).
+fn fake_drill(req: &DrillRequest, edit: &dyn Fn(&mut Level)) -> Level {
+    let mut finding = fake_level(&[text("x")]);
+    edit(&mut finding);
+    let events = finding.sections[1].clone();
+    match req {
+        DrillRequest::Finding { output, row } => {
+            finding.title = super::table::display_cell(&output.rows[*row][0]);
+            finding
+        }
+        DrillRequest::Facet { value, .. } => {
+            let ip = super::table::display_cell(&value.to_cell());
+            let keep: Vec<usize> = (0..events.table.rows.len())
+                .filter(|&r| super::table::display_cell(&events.table.rows[r][2]) == ip)
+                .collect();
+            let rows = keep.iter().map(|&r| events.table.rows[r].clone()).collect();
+            let table = TableState::new(events.table.columns.clone(), rows, 1);
+            let kind = SectionKind::Events { table: rarity::model::tables::TableKind::DeviceNetworkEvents, rows: keep };
+            Level { title: ip, sections: vec![Section { name: "Events".into(), table, kind, note: None }], active: 0 }
+        }
+        DrillRequest::Pivot { value, .. } => Level { title: value.clone(), sections: vec![events], active: 0 },
+        DrillRequest::Record { row, .. } => {
+            let t = &events.table;
+            let rows =
+                t.columns.iter().zip(&t.rows[*row]).map(|(c, v)| vec![Cell::Text(c.name.clone()), v.clone()]).collect();
+            let table = TableState::new(
+                vec![Column::new("Column", CellKind::Text), Column::new("Value", CellKind::Text)],
+                rows,
+                1,
+            );
+            let section = Section { name: super::msg::RECORD.into(), table, kind: SectionKind::Record, note: None };
+            Level { title: format!("event {}", row + 1), sections: vec![section], active: 0 }
+        }
+    }
+}
+
+fn fake_facet(values: Vec<rarity::hunt::FacetValue>) -> SectionKind {
+    let drill = rarity::hunt::DrillOutput {
+        hunt: rarity::hunt::rare_process::ID,
+        table: rarity::model::tables::TableKind::DeviceNetworkEvents,
+        rows: Vec::new(),
+        facets: Vec::new(),
+        remote_ips: Vec::new(),
+    };
+    SectionKind::Facet { drill: std::sync::Arc::new(drill), facet: rarity::hunt::FacetKind::RemoteIps, values }
+}
+
 fn fake_level(row: &[Cell]) -> Level {
+    let ips_values =
+        ["203.0.113.9", "203.0.113.10"].iter().map(|s| rarity::hunt::FacetValue::Ip(s.parse().unwrap())).collect();
     let ips = TableState::new(
         vec![
-            Column::new("RemoteIP", CellKind::Text),
+            Column::with_pivot("RemoteIP", CellKind::Text, Some(rarity::hunt::Pivot::Ip)),
             Column::new("Events", CellKind::Int),
             Column::new("Country", CellKind::Text),
             Column::new("TiCount", CellKind::Int),
@@ -161,8 +212,16 @@ fn fake_level(row: &[Cell]) -> Level {
     Level {
         title: super::table::display_cell(&row[0]),
         sections: vec![
-            Section { name: "Remote IPs".into(), table: ips, events: false, note: None },
-            Section { name: "Events".into(), table: events, events: true, note: None },
+            Section { name: "Remote IPs".into(), table: ips, kind: fake_facet(ips_values), note: None },
+            Section {
+                name: "Events".into(),
+                table: events,
+                kind: SectionKind::Events {
+                    table: rarity::model::tables::TableKind::DeviceNetworkEvents,
+                    rows: vec![0, 1],
+                },
+                note: None,
+            },
         ],
         active: 0,
     }
@@ -207,7 +266,7 @@ fn keys(app: &mut App, s: &str) {
 #[test]
 fn every_hunt_tab_renders_its_results() {
     let mut app = ready_app();
-    for (i, hunt) in HuntId::ALL.iter().enumerate() {
+    for (i, hunt) in HuntId::all().enumerate() {
         app.update(Msg::SelectHunt(i));
         let screen = render(&app, 120, 30);
         assert!(screen.contains(hunt.key()), "{screen}");
@@ -299,17 +358,17 @@ fn stale_results_are_dropped() {
     app.cmds.clear();
     // The older job answers last: it must not replace anything.
     app.update(Msg::HuntDone(HuntDone {
-        hunt: HuntId::RareProcess,
+        hunt: rarity::hunt::rare_process::ID,
         gen: gens[0],
-        result: Ok(output(HuntId::RareProcess, vec![])),
+        result: Ok(output(rarity::hunt::rare_process::ID, vec![])),
         elapsed: Duration::ZERO,
     }));
     assert_eq!(app.tab().count(), Some(3));
     assert!(app.tab().computing());
     app.update(Msg::HuntDone(HuntDone {
-        hunt: HuntId::RareProcess,
+        hunt: rarity::hunt::rare_process::ID,
         gen: gens[1],
-        result: Ok(output(HuntId::RareProcess, rare_rows()[..1].to_vec())),
+        result: Ok(output(rarity::hunt::rare_process::ID, rare_rows()[..1].to_vec())),
         elapsed: Duration::ZERO,
     }));
     assert_eq!(app.tab().count(), Some(1));
@@ -329,7 +388,7 @@ fn invalid_parameter_input_keeps_the_old_value_and_shows_an_error() {
     app.update(Msg::Input(InputKey::Submit));
     let Prompt::Edit { error: Some(e), .. } = &app.prompt else { panic!("{:?}", app.prompt) };
     assert!(e.contains("30x"), "{e}");
-    assert_eq!(app.tab().params, HuntParams::defaults(HuntId::RareProcess));
+    assert_eq!(app.tab().params, HuntParams::defaults(rarity::hunt::rare_process::ID));
     assert!(app.cmds.is_empty(), "no recompute for a rejected value");
     let screen = render(&app, 120, 30);
     assert!(screen.contains("✗ `30x` is not a duration"), "{screen}");
@@ -345,7 +404,7 @@ fn invalid_parameter_input_keeps_the_old_value_and_shows_an_error() {
     keys(&mut app, "10.0.0.0/33");
     app.update(Msg::Input(InputKey::Submit));
     assert!(matches!(&app.prompt, Prompt::Edit { error: Some(_), .. }));
-    assert_eq!(app.tab().params, HuntParams::defaults(HuntId::RareProcess));
+    assert_eq!(app.tab().params, HuntParams::defaults(rarity::hunt::rare_process::ID));
 }
 
 #[test]
@@ -358,7 +417,7 @@ fn typed_values_and_list_edits_apply_and_recompute() {
     app.update(Msg::Input(InputKey::Submit));
     assert_eq!(app.prompt, Prompt::None);
     assert_eq!(app.tab().params.get("lookback").to_text(), "7d");
-    assert!(matches!(app.cmds.as_slice(), [Cmd::Run { hunt: HuntId::RareProcess, .. }]));
+    assert!(matches!(app.cmds.as_slice(), [Cmd::Run { hunt: rarity::hunt::rare_process::ID, .. }]));
     settle(&mut app, &mut fake_answer);
     // Toggle the first excluded network off, then delete it.
     app.update(Msg::Down);
@@ -375,7 +434,7 @@ fn typed_values_and_list_edits_apply_and_recompute() {
     app.update(Msg::AskReset);
     assert_eq!(app.prompt, Prompt::ConfirmReset);
     app.update(Msg::Answer(true));
-    assert_eq!(app.tab().params, HuntParams::defaults(HuntId::RareProcess));
+    assert_eq!(app.tab().params, HuntParams::defaults(rarity::hunt::rare_process::ID));
 }
 
 #[test]
@@ -405,15 +464,18 @@ fn drill_down_and_back_keeps_a_stack_per_tab() {
     // Enter on a remote IP shows the events with it.
     app.update(Msg::Down);
     app.update(Msg::Enter);
+    settle(&mut app, &mut fake_answer);
     let section = app.current_section().unwrap();
-    assert!(section.events);
-    assert_eq!(section.table.filter, "203.0.113.10");
-    assert_eq!(section.table.view, vec![1]);
+    assert!(section.is_events());
+    assert_eq!(section.table.rows.len(), 1);
+    assert_eq!(super::table::display_cell(&section.table.rows[0][2]), "203.0.113.10");
     app.update(Msg::Back);
     assert_eq!(app.current_table().unwrap().view.len(), 2, "Esc clears the filter first");
     // One event's full record.
+    app.update(Msg::NextSection);
     app.update(Msg::Home);
     app.update(Msg::Enter);
+    settle(&mut app, &mut fake_answer);
     assert_eq!(app.tab().stack.len(), 2);
     let screen = render(&app, 120, 30);
     assert!(screen.contains("InitiatingProcessCommandLine") && screen.contains("␛[2J"), "{screen}");
@@ -538,7 +600,7 @@ fn tuning_is_saved_as_it_changes_and_restored() {
     app.update(Msg::ParamStep(1));
     let (cfg, warning) = rarity::config::Config::load(&path);
     assert_eq!(warning, None);
-    assert_eq!(cfg.params_for(HuntId::TiInbound).integer("min_level"), 5);
+    assert_eq!(cfg.params_for(rarity::hunt::ti_inbound::ID).integer("min_level"), 5);
     let restored = App::new(Some(super::app::ConfigStore { config: cfg, path }), None, dir.path().to_path_buf());
     assert_eq!(restored.tabs[4].params.integer("min_level"), 5);
 }
@@ -570,7 +632,7 @@ fn table_scrolls_through_100k_rows() {
     app.update(Msg::Loaded(Box::new(summary())));
     settle(&mut app, &mut |cmd| match cmd {
         Cmd::Run { hunt, gen, .. } => {
-            let n = if hunt == HuntId::RareProcess { 100_000 } else { 3 };
+            let n = if hunt == rarity::hunt::rare_process::ID { 100_000 } else { 3 };
             let rows = (0..n).map(|i| sample_row(hunt, i)).collect();
             Some(Msg::HuntDone(HuntDone { hunt, gen, result: Ok(output(hunt, rows)), elapsed: Duration::ZERO }))
         }
@@ -639,9 +701,7 @@ mod engine_tests {
             Cmd::Run { hunt, gen, params } => {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
-            Cmd::Drill { hunt, gen, params, output, row } => {
-                Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&params, &output, row) }))
-            }
+            Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
             Cmd::CancelLoad => None,
         }
     }
@@ -705,6 +765,7 @@ mod engine_tests {
         // To the events list, one event's full record, and its command line made safe.
         app.update(Msg::PrevSection);
         app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
         assert_eq!(app.tab().stack.len(), 2);
         let screen = render(&app, 120, 30);
         assert!(screen.contains("x ␛]0;pwned␇ <U+202E>gpj.exe"), "{screen}");
@@ -736,7 +797,7 @@ fn a_hunt_error_replaces_the_rows_and_marks_the_tab() {
     app.update(Msg::ParamStep(1));
     let Some(Cmd::Run { gen, .. }) = app.cmds.pop() else { panic!("no recompute") };
     app.update(Msg::HuntDone(HuntDone {
-        hunt: HuntId::TiInbound,
+        hunt: rarity::hunt::ti_inbound::ID,
         gen,
         result: Err("ti-inbound needs ThreatIntel, which is not loaded: pass --ti FILE".into()),
         elapsed: Duration::ZERO,
@@ -813,9 +874,7 @@ mod sample_tests {
             Cmd::Run { hunt, gen, params } => {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
-            Cmd::Drill { hunt, gen, params, output, row } => {
-                Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&params, &output, row) }))
-            }
+            Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
             Cmd::CancelLoad => None,
         }
     }
@@ -843,15 +902,24 @@ mod sample_tests {
         app.update(Msg::Enter);
         settle(&mut app, &mut |c| answer(&backend, c));
         let level = app.tab().stack.last().expect("a drill-down level");
-        let events = level.sections.iter().find(|s| s.events).expect("an Events list");
+        let events = level.sections.iter().find(|s| s.is_events()).expect("an Events list");
         assert!(!events.table.rows.is_empty());
-        // Re-read from the CSV: more than the engine's normalized columns.
-        assert!(events.table.columns.len() > 17, "{:?}", events.table.columns);
+        assert_eq!(events.table.columns[0].name, "Timestamp");
         let ips = &level.sections[0];
         assert_eq!(ips.name, "Remote IPs");
         assert!(ips.table.rows.iter().all(|r| !matches!(r[2], Cell::Empty)), "every sample IP has a country");
         let screen = render(&app, 150, 40);
         assert!(screen.contains("Remote IPs (") && screen.contains("Events ("), "{screen}");
+        // Enter on an event: its full record, re-read from the CSV (more than the normalized columns).
+        let events_at = level.sections.iter().position(|s| s.is_events()).unwrap();
+        for _ in 0..events_at {
+            app.update(Msg::NextSection);
+        }
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        let record = app.current_section().unwrap();
+        assert!(matches!(record.kind, SectionKind::Record));
+        assert!(record.table.rows.len() > 17, "{:?}", record.table.rows);
     }
 }
 
@@ -890,16 +958,27 @@ fn full_record_view_shows_the_selected_value_whole() {
     app.update(Msg::Resize(100, 40));
     app.update(Msg::Enter);
     settle(&mut app, &mut |cmd| match cmd {
-        Cmd::Drill { hunt, gen, output, row, .. } => {
-            let mut level = fake_level(&output.rows[row]);
-            let long = format!("powershell.exe -enc {}\u{1b}[0m", "A".repeat(150));
-            level.sections[1].table.rows[0][3] = Cell::Text(long);
-            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(level) }))
+        Cmd::Drill { hunt, gen, req } => {
+            let edit = |level: &mut Level| {
+                let long = format!("powershell.exe -enc {}\u{1b}[0m", "A".repeat(150));
+                level.sections[1].table.rows[0][3] = Cell::Text(long);
+            };
+            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &edit)) }))
         }
         other => fake_answer(other),
     });
     app.update(Msg::NextSection);
     app.update(Msg::Enter);
+    settle(&mut app, &mut |cmd| match cmd {
+        Cmd::Drill { hunt, gen, req } => {
+            let edit = |level: &mut Level| {
+                let long = format!("powershell.exe -enc {}\u{1b}[0m", "A".repeat(150));
+                level.sections[1].table.rows[0][3] = Cell::Text(long);
+            };
+            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &edit)) }))
+        }
+        other => fake_answer(other),
+    });
     app.update(Msg::End);
     let screen = render(&app, 100, 40);
     assert!(screen.contains("── InitiatingProcessCommandLine ─"), "{screen}");
@@ -915,10 +994,10 @@ fn column_names_from_files_are_sanitized_in_header_and_footer() {
     let mut app = ready_app();
     app.update(Msg::Enter);
     settle(&mut app, &mut |cmd| match cmd {
-        Cmd::Drill { hunt, gen, output, row, .. } => {
-            let mut level = fake_level(&output.rows[row]);
-            level.sections[1].table.columns[1].name = "Dev\u{1b}]0;x\u{7}\u{202E}".into();
-            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(level) }))
+        Cmd::Drill { hunt, gen, req } => {
+            let edit =
+                |level: &mut Level| level.sections[1].table.columns[1].name = "Dev\u{1b}]0;x\u{7}\u{202E}".into();
+            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &edit)) }))
         }
         other => fake_answer(other),
     });
