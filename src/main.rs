@@ -3,7 +3,7 @@
 mod tui;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rarity::hunt::{Cell, CellKind, Engine, HuntId, HuntOutput, HuntParams};
+use rarity::hunt::{Cell, CellKind, Engine, HuntId, HuntParams};
 use rarity::ingest::{self, FileReport, Input, LoadOptions, LoadReport, Progress};
 use rarity::model::time::{format_iso, parse_rfc3339, DateOrder, Nanos, Zone};
 use rarity::Dataset;
@@ -39,6 +39,8 @@ enum Cmd {
     Run(RunArgs),
     /// List the hunts, what each needs, and every parameter with its default.
     Hunts(HuntsArgs),
+    /// Every network event with an IP, device, process, hash or domain, in time order.
+    Pivot(PivotArgs),
     /// Write a synthetic fleet with planted findings (for demos and benchmarks).
     Gen(GenArgs),
 }
@@ -152,6 +154,44 @@ struct RunArgs {
     no_config: bool,
 }
 
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum PivotKind {
+    /// RemoteIP or LocalIP equal (an IPv4-mapped address equals its IPv4 form).
+    Ip,
+    /// DeviceName (case-insensitive) or DeviceId.
+    Device,
+    /// InitiatingProcessFileName, case-insensitive.
+    Process,
+    /// InitiatingProcessMD5, case-insensitive.
+    Hash,
+    /// RemoteUrl whose host is the domain or a subdomain of it.
+    Domain,
+}
+
+#[derive(Args, Debug)]
+struct PivotArgs {
+    /// What VALUE is.
+    #[arg(value_enum, value_name = "KIND")]
+    kind: PivotKind,
+    /// The IP, device, process, hash or domain.
+    #[arg(value_name = "VALUE")]
+    value: String,
+    /// Export files or directories; `-` reads standard input. None: the built-in sample fleet.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: RunFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// CSV: write cells exactly, without the leading `'` that stops spreadsheets running formulas.
+    #[arg(long)]
+    csv_raw: bool,
+}
+
 #[derive(Args, Debug)]
 struct HuntsArgs {
     /// Output format.
@@ -211,6 +251,7 @@ fn main() -> ExitCode {
         Some(Cmd::Inspect(a)) => inspect(a),
         Some(Cmd::Run(a)) => run(a),
         Some(Cmd::Hunts(a)) => hunts(a),
+        Some(Cmd::Pivot(a)) => pivot(a),
         Some(Cmd::Gen(a)) => gen(a),
     };
     match result {
@@ -502,38 +543,7 @@ fn params_for(hunts: &[HuntId], a: &RunArgs) -> Result<Vec<HuntParams>, Failure>
         None => rarity::config::Config::default(),
     };
     let mut params: Vec<HuntParams> = hunts.iter().map(|h| cfg.params_for(*h)).collect();
-    for s in &a.set {
-        let (key, value) = s
-            .split_once('=')
-            .ok_or_else(|| fail(2, format!("--set `{s}`: expected key=value (e.g. --set lookback=7d)")))?;
-        let (target, key) = match key.split_once('.') {
-            Some((h, k)) if HuntId::from_key(h).is_some() => (HuntId::from_key(h), k),
-            _ => (None, key),
-        };
-        let mut applied = false;
-        let mut last_err = None;
-        for p in params.iter_mut() {
-            if target.is_some_and(|t| t != p.hunt) {
-                continue;
-            }
-            if hunts.len() > 1 && target.is_none() && p.index_of(key.trim()).is_none() {
-                continue;
-            }
-            match p.set(key.trim(), value) {
-                Ok(()) => applied = true,
-                Err(e) => last_err = Some(e),
-            }
-        }
-        if let Some(e) = last_err {
-            return Err(fail(2, format!("--set {s}: {e}")));
-        }
-        if !applied {
-            return Err(fail(
-                2,
-                format!("--set {s}: no selected hunt has a parameter `{}` (see `rarity hunts`)", key.trim()),
-            ));
-        }
-    }
+    rarity::hunt::params::apply_sets(&mut params, &a.set).map_err(|e| fail(2, e.to_string()))?;
     Ok(params)
 }
 
@@ -591,7 +601,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
                 if output.rows.is_empty() {
                     writeln!(out, "(no rows)")
                 } else {
-                    write_table(&mut out, &output)
+                    write_table(&mut out, output.columns, &output.rows)
                 }
             })()
             .map_err(|e| e.to_string()),
@@ -639,6 +649,65 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     }
 }
 
+/// `rarity pivot`: every network event with the value, sorted by Timestamp, with the event
+/// columns. A value that matches nothing prints nothing (exit 0); a malformed IP exits 2.
+fn pivot(a: PivotArgs) -> Result<(), Failure> {
+    use rarity::hunt::{event_cells, event_columns, Pivot};
+    use rarity::model::tables::TableKind;
+    let kind = match a.kind {
+        PivotKind::Ip => Pivot::Ip,
+        PivotKind::Device => Pivot::Device,
+        PivotKind::Process => Pivot::Process,
+        PivotKind::Hash => Pivot::Hash,
+        PivotKind::Domain => Pivot::Domain,
+    };
+    if kind == Pivot::Ip && rarity::model::ip::parse_ip(a.value.trim()).is_none() {
+        return Err(fail(2, format!("`{}` is not an IP address (e.g. 203.0.113.7 or 2001:db8::1)", a.value)));
+    }
+    let (inputs, ti) = if a.paths.is_empty() { sample_inputs(&a.load) } else { (inputs_of(&a.paths), Vec::new()) };
+    let (ds, report) = load_cli_with(&inputs, &ti, &a.load)?;
+    if !report.loaded_anything() {
+        let mut err = std::io::stderr().lock();
+        let _ = print_file_table(&mut err, &report.files);
+        return Err(fail(2, "nothing usable was loaded"));
+    }
+    let engine = Engine::new(Arc::new(ds));
+    let rows = engine.pivot(kind, &a.value).map_err(|e| fail(2, e.to_string()))?;
+    let table = TableKind::DeviceNetworkEvents;
+    let cols = event_columns(table);
+    let cells: Vec<Vec<Cell>> = rows.iter().map(|&r| event_cells(engine.dataset(), table, r)).collect();
+    if cells.is_empty() {
+        return Ok(());
+    }
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| fail(1, format!("cannot write {}: {e}", p.display())))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let res = match a.format {
+        RunFormat::Table => write_table(&mut out, cols, &cells).map_err(|e| e.to_string()),
+        RunFormat::Csv => {
+            let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
+            rarity::export::write_csv(&mut out, &names, cells.iter().map(|r| r.as_slice()), a.csv_raw)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+        RunFormat::Json => {
+            let v: Vec<serde_json::Value> = cells
+                .iter()
+                .map(|r| {
+                    let m: serde_json::Map<String, serde_json::Value> =
+                        cols.iter().zip(r).map(|(c, v)| (c.name.to_string(), v.to_json())).collect();
+                    serde_json::Value::Object(m)
+                })
+                .collect();
+            writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default()).map_err(|e| e.to_string())
+        }
+    };
+    res.and_then(|_| out.flush().map_err(|e| e.to_string())).map_err(|e| fail(1, format!("cannot write output: {e}")))
+}
+
 /// A cell for a terminal table: made safe (`tui::sanitize::sanitize`) and cut to `max` characters.
 fn sanitize_cell(s: &str, max: usize) -> String {
     let safe = tui::sanitize::sanitize(s);
@@ -661,10 +730,9 @@ fn cell_text(c: &Cell) -> String {
     }
 }
 
-fn write_table(out: &mut dyn Write, o: &HuntOutput) -> std::io::Result<()> {
-    let cols = o.columns;
+fn write_table(out: &mut dyn Write, cols: &[rarity::hunt::ColumnSpec], rows: &[Vec<Cell>]) -> std::io::Result<()> {
     let cells: Vec<Vec<String>> =
-        o.rows.iter().map(|r| r.iter().map(|c| sanitize_cell(&cell_text(c), 48)).collect()).collect();
+        rows.iter().map(|r| r.iter().map(|c| sanitize_cell(&cell_text(c), 48)).collect()).collect();
     let widths: Vec<usize> = cols
         .iter()
         .enumerate()
