@@ -100,8 +100,9 @@ enum InspectFormat {
 
 #[derive(Args, Debug)]
 struct InspectArgs {
-    /// Export files or directories; `-` reads standard input.
-    #[arg(value_name = "PATH", required = true)]
+    /// Export files or directories; `-` reads standard input. None with `--ti` or `--geoip`:
+    /// check just those feeds or that database.
+    #[arg(value_name = "PATH", required_unless_present_any = ["ti", "geoip"])]
     paths: Vec<PathBuf>,
     #[command(flatten)]
     load: LoadArgs,
@@ -258,7 +259,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.message.is_empty() {
-                eprintln!("rarity: {}", f.message);
+                eprintln!("rarity: {}", rarity::text::sanitize_lines(&f.message));
             }
             ExitCode::from(f.code)
         }
@@ -292,7 +293,7 @@ fn load_cli_with(inputs: &[Input], extra_ti: &[Input], l: &LoadArgs) -> Result<(
                 p.files_total,
                 pct.min(100),
                 p.rows,
-                p.current.chars().rev().take(50).collect::<Vec<_>>().into_iter().rev().collect::<String>()
+                rarity::text::fit_tail(&p.current, 50)
             );
         }
     };
@@ -351,7 +352,15 @@ fn totals(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Totals {
     }
 }
 
+/// The per-file report. Paths, formats, reasons, column names and rejects come from the input,
+/// so the whole text is sanitized on its way out.
 fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Result<()> {
+    let mut text = Vec::new();
+    write_file_table(&mut text, files)?;
+    out.write_all(rarity::text::sanitize_lines(&String::from_utf8_lossy(&text)).as_bytes())
+}
+
+fn write_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Result<()> {
     for f in files {
         match &f.skipped {
             Some(reason) => writeln!(out, "{}\n  skipped: {}", f.path, reason)?,
@@ -413,15 +422,38 @@ fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
     Ok(())
 }
 
+/// `run`'s account of the load on stderr: skipped files, rejected rows and warnings, one line
+/// each, made safe (paths and reasons come from the input).
+fn print_load_problems(files: &[FileReport]) {
+    let safe = rarity::text::sanitize;
+    for f in files {
+        match &f.skipped {
+            Some(r) => eprintln!("rarity: skipped {}: {}", safe(&f.path), safe(r)),
+            None if f.rejected > 0 => {
+                eprintln!("rarity: {}: {} rows rejected (see `rarity inspect`)", safe(&f.path), f.rejected)
+            }
+            None => {}
+        }
+        for w in &f.warnings {
+            eprintln!("rarity: {}: {}", safe(&f.path), safe(w));
+        }
+    }
+}
+
 fn inspect(a: InspectArgs) -> Result<(), Failure> {
     let inputs = inputs_of(&a.paths);
     let (ds, report) = load_cli(&inputs, &a.load)?;
     let t = totals(&ds, &report, a.now);
-    let mut out = std::io::stdout().lock();
+    let stdout = std::io::stdout();
+    let tty = stdout.is_terminal();
+    let mut out = stdout.lock();
     let res = match a.format {
         InspectFormat::Json => {
             let v = serde_json::json!({ "files": report.files, "totals": t });
-            writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())
+            let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+            // Data output: exact in files and pipes, made safe only for a terminal.
+            let text = if tty { rarity::text::sanitize_lines(&text) } else { text.into() };
+            writeln!(out, "{text}")
         }
         InspectFormat::Table => (|| {
             print_file_table(&mut out, &report.files)?;
@@ -456,7 +488,9 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
                 _ => writeln!(out, "Time range: (no events)")?,
             }
             writeln!(out, "Reference now: {}", t.now.as_deref().unwrap_or("(none)"))?;
-            writeln!(out, "GeoIP: {}", t.geoip.as_deref().unwrap_or("none (use --geoip FILE)"))
+            // The description carries the database's own metadata.
+            let geoip = t.geoip.as_deref().map_or("none (use --geoip FILE)".into(), rarity::text::sanitize);
+            writeln!(out, "GeoIP: {geoip}")
         })(),
     };
     res.map_err(|e| fail(1, format!("cannot write output: {e}")))?;
@@ -536,7 +570,7 @@ fn params_for(hunts: &[HuntId], a: &RunArgs) -> Result<Vec<HuntParams>, Failure>
         Some(path) => {
             let (cfg, warning) = rarity::config::Config::load(&path);
             if let Some(w) = warning {
-                eprintln!("rarity: {w}");
+                eprintln!("rarity: {}", rarity::text::sanitize(&w));
             }
             cfg
         }
@@ -557,19 +591,9 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         let _ = print_file_table(&mut err, &report.files);
         return Err(fail(2, "nothing usable was loaded"));
     }
-    for f in report.files.iter().filter(|f| f.rejected > 0 || f.skipped.is_some()) {
-        match &f.skipped {
-            Some(r) => eprintln!("rarity: skipped {}: {r}", f.path),
-            None => eprintln!("rarity: {}: {} rows rejected (see `rarity inspect`)", f.path, f.rejected),
-        }
-    }
+    print_load_problems(&report.files);
     let engine = Engine::new(Arc::new(ds));
-    let mut out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).map_err(|e| fail(1, format!("cannot write {}: {e}", p.display())))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut out = output_sink(a.output.as_deref(), a.format)?;
     let mut missing = Vec::new();
     let mut json_all = serde_json::Map::new();
     let many = hunts.len() > 1;
@@ -578,7 +602,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         let output = match engine.run(p, a.now) {
             Ok(o) => o,
             Err(e) => {
-                eprintln!("rarity: {e}");
+                eprintln!("rarity: {}", rarity::text::sanitize(&e.to_string()));
                 missing.push(key);
                 continue;
             }
@@ -587,7 +611,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
             if a.format == RunFormat::Table {
                 let _ = writeln!(out, "!! {b}");
             } else {
-                eprintln!("rarity: {key}: {b}");
+                eprintln!("rarity: {key}: {}", rarity::text::sanitize(b));
             }
         }
         let res = match a.format {
@@ -649,6 +673,25 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     }
 }
 
+/// Where `run` and `pivot` write (`--output FILE` or standard output). The table is for people:
+/// always made safe. CSV and JSON are data: exact bytes in files and pipes, made safe only when
+/// they land on a terminal.
+fn output_sink(path: Option<&std::path::Path>, format: RunFormat) -> Result<Box<dyn Write>, Failure> {
+    let (sink, tty): (Box<dyn Write>, bool) = match path {
+        Some(p) => {
+            let f = std::fs::File::create(p).map_err(|e| fail(1, format!("cannot write {}: {e}", p.display())))?;
+            let tty = f.is_terminal();
+            (Box::new(f), tty)
+        }
+        None => (Box::new(std::io::stdout().lock()), std::io::stdout().is_terminal()),
+    };
+    Ok(if format == RunFormat::Table || tty {
+        Box::new(rarity::text::SafeWriter::new(std::io::BufWriter::new(sink)))
+    } else {
+        Box::new(std::io::BufWriter::new(sink))
+    })
+}
+
 /// `rarity pivot`: every network event with the value, sorted by Timestamp, with the event
 /// columns. A value that matches nothing prints nothing (exit 0); a malformed IP exits 2.
 fn pivot(a: PivotArgs) -> Result<(), Failure> {
@@ -679,12 +722,7 @@ fn pivot(a: PivotArgs) -> Result<(), Failure> {
     if cells.is_empty() {
         return Ok(());
     }
-    let mut out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).map_err(|e| fail(1, format!("cannot write {}: {e}", p.display())))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut out = output_sink(a.output.as_deref(), a.format)?;
     let res = match a.format {
         RunFormat::Table => write_table(&mut out, cols, &cells).map_err(|e| e.to_string()),
         RunFormat::Csv => {
@@ -708,15 +746,14 @@ fn pivot(a: PivotArgs) -> Result<(), Failure> {
     res.and_then(|_| out.flush().map_err(|e| e.to_string())).map_err(|e| fail(1, format!("cannot write output: {e}")))
 }
 
-/// A cell for a terminal table: made safe (`tui::sanitize::sanitize`) and cut to `max` characters.
+/// A cell for a terminal table: made safe (`rarity::text`) and, when wider than `max` columns,
+/// cut to `max` columns and `…`.
 fn sanitize_cell(s: &str, max: usize) -> String {
-    let safe = tui::sanitize::sanitize(s);
-    if safe.chars().count() <= max {
+    let safe = rarity::text::sanitize(s);
+    if rarity::text::width(&safe) <= max {
         return safe.into_owned();
     }
-    let mut out: String = safe.chars().take(max).collect();
-    out.push('…');
-    out
+    rarity::text::fit(&safe, max + 1).into_owned()
 }
 
 fn cell_text(c: &Cell) -> String {
@@ -736,14 +773,14 @@ fn write_table(out: &mut dyn Write, cols: &[rarity::hunt::ColumnSpec], rows: &[V
     let widths: Vec<usize> = cols
         .iter()
         .enumerate()
-        .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0).max(c.name.len()))
+        .map(|(i, c)| cells.iter().map(|r| rarity::text::width(&r[i])).max().unwrap_or(0).max(c.name.len()))
         .collect();
     let line = |out: &mut dyn Write, vals: Vec<&str>| -> std::io::Result<()> {
         let mut s = String::new();
         for (i, v) in vals.iter().enumerate() {
             let w = widths[i];
             let right = matches!(cols[i].kind, CellKind::Int);
-            let pad = w.saturating_sub(v.chars().count());
+            let pad = w.saturating_sub(rarity::text::width(v));
             if i > 0 {
                 s.push_str("  ");
             }
