@@ -422,8 +422,9 @@ fn write_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
     Ok(())
 }
 
-/// `run`'s account of the load on stderr: skipped files, rejected rows and warnings, one line
-/// each, made safe (paths and reasons come from the input).
+/// `run`'s account of the load on stderr, one line each, made safe (paths and reasons come from
+/// the input): skipped files, rejected rows, and the warnings of feeds (a feed listing every
+/// address changes every result) and of files that loaded nothing (they say why).
 fn print_load_problems(files: &[FileReport]) {
     let safe = rarity::text::sanitize;
     for f in files {
@@ -434,8 +435,11 @@ fn print_load_problems(files: &[FileReport]) {
             }
             None => {}
         }
-        for w in &f.warnings {
-            eprintln!("rarity: {}: {}", safe(&f.path), safe(w));
+        let r = &f.rows;
+        if r.ti > 0 || r.net + r.dev + r.vm + r.ti == 0 {
+            for w in &f.warnings {
+                eprintln!("rarity: {}: {}", safe(&f.path), safe(w));
+            }
         }
     }
 }
