@@ -1,4 +1,4 @@
-//! Property test: every hunt's indexed fast path equals a plain row-by-row reading of hunts.md
+//! Property test: every hunt's indexed fast path equals a plain row-by-row reading of docs/hunts.md
 //! (written here independently of the engine) on random small datasets and random parameters.
 
 mod support;

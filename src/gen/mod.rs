@@ -1,5 +1,5 @@
 //! `rarity gen`: a reproducible synthetic fleet (Defender, Sentinel, Sysmon exports, an IPsum
-//! feed and a GeoIP database) with planted findings for every hunt of `hunts.md`.
+//! feed and a GeoIP database) with planted findings for every hunt of `docs/hunts.md`.
 //!
 //! Background traffic is drawn from a seeded PRNG in time order and streamed to disk; the
 //! planted events (and the deterministic baselines some hunts need to stay quiet) are a small
