@@ -374,7 +374,7 @@ fn write_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
                     (f.rows.ti, "ThreatIntel entries"),
                 ] {
                     if n > 0 {
-                        parts.push(format!("{} {}", tui::view::thousands(n), name));
+                        parts.push(format!("{} {}", rarity::model::thousands(n), name));
                     }
                 }
                 if parts.is_empty() {
@@ -405,7 +405,7 @@ fn write_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
                     )?;
                 }
                 if f.rejected > 0 {
-                    writeln!(out, "  rejected: {} rows", tui::view::thousands(f.rejected))?;
+                    writeln!(out, "  rejected: {} rows", rarity::model::thousands(f.rejected))?;
                     for r in &f.rejects {
                         writeln!(out, "    {r}")?;
                     }
@@ -465,19 +465,19 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
             writeln!(
                 out,
                 "Totals: {} DeviceNetworkEvents, {} DeviceInfo, {} VMConnection, {} threat-intel entries",
-                tui::view::thousands(t.net),
-                tui::view::thousands(t.dev),
-                tui::view::thousands(t.vm),
-                tui::view::thousands(t.ti)
+                rarity::model::thousands(t.net),
+                rarity::model::thousands(t.dev),
+                rarity::model::thousands(t.vm),
+                rarity::model::thousands(t.ti)
             )?;
             writeln!(
                 out,
                 "Files:  {} loaded, {} skipped; {} rows rejected",
                 t.files_loaded,
                 t.files_skipped,
-                tui::view::thousands(t.rejected)
+                rarity::model::thousands(t.rejected)
             )?;
-            writeln!(out, "Devices: {}", tui::view::thousands(t.devices))?;
+            writeln!(out, "Devices: {}", rarity::model::thousands(t.devices))?;
             if let Some(per) = t.net_bytes_per_event {
                 // Per-event cost only means something once fixed overheads are amortized.
                 let per = if t.net >= 100_000 { format!(" ({per} bytes per event)") } else { String::new() };
