@@ -91,6 +91,15 @@ pub enum Msg {
     LoadFailed(String),
     HuntDone(HuntDone),
     DrillDone(DrillDone),
+    /// A CSV export finished.
+    Exported(super::jobs::ExportDone),
+    /// Saving the tuning finished.
+    ConfigSaved {
+        desc: String,
+        result: Result<(), String>,
+    },
+    /// A key that means nothing where it was pressed.
+    Unbound(String),
 }
 
 /// A finished recompute.
@@ -187,7 +196,17 @@ pub struct Summary {
 /// Work `update` asks for; the runner hands it to the worker threads.
 #[derive(Debug)]
 pub enum Cmd {
-    Run { hunt: HuntId, gen: u64, params: HuntParams },
-    Drill { hunt: HuntId, gen: u64, req: DrillRequest },
+    Run {
+        hunt: HuntId,
+        gen: u64,
+        params: HuntParams,
+    },
+    Drill {
+        hunt: HuntId,
+        gen: u64,
+        req: DrillRequest,
+    },
+    /// File-system work for the I/O thread.
+    Io(super::jobs::IoJob),
     CancelLoad,
 }

@@ -109,7 +109,12 @@ pub(crate) fn settle(app: &mut App, answer: &mut dyn FnMut(Cmd) -> Option<Msg>) 
             return;
         }
         for c in cmds {
-            if let Some(m) = answer(c) {
+            // File-system jobs run here as the I/O thread would run them.
+            let m = match c {
+                Cmd::Io(job) => Some(super::jobs::run(job)),
+                c => answer(c),
+            };
+            if let Some(m) = m {
                 app.update(m);
             }
         }
@@ -128,7 +133,7 @@ fn fake_answer(cmd: Cmd) -> Option<Msg> {
         Cmd::Drill { hunt, gen, req } => {
             Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &|_| {})) }))
         }
-        Cmd::CancelLoad => None,
+        Cmd::Io(_) | Cmd::CancelLoad => None,
     }
 }
 
@@ -257,6 +262,11 @@ pub(crate) fn render(app: &App, w: u16, h: u16) -> String {
     out
 }
 
+/// Run the file-system jobs the app asked for (export, saving the tuning); drop the rest.
+fn run_io(app: &mut App) {
+    settle(app, &mut |_| None);
+}
+
 fn keys(app: &mut App, s: &str) {
     for c in s.chars() {
         app.update(Msg::Input(InputKey::Char(c)));
@@ -297,12 +307,28 @@ fn help_overlay_lists_keys_and_closes_on_any_key() {
     let mut app = ready_app();
     app.update(Msg::ToggleHelp);
     let screen = render(&app, 120, 40);
-    assert!(screen.contains("Keys (any key closes)"), "{screen}");
+    assert!(screen.contains("any other key closes"), "{screen}");
     insta::assert_snapshot!("help", screen);
-    // A short terminal gets two columns, so every section still shows.
+    // A short terminal gets two columns and scrolls, so every section still shows.
     let short = render(&app, 140, 26);
-    for needle in ["Anywhere", "Table", "Parameter panel", "Prompts", "answer a question", "known_domains"] {
+    for needle in ["Anywhere", "Table", "Parameter panel"] {
         assert!(short.contains(needle), "{needle} missing:\n{short}");
+    }
+    app.update(Msg::Resize(140, 26));
+    app.update(Msg::PageDown);
+    app.update(Msg::PageDown);
+    let scrolled = render(&app, 140, 26);
+    for needle in ["Prompts", "answer a question", "known_domains"] {
+        assert!(scrolled.contains(needle), "{needle} missing after scrolling:\n{scrolled}");
+    }
+    // Every binding's help text is in the overlay: it is generated from the one key table.
+    app.update(Msg::Resize(200, 80));
+    let all = render(&app, 200, 80);
+    for b in super::keys::BINDINGS.iter().filter(|b| !b.help.is_empty()) {
+        if matches!(b.ctx, super::keys::Ctx::Anywhere | super::keys::Ctx::Table | super::keys::Ctx::Params) {
+            let start: String = b.help.chars().take(40).collect();
+            assert!(all.contains(&start), "{} missing:\n{all}", b.help);
+        }
     }
     app.update(Msg::ToggleHelp);
     assert_eq!(app.prompt, Prompt::None);
@@ -535,6 +561,7 @@ fn export_writes_marked_rows_and_refuses_to_overwrite_without_asking() {
     app.update(Msg::Input(InputKey::Clear));
     keys(&mut app, "out.csv");
     app.update(Msg::Input(InputKey::Submit));
+    run_io(&mut app);
     assert_eq!(app.prompt, Prompt::None);
     let path = dir.path().join("out.csv");
     let written = std::fs::read_to_string(&path).unwrap();
@@ -556,13 +583,16 @@ fn export_writes_marked_rows_and_refuses_to_overwrite_without_asking() {
     app.update(Msg::Input(InputKey::Clear));
     keys(&mut app, "out.csv");
     app.update(Msg::Input(InputKey::Submit));
+    run_io(&mut app);
     assert!(matches!(app.prompt, Prompt::ConfirmOverwrite { .. }));
     assert!(render(&app, 120, 30).contains("already exists. Overwrite it?"));
     app.update(Msg::Answer(false));
     assert!(matches!(app.prompt, Prompt::Export { .. }));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
     app.update(Msg::Input(InputKey::Submit));
+    run_io(&mut app);
     app.update(Msg::Answer(true));
+    run_io(&mut app);
     assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
 }
 
@@ -583,6 +613,7 @@ fn formula_cells_are_guarded_in_exports() {
     app.update(Msg::Input(InputKey::Clear));
     keys(&mut app, "f.csv");
     app.update(Msg::Input(InputKey::Submit));
+    run_io(&mut app);
     let written = std::fs::read_to_string(dir.path().join("f.csv")).unwrap();
     assert!(written.lines().nth(1).unwrap().starts_with("\"'=HYPERLINK("), "{written}");
 }
@@ -598,6 +629,7 @@ fn tuning_is_saved_as_it_changes_and_restored() {
     app.update(Msg::SelectHunt(4));
     app.update(Msg::FocusParams);
     app.update(Msg::ParamStep(1));
+    run_io(&mut app);
     let (cfg, warning) = rarity::config::Config::load(&path);
     assert_eq!(warning, None);
     assert_eq!(cfg.params_for(rarity::hunt::ti_inbound::ID).integer("min_level"), 5);
@@ -702,7 +734,7 @@ mod engine_tests {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
             Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
-            Cmd::CancelLoad => None,
+            Cmd::Io(_) | Cmd::CancelLoad => None,
         }
     }
 
@@ -875,7 +907,7 @@ mod sample_tests {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
             Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
-            Cmd::CancelLoad => None,
+            Cmd::Io(_) | Cmd::CancelLoad => None,
         }
     }
 
@@ -945,6 +977,7 @@ fn corrupt_config_is_reported_at_start_and_in_the_load_report() {
     app.update(Msg::Back);
     app.update(Msg::FocusParams);
     app.update(Msg::ParamStep(1));
+    run_io(&mut app);
     assert!(std::fs::read_to_string(&path).unwrap().contains("31d"));
     let backups = std::fs::read_dir(dir.path())
         .unwrap()

@@ -207,7 +207,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     top::render_status(app, frame, a.status);
     top::render_hints(app, frame, a.hints);
     match &app.prompt {
-        Prompt::Help => overlay::render_help(frame, area),
+        Prompt::Help => overlay::render_help(frame, area, app.overlay_scroll),
         Prompt::LoadReport => overlay::render_load_report(app, frame, area),
         Prompt::Export { line, error } => overlay::render_export(app, frame, area, line, error.as_deref()),
         Prompt::ConfirmOverwrite { path } => overlay::render_confirm(
