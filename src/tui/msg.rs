@@ -56,13 +56,13 @@ pub enum Msg {
     AskReset,
     ToggleHelp,
     ShowLoadReport,
-    /// Add the remote IP of the current row to rare-process `excluded_nets`.
+    /// Add the remote IP of the current row to this hunt's IP exclusion list.
     ExcludeIp,
     /// Same with its /24 (IPv6: /64).
     ExcludeNet,
-    /// Add the process of the current row to rare-process `browsers`.
+    /// Add the process of the current row to this hunt's process list, where it has one.
     AddBrowser,
-    /// Add the domain of the current row to server-anomaly `known_domains`.
+    /// Add the domain of the current row to this hunt's domain list, where it has one.
     AddDomain,
     /// Every network event with the selected cell's value.
     Pivot,

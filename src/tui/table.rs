@@ -98,7 +98,7 @@ pub struct TableState {
     /// Selected column (sort key, horizontal scroll).
     pub col: usize,
     /// Show runs of rows sharing the first column as one group: the value is drawn once per
-    /// run (supply-chain's one-row-per-detail output, grouped per DeviceName like the KQL).
+    /// run (a hunt's one-row-per-detail output, grouped per DeviceName like the KQL).
     pub group_first: bool,
 }
 

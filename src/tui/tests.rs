@@ -807,6 +807,101 @@ mod engine_tests {
         assert_eq!(names(&app), ["tool.exe", "beacon.exe"]);
     }
 
+    /// One rare process on one device talking to `ips` (ip, events), seconds apart.
+    fn app_over(ips: &[(&str, usize)]) -> (App, EngineBackend) {
+        let mut b = DatasetBuilder::new();
+        let mut minute = 0i64;
+        for (ip, n) in ips {
+            for _ in 0..*n {
+                let ts = rarity::model::time::format_iso(T0 - 86_400_000_000_000 + minute * 1_000_000_000);
+                minute += 1;
+                assert!(b.net(&[
+                    (F::Timestamp, ts.as_str()),
+                    (F::DeviceId, "ws-01"),
+                    (F::DeviceName, "ws-01"),
+                    (F::ActionType, "ConnectionSuccess"),
+                    (F::Protocol, "Tcp"),
+                    (F::RemoteIP, ip),
+                    (F::RemotePort, "4444"),
+                    (F::InitiatingProcessFileName, "tool.exe"),
+                ]));
+            }
+        }
+        let ds = Arc::new(b.build());
+        let now = ds.reference_now(None);
+        let backend = EngineBackend::new(ds, now);
+        let mut app = new_app(std::env::temp_dir());
+        app.update(Msg::Loaded(Box::new(Summary { now, ..summary() })));
+        settle(&mut app, &mut |c| answer(&backend, c));
+        (app, backend)
+    }
+
+    fn section<'a>(app: &'a App, name: &str) -> &'a Section {
+        let level = app.tab().stack.last().unwrap();
+        level.sections.iter().find(|s| s.name == name).unwrap()
+    }
+
+    fn column(s: &Section, name: &str) -> Vec<String> {
+        let c = s.table.columns.iter().position(|c| c.name == name).unwrap();
+        s.table.rows.iter().map(|r| super::super::table::display_cell(&r[c])).collect()
+    }
+
+    #[test]
+    fn drilling_an_ip_that_prefixes_others_lists_only_its_own_events() {
+        let (mut app, backend) =
+            app_over(&[("45.33.32.1", 2), ("45.33.32.10", 3), ("45.33.32.100", 4), ("145.33.32.1", 1)]);
+        assert_eq!(names(&app), ["tool.exe"]);
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(column(section(&app, "Events"), "RemoteIP").len(), 10);
+        // Select 45.33.32.1 in the Remote IPs list, whatever order it is shown in.
+        let ips = column(section(&app, "Remote IPs"), "RemoteIP");
+        let level = app.tab().stack.last().unwrap();
+        let at = level.sections.iter().position(|s| s.name == "Remote IPs").unwrap();
+        let t = &level.sections[at].table;
+        let pos = t.view.iter().position(|&r| ips[r] == "45.33.32.1").unwrap();
+        while app.tab().stack.last().unwrap().active != at {
+            app.update(Msg::NextSection);
+        }
+        app.update(Msg::Home);
+        for _ in 0..pos {
+            app.update(Msg::Down);
+        }
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(app.tab().stack.len(), 2);
+        let events = &app.tab().stack[1].sections[0];
+        assert_eq!(column(events, "RemoteIP"), ["45.33.32.1", "45.33.32.1"]);
+    }
+
+    #[test]
+    fn a_50k_event_drill_list_scrolls_to_the_end_and_exports_every_row() {
+        const N: usize = 50_000;
+        let (mut app, backend) = app_over(&[("45.33.32.156", N)]);
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        let at = app.tab().stack[0].sections.iter().position(|s| s.name == "Events").unwrap();
+        while app.tab().stack[0].active != at {
+            app.update(Msg::NextSection);
+        }
+        assert_eq!(app.current_table().unwrap().rows.len(), N);
+        app.update(Msg::End);
+        let t = app.current_table().unwrap();
+        assert_eq!(t.cursor, N - 1);
+        let screen = render(&app, 120, 30);
+        assert!(screen.contains(&format!("row {N}/{N}")), "{screen}");
+        let dir = tempfile::tempdir().unwrap();
+        app.cwd = dir.path().to_path_buf();
+        app.update(Msg::StartExport);
+        app.update(Msg::Input(InputKey::Clear));
+        keys(&mut app, "all.csv");
+        app.update(Msg::Input(InputKey::Submit));
+        run_io(&mut app);
+        let written = std::fs::read_to_string(dir.path().join("all.csv")).unwrap();
+        assert_eq!(written.lines().count(), N + 1, "header + every event");
+        assert!(app.status.as_ref().unwrap().text.contains(&format!("wrote {N} shown rows")));
+    }
+
     #[test]
     fn excluding_an_ip_from_a_drill_down_targets_rare_process() {
         let (mut app, backend) = engine_app();
