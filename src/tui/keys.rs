@@ -177,7 +177,7 @@ pub static BINDINGS: &[Binding] = &[
         Table,
         [c('/')],
         |_| Msg::StartFilter,
-        "fuzzy filter as you type (Enter keeps it, Esc clears it)",
+        "filter: substring, any case; `column:value` for one column; Ctrl-F fuzzy",
         hint("filter")
     ),
     bind!(
@@ -244,6 +244,7 @@ pub static BINDINGS: &[Binding] = &[
     bind!(Input, [k(Enter)], |_| Msg::Input(InputKey::Submit), "accept", hint("accept")),
     bind!(Input, [k(Esc)], |_| Msg::Input(InputKey::Cancel), "cancel", hint("cancel")),
     bind!(Input, [K::Ctrl('u')], |_| Msg::Input(InputKey::Clear), "clear the line", hint("erase")),
+    bind!(Input, [K::Ctrl('f')], |_| Msg::Input(InputKey::ToggleFuzzy), "filter: fuzzy matching on / off", None),
     bind!(Input, [k(Home), K::Ctrl('a')], |_| Msg::Input(InputKey::Home), "start / end of the line", None),
     bind!(Input, [k(End), K::Ctrl('e')], |_| Msg::Input(InputKey::End), "", None),
     bind!(Input, [k(Left)], |_| Msg::Input(InputKey::Left), "move the cursor", None),

@@ -21,6 +21,8 @@ pub enum InputKey {
     End,
     /// Clear the whole line (Ctrl-U).
     Clear,
+    /// Filter prompt: switch substring / fuzzy matching (Ctrl-F).
+    ToggleFuzzy,
     Submit,
     Cancel,
 }

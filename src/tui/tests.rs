@@ -1137,3 +1137,49 @@ fn column_names_from_files_are_sanitized_in_header_and_footer() {
     assert!(screen.contains("sort Dev␛]0;x␇<U+202E> ↑"), "{screen}");
     assert!(!screen.contains('\u{1b}') && !screen.contains('\u{202E}'));
 }
+
+fn press(app: &mut App, code: ratatui::crossterm::event::KeyCode, mods: ratatui::crossterm::event::KeyModifiers) {
+    let ev = ratatui::crossterm::event::KeyEvent::new(code, mods);
+    if let Some(m) = super::keys::map_key(app, &ev) {
+        app.update(m);
+    }
+}
+
+#[test]
+fn filter_prompt_toggles_fuzzy_with_ctrl_f_and_says_so() {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    let mut app = ready_app();
+    press(&mut app, KeyCode::Char('/'), KeyModifiers::NONE);
+    assert!(matches!(app.prompt, Prompt::Filter(_)));
+    for c in "ptyexe".chars() {
+        press(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    assert_eq!(app.current_table().unwrap().view.len(), 0, "substring by default");
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("0 of 3 rows match") && screen.contains("Ctrl-F: fuzzy"), "{screen}");
+    press(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    assert!(app.current_table().unwrap().fuzzy);
+    assert_eq!(app.current_table().unwrap().view.len(), 1, "putty.exe, fuzzily");
+    assert!(render(&app, 120, 30).contains(" / fuzzy "));
+    // Enter keeps the filter; the status bar is untouched by the toggle's key.
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(app.prompt, Prompt::None);
+    assert_eq!(app.current_table().unwrap().filter, "ptyexe");
+}
+
+#[test]
+fn an_unbound_key_points_to_help() {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    let mut app = ready_app();
+    press(&mut app, KeyCode::Char('Z'), KeyModifiers::NONE);
+    assert!(app.status.as_ref().unwrap().text.contains("? for help"), "{:?}", app.status);
+    // Number keys follow the registry: one past the last hunt does nothing.
+    let n = rarity::hunt::registry().len();
+    press(&mut app, KeyCode::Char(char::from_digit(n as u32, 10).unwrap()), KeyModifiers::NONE);
+    assert_eq!(app.active, n - 1);
+    let ev = ratatui::crossterm::event::KeyEvent::new(
+        KeyCode::Char(char::from_digit(n as u32 + 1, 10).unwrap()),
+        KeyModifiers::NONE,
+    );
+    assert!(!matches!(super::keys::map_key(&app, &ev), Some(Msg::SelectHunt(_))));
+}

@@ -46,6 +46,7 @@ impl LineEdit {
             InputKey::End => self.cursor = len,
             InputKey::Clear => *self = LineEdit::default(),
             InputKey::Submit | InputKey::Cancel => return false,
+            InputKey::ToggleFuzzy => {}
             InputKey::Backspace | InputKey::Delete => {}
         }
         true
@@ -87,7 +88,11 @@ impl App {
     pub(super) fn on_input(&mut self, key: InputKey) {
         match &mut self.prompt {
             Prompt::Filter(line) => {
-                if line.apply(key) {
+                if key == InputKey::ToggleFuzzy {
+                    if let Some(t) = self.current_table_mut() {
+                        t.toggle_fuzzy();
+                    }
+                } else if line.apply(key) {
                     let text = line.text.clone();
                     if let Some(t) = self.current_table_mut() {
                         t.set_filter(&text);
