@@ -753,7 +753,7 @@ mod engine_tests {
         settle(&mut app, &mut |c| answer(&backend, c));
         assert_eq!(names(&app), ["beacon.exe"]);
         let status = app.status.clone().unwrap().text;
-        assert!(status.contains("excluded_nets: +45.33.32.0/24 - -1 rows"), "{status}");
+        assert!(status.contains("excluded_nets: +45.33.32.0/24 - -1 row ("), "{status}");
         // Turn the new item off in the panel: tool.exe comes back.
         app.update(Msg::FocusParams);
         let lines = super::super::app::panel_lines(&app.tabs[0].params);
@@ -764,7 +764,7 @@ mod engine_tests {
         settle(&mut app, &mut |c| answer(&backend, c));
         assert_eq!(app.tabs[0].count(), Some(2));
         let status = app.status.clone().unwrap().text;
-        assert!(status.contains("excluded_nets: 45.33.32.0/24 off - +1 rows"), "{status}");
+        assert!(status.contains("excluded_nets: 45.33.32.0/24 off - +1 row ("), "{status}");
     }
 
     #[test]
@@ -931,7 +931,7 @@ fn a_hunt_error_replaces_the_rows_and_marks_the_tab() {
     }));
     assert!(app.tab().table.is_none());
     let screen = render(&app, 120, 30);
-    assert!(screen.contains("5 TI inbound (!)"), "{screen}");
+    assert!(screen.contains("5 TI inbound* (!)"), "{screen}");
     assert!(screen.contains("pass --ti FILE"), "{screen}");
 }
 
@@ -1182,4 +1182,59 @@ fn an_unbound_key_points_to_help() {
         KeyModifiers::NONE,
     );
     assert!(!matches!(super::keys::map_key(&app, &ev), Some(Msg::SelectHunt(_))));
+}
+
+#[test]
+fn a_pasted_list_adds_every_item_and_a_bad_one_keeps_the_editor_with_its_error() {
+    let mut app = ready_app();
+    app.update(Msg::FocusParams);
+    let at = |app: &App, l: PanelLine| super::app::panel_lines(&app.tab().params).iter().position(|x| *x == l).unwrap();
+    let add_line = at(&app, PanelLine::Add(1));
+    app.update(Msg::Home);
+    for _ in 0..add_line {
+        app.update(Msg::Down);
+    }
+    app.update(Msg::ParamAdd);
+    keys(&mut app, "10.1.0.0/16, 10.2.0.0/16,10.3.0.0/16");
+    app.update(Msg::Input(InputKey::Submit));
+    assert_eq!(app.prompt, Prompt::None);
+    let nets = app.tab().params.enabled("excluded_nets");
+    for n in ["10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"] {
+        assert!(nets.contains(&n), "{n} missing from {nets:?}");
+    }
+    settle(&mut app, &mut fake_answer);
+    // The tab and the parameter show that the hunt is tuned.
+    assert!(view::tab_labels(&app)[0].contains('*'), "{:?}", view::tab_labels(&app));
+    assert!(render(&app, 120, 30).contains("changed"));
+    // A bad item: nothing is added, the editor stays open with the error, and the next keys
+    // edit the line rather than being lost.
+    app.update(Msg::ParamAdd);
+    keys(&mut app, "10.4.0.0/16,nonsense");
+    app.update(Msg::Input(InputKey::Submit));
+    let Prompt::Edit { error: Some(e), line, .. } = &app.prompt else { panic!("{:?}", app.prompt) };
+    assert!(e.contains("nonsense"), "{e}");
+    assert_eq!(line.text, "10.4.0.0/16,nonsense");
+    assert!(!app.tab().params.enabled("excluded_nets").contains(&"10.4.0.0/16"));
+    app.update(Msg::Input(InputKey::Clear));
+    keys(&mut app, "10.5.0.0/16");
+    app.update(Msg::Input(InputKey::Submit));
+    assert_eq!(app.prompt, Prompt::None);
+    assert!(app.tab().params.enabled("excluded_nets").contains(&"10.5.0.0/16"));
+}
+
+#[test]
+fn counts_of_one_are_singular() {
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Loaded(Box::new(summary())));
+    settle(&mut app, &mut |cmd| match cmd {
+        Cmd::Run { hunt, gen, .. } => Some(Msg::HuntDone(HuntDone {
+            hunt,
+            gen,
+            result: Ok(output(hunt, vec![sample_row(hunt, 0)])),
+            elapsed: Duration::ZERO,
+        })),
+        _ => None,
+    });
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains(": 1 row ·") && !screen.contains("1 rows"), "{screen}");
 }

@@ -131,13 +131,22 @@ impl App {
                 format!("{}: {old} → {new}", spec.key)
             }
             EditTarget::NewItem(i) => {
+                // A pasted comma-separated list adds every item; one bad item adds none.
                 let spec = p.specs()[i];
-                let new = parse_item(spec.kind, text)?;
-                p.add_item(spec.key, &new).map_err(|e| e.to_string())?;
-                if let ParamValue::List(items) = &p.values[i] {
-                    new_item = items.iter().position(|x| x.text.eq_ignore_ascii_case(&new)).map(|j| (i, j));
+                let parts: Vec<&str> = text.split(',').map(str::trim).filter(|t| !t.is_empty()).collect();
+                if parts.is_empty() {
+                    return Err(format!("type an item; expected {}", spec.kind.accepted_form()));
                 }
-                format!("{}: +{new}", spec.key)
+                let mut added = Vec::new();
+                for part in parts {
+                    let new = parse_item(spec.kind, part).map_err(|e| format!("{part}: {e}"))?;
+                    p.add_item(spec.key, &new).map_err(|e| e.to_string())?;
+                    added.push(new);
+                }
+                if let (ParamValue::List(items), Some(last)) = (&p.values[i], added.last()) {
+                    new_item = items.iter().position(|x| x.text.eq_ignore_ascii_case(last)).map(|j| (i, j));
+                }
+                format!("{}: +{}", spec.key, added.join(", +"))
             }
         };
         if let Some((i, j)) = new_item {
@@ -181,21 +190,17 @@ impl App {
     }
 }
 
-/// Step a duration by its own unit (30d -> 31d, 1h -> 59m going down), never below 1s.
+/// Step a duration: by a day above a day, by an hour below it, by a minute below an hour, by a
+/// second below a minute; never below 1s.
 pub fn step_duration(d: Nanos, dir: i64) -> Nanos {
     const S: Nanos = 1_000_000_000;
     let units = [86_400 * S, 3_600 * S, 60 * S, S];
-    let i = units.iter().position(|&u| d >= u && d % u == 0).unwrap_or(units.len() - 1);
-    let unit = units[i];
+    // Going down from exactly 1d steps by hours (1d -> 23h), going up by days (1d -> 2d).
+    let unit = units.iter().copied().find(|&u| d > u || (d == u && dir > 0)).unwrap_or(S);
     if dir > 0 {
-        d.saturating_add(unit * dir)
-    } else if d > unit {
-        d - unit
+        d.saturating_add(unit.saturating_mul(dir))
     } else {
-        match units.get(i + 1) {
-            Some(smaller) => d - smaller,
-            None => d.max(S),
-        }
+        d.saturating_sub(unit.saturating_mul(-dir)).max(S)
     }
 }
 
@@ -204,12 +209,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_step_by_their_own_unit() {
+    fn durations_step_by_an_hour_below_a_day_and_a_day_above() {
         const S: Nanos = 1_000_000_000;
         assert_eq!(step_duration(30 * 86_400 * S, 1), 31 * 86_400 * S);
         assert_eq!(step_duration(86_400 * S, -1), 23 * 3_600 * S);
         assert_eq!(step_duration(3_600 * S, -1), 59 * 60 * S);
-        assert_eq!(step_duration(90 * 60 * S, 1), 91 * 60 * S);
+        assert_eq!(step_duration(90 * 60 * S, 1), 150 * 60 * S, "1h steps below a day");
+        assert_eq!(step_duration(12 * 3_600 * S, -1), 11 * 3_600 * S);
+        assert_eq!(step_duration(36 * 3_600 * S, 1), 60 * 3_600 * S, "1d steps above a day");
         assert_eq!(step_duration(S, -1), S);
     }
 }

@@ -67,7 +67,11 @@ impl App {
         if let (Some(first), None) = (summary.problems.first(), &self.status) {
             let mut counts = Vec::new();
             if summary.rejected > 0 {
-                counts.push(format!("{} rows rejected", summary.rejected));
+                counts.push(format!(
+                    "{} {} rejected",
+                    summary.rejected,
+                    super::plural(summary.rejected as usize, "row")
+                ));
             }
             if summary.skipped > 0 {
                 counts.push(format!("{} inputs skipped", summary.skipped));
@@ -112,8 +116,11 @@ impl App {
                 tab.last = Some(Recompute { elapsed: done.elapsed, rows: n, at: (self.clock)() });
                 if let Some(p) = pending {
                     let delta = match p.rows_before {
-                        Some(b) => format!("{:+} rows", n as i64 - b as i64),
-                        None => format!("{n} rows"),
+                        Some(b) => {
+                            let d = n as i64 - b as i64;
+                            format!("{d:+} {}", super::plural(d.unsigned_abs() as usize, "row"))
+                        }
+                        None => format!("{n} {}", super::plural(n, "row")),
                     };
                     let key = tab.hunt.key();
                     self.info(format!("{key} {} - {delta} ({n} total)", p.desc));

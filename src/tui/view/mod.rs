@@ -134,6 +134,9 @@ fn labels(app: &App, short: bool) -> Vec<String> {
             };
             let title =
                 if short { t.hunt.spec().title.split(' ').next().unwrap_or_default() } else { t.hunt.spec().title };
+            // Tuned tabs say so: their results are not the defaults' (issue 8.13).
+            let tuned = if t.tuned() > 0 { "*" } else { "" };
+            let title = format!("{title}{tuned}");
             if short {
                 format!(" {} {title} {count} ", i + 1)
             } else {

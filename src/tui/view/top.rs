@@ -1,7 +1,7 @@
 //! The header (dataset summary), the hunt tabs, the status line and the key hints.
 
 use super::{key_style, palette, safe_line, tab_labels, thousands};
-use crate::tui::app::{App, StatusLevel};
+use crate::tui::app::{plural, App, StatusLevel};
 use rarity::model::time::format_short;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -81,9 +81,16 @@ pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
         format!("{}: recomputing… ", tab.hunt.key())
     } else if let Some(r) = &tab.last {
         if area.width >= 100 {
-            format!("{}: {} rows · recomputed {} in {} ms ", tab.hunt.key(), r.rows, r.at, r.elapsed.as_millis())
+            format!(
+                "{}: {} {} · recomputed {} in {} ms ",
+                tab.hunt.key(),
+                r.rows,
+                plural(r.rows, "row"),
+                r.at,
+                r.elapsed.as_millis()
+            )
         } else {
-            format!("{} rows · {} ", r.rows, r.at)
+            format!("{} {} · {} ", r.rows, plural(r.rows, "row"), r.at)
         }
     } else {
         String::new()
