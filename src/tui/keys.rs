@@ -124,7 +124,7 @@ use KeyCode::{
 /// Every key the TUI knows, in the order help and hints list them.
 pub static BINDINGS: &[Binding] = &[
     // ---- loading / failed ----
-    bind!(Loading, [k(Esc)], |_| Msg::Back, "stop loading (asks: keep what is loaded, or quit)", hint("stop")),
+    bind!(Loading, [k(Esc)], |_| Msg::Back, "stop loading", hint("stop")),
     bind!(Loading, [c('q')], |_| Msg::Quit, "quit", hint("quit")),
     bind!(Failed, [c('q'), k(Esc), k(Enter)], |_| Msg::Quit, "quit", hint("quit")),
     // ---- anywhere once loaded ----
@@ -206,7 +206,7 @@ pub static BINDINGS: &[Binding] = &[
         "exclude the row's remote IP from this hunt (excluded_nets)",
         hint_k("x/b/d", "exclude")
     ),
-    bind!(Table, [c('X')], |_| Msg::ExcludeNet, "exclude the row's /24 (IPv6 /64) from this hunt (asks)", None),
+    bind!(Table, [c('X')], |_| Msg::ExcludeNet, "exclude the row's /24 (IPv6 /64) from this hunt", None),
     bind!(
         Table,
         [c('b')],
@@ -218,7 +218,7 @@ pub static BINDINGS: &[Binding] = &[
         Table,
         [c('d')],
         |_| Msg::AddDomain,
-        "add the row's domain to this hunt's known_domains (where it has them; asks)",
+        "add the row's domain to this hunt's known_domains (where it has them)",
         None
     ),
     // ---- parameter panel ----
