@@ -21,6 +21,8 @@ pub enum InputKey {
     End,
     /// Clear the whole line (Ctrl-U).
     Clear,
+    /// Filter prompt: switch substring / fuzzy matching (Ctrl-F).
+    ToggleFuzzy,
     Submit,
     Cancel,
 }
@@ -56,13 +58,13 @@ pub enum Msg {
     AskReset,
     ToggleHelp,
     ShowLoadReport,
-    /// Add the remote IP of the current row to rare-process `excluded_nets`.
+    /// Add the remote IP of the current row to this hunt's IP exclusion list.
     ExcludeIp,
     /// Same with its /24 (IPv6: /64).
     ExcludeNet,
-    /// Add the process of the current row to rare-process `browsers`.
+    /// Add the process of the current row to this hunt's process list, where it has one.
     AddBrowser,
-    /// Add the domain of the current row to server-anomaly `known_domains`.
+    /// Add the domain of the current row to this hunt's domain list, where it has one.
     AddDomain,
     /// Every network event with the selected cell's value.
     Pivot,
@@ -91,6 +93,15 @@ pub enum Msg {
     LoadFailed(String),
     HuntDone(HuntDone),
     DrillDone(DrillDone),
+    /// A CSV export finished.
+    Exported(super::jobs::ExportDone),
+    /// Saving the tuning finished.
+    ConfigSaved {
+        desc: String,
+        result: Result<(), String>,
+    },
+    /// A key that means nothing where it was pressed.
+    Unbound(String),
 }
 
 /// A finished recompute.
@@ -187,7 +198,17 @@ pub struct Summary {
 /// Work `update` asks for; the runner hands it to the worker threads.
 #[derive(Debug)]
 pub enum Cmd {
-    Run { hunt: HuntId, gen: u64, params: HuntParams },
-    Drill { hunt: HuntId, gen: u64, req: DrillRequest },
+    Run {
+        hunt: HuntId,
+        gen: u64,
+        params: HuntParams,
+    },
+    Drill {
+        hunt: HuntId,
+        gen: u64,
+        req: DrillRequest,
+    },
+    /// File-system work for the I/O thread.
+    Io(super::jobs::IoJob),
     CancelLoad,
 }
