@@ -44,7 +44,7 @@ pub fn run(job: IoJob) -> Msg {
             };
             Msg::Exported(ExportDone { path, what, result })
         }
-        IoJob::SaveConfig { config, path, desc } => {
+        IoJob::SaveConfig { mut config, path, desc } => {
             Msg::ConfigSaved { desc, result: config.save(&path).map_err(|e| e.to_string()) }
         }
     }

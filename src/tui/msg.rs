@@ -98,7 +98,9 @@ pub enum Msg {
     /// Saving the tuning finished.
     ConfigSaved {
         desc: String,
-        result: Result<(), String>,
+        /// `Ok(Some(note))`: saved, and the note says what the save had to do first (a file
+        /// that had gone corrupt was backed up).
+        result: Result<Option<String>, String>,
     },
     /// A key that means nothing where it was pressed.
     Unbound(String),

@@ -1081,6 +1081,38 @@ fn corrupt_config_is_reported_at_start_and_in_the_load_report() {
 }
 
 #[test]
+fn a_failed_tuning_save_stays_visible_until_a_save_works() {
+    let dir = tempfile::tempdir().unwrap();
+    // The config path is a directory: every save fails.
+    let store = super::app::ConfigStore { config: rarity::config::Config::default(), path: dir.path().to_path_buf() };
+    let mut app = App::new(Some(store), None, dir.path().to_path_buf());
+    app.clock = || "12:00:00".into();
+    app.update(Msg::Resize(160, 30));
+    app.update(Msg::Loaded(Box::new(summary())));
+    settle(&mut app, &mut fake_answer);
+    app.update(Msg::FocusParams);
+    app.update(Msg::ParamStep(1));
+    settle(&mut app, &mut fake_answer);
+    run_io(&mut app);
+    assert!(app.save_error.as_deref().is_some_and(|e| e.contains("tuning not saved")), "{:?}", app.save_error);
+    // Later messages do not hide it.
+    app.update(Msg::ParamStep(1));
+    settle(&mut app, &mut fake_answer);
+    let screen = render(&app, 160, 30);
+    let status_line = screen.lines().rev().nth(1).unwrap();
+    assert!(status_line.contains("tuning not saved"), "{screen}");
+    app.update(Msg::ShowLoadReport);
+    assert!(render(&app, 160, 30).contains("tuning not saved"));
+    app.update(Msg::Back);
+    // A working save clears it.
+    app.config.as_mut().unwrap().path = dir.path().join("config.json");
+    app.update(Msg::ParamStep(1));
+    settle(&mut app, &mut fake_answer);
+    run_io(&mut app);
+    assert_eq!(app.save_error, None);
+}
+
+#[test]
 fn full_record_view_shows_the_selected_value_whole() {
     let mut app = ready_app();
     app.update(Msg::Resize(100, 40));

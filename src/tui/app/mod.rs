@@ -156,6 +156,9 @@ pub struct App {
     pub config_note: Option<String>,
     /// First line shown of the help overlay or load report (they scroll on small terminals).
     pub overlay_scroll: u16,
+    /// The last failed tuning save: shown in the status line and the load report until a save
+    /// works, whatever other messages come.
+    pub save_error: Option<String>,
 }
 
 fn local_clock() -> String {
@@ -181,6 +184,7 @@ impl App {
             prompt: Prompt::None,
             status: warning.as_ref().map(|w| Status { level: StatusLevel::Warn, text: format!("{w} (L: details)") }),
             config_note: warning,
+            save_error: None,
             size: (120, 40),
             config,
             cwd,

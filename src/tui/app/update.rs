@@ -21,11 +21,17 @@ impl App {
             Msg::HuntDone(done) => self.on_hunt_done(done),
             Msg::DrillDone(done) => self.on_drill_done(done),
             Msg::Exported(done) => self.on_exported(done),
-            Msg::ConfigSaved { desc, result } => {
-                if let Err(e) = result {
-                    self.warn(format!("{desc} - tuning not saved: {e}"));
+            Msg::ConfigSaved { desc, result } => match result {
+                // A failed save stays on screen (and in the load report) until a save works.
+                Err(e) => self.save_error = Some(format!("tuning not saved ({desc}): {e}")),
+                Ok(note) => {
+                    self.save_error = None;
+                    if let Some(note) = note {
+                        self.config_note = Some(note.clone());
+                        self.warn(format!("{note} (L: details)"));
+                    }
                 }
-            }
+            },
             Msg::Quit => {
                 if matches!(self.phase, Phase::Loading(_)) {
                     if self.cancelling {

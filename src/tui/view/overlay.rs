@@ -175,6 +175,9 @@ pub fn render_load_report(app: &App, frame: &mut Frame, area: Rect) {
         s.problems.len()
     ))];
     lines.push(Line::default());
+    if let Some(e) = &app.save_error {
+        lines.push(safe_line(e, w.saturating_sub(4) as usize, Style::default().fg(palette::ERROR)));
+    }
     if let Some(note) = &app.config_note {
         for part in note.split("; ") {
             lines.push(safe_line(part, w.saturating_sub(4) as usize, Style::default().fg(palette::WARN)));

@@ -98,16 +98,19 @@ pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let w = area.width as usize;
     let rw = right.chars().count().min(w);
     let left_w = w.saturating_sub(rw + 1);
-    let mut line = match &app.status {
-        Some(s) => {
+    let error_style = Style::default().fg(palette::ERROR).add_modifier(Modifier::BOLD);
+    let mut line = match (&app.save_error, &app.status) {
+        (Some(e), Some(s)) => safe_line(&format!(" {e} (L) · {}", s.text), left_w, error_style),
+        (Some(e), None) => safe_line(&format!(" {e} (L: details)"), left_w, error_style),
+        (None, Some(s)) => {
             let style = match s.level {
                 StatusLevel::Info => Style::default(),
                 StatusLevel::Warn => Style::default().fg(palette::WARN),
-                StatusLevel::Error => Style::default().fg(palette::ERROR).add_modifier(Modifier::BOLD),
+                StatusLevel::Error => error_style,
             };
             safe_line(&format!(" {}", s.text), left_w, style)
         }
-        None => Line::default(),
+        (None, None) => Line::default(),
     };
     let used = line.width();
     line.spans.push(Span::raw(" ".repeat(w.saturating_sub(used + rw))));
