@@ -110,7 +110,7 @@ impl ThreatIntel {
             .map(|(ip, h)| (IpNet::from(*ip), *h))
             .chain(self.nets.iter().map(|(n, h)| (*n, *h)))
             .collect();
-        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all.sort_by_key(|e| e.0);
         all.into_iter()
     }
 
