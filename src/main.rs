@@ -165,7 +165,7 @@ enum PivotKind {
     Device,
     /// InitiatingProcessFileName, case-insensitive.
     Process,
-    /// InitiatingProcessMD5, case-insensitive.
+    /// InitiatingProcessMD5, SHA1 or SHA256, case-insensitive.
     Hash,
     /// RemoteUrl whose host is the domain or a subdomain of it.
     Domain,

@@ -321,6 +321,8 @@ impl FileSink {
         n.proc_folder.push(v[F::InitiatingProcessFolderPath as usize]);
         n.cmdline.push(v[F::InitiatingProcessCommandLine as usize]);
         n.md5.push(trim(v[F::InitiatingProcessMD5 as usize]));
+        n.sha1.push(trim(v[F::InitiatingProcessSHA1 as usize]));
+        n.sha256.push(trim(v[F::InitiatingProcessSHA256 as usize]));
         n.company.push(trim(v[F::InitiatingProcessVersionInfoCompanyName as usize]));
         n.prov.locator.push(locator);
         cache.rows = n.len();
