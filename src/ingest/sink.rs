@@ -13,15 +13,7 @@ use crate::model::{DeviceInfo, NetEvents, TableKind, VmConnections};
 use std::collections::BTreeMap;
 
 /// How many reject reasons a file keeps verbatim (all are counted).
-pub const MAX_LISTED_REJECTS: usize = 5;
-
-/// One rejected line of a reader that reports its reasons as text (threat-intel feeds);
-/// the table readers record typed `RowReject`s.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Reject {
-    pub line: u64,
-    pub reason: String,
-}
+pub use crate::source::{Reject, MAX_LISTED_REJECTS};
 
 impl From<Reject> for RowReject {
     fn from(r: Reject) -> RowReject {
