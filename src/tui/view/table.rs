@@ -49,9 +49,7 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
         Some(level) if level.sections.len() > 1 => {
             let mut spans = vec![];
             for (i, s) in level.sections.iter().enumerate() {
-                // `+`: the list holds the first rows only (the footer says how many in all).
-                let more = if s.note.is_some() { "+" } else { "" };
-                let label = format!(" {} ({}{more}) ", s.name, s.table.rows.len());
+                let label = format!(" {} ({}) ", s.name, super::thousands(s.table.rows.len() as u64));
                 let style = if i == level.active {
                     Style::default().fg(Color::Black).bg(palette::ACCENT).add_modifier(Modifier::BOLD)
                 } else {
