@@ -3,6 +3,7 @@
 mod tui;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rarity::case::CaseFile;
 use rarity::hunt::{Cell, CellKind, Engine, HuntId, HuntOutput, HuntParams};
 use rarity::ingest::{self, FileReport, Input, LoadOptions, LoadReport, Progress};
 use rarity::model::time::{format_iso, parse_rfc3339, DateOrder, Nanos, Zone};
@@ -41,6 +42,8 @@ enum Cmd {
     Hunts(HuntsArgs),
     /// Write a synthetic fleet with planted findings (for demos and benchmarks).
     Gen(GenArgs),
+    /// Summarize the case file: verdicts per hunt, and judged findings the current tuning hides.
+    Case(CaseArgs),
 }
 
 /// Inputs shared by every command that loads data.
@@ -88,6 +91,9 @@ struct TuiArgs {
     /// Do not read or write the saved tuning.
     #[arg(long)]
     no_config: bool,
+    /// Case file of verdicts and notes (default: the user's data directory, rarity/case.json).
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
@@ -150,6 +156,33 @@ struct RunArgs {
     /// Ignore the saved tuning: start from the defaults.
     #[arg(long)]
     no_config: bool,
+    /// Case file: add each finding's `Verdict` and `Note` as the last columns.
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct CaseArgs {
+    /// Export files or directories the hunts run over; `-` reads standard input. None: the built-in sample fleet.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Reference time for every window (RFC 3339). Default: the latest event loaded.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<Nanos>,
+    /// Case file (default: the user's data directory, rarity/case.json).
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
+    /// Saved tuning the hunts run with (default: the user's config directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore the saved tuning: run the hunts with their defaults.
+    #[arg(long)]
+    no_config: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: InspectFormat,
 }
 
 #[derive(Args, Debug)]
@@ -212,6 +245,7 @@ fn main() -> ExitCode {
         Some(Cmd::Run(a)) => run(a),
         Some(Cmd::Hunts(a)) => hunts(a),
         Some(Cmd::Gen(a)) => gen(a),
+        Some(Cmd::Case(a)) => case(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -490,7 +524,17 @@ fn hunts_named(name: &str) -> Result<Vec<HuntId>, Failure> {
 /// Starting parameters (saved tuning unless --no-config) with every `--set` applied.
 /// With several hunts, `hunt.key=value` sets one hunt and a bare `key=value` every hunt that has it.
 fn params_for(hunts: &[HuntId], a: &RunArgs) -> Result<Vec<HuntParams>, Failure> {
-    let config = if a.no_config { None } else { a.config.clone().or_else(rarity::config::default_path) };
+    tuned_params(hunts, &a.set, a.config.as_ref(), a.no_config)
+}
+
+/// `params_for` from its parts: the saved tuning (unless `no_config`) with `set` applied.
+fn tuned_params(
+    hunts: &[HuntId],
+    set: &[String],
+    config: Option<&PathBuf>,
+    no_config: bool,
+) -> Result<Vec<HuntParams>, Failure> {
+    let config = if no_config { None } else { config.cloned().or_else(rarity::config::default_path) };
     let cfg = match config {
         Some(path) => {
             let (cfg, warning) = rarity::config::Config::load(&path);
@@ -502,7 +546,7 @@ fn params_for(hunts: &[HuntId], a: &RunArgs) -> Result<Vec<HuntParams>, Failure>
         None => rarity::config::Config::default(),
     };
     let mut params: Vec<HuntParams> = hunts.iter().map(|h| cfg.params_for(*h)).collect();
-    for s in &a.set {
+    for s in set {
         let (key, value) = s
             .split_once('=')
             .ok_or_else(|| fail(2, format!("--set `{s}`: expected key=value (e.g. --set lookback=7d)")))?;
@@ -537,11 +581,11 @@ fn params_for(hunts: &[HuntId], a: &RunArgs) -> Result<Vec<HuntParams>, Failure>
     Ok(params)
 }
 
-fn run(a: RunArgs) -> Result<(), Failure> {
-    let hunts = hunts_named(&a.hunt)?;
-    let params = params_for(&hunts, &a)?;
-    let (inputs, ti) = if a.paths.is_empty() { sample_inputs(&a.load) } else { (inputs_of(&a.paths), Vec::new()) };
-    let (ds, report) = load_cli_with(&inputs, &ti, &a.load)?;
+/// Load `paths` (the built-in sample when empty) for the hunts, reporting rejected rows and
+/// skipped files on stderr.
+fn load_engine(paths: &[PathBuf], load: &LoadArgs) -> Result<Engine, Failure> {
+    let (inputs, ti) = if paths.is_empty() { sample_inputs(load) } else { (inputs_of(paths), Vec::new()) };
+    let (ds, report) = load_cli_with(&inputs, &ti, load)?;
     if !report.loaded_anything() {
         let mut err = std::io::stderr().lock();
         let _ = print_file_table(&mut err, &report.files);
@@ -553,7 +597,50 @@ fn run(a: RunArgs) -> Result<(), Failure> {
             None => eprintln!("rarity: {}: {} rows rejected (see `rarity inspect`)", f.path, f.rejected),
         }
     }
-    let engine = Engine::new(Arc::new(ds));
+    Ok(Engine::new(Arc::new(ds)))
+}
+
+/// Read a case file for the CLI. A corrupt file has been moved aside: say so and go on with
+/// an empty case; any other problem is fatal.
+fn load_case(path: &std::path::Path) -> Result<CaseFile, Failure> {
+    match CaseFile::load(path) {
+        Ok(c) => Ok(c),
+        Err(e @ rarity::case::CaseError::Corrupt { .. }) => {
+            eprintln!("rarity: {e}; starting an empty case");
+            Ok(CaseFile::default())
+        }
+        Err(e) => Err(fail(1, e.to_string())),
+    }
+}
+
+/// The output's columns and rows, with `Verdict` and `Note` appended when a case is given.
+/// An unreviewed finding's verdict reads `unreviewed`; a finding without a note has an empty Note.
+fn with_verdicts(o: &HuntOutput, case: Option<&CaseFile>) -> (Vec<(&'static str, CellKind)>, Vec<Vec<Cell>>) {
+    let mut cols: Vec<(&'static str, CellKind)> = o.columns.iter().map(|c| (c.name, c.kind)).collect();
+    let Some(case) = case else { return (cols, o.rows.clone()) };
+    cols.push(("Verdict", CellKind::Text));
+    cols.push(("Note", CellKind::Text));
+    let rows = o
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let finding = o.finding(i);
+            let mut r = r.clone();
+            r.push(Cell::Text(case.verdict(o.hunt, &finding).label().to_string()));
+            let note = case.note(o.hunt, &finding);
+            r.push(if note.is_empty() { Cell::Empty } else { Cell::Text(note.to_string()) });
+            r
+        })
+        .collect();
+    (cols, rows)
+}
+
+fn run(a: RunArgs) -> Result<(), Failure> {
+    let hunts = hunts_named(&a.hunt)?;
+    let params = params_for(&hunts, &a)?;
+    let case = a.case.as_deref().map(load_case).transpose()?;
+    let engine = load_engine(&a.paths, &a.load)?;
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).map_err(|e| fail(1, format!("cannot write {}: {e}", p.display())))?,
@@ -573,6 +660,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
                 continue;
             }
         };
+        let (cols, rows) = with_verdicts(&output, case.as_ref());
         if let Some(b) = &output.banner {
             if a.format == RunFormat::Table {
                 let _ = writeln!(out, "!! {b}");
@@ -588,10 +676,10 @@ fn run(a: RunArgs) -> Result<(), Failure> {
                     }
                     writeln!(out, "== {key}: {} ({} rows)", p.hunt.spec().summary, output.rows.len())?;
                 }
-                if output.rows.is_empty() {
+                if rows.is_empty() {
                     writeln!(out, "(no rows)")
                 } else {
-                    write_table(&mut out, &output)
+                    write_table(&mut out, &cols, &rows)
                 }
             })()
             .map_err(|e| e.to_string()),
@@ -599,19 +687,18 @@ fn run(a: RunArgs) -> Result<(), Failure> {
                 if many {
                     let _ = writeln!(out, "{}# hunt: {key}", if i > 0 { "\n" } else { "" });
                 }
-                let cols: Vec<&str> = output.columns.iter().map(|c| c.name).collect();
-                rarity::export::write_csv(&mut out, &cols, output.rows.iter().map(|r| r.as_slice()), a.csv_raw)
+                let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+                rarity::export::write_csv(&mut out, &names, rows.iter().map(|r| r.as_slice()), a.csv_raw)
                     .map(|_| ())
                     .map_err(|e| e.to_string())
             }
             RunFormat::Json => {
-                let rows: Vec<serde_json::Value> = output
-                    .rows
+                let rows: Vec<serde_json::Value> = rows
                     .iter()
                     .map(|r| {
                         let mut m = serde_json::Map::new();
-                        for (c, v) in output.columns.iter().zip(r) {
-                            m.insert(c.name.to_string(), v.to_json());
+                        for (c, v) in cols.iter().zip(r) {
+                            m.insert(c.0.to_string(), v.to_json());
                         }
                         serde_json::Value::Object(m)
                     })
@@ -639,6 +726,114 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     }
 }
 
+/// `rarity case`: verdict counts per hunt, and the judged findings the current tuning no
+/// longer shows (each hunt with judged findings runs with the saved tuning).
+fn case(a: CaseArgs) -> Result<(), Failure> {
+    let path = a
+        .case
+        .clone()
+        .or_else(rarity::case::default_path)
+        .ok_or_else(|| fail(2, "no data directory on this system: name the case file with --case FILE"))?;
+    let case = load_case(&path)?;
+    let judged_hunts: Vec<HuntId> = HuntId::all().filter(|h| case.judged().any(|(k, _)| k.hunt == h.key())).collect();
+    let mut absent = Vec::new();
+    let mut not_run = Vec::new();
+    if !judged_hunts.is_empty() {
+        let params = tuned_params(&judged_hunts, &[], a.config.as_ref(), a.no_config)?;
+        let engine = load_engine(&a.paths, &a.load)?;
+        for p in &params {
+            match engine.run(p, a.now) {
+                Ok(o) => absent.extend(case.absent_from(&o)),
+                Err(e) => not_run.push((p.hunt.key(), e.to_string())),
+            }
+        }
+    }
+    let counts = case.counts();
+    let mut out = std::io::stdout().lock();
+    let res = match a.format {
+        InspectFormat::Json => {
+            let counts: serde_json::Map<String, serde_json::Value> = counts
+                .iter()
+                .map(|(h, c)| {
+                    let mut v = serde_json::to_value(c).unwrap_or_default();
+                    if let Some(m) = v.as_object_mut() {
+                        m.insert("total".into(), c.total().into());
+                    }
+                    (h.clone(), v)
+                })
+                .collect();
+            let absent: Vec<serde_json::Value> = absent
+                .iter()
+                .map(|(k, e)| {
+                    serde_json::json!({
+                        "hunt": k.hunt, "finding": k.finding, "verdict": e.verdict, "note": e.note,
+                        "set_at": rarity::case::format_set_at(e.set_at),
+                    })
+                })
+                .collect();
+            let not_run: Vec<serde_json::Value> =
+                not_run.iter().map(|(h, e)| serde_json::json!({ "hunt": h, "error": e })).collect();
+            let v = serde_json::json!({
+                "case_file": path.display().to_string(), "counts": counts, "absent": absent, "not_run": not_run,
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())
+        }
+        InspectFormat::Table => (|| {
+            writeln!(out, "Case file: {}", sanitize_cell(&path.display().to_string(), 200))?;
+            if counts.is_empty() {
+                writeln!(out, "(no findings judged yet)")?;
+            } else {
+                let mut cols = vec![("hunt", CellKind::Text)];
+                cols.extend(rarity::case::Verdict::ALL.iter().map(|v| (v.label(), CellKind::Int)));
+                cols.push(("total", CellKind::Int));
+                let rows: Vec<Vec<Cell>> = counts
+                    .iter()
+                    .map(|(h, c)| {
+                        let mut r = vec![Cell::Text(h.clone())];
+                        r.extend(rarity::case::Verdict::ALL.iter().map(|v| Cell::Int(c.get(*v) as i64)));
+                        r.push(Cell::Int(c.total() as i64));
+                        r
+                    })
+                    .collect();
+                writeln!(out)?;
+                write_table(&mut out, &cols, &rows)?;
+            }
+            for (h, e) in &not_run {
+                writeln!(out, "\n{h}: not run ({e}); its judged findings cannot be checked")?;
+            }
+            if !counts.is_empty() {
+                writeln!(out, "\nJudged findings not in the current results ({}):", absent.len())?;
+                if absent.is_empty() {
+                    writeln!(out, "(none: every judged finding still appears)")?;
+                } else {
+                    let cols = [
+                        ("hunt", CellKind::Text),
+                        ("finding", CellKind::Text),
+                        ("verdict", CellKind::Text),
+                        ("set_at", CellKind::Text),
+                        ("note", CellKind::Text),
+                    ];
+                    let rows: Vec<Vec<Cell>> = absent
+                        .iter()
+                        .map(|(k, e)| {
+                            vec![
+                                Cell::Text(k.hunt.clone()),
+                                Cell::Text(k.finding.join(" | ")),
+                                Cell::Text(e.verdict.label().into()),
+                                Cell::Text(rarity::case::format_set_at(e.set_at)),
+                                Cell::Text(e.note.clone()),
+                            ]
+                        })
+                        .collect();
+                    write_table(&mut out, &cols, &rows)?;
+                }
+            }
+            Ok(())
+        })(),
+    };
+    res.map_err(|e| fail(1, format!("cannot write output: {e}")))
+}
+
 /// A cell for a terminal table: made safe (`tui::sanitize::sanitize`) and cut to `max` characters.
 fn sanitize_cell(s: &str, max: usize) -> String {
     let safe = tui::sanitize::sanitize(s);
@@ -661,20 +856,19 @@ fn cell_text(c: &Cell) -> String {
     }
 }
 
-fn write_table(out: &mut dyn Write, o: &HuntOutput) -> std::io::Result<()> {
-    let cols = o.columns;
+fn write_table(out: &mut dyn Write, cols: &[(&str, CellKind)], rows: &[Vec<Cell>]) -> std::io::Result<()> {
     let cells: Vec<Vec<String>> =
-        o.rows.iter().map(|r| r.iter().map(|c| sanitize_cell(&cell_text(c), 48)).collect()).collect();
+        rows.iter().map(|r| r.iter().map(|c| sanitize_cell(&cell_text(c), 48)).collect()).collect();
     let widths: Vec<usize> = cols
         .iter()
         .enumerate()
-        .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0).max(c.name.len()))
+        .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0).max(c.0.len()))
         .collect();
     let line = |out: &mut dyn Write, vals: Vec<&str>| -> std::io::Result<()> {
         let mut s = String::new();
         for (i, v) in vals.iter().enumerate() {
             let w = widths[i];
-            let right = matches!(cols[i].kind, CellKind::Int);
+            let right = matches!(cols[i].1, CellKind::Int);
             let pad = w.saturating_sub(v.chars().count());
             if i > 0 {
                 s.push_str("  ");
@@ -691,7 +885,7 @@ fn write_table(out: &mut dyn Write, o: &HuntOutput) -> std::io::Result<()> {
         }
         writeln!(out, "{}", s.trim_end())
     };
-    line(out, cols.iter().map(|c| c.name).collect())?;
+    line(out, cols.iter().map(|c| c.0).collect())?;
     line(out, widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(|s| s.as_str()).collect())?;
     for r in &cells {
         line(out, r.iter().map(|s| s.as_str()).collect())?;
@@ -763,6 +957,7 @@ fn run_tui(a: TuiArgs) -> Result<(), Failure> {
         load: load_options(&a.load),
         config_path: a.config.clone(),
         no_config: a.no_config,
+        case_path: a.case.clone(),
     };
     tui::run(args).map_err(|e| fail(1, format!("{e:#}")))
 }

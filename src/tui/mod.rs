@@ -47,6 +47,8 @@ pub struct TuiArgs {
     pub config_path: Option<PathBuf>,
     /// `--no-config`: neither read nor save tuning.
     pub no_config: bool,
+    /// `--case FILE`; None = the default case file (`rarity::case::default_path`).
+    pub case_path: Option<PathBuf>,
 }
 
 /// Everything the UI thread waits for.
