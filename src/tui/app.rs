@@ -1,8 +1,12 @@
 //! The TUI's state and its one mutator, `App::update(Msg)`. Rendering reads this state; keys
 //! become `Msg`s in `keymap`; background work is requested by pushing `Cmd`s.
 
-use super::msg::{Cmd, DrillDone, DrillRequest, HuntDone, InputKey, Level, Msg, Section, SectionKind, Summary};
+use super::msg::{
+    CaseSaved, Cmd, DrillDone, DrillRequest, HuntDone, InputKey, Level, Msg, Section, SectionKind, Summary,
+};
 use super::table::{display_cell, Column, TableState};
+use chrono::{DateTime, Utc};
+use rarity::case::{CaseFile, Entry, FindingKey, Verdict};
 use rarity::config::Config;
 use rarity::export::{write_csv_file, ExportError};
 use rarity::hunt::params::{parse_item, parse_value};
@@ -96,6 +100,45 @@ pub enum Prompt {
         path: PathBuf,
     },
     ConfirmReset,
+    /// After `v`: waiting for b / s / m / u.
+    Verdict,
+    /// Editing the note of the finding `key`.
+    Note {
+        key: FindingKey,
+        line: LineEdit,
+    },
+}
+
+/// The results table's last two columns (after the hunt's own), as `rarity run --case` writes them.
+pub const VERDICT_COLUMN: &str = "Verdict";
+pub const NOTE_COLUMN: &str = "Note";
+
+/// Undo steps kept; older ones are forgotten.
+const UNDO_LIMIT: usize = 200;
+
+/// One undoable change.
+#[derive(Clone, Debug)]
+enum Change {
+    /// A tab's parameters (edits, toggles, resets, one-key exclusions).
+    Params { tab: usize, before: HuntParams, after: HuntParams, desc: String },
+    /// Verdicts or notes: each finding's entry before and after.
+    Case { desc: String, entries: Vec<(FindingKey, Option<Entry>, Option<Entry>)> },
+}
+
+impl Change {
+    fn desc(&self) -> String {
+        match self {
+            Change::Params { tab: _, before, desc, .. } => format!("{} {desc}", before.hunt.key()),
+            Change::Case { desc, .. } => desc.clone(),
+        }
+    }
+}
+
+/// Where verdicts and notes go: the case as this session knows it, and its file.
+#[derive(Clone, Debug)]
+pub struct CaseStore {
+    pub case: CaseFile,
+    pub path: PathBuf,
 }
 
 /// One line of the parameter panel.
@@ -173,6 +216,8 @@ pub struct Tab {
     pub drill_gen: u64,
     pub drill_pending: bool,
     pub panel_cursor: usize,
+    /// Result rows without a verdict.
+    pub unreviewed: Option<usize>,
 }
 
 impl Tab {
@@ -190,6 +235,7 @@ impl Tab {
             drill_gen: 0,
             drill_pending: false,
             panel_cursor: 0,
+            unreviewed: None,
         }
     }
 
@@ -237,6 +283,14 @@ pub struct App {
     pub clock: fn() -> String,
     /// What loading the saved tuning reported, kept for the load report.
     pub config_note: Option<String>,
+    /// Verdicts and notes (None: no case file, verdict keys say so).
+    pub case: Option<CaseStore>,
+    /// Findings judged benign are left out of the results tables.
+    pub hide_benign: bool,
+    undo: Vec<Change>,
+    redo: Vec<Change>,
+    /// The last `set_at` given out: each change gets a later one, so an undo always wins a merge.
+    last_stamp: Option<DateTime<Utc>>,
 }
 
 fn local_clock() -> String {
@@ -269,6 +323,11 @@ impl App {
             cancelling: false,
             cmds: Vec::new(),
             clock: local_clock,
+            case: None,
+            hide_benign: false,
+            undo: Vec::new(),
+            redo: Vec::new(),
+            last_stamp: None,
         }
     }
 
@@ -329,6 +388,7 @@ impl App {
             Msg::LoadFailed(e) => self.phase = Phase::Failed(e),
             Msg::HuntDone(done) => self.on_hunt_done(done),
             Msg::DrillDone(done) => self.on_drill_done(done),
+            Msg::CaseSaved(result) => self.on_case_saved(result),
             Msg::Quit => {
                 if matches!(self.phase, Phase::Loading(_)) {
                     if self.cancelling {
@@ -400,25 +460,26 @@ impl App {
         let pending = tab.pending.take();
         match done.result {
             Ok(output) => {
-                let rows = output.rows.clone();
-                let n = rows.len();
-                match &mut tab.table {
-                    Some(t) => t.replace_rows(rows),
-                    None => {
-                        let t = TableState::new(Column::from_specs(output.columns), rows, key_cols(tab.hunt));
-                        // Hunts whose rows are one per detail are drawn grouped (docs/hunts.md).
-                        tab.table = Some(if tab.hunt.spec().group_by.is_some() { t.grouped() } else { t })
-                    }
+                let n = output.rows.len();
+                if tab.table.is_none() {
+                    let mut columns = Column::from_specs(output.columns);
+                    columns.push(Column::new(VERDICT_COLUMN, rarity::hunt::CellKind::Text));
+                    columns.push(Column::new(NOTE_COLUMN, rarity::hunt::CellKind::Text));
+                    // Rows (with their verdicts) are filled in by `refresh_verdicts` below.
+                    let t = TableState::new(columns, Vec::new(), key_cols(tab.hunt));
+                    // Hunts whose rows are one per detail are drawn grouped (docs/hunts.md).
+                    tab.table = Some(if tab.hunt.spec().group_by.is_some() { t.grouped() } else { t })
                 }
                 tab.output = Some(Arc::new(output));
                 tab.error = None;
                 tab.last = Some(Recompute { elapsed: done.elapsed, rows: n, at: (self.clock)() });
+                self.refresh_verdicts(i);
                 if let Some(p) = pending {
                     let delta = match p.rows_before {
                         Some(b) => format!("{:+} rows", n as i64 - b as i64),
                         None => format!("{n} rows"),
                     };
-                    let key = tab.hunt.key();
+                    let key = self.tabs[i].hunt.key();
                     self.info(format!("{key} {} - {delta} ({n} total)", p.desc));
                 }
             }
@@ -491,7 +552,15 @@ impl App {
                 }
                 return;
             }
-            Prompt::Filter(_) | Prompt::Edit { .. } | Prompt::Export { .. } => {
+            Prompt::Verdict => {
+                self.prompt = Prompt::None;
+                match msg {
+                    Msg::SetVerdict(v) => self.set_verdict(v),
+                    _ => self.info("verdict: cancelled"),
+                }
+                return;
+            }
+            Prompt::Filter(_) | Prompt::Edit { .. } | Prompt::Export { .. } | Prompt::Note { .. } => {
                 if let Msg::Input(k) = msg {
                     self.on_input(k);
                 }
@@ -576,6 +645,27 @@ impl App {
             Msg::ParamAdd => self.param_add(),
             Msg::ParamDelete => self.param_delete(),
             Msg::Click { x, y } => self.click(x, y),
+            Msg::StartVerdict => {
+                if let Err(e) = self.verdict_targets() {
+                    return self.warn(e);
+                }
+                self.prompt = Prompt::Verdict;
+                self.info("verdict: b benign · s suspicious · m malicious · u unreviewed · Esc cancel");
+            }
+            Msg::StartNote => self.start_note(),
+            Msg::ToggleHideBenign => {
+                self.hide_benign = !self.hide_benign;
+                for i in 0..self.tabs.len() {
+                    self.refresh_verdicts(i);
+                }
+                self.info(if self.hide_benign {
+                    "benign findings hidden (B shows them)"
+                } else {
+                    "benign findings shown"
+                });
+            }
+            Msg::Undo => self.undo(),
+            Msg::Redo => self.redo(),
             _ => {}
         }
     }
@@ -840,13 +930,22 @@ impl App {
         Ok(())
     }
 
-    /// Replace a tab's parameters: save the tuning and recompute.
+    /// Replace a tab's parameters (undoably): save the tuning and recompute.
     fn change_params(&mut self, i: usize, params: HuntParams, desc: String) {
+        let before = self.tabs[i].params.clone();
+        if self.apply_params(i, params, desc.clone()) {
+            let after = self.tabs[i].params.clone();
+            self.record(Change::Params { tab: i, before, after, desc });
+        }
+    }
+
+    /// Replace a tab's parameters: save the tuning and recompute. False when nothing changed.
+    fn apply_params(&mut self, i: usize, params: HuntParams, desc: String) -> bool {
         let tab = &mut self.tabs[i];
         if tab.params == params {
             let key = tab.hunt.key();
             self.info(format!("{key}: unchanged"));
-            return;
+            return false;
         }
         let rows_before = match &tab.pending {
             Some(p) => p.rows_before,
@@ -865,6 +964,7 @@ impl App {
             }
         }
         self.recompute(i);
+        true
     }
 
     // ---- text prompts --------------------------------------------------------------
@@ -904,6 +1004,18 @@ impl App {
                         }
                     }
                 }
+            }
+            Prompt::Note { key: finding, line } => {
+                if line.apply(key) {
+                    return;
+                }
+                let (finding, text) = (finding.clone(), line.text.clone());
+                self.prompt = Prompt::None;
+                if key == InputKey::Cancel {
+                    return self.info("note: not changed");
+                }
+                let desc = format!("note of {}", finding.finding.join(" | "));
+                self.change_case(vec![finding], None, Some(text.trim()), desc);
             }
             Prompt::Export { line, error } => {
                 if line.apply(key) {
@@ -958,6 +1070,194 @@ impl App {
             Err(e) => {
                 self.prompt =
                     Prompt::Export { line: LineEdit::new(&path.display().to_string()), error: Some(e.to_string()) }
+            }
+        }
+    }
+
+    // ---- triage: verdicts, notes, undo ---------------------------------------------
+
+    /// Put each result row's verdict and note in the table's last two columns, hide benign
+    /// findings when asked, and count the unreviewed ones.
+    fn refresh_verdicts(&mut self, i: usize) {
+        let case = self.case.as_ref().map(|c| &c.case);
+        let hide = self.hide_benign;
+        let tab = &mut self.tabs[i];
+        let (Some(output), Some(t)) = (&tab.output, &mut tab.table) else { return };
+        let mut hidden = std::collections::HashSet::new();
+        let mut unreviewed = 0;
+        let rows = output
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(r, row)| {
+                let finding = output.finding(r);
+                let entry = case.and_then(|c| c.entry(output.hunt, &finding));
+                let verdict = entry.map_or(Verdict::Unreviewed, |e| e.verdict);
+                let note = entry.map_or("", |e| e.note.as_str());
+                unreviewed += usize::from(verdict == Verdict::Unreviewed);
+                if hide && verdict == Verdict::Benign {
+                    hidden.insert(r);
+                }
+                let mut row = row.clone();
+                row.push(Cell::Text(verdict.label().to_string()));
+                row.push(if note.is_empty() { Cell::Empty } else { Cell::Text(note.to_string()) });
+                row
+            })
+            .collect();
+        t.replace_rows_hiding(rows, hidden);
+        tab.unreviewed = Some(unreviewed);
+    }
+
+    /// The findings a verdict applies to: the marked result rows, else the selected one.
+    fn verdict_targets(&self) -> Result<Vec<FindingKey>, String> {
+        if self.case.is_none() {
+            return Err("no case file: verdicts cannot be kept (start with --case FILE)".into());
+        }
+        let tab = self.tab();
+        if !tab.stack.is_empty() {
+            return Err("verdicts are set on result rows: Esc back to the results".into());
+        }
+        let (Some(output), Some(t)) = (&tab.output, &tab.table) else {
+            return Err("no results yet".into());
+        };
+        let mut rows: Vec<usize> = t.marked.iter().copied().collect();
+        rows.sort_unstable();
+        if rows.is_empty() {
+            rows.extend(t.cursor_row());
+        }
+        if rows.is_empty() {
+            return Err("no finding selected".into());
+        }
+        Ok(rows.into_iter().map(|r| FindingKey::new(tab.hunt, output.finding(r))).collect())
+    }
+
+    fn set_verdict(&mut self, verdict: Verdict) {
+        match self.verdict_targets() {
+            Ok(keys) => {
+                let what = match keys.as_slice() {
+                    [one] => one.finding.join(" | "),
+                    many => format!("{} findings", many.len()),
+                };
+                self.change_case(keys, Some(verdict), None, format!("{what} → {verdict}"));
+            }
+            Err(e) => self.warn(e),
+        }
+    }
+
+    fn start_note(&mut self) {
+        let keys = match self.verdict_targets() {
+            Ok(k) => k,
+            Err(e) => return self.warn(e),
+        };
+        // A note is one finding's: the selected row, even when others are marked.
+        let tab = self.tab();
+        let selected = match (&tab.output, tab.table.as_ref().and_then(|t| t.cursor_row())) {
+            (Some(o), Some(r)) => FindingKey::new(tab.hunt, o.finding(r)),
+            _ => keys[0].clone(),
+        };
+        let note = self
+            .case
+            .as_ref()
+            .and_then(|c| c.case.entries().find(|(k, _)| **k == selected))
+            .map(|(_, e)| e.note.clone());
+        self.prompt = Prompt::Note { key: selected, line: LineEdit::new(note.as_deref().unwrap_or("")) };
+    }
+
+    /// A `set_at` later than any given out before (the clock may not have moved).
+    fn stamp(&mut self) -> DateTime<Utc> {
+        let mut t = rarity::case::now();
+        if let Some(last) = self.last_stamp {
+            if t <= last {
+                t = last + chrono::Duration::microseconds(1);
+            }
+        }
+        self.last_stamp = Some(t);
+        t
+    }
+
+    /// Set the verdict and/or note of `keys` (undoably), redraw and save.
+    fn change_case(&mut self, keys: Vec<FindingKey>, verdict: Option<Verdict>, note: Option<&str>, desc: String) {
+        let at = self.stamp();
+        let Some(store) = &mut self.case else { return };
+        let mut entries = Vec::with_capacity(keys.len());
+        for key in keys {
+            let before = store.case.set(key.clone(), verdict, note, at);
+            let after = store.case.entries().find(|(k, _)| **k == key).map(|(_, e)| e.clone());
+            entries.push((key, before, after));
+        }
+        self.record(Change::Case { desc: desc.clone(), entries });
+        self.info(desc);
+        self.case_changed();
+    }
+
+    /// Redraw every tab's verdicts and ask the writer to save.
+    fn case_changed(&mut self) {
+        for i in 0..self.tabs.len() {
+            self.refresh_verdicts(i);
+        }
+        if let Some(store) = &self.case {
+            self.cmds.push(Cmd::SaveCase { path: store.path.clone(), case: store.case.clone() });
+        }
+    }
+
+    fn on_case_saved(&mut self, result: Result<CaseSaved, String>) {
+        match result {
+            Ok(saved) => {
+                if let Some(store) = &mut self.case {
+                    // Entries another rarity wrote show up; ours are newer where both changed.
+                    let before = store.case.clone();
+                    store.case.merge(&saved.merged);
+                    if store.case != before {
+                        for i in 0..self.tabs.len() {
+                            self.refresh_verdicts(i);
+                        }
+                    }
+                }
+                if let Some(w) = saved.warning {
+                    self.warn(w);
+                }
+            }
+            Err(e) => self.error(format!("verdicts not saved: {e}")),
+        }
+    }
+
+    fn record(&mut self, change: Change) {
+        self.undo.push(change);
+        if self.undo.len() > UNDO_LIMIT {
+            self.undo.remove(0);
+        }
+        self.redo.clear();
+    }
+
+    fn undo(&mut self) {
+        let Some(change) = self.undo.pop() else { return self.info("nothing to undo") };
+        self.apply_change(&change, true);
+        self.redo.push(change);
+    }
+
+    fn redo(&mut self) {
+        let Some(change) = self.redo.pop() else { return self.info("nothing to redo") };
+        self.apply_change(&change, false);
+        self.undo.push(change);
+    }
+
+    /// Put a change's `before` (undo) or `after` (redo) state back.
+    fn apply_change(&mut self, change: &Change, undo: bool) {
+        let word = if undo { "undone" } else { "redone" };
+        match change {
+            Change::Params { tab, before, after, desc } => {
+                let target = if undo { before } else { after };
+                self.apply_params(*tab, target.clone(), format!("{word}: {desc}"));
+            }
+            Change::Case { entries, .. } => {
+                let at = self.stamp();
+                if let Some(store) = &mut self.case {
+                    for (key, before, after) in entries {
+                        store.case.restore(key.clone(), if undo { before } else { after }.clone(), at);
+                    }
+                }
+                self.case_changed();
+                self.info(format!("{word}: {}", change.desc()));
             }
         }
     }

@@ -4,6 +4,7 @@
 
 use super::app::{App, Focus, Phase, Prompt};
 use super::msg::{InputKey, Msg};
+use rarity::case::Verdict;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
 
 /// Translate a terminal event, or None when it means nothing here.
@@ -72,7 +73,19 @@ pub fn map_key(app: &App, k: &KeyEvent) -> Option<Msg> {
         Phase::Ready => {}
     }
     match &app.prompt {
-        Prompt::Filter(_) | Prompt::Edit { .. } | Prompt::Export { .. } => return input_key(k).map(Msg::Input),
+        Prompt::Filter(_) | Prompt::Edit { .. } | Prompt::Export { .. } | Prompt::Note { .. } => {
+            return input_key(k).map(Msg::Input)
+        }
+        Prompt::Verdict => {
+            return Some(match k.code {
+                KeyCode::Char('b') => Msg::SetVerdict(Verdict::Benign),
+                KeyCode::Char('s') => Msg::SetVerdict(Verdict::Suspicious),
+                KeyCode::Char('m') => Msg::SetVerdict(Verdict::Malicious),
+                KeyCode::Char('u') => Msg::SetVerdict(Verdict::Unreviewed),
+                // Any other key cancels.
+                _ => Msg::Back,
+            });
+        }
         Prompt::ConfirmOverwrite { .. } | Prompt::ConfirmReset => {
             return match k.code {
                 KeyCode::Char('y' | 'Y') => Some(Msg::Answer(true)),
@@ -87,6 +100,13 @@ pub fn map_key(app: &App, k: &KeyEvent) -> Option<Msg> {
             }
         }
         Prompt::None => {}
+    }
+    if ctrl {
+        return match k.code {
+            KeyCode::Char('z') => Some(Msg::Undo),
+            KeyCode::Char('y') => Some(Msg::Redo),
+            _ => None,
+        };
     }
     // Keys that mean the same everywhere once loaded.
     let common = match k.code {
@@ -136,6 +156,9 @@ pub fn map_key(app: &App, k: &KeyEvent) -> Option<Msg> {
             KeyCode::Char('b') => Some(Msg::AddBrowser),
             KeyCode::Char('d') => Some(Msg::AddDomain),
             KeyCode::Char('o') => Some(Msg::Pivot),
+            KeyCode::Char('v') => Some(Msg::StartVerdict),
+            KeyCode::Char('n') => Some(Msg::StartNote),
+            KeyCode::Char('B') => Some(Msg::ToggleHideBenign),
             KeyCode::Char(']') => Some(Msg::NextSection),
             KeyCode::Char('[') => Some(Msg::PrevSection),
             _ => None,
@@ -154,6 +177,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("PgUp PgDn  Home End  g G", "page / first / last"),
             ("p", "focus the parameter panel / back to the table"),
             ("r", "reset this hunt's parameters to defaults (asks)"),
+            ("Ctrl-Z  Ctrl-Y", "undo / redo a parameter change, exclusion, verdict or note"),
             ("?", "this help"),
             ("L", "load report: rejected rows, skipped files, warnings"),
             ("Esc", "back: close, clear the filter, leave a drill-down level"),
@@ -174,6 +198,9 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("x  X", "exclude the row's remote IP / its /24 from this hunt (excluded_nets)"),
             ("b", "add the row's process to this hunt's browsers (where it has them)"),
             ("d", "add the row's domain to this hunt's known_domains (where it has them)"),
+            ("v b/s/m/u", "verdict of the row (or the marked rows): benign / suspicious / malicious / unreviewed"),
+            ("n", "edit the row's note (Enter saves, Esc cancels)"),
+            ("B", "hide / show the findings judged benign"),
         ],
     ),
     (

@@ -2,6 +2,7 @@
 //! commands `update` asks the runner to carry out (background jobs).
 
 use super::table::TableState;
+use rarity::case::{CaseFile, Verdict};
 use rarity::hunt::{DrillOutput, FacetKind, FacetValue, HuntId, HuntOutput, HuntParams, Pivot};
 use rarity::ingest::Progress;
 use rarity::model::tables::TableKind;
@@ -91,6 +92,26 @@ pub enum Msg {
     LoadFailed(String),
     HuntDone(HuntDone),
     DrillDone(DrillDone),
+    /// `v`: the next key sets the verdict of the selected (or marked) findings.
+    StartVerdict,
+    SetVerdict(Verdict),
+    /// `n`: edit the selected finding's note.
+    StartNote,
+    /// Hide / show the findings judged benign.
+    ToggleHideBenign,
+    Undo,
+    Redo,
+    /// The case writer saved: the merged case (this session's and any other writer's
+    /// entries), or why it could not.
+    CaseSaved(Result<CaseSaved, String>),
+}
+
+/// A finished case-file save.
+#[derive(Debug)]
+pub struct CaseSaved {
+    pub merged: CaseFile,
+    /// Something to tell the user although the save succeeded (a corrupt file moved aside).
+    pub warning: Option<String>,
 }
 
 /// A finished recompute.
@@ -187,7 +208,20 @@ pub struct Summary {
 /// Work `update` asks for; the runner hands it to the worker threads.
 #[derive(Debug)]
 pub enum Cmd {
-    Run { hunt: HuntId, gen: u64, params: HuntParams },
-    Drill { hunt: HuntId, gen: u64, req: DrillRequest },
+    Run {
+        hunt: HuntId,
+        gen: u64,
+        params: HuntParams,
+    },
+    Drill {
+        hunt: HuntId,
+        gen: u64,
+        req: DrillRequest,
+    },
     CancelLoad,
+    /// Merge `case` into the case file at `path` (off the UI thread).
+    SaveCase {
+        path: std::path::PathBuf,
+        case: CaseFile,
+    },
 }

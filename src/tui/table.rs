@@ -100,6 +100,8 @@ pub struct TableState {
     /// Show runs of rows sharing the first column as one group: the value is drawn once per
     /// run (supply-chain's one-row-per-detail output, grouped per DeviceName like the KQL).
     pub group_first: bool,
+    /// Rows left out of the view whatever the filter (findings judged benign, when hidden).
+    pub hidden: HashSet<usize>,
 }
 
 impl TableState {
@@ -118,6 +120,7 @@ impl TableState {
             offset: 0,
             col: 0,
             group_first: false,
+            hidden: HashSet::new(),
         };
         t.rebuild_view();
         t
@@ -148,20 +151,31 @@ impl TableState {
 
     /// Replace the rows (a recompute), keeping sort, filter, column, the marks of rows that
     /// still exist and the cursor on the same row when it still exists.
+    #[cfg(test)]
     pub fn replace_rows(&mut self, rows: Vec<Vec<Cell>>) {
+        self.replace_rows_hiding(rows, HashSet::new());
+    }
+
+    /// `replace_rows`, leaving the rows in `hidden` out of the view.
+    pub fn replace_rows_hiding(&mut self, rows: Vec<Vec<Cell>>, hidden: HashSet<usize>) {
         let cursor_key: Option<Vec<Cell>> = self.cursor_row().map(|r| self.key_of(r).into_iter().cloned().collect());
         let marked_keys: std::collections::BTreeSet<Vec<Cell>> =
             self.marked.iter().map(|&r| self.key_of(r).into_iter().cloned().collect()).collect();
         let old_cursor = self.cursor;
         self.search = rows.iter().map(|r| search_text(r)).collect();
         self.rows = rows;
+        self.hidden = hidden;
         self.marked = (0..self.rows.len())
             .filter(|&r| marked_keys.contains(&self.key_of(r).into_iter().cloned().collect::<Vec<_>>()))
             .collect();
         self.rebuild_view();
-        let found = cursor_key.and_then(|k| self.view.iter().position(|&r| self.key_of(r).into_iter().eq(k.iter())));
+        let found = cursor_key.as_ref().and_then(|k| self.position_of_key(k));
         self.cursor = found.unwrap_or(old_cursor);
         self.clamp();
+    }
+
+    fn position_of_key(&self, key: &[Cell]) -> Option<usize> {
+        self.view.iter().position(|&r| self.key_of(r).into_iter().eq(key.iter()))
     }
 
     /// Re-apply filter and sort.
@@ -177,11 +191,12 @@ impl TableState {
             let m = SkimMatcherV2::default();
             return view.iter().copied().filter(|&i| m.fuzzy_match(&self.search[i], &self.filter).is_some()).collect();
         }
+        let shown = (0..self.rows.len()).filter(|i| !self.hidden.contains(i));
         let mut view: Vec<usize> = if self.filter.is_empty() {
-            (0..self.rows.len()).collect()
+            shown.collect()
         } else {
             let m = SkimMatcherV2::default();
-            (0..self.rows.len()).filter(|&i| m.fuzzy_match(&self.search[i], &self.filter).is_some()).collect()
+            shown.filter(|&i| m.fuzzy_match(&self.search[i], &self.filter).is_some()).collect()
         };
         if let Some((c, desc)) = self.sort {
             let rows = &self.rows;

@@ -132,6 +132,12 @@ fn labels(app: &App, short: bool) -> Vec<String> {
                 (None, Some(n)) => format!("{n}…"),
                 (None, None) => "…".to_string(),
             };
+            // How many of the findings still wait for a verdict.
+            let count = match (t.error.is_none(), t.unreviewed) {
+                (true, Some(u)) if short => format!("{count}/{u}?"),
+                (true, Some(u)) => format!("{count} · {u} unreviewed"),
+                _ => count,
+            };
             let title =
                 if short { t.hunt.spec().title.split(' ').next().unwrap_or_default() } else { t.hunt.spec().title };
             if short {
@@ -222,7 +228,7 @@ pub fn render(app: &App, frame: &mut Frame) {
             "Reset",
             &format!("Reset every {} parameter to its default?", app.tab().hunt.key()),
         ),
-        Prompt::None | Prompt::Filter(_) | Prompt::Edit { .. } => {}
+        Prompt::None | Prompt::Filter(_) | Prompt::Edit { .. } | Prompt::Verdict | Prompt::Note { .. } => {}
     }
 }
 

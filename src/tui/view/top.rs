@@ -77,6 +77,7 @@ pub fn render_tabs(app: &App, frame: &mut Frame, area: Rect) {
 
 pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let tab = app.tab();
+    let hidden = if app.hide_benign { "benign hidden (B) · " } else { "" };
     let right = if tab.computing() {
         format!("{}: recomputing… ", tab.hunt.key())
     } else if let Some(r) = &tab.last {
@@ -88,11 +89,19 @@ pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         String::new()
     };
+    let right = format!("{hidden}{right}");
     let w = area.width as usize;
     let rw = right.chars().count().min(w);
     let left_w = w.saturating_sub(rw + 1);
-    let mut line = match &app.status {
-        Some(s) => {
+    let mut line = match (&app.prompt, &app.status) {
+        (Prompt::Note { key, line }, _) => {
+            let label = format!(" note for {}: ", key.finding.join(" | "));
+            let mut l = safe_line(&label, left_w / 2, Style::default().fg(palette::ACCENT));
+            let used = l.width();
+            l.spans.extend(super::table::edit_spans(&line.text, line.cursor, left_w.saturating_sub(used + 1)));
+            l
+        }
+        (_, Some(s)) => {
             let style = match s.level {
                 StatusLevel::Info => Style::default(),
                 StatusLevel::Warn => Style::default().fg(palette::WARN),
@@ -100,7 +109,7 @@ pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
             };
             safe_line(&format!(" {}", s.text), left_w, style)
         }
-        None => Line::default(),
+        (_, None) => Line::default(),
     };
     let used = line.width();
     line.spans.push(Span::raw(" ".repeat(w.saturating_sub(used + rw))));
@@ -115,6 +124,10 @@ fn hints_for(app: &App) -> Vec<(&'static str, &'static str)> {
         Prompt::Export { .. } => vec![("Enter", "write"), ("Esc", "cancel"), ("Ctrl-U", "erase")],
         Prompt::ConfirmOverwrite { .. } | Prompt::ConfirmReset => vec![("y", "yes"), ("n/Esc", "no")],
         Prompt::Help | Prompt::LoadReport => vec![("any key", "close"), ("q", "quit")],
+        Prompt::Verdict => {
+            vec![("b", "benign"), ("s", "suspicious"), ("m", "malicious"), ("u", "unreviewed"), ("Esc", "cancel")]
+        }
+        Prompt::Note { .. } => vec![("Enter", "save note"), ("Esc", "cancel"), ("Ctrl-U", "erase")],
         Prompt::None => match app.focus {
             Focus::Params => vec![
                 ("↑↓", "move"),
@@ -140,6 +153,7 @@ fn hints_for(app: &App) -> Vec<(&'static str, &'static str)> {
                     ("Space", "mark"),
                     ("e", "export"),
                     ("x/b/d", "exclude"),
+                    ("v/n", "verdict/note"),
                     ("?", "help"),
                     ("q", "quit"),
                 ]);
