@@ -147,11 +147,11 @@ pub fn render_help(frame: &mut Frame, area: Rect) {
     // The table keys on the left, the rest on the right.
     let left = help_lines(&HELP[1..2], 16);
     let right: Vec<_> = [&HELP[0..1], &HELP[2..]].concat();
-    let right = help_lines(&right, 24);
+    let right = help_lines(&right, 26);
     let h = left.len().max(right.len()) as u16 + 2;
     let r = centered(area, area.width.min(160), h);
     let inner = popup(frame, r, "Keys (any key closes)");
-    let [l, rr] = Layout::horizontal([Constraint::Percentage(52), Constraint::Percentage(48)]).areas(inner);
+    let [l, rr] = Layout::horizontal([Constraint::Percentage(52), Constraint::Percentage(48)]).spacing(2).areas(inner);
     frame.render_widget(Paragraph::new(left), l);
     frame.render_widget(Paragraph::new(right), rr);
 }
