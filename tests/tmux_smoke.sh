@@ -69,7 +69,7 @@ wait_for() {
     exit 1
 }
 
-wait_for '1 Rare process \([0-9]+\)' "the rare-process results"
+wait_for '1 Rare( process \(| )[0-9]+' "the rare-process results"
 wait_for 'rare-process: [0-9]+ rows · recomputed' "the first recompute"
 
 send 2
