@@ -408,7 +408,7 @@ fn write_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
                     (f.rows.ti, "ThreatIntel entries"),
                 ] {
                     if n > 0 {
-                        parts.push(format!("{} {}", tui::view::thousands(n), name));
+                        parts.push(format!("{} {}", rarity::model::thousands(n), name));
                     }
                 }
                 if parts.is_empty() {
@@ -439,7 +439,7 @@ fn write_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
                     )?;
                 }
                 if f.rejected > 0 {
-                    writeln!(out, "  rejected: {} rows", tui::view::thousands(f.rejected))?;
+                    writeln!(out, "  rejected: {} rows", rarity::model::thousands(f.rejected))?;
                     for r in &f.rejects {
                         writeln!(out, "    {r}")?;
                     }
@@ -456,8 +456,9 @@ fn write_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
     Ok(())
 }
 
-/// `run`'s account of the load on stderr: skipped files, rejected rows and warnings, one line
-/// each, made safe (paths and reasons come from the input).
+/// `run`'s account of the load on stderr, one line each, made safe (paths and reasons come from
+/// the input): skipped files, rejected rows, and the warnings of feeds (a feed listing every
+/// address changes every result) and of files that loaded nothing (they say why).
 fn print_load_problems(files: &[FileReport]) {
     let safe = rarity::text::sanitize;
     for f in files {
@@ -468,8 +469,11 @@ fn print_load_problems(files: &[FileReport]) {
             }
             None => {}
         }
-        for w in &f.warnings {
-            eprintln!("rarity: {}: {}", safe(&f.path), safe(w));
+        let r = &f.rows;
+        if r.ti > 0 || r.net + r.dev + r.vm + r.ti == 0 {
+            for w in &f.warnings {
+                eprintln!("rarity: {}: {}", safe(&f.path), safe(w));
+            }
         }
     }
 }
@@ -495,19 +499,19 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
             writeln!(
                 out,
                 "Totals: {} DeviceNetworkEvents, {} DeviceInfo, {} VMConnection, {} threat-intel entries",
-                tui::view::thousands(t.net),
-                tui::view::thousands(t.dev),
-                tui::view::thousands(t.vm),
-                tui::view::thousands(t.ti)
+                rarity::model::thousands(t.net),
+                rarity::model::thousands(t.dev),
+                rarity::model::thousands(t.vm),
+                rarity::model::thousands(t.ti)
             )?;
             writeln!(
                 out,
                 "Files:  {} loaded, {} skipped; {} rows rejected",
                 t.files_loaded,
                 t.files_skipped,
-                tui::view::thousands(t.rejected)
+                rarity::model::thousands(t.rejected)
             )?;
-            writeln!(out, "Devices: {}", tui::view::thousands(t.devices))?;
+            writeln!(out, "Devices: {}", rarity::model::thousands(t.devices))?;
             if let Some(per) = t.net_bytes_per_event {
                 // Per-event cost only means something once fixed overheads are amortized.
                 let per = if t.net >= 100_000 { format!(" ({per} bytes per event)") } else { String::new() };

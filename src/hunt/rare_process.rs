@@ -1,5 +1,5 @@
 //! Hunt 1, rare-process: rare outbound IPv4 connections from non-browser processes, grouped by
-//! lower-cased process name (`hunts.md` section 1).
+//! lower-cased process name (`docs/hunts.md` section 1).
 //!
 //! The index keeps, per folded process name, the events that pass every parameter-free filter
 //! (RemoteUrl empty, Tcp, ConnectionSuccess, Public) in time order; a run only applies the

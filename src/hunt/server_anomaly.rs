@@ -1,4 +1,4 @@
-//! Hunt 4, server-anomaly: rarely contacted remote IPs of servers (`hunts.md` section 4).
+//! Hunt 4, server-anomaly: rarely contacted remote IPs of servers (`docs/hunts.md` section 4).
 //!
 //! The index buckets the events that pass the parameter-free filters (ConnectionSuccess, not
 //! Private/Loopback, not 169.254.x) by RemoteIP, each bucket in time order; a run counts each

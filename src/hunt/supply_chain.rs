@@ -1,5 +1,5 @@
 //! Hunt 3, supply-chain: new connections from servers that run rarely deployed third-party
-//! software (`hunts.md` section 3).
+//! software (`docs/hunts.md` section 3).
 //!
 //! The index keeps the events that pass the parameter-free filters (not
 //! ListeningConnectionCreated, not Private/Loopback, not an IPv4-mapped FourToSixMapping) in

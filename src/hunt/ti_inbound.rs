@@ -1,5 +1,5 @@
 //! Hunt 5, ti-inbound: inbound connections from threat-intel-listed IPs to internet-facing
-//! ports (`hunts.md` section 5).
+//! ports (`docs/hunts.md` section 5).
 //!
 //! Everything but `min_level` and `excluded_local_ports` is fixed per dataset, so the index
 //! holds the joined candidate events (with their feed hit) in time order.

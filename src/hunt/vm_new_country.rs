@@ -1,5 +1,5 @@
 //! Hunt 2, vm-new-country: new outbound VM connections to rarely contacted countries
-//! (`hunts.md` section 2).
+//! (`docs/hunts.md` section 2).
 //!
 //! The index keeps the outbound rows with a country in time order, each with its country code
 //! and well-known-tuple id; a run counts the two history windows with binary-searched ranges.

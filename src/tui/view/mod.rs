@@ -278,29 +278,9 @@ pub fn safe_line(text: &str, width: usize, style: Style) -> Line<'static> {
     Line::from(text_spans(text, &[], width, style))
 }
 
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// Counts are formatted by the engine, so the CLI and the TUI agree.
+pub use rarity::model::thousands;
 
 fn key_style() -> Style {
     Style::default().fg(Color::Black).bg(palette::ACCENT)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(super::thousands(0), "0");
-        assert_eq!(super::thousands(1234567), "1,234,567");
-        assert_eq!(super::thousands(100), "100");
-    }
 }
