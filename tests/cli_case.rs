@@ -88,7 +88,7 @@ fn run_all_with_a_case_adds_the_columns_to_every_hunt() {
     for (hunt, rows) in &all {
         for row in rows.as_array().unwrap() {
             let row = row.as_object().unwrap();
-            assert_eq!(row.keys().last().map(String::as_str), Some("Note"), "{hunt}");
+            assert_eq!(row.keys().next_back().map(String::as_str), Some("Note"), "{hunt}");
             assert_eq!(row["Verdict"], "unreviewed", "{hunt}");
         }
     }
