@@ -1185,15 +1185,18 @@ impl App {
             let after = store.case.entries().find(|(k, _)| **k == key).map(|(_, e)| e.clone());
             entries.push((key, before, after));
         }
+        let keys: Vec<FindingKey> = entries.iter().map(|(k, _, _)| k.clone()).collect();
         self.record(Change::Case { desc: desc.clone(), entries });
         self.info(desc);
-        self.case_changed();
+        self.case_changed(&keys);
     }
 
-    /// Redraw every tab's verdicts and ask the writer to save.
-    fn case_changed(&mut self) {
+    /// Redraw the verdicts of the tabs `changed` findings belong to and ask the writer to save.
+    fn case_changed(&mut self, changed: &[FindingKey]) {
         for i in 0..self.tabs.len() {
-            self.refresh_verdicts(i);
+            if changed.iter().any(|k| k.hunt == self.tabs[i].hunt.key()) {
+                self.refresh_verdicts(i);
+            }
         }
         if let Some(store) = &self.case {
             self.cmds.push(Cmd::SaveCase { path: store.path.clone(), case: store.case.clone() });
@@ -1256,7 +1259,8 @@ impl App {
                         store.case.restore(key.clone(), if undo { before } else { after }.clone(), at);
                     }
                 }
-                self.case_changed();
+                let keys: Vec<FindingKey> = entries.iter().map(|(k, _, _)| k.clone()).collect();
+                self.case_changed(&keys);
                 self.info(format!("{word}: {}", change.desc()));
             }
         }
