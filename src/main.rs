@@ -44,6 +44,8 @@ enum Cmd {
     Pivot(PivotArgs),
     /// Write a synthetic fleet with planted findings (for demos and benchmarks).
     Gen(GenArgs),
+    /// Write a hunt (or `all`), with its current tuning, as a KQL query for Sentinel, Defender or ADX.
+    Kql(KqlArgs),
     /// Summarize the case file: verdicts per hunt, and judged findings the current tuning hides.
     Case(CaseArgs),
 }
@@ -261,6 +263,52 @@ struct GenArgs {
     format: GenFormatArg,
 }
 
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum DialectArg {
+    Defender,
+    Sentinel,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum TiSourceArg {
+    Ipsum,
+    Inline,
+    Sentinel,
+}
+
+#[derive(Args, Debug)]
+struct KqlArgs {
+    /// The hunt to write (see `rarity hunts`), or `all`.
+    #[arg(value_name = "HUNT")]
+    hunt: String,
+    /// Threat-intel feeds (files or directories); only needed for `--ti-source inline`.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Set a parameter: `key=value`, as for `rarity run`. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Saved tuning file to start from (default: the user's config directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore the saved tuning: start from the defaults.
+    #[arg(long)]
+    no_config: bool,
+    /// Where the query runs: Defender XDR advanced hunting or Sentinel / Log Analytics.
+    #[arg(long, value_enum, default_value = "sentinel")]
+    dialect: DialectArg,
+    /// ti-inbound's threat intel: IPsum levels/N.txt via externaldata, the loaded feed inline, or Sentinel's TI table.
+    #[arg(long = "ti-source", value_enum, default_value = "ipsum")]
+    ti_source: TiSourceArg,
+    /// Fixed reference time (RFC 3339) instead of now().
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<Nanos>,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
 /// A user-facing failure with the exit status it maps to.
 struct Failure {
     code: u8,
@@ -287,6 +335,7 @@ fn main() -> ExitCode {
         Some(Cmd::Hunts(a)) => hunts(a),
         Some(Cmd::Pivot(a)) => pivot(a),
         Some(Cmd::Gen(a)) => gen(a),
+        Some(Cmd::Kql(a)) => kql(a),
         Some(Cmd::Case(a)) => case(a),
     };
     match result {
@@ -1065,4 +1114,90 @@ fn run_tui(a: TuiArgs) -> Result<(), Failure> {
         case_path: a.case.clone(),
     };
     tui::run(args).map_err(|e| fail(1, format!("{e:#}")))
+}
+
+/// `rarity kql`: the hunt(s) as KQL with the saved tuning and every `--set` applied.
+fn kql(a: KqlArgs) -> Result<(), Failure> {
+    use rarity::hunt::kql::{Dialect, KqlOptions, TiSource};
+    let hunts = hunts_named(&a.hunt)?;
+    let as_run = RunArgs {
+        hunt: a.hunt.clone(),
+        paths: Vec::new(),
+        load: a.load.clone(),
+        now: a.now,
+        set: a.set.clone(),
+        format: RunFormat::Table,
+        output: None,
+        csv_raw: false,
+        config: a.config.clone(),
+        no_config: a.no_config,
+        case: None,
+    };
+    let params = params_for(&hunts, &as_run)?;
+    let ti_source = match a.ti_source {
+        TiSourceArg::Ipsum => TiSource::Ipsum,
+        TiSourceArg::Inline => TiSource::Inline,
+        TiSourceArg::Sentinel => TiSource::Sentinel,
+    };
+    let inline_needed = ti_source == TiSource::Inline && hunts.contains(&rarity::hunt::ti_inbound::ID);
+    if !inline_needed && (!a.paths.is_empty() || !a.load.ti.is_empty()) {
+        return Err(fail(
+            2,
+            "PATH and --ti are only read for --ti-source inline with ti-inbound; the query needs no data",
+        ));
+    }
+    let ds = if inline_needed {
+        let (ds, _) = load_cli(&inputs_of(&a.paths), &a.load)?;
+        Some(ds)
+    } else {
+        None
+    };
+    // SOURCE_DATE_EPOCH (reproducible builds' convention) fixes the header's time.
+    let written = match std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse::<i64>().ok()) {
+        Some(secs) => secs.saturating_mul(1_000_000_000),
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
+    };
+    let dialect = match a.dialect {
+        DialectArg::Defender => Dialect::Defender,
+        DialectArg::Sentinel => Dialect::Sentinel,
+    };
+    let opts = KqlOptions {
+        dialect,
+        ti_source,
+        now: a.now,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        written: Some(written),
+    };
+    let all = hunts.len() > 1;
+    let mut text = String::new();
+    for p in &params {
+        let h = p.hunt;
+        match h.hunt().kql(p, &opts, ds.as_ref().map(|d| &d.ti)) {
+            Ok(q) => {
+                if all {
+                    text.push_str(&format!("// ===== rarity hunt {} ({}) =====\n", h.key(), h.spec().title));
+                }
+                text.push_str(&q);
+                text.push('\n');
+            }
+            // `all` in a dialect a hunt has no form in: say so in place of the query.
+            Err(e @ rarity::hunt::kql::KqlError::NoForm { .. }) if all => {
+                text.push_str(&format!(
+                    "// ===== rarity hunt {} ({}) =====\n// skipped: {e}\n\n",
+                    h.key(),
+                    h.spec().title
+                ));
+            }
+            Err(e) => return Err(fail(2, format!("kql {}: {e}", h.key()))),
+        }
+    }
+    let res = match &a.output {
+        Some(path) => {
+            std::fs::write(path, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| format!("cannot write output: {e}")),
+    };
+    res.map_err(|m| fail(1, m))
 }

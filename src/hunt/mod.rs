@@ -7,6 +7,7 @@
 pub mod drill;
 pub mod fixture;
 pub mod index;
+pub mod kql;
 pub mod params;
 pub mod pivot;
 pub mod rare_process;
@@ -20,6 +21,7 @@ pub use index::{Common, Engine};
 pub use params::{HuntParams, ListItem, ParamError, ParamKind, ParamSpec, ParamValue};
 pub use pivot::{Pivot, PivotError};
 
+use crate::enrich::ti::ThreatIntel;
 use crate::model::tables::TableKind;
 use crate::model::time::{format_iso, Nanos};
 use crate::store::Dataset;
@@ -56,6 +58,15 @@ pub trait Hunt: Send + Sync {
     fn banner(&self, _params: &HuntParams, _rows: usize) -> Option<String> {
         None
     }
+
+    /// This hunt with `params` as one KQL query (`docs/hunts.md`, every difference from the
+    /// seed marked). `feed` is the loaded threat intel, needed only for inline TI.
+    fn kql(
+        &self,
+        params: &HuntParams,
+        opts: &kql::KqlOptions,
+        feed: Option<&ThreatIntel>,
+    ) -> Result<String, kql::KqlError>;
 }
 
 /// A hunt's precomputed index over one dataset: runs, and the events behind a result row.

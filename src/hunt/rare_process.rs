@@ -6,8 +6,10 @@
 //! parameter filters and stops counting a process once it reaches `max_devices` devices.
 
 use super::index::{first_after, port_set, text_set, Common, Engine};
+use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::{Cell, CellKind, ColumnSpec, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, Pivot, RowKey};
+use crate::enrich::ti::ThreatIntel;
 use crate::model::ip::ip_text;
 use crate::model::tables::TableKind;
 use crate::model::{Nanos, NO_PORT};
@@ -82,6 +84,36 @@ impl Hunt for RareProcess {
 
     fn build(&self, ds: &Dataset, common: &Common) -> Box<dyn HuntIndex> {
         Box::new(Index::build(ds, common))
+    }
+
+    fn kql(&self, params: &HuntParams, opts: &KqlOptions, _feed: Option<&ThreatIntel>) -> Result<String, KqlError> {
+        let mut q = Query::new(params, opts)?;
+        q.net_events();
+        let t = q.t();
+        q.push(&format!(
+            "NetEvents
+| where {t} > RefTime - lookback // 1
+| where isempty(RemoteUrl) // 2
+| where not(ipv4_only) or isnotnull(parse_ipv4(RemoteIP)) // 3 (differs: the seed's title promises IPv4 but its ipv4_lookup(..., return_unmatched=true) lets IPv6 through)
+| where not(in_nets(RemoteIP, excluded_nets)) // 4
+| where not(InitiatingProcessFileName in~ (browsers)) // 5: exact names, case-insensitive, as the seed's (?i)^(msedge|chrome|firefox)\\.exe$
+| where Protocol =~ \"Tcp\" and ActionType =~ \"ConnectionSuccess\" and RemoteIPType =~ \"Public\" // 6 (differs: case-insensitive; Sysmon writes tcp)
+| where not(require_exe) or InitiatingProcessFileName endswith \".exe\" // 7 (endswith is case-insensitive)
+| where isnull(RemotePort) or RemotePort !in (excluded_ports) // 8
+| extend InitiatingProcessFileName = tolower(InitiatingProcessFileName), DeviceKey = DeviceKeyOf(DeviceId, DeviceName)
+| summarize DeviceCount = count_distinct(DeviceKey), // exact distinct count (dcount is an estimate)
+    Hashes = make_set_if(InitiatingProcessMD5, isnotempty(InitiatingProcessMD5)),
+    Ports = make_set_if(RemotePort, isnotnull(RemotePort)),
+    EventCount = count(),
+    arg_min({t}, SampleProcess = InitiatingProcessCommandLine, SampleRemoteIP = RemoteIP) // (differs: the earliest event, not any(): reproducible)
+    by InitiatingProcessFileName
+| where DeviceCount < max_devices
+| extend Hashes = array_sort_asc(Hashes), Ports = array_sort_asc(Ports)
+| extend RemoteIP_country = tostring(geo_info_from_ip_address(SampleRemoteIP).country)
+| project InitiatingProcessFileName, DeviceCount, Hashes, SampleProcess, SampleRemoteIP, Ports, RemoteIP_country, EventCount
+| sort by DeviceCount asc, InitiatingProcessFileName asc"
+        ));
+        Ok(q.finish())
     }
 }
 

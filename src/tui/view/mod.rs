@@ -150,6 +150,9 @@ fn labels(app: &App, short: bool, unreviewed: Unreviewed) -> Vec<String> {
             };
             let title =
                 if short { t.hunt.spec().title.split(' ').next().unwrap_or_default() } else { t.hunt.spec().title };
+            // Tuned tabs say so: their results are not the defaults' (issue 8.13).
+            let tuned = if t.tuned() > 0 { "*" } else { "" };
+            let title = format!("{title}{tuned}");
             if short {
                 format!(" {} {title} {count} ", i + 1)
             } else {
@@ -223,7 +226,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     top::render_status(app, frame, a.status);
     top::render_hints(app, frame, a.hints);
     match &app.prompt {
-        Prompt::Help => overlay::render_help(frame, area),
+        Prompt::Help => overlay::render_help(frame, area, app.overlay_scroll),
         Prompt::LoadReport => overlay::render_load_report(app, frame, area),
         Prompt::Export { line, error } => overlay::render_export(app, frame, area, line, error.as_deref()),
         Prompt::ConfirmOverwrite { path } => overlay::render_confirm(
