@@ -269,6 +269,40 @@ impl CaseFile {
         (0..output.rows.len()).filter(|&r| self.verdict(output.hunt, &output.finding(r)) == Verdict::Unreviewed).count()
     }
 
+    /// KQL to append to `hunt`'s query (`rarity kql --case`): `Verdict` and `Note` as the last
+    /// columns, as `rarity run --case` adds them (`unreviewed` and empty for findings not
+    /// judged). Each judged finding is matched on its key columns' text; `extend` keeps the
+    /// query's row order.
+    pub fn kql_columns(&self, hunt: HuntId) -> String {
+        // Literals never hold control characters (they would end the line).
+        let lit = |s: &str| crate::hunt::kql::string_lit(&crate::hunt::kql::comment_text(s)).unwrap_or_default();
+        let keys = hunt.spec().key_columns;
+        let (mut verdicts, mut notes) = (Vec::new(), Vec::new());
+        for (k, e) in self.judged().filter(|(k, _)| k.hunt == hunt.key() && k.finding.len() == keys.len()) {
+            let cond: Vec<String> =
+                keys.iter().zip(&k.finding).map(|(col, v)| format!("tostring({col}) == {}", lit(v))).collect();
+            let cond = cond.join(" and ");
+            if e.verdict != Verdict::Unreviewed {
+                verdicts.push(format!("{cond}, {}", lit(e.verdict.label())));
+            }
+            if !e.note.is_empty() {
+                notes.push(format!("{cond}, {}", lit(&e.note)));
+            }
+        }
+        let expr = |pairs: Vec<String>, default: &str| {
+            if pairs.is_empty() {
+                lit(default)
+            } else {
+                format!("case(\n    {},\n    {})", pairs.join(",\n    "), lit(default))
+            }
+        };
+        format!(
+            "// Verdict and Note from the rarity case file (findings not judged: unreviewed)\n| extend Verdict = {},\n    Note = {}\n",
+            expr(verdicts, Verdict::Unreviewed.label()),
+            expr(notes, "")
+        )
+    }
+
     /// Read the case file at `path`. A missing file is an empty case. A corrupt file is moved
     /// aside and reported as `CaseError::Corrupt` (the path is then free for a new case).
     pub fn load(path: &Path) -> Result<CaseFile, CaseError> {
@@ -639,6 +673,21 @@ mod tests {
         // The next save is unaffected by the leftover temp file.
         next.save(&path).unwrap();
         assert_eq!(CaseFile::load(&path).unwrap(), next);
+    }
+
+    #[test]
+    fn kql_columns_match_each_judged_finding_on_its_key_columns() {
+        let mut c = CaseFile::default();
+        c.set(key("ncat.exe"), Some(Verdict::Malicious), Some("say \"hi\"\nnow"), now());
+        c.set(key("x.exe"), None, Some("only a note"), now());
+        let k = c.kql_columns(rare_process::ID);
+        assert!(k.contains("tostring(InitiatingProcessFileName) == \"ncat.exe\", \"malicious\""), "{k}");
+        assert!(k.contains("\"say \\\"hi\\\" now\""), "{k}");
+        assert!(k.contains("tostring(InitiatingProcessFileName) == \"x.exe\", \"only a note\""), "{k}");
+        assert!(!k.contains("x.exe\", \"unreviewed\""), "{k}");
+        // Nothing judged: constant columns.
+        let empty = CaseFile::default().kql_columns(rare_process::ID);
+        assert!(empty.contains("| extend Verdict = \"unreviewed\",\n    Note = \"\"\n"), "{empty}");
     }
 
     #[test]

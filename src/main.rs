@@ -307,6 +307,9 @@ struct KqlArgs {
     /// Write to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Case file: the query ends with `Verdict` and `Note` columns from its verdicts and notes.
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
 }
 
 /// A user-facing failure with the exit status it maps to.
@@ -1134,6 +1137,7 @@ fn kql(a: KqlArgs) -> Result<(), Failure> {
         case: None,
     };
     let params = params_for(&hunts, &as_run)?;
+    let case = a.case.as_deref().map(load_case).transpose()?;
     let ti_source = match a.ti_source {
         TiSourceArg::Ipsum => TiSource::Ipsum,
         TiSourceArg::Inline => TiSource::Inline,
@@ -1180,6 +1184,12 @@ fn kql(a: KqlArgs) -> Result<(), Failure> {
                     text.push_str(&format!("// ===== rarity hunt {} ({}) =====\n", h.key(), h.spec().title));
                 }
                 text.push_str(&q);
+                if let Some(case) = &case {
+                    if !q.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    text.push_str(&case.kql_columns(h));
+                }
                 text.push('\n');
             }
             // `all` in a dialect a hunt has no form in: say so in place of the query.

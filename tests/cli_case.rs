@@ -173,3 +173,26 @@ fn an_unreadable_case_file_is_an_error() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("case file") && err.contains("case.json"), "{err}");
 }
+
+#[test]
+fn kql_with_a_case_ends_each_query_with_verdict_and_note_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case.json");
+    write_case(&case);
+    let plain = stdout(rarity().env("SOURCE_DATE_EPOCH", "0").args(["kql", "rare-process", "--no-config"]));
+    let got = stdout(
+        rarity().env("SOURCE_DATE_EPOCH", "0").args(["kql", "rare-process", "--no-config", "--case"]).arg(&case),
+    );
+    // The query is unchanged; the columns come after it.
+    let query = plain.trim_end();
+    assert!(got.starts_with(query), "{got}");
+    let tail = &got[query.len()..];
+    assert!(tail.contains("| extend Verdict = case("), "{tail}");
+    assert!(tail.contains(r#"tostring(InitiatingProcessFileName) == "ncat.exe", "malicious""#), "{tail}");
+    assert!(tail.contains(r#"tostring(InitiatingProcessFileName) == "rclone.exe", "benign""#), "{tail}");
+    assert!(tail.contains(r#""=reverse shell, escalated""#), "{tail}");
+    assert!(tail.contains(r#""unreviewed")"#), "{tail}");
+    // Every hunt of `all` gets the columns, judged or not.
+    let all = stdout(rarity().env("SOURCE_DATE_EPOCH", "0").args(["kql", "all", "--no-config", "--case"]).arg(&case));
+    assert_eq!(all.matches("| extend Verdict = ").count(), 5, "{all}");
+}
