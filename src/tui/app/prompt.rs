@@ -150,10 +150,11 @@ impl App {
                 self.export_to(&path, false);
             }
             Prompt::Note { key: finding, line } => {
-                if !line.apply(key) {
-                    let (finding, text) = (finding.clone(), line.text.clone());
-                    self.submit_note(finding, text, key == InputKey::Cancel);
+                if line.apply(key) {
+                    return;
                 }
+                let (finding, text) = (finding.clone(), line.text.clone());
+                self.submit_note(finding, text, key == InputKey::Cancel);
             }
             _ => {}
         }
