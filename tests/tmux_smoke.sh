@@ -81,7 +81,7 @@ wait_for '╭ ti-inbound' "the ti-inbound tab"
 send BTab
 wait_for '╭ server-anomaly' "Shift-Tab to server-anomaly"
 send '?'
-wait_for 'Keys \(any key closes\)' "the help overlay"
+wait_for 'Keys \((.*, )?any (other )?key closes\)' "the help overlay"
 esc
 send 1
 wait_for '╭ rare-process' "back on rare-process"
