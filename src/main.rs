@@ -198,7 +198,7 @@ enum PivotKind {
     Device,
     /// InitiatingProcessFileName, case-insensitive.
     Process,
-    /// InitiatingProcessMD5, case-insensitive.
+    /// InitiatingProcessMD5, SHA1 or SHA256, case-insensitive.
     Hash,
     /// RemoteUrl whose host is the domain or a subdomain of it.
     Domain,
@@ -1002,20 +1002,11 @@ fn sanitize_cell(s: &str, max: usize) -> String {
     rarity::text::fit(&safe, max + 1).into_owned()
 }
 
-fn cell_text(c: &Cell) -> String {
-    match c {
-        Cell::Empty => String::new(),
-        Cell::Text(s) => s.clone(),
-        Cell::Int(i) => i.to_string(),
-        Cell::Time(t) => format_iso(*t),
-        Cell::TextSet(v) => v.join(", "),
-        Cell::IntSet(v) => v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", "),
-    }
-}
-
 fn write_table(out: &mut dyn Write, cols: &[rarity::hunt::ColumnSpec], rows: &[Vec<Cell>]) -> std::io::Result<()> {
-    let cells: Vec<Vec<String>> =
-        rows.iter().map(|r| r.iter().map(|c| sanitize_cell(&cell_text(c), 48)).collect()).collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| sanitize_cell(&c.display(rarity::hunt::TimeStyle::Iso), 48)).collect())
+        .collect();
     let widths: Vec<usize> = cols
         .iter()
         .enumerate()

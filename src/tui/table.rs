@@ -5,7 +5,6 @@
 use fuzzy_matcher::skim::SkimMatcherV2;
 use fuzzy_matcher::FuzzyMatcher;
 use rarity::hunt::{Cell, CellKind, ColumnSpec, Pivot};
-use rarity::model::time::format_short;
 use std::collections::HashSet;
 
 /// A column of a table.
@@ -34,14 +33,7 @@ impl Column {
 
 /// How a cell reads on screen (sets without JSON brackets, short timestamps).
 pub fn display_cell(cell: &Cell) -> String {
-    match cell {
-        Cell::Empty => String::new(),
-        Cell::Text(s) => s.clone(),
-        Cell::Int(i) => i.to_string(),
-        Cell::Time(t) => format_short(*t),
-        Cell::TextSet(v) => v.join(", "),
-        Cell::IntSet(v) => v.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
-    }
+    cell.display(rarity::hunt::TimeStyle::Short)
 }
 
 /// Sort order of two cells: text case-insensitively (ties by exact text), everything else by
