@@ -2,6 +2,7 @@
 //! commands `update` asks the runner to carry out (background jobs).
 
 use super::table::TableState;
+use rarity::case::{CaseFile, Verdict};
 use rarity::hunt::{DrillOutput, FacetKind, FacetValue, HuntId, HuntOutput, HuntParams, Pivot};
 use rarity::ingest::Progress;
 use rarity::model::tables::TableKind;
@@ -104,6 +105,26 @@ pub enum Msg {
     },
     /// A key that means nothing where it was pressed.
     Unbound(String),
+    /// `v`: the next key sets the verdict of the selected (or marked) findings.
+    StartVerdict,
+    SetVerdict(Verdict),
+    /// `n`: edit the selected finding's note.
+    StartNote,
+    /// Hide / show the findings judged benign.
+    ToggleHideBenign,
+    Undo,
+    Redo,
+    /// The case writer saved: the merged case (this session's and any other writer's
+    /// entries), or why it could not.
+    CaseSaved(Result<CaseSaved, String>),
+}
+
+/// A finished case-file save.
+#[derive(Debug)]
+pub struct CaseSaved {
+    pub merged: CaseFile,
+    /// Something to tell the user although the save succeeded (a corrupt file moved aside).
+    pub warning: Option<String>,
 }
 
 /// A finished recompute.
@@ -212,5 +233,10 @@ pub enum Cmd {
     },
     /// File-system work for the I/O thread.
     Io(super::jobs::IoJob),
+    /// Merge `case` into the case file at `path` (on the case writer thread).
+    SaveCase {
+        path: std::path::PathBuf,
+        case: CaseFile,
+    },
     CancelLoad,
 }
