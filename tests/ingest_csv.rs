@@ -387,7 +387,7 @@ fn real_sentinel_sysmon_sample_loads_all_four_connections() {
     assert_eq!((f.rows.net, f.rejected), (4, 0), "{:?}", f.rejects);
     let procs: Vec<&str> = (0..4).map(|i| ds.net.proc_name.get(i)).collect();
     assert!(procs.contains(&"MpCmdRun.exe"), "{procs:?}");
-    // Sysmon's inbound event keeps the connecting peer in Source*; hunts.md maps
+    // Sysmon's inbound event keeps the connecting peer in Source*; docs/hunts.md maps
     // Destination* to Remote* regardless, so the RDP row's RemotePort is 3389.
     let rdp = (0..4).find(|&i| ds.net.remote_port[i] == 3389).unwrap();
     assert_eq!(ds.net.action.get(rdp), "InboundConnectionAccepted");
