@@ -348,6 +348,51 @@ impl IpCol {
     pub fn heap_bytes(&self) -> usize {
         self.codes.capacity() * 4 + self.ips.capacity() * 17 + self.index.capacity() * 12
     }
+
+    /// The index's slots `[key low, key high, code]` (code 0 = empty): saved with `ips` so a
+    /// reloaded column needs no rebuild (`from_parts`).
+    pub fn index_slots(&self) -> &[[u32; 3]] {
+        &self.index.slots
+    }
+
+    /// A column from its codes, addresses and `index_slots`. Checks what lookups and `get`
+    /// rely on (codes and slots in range, a power-of-two table with an empty slot, every
+    /// address indexed once), so parts read back from disk can never make them panic or loop.
+    pub fn from_parts(codes: Vec<u32>, ips: Vec<IpAddr>, slots: Vec<[u32; 3]>) -> Result<IpCol, String> {
+        if ips.is_empty() {
+            return if codes.is_empty() && slots.is_empty() {
+                Ok(IpCol { codes, ips, index: IpIndex::default() })
+            } else {
+                Err("address column without its empty address".into())
+            };
+        }
+        if ips.len() > u32::MAX as usize {
+            return Err("address column has more addresses than codes".into());
+        }
+        let n = ips.len() as u32;
+        if codes.iter().fold(0, |m, &c| m.max(c)) >= n {
+            return Err("address code out of range".into());
+        }
+        if !slots.is_empty() && !slots.len().is_power_of_two() {
+            return Err("address index size is not a power of two".into());
+        }
+        let mut seen = vec![false; ips.len()];
+        let mut len = 0usize;
+        for &[_, _, code] in &slots {
+            if code == 0 {
+                continue;
+            }
+            match seen.get_mut(code as usize) {
+                Some(s) if !*s => *s = true,
+                _ => return Err("address index holds a code twice or out of range".into()),
+            }
+            len += 1;
+        }
+        if len + 1 != ips.len() || (!slots.is_empty() && len >= slots.len()) {
+            return Err("address index does not hold every address exactly once".into());
+        }
+        Ok(IpCol { codes, ips, index: IpIndex { slots, len } })
+    }
 }
 
 #[cfg(test)]
