@@ -9,6 +9,7 @@ pub mod hunt;
 pub mod ingest;
 pub mod model;
 pub mod sample;
+pub mod snapshot;
 pub mod store;
 
 pub use store::Dataset;
