@@ -4,8 +4,9 @@ mod tui;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rarity::hunt::{Cell, CellKind, Engine, HuntId, HuntOutput, HuntParams};
-use rarity::ingest::{self, FileReport, Input, LoadOptions, LoadReport, Progress};
+use rarity::ingest::{FileReport, Input, LoadOptions, LoadReport, Progress};
 use rarity::model::time::{format_iso, parse_rfc3339, DateOrder, Nanos, Zone};
+use rarity::snapshot::{self, CacheOptions, CachedLoad, Origin};
 use rarity::Dataset;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -41,6 +42,8 @@ enum Cmd {
     Hunts(HuntsArgs),
     /// Write a synthetic fleet with planted findings (for demos and benchmarks).
     Gen(GenArgs),
+    /// Show or empty the cache of load snapshots (`list` is the default).
+    Cache(CacheArgs),
 }
 
 /// Inputs shared by every command that loads data.
@@ -58,6 +61,12 @@ struct LoadArgs {
     /// Order of numeric dates a file never settles (a field > 12 settles it): mdy or dmy.
     #[arg(long = "date-order", value_name = "ORDER", default_value = "mdy", value_parser = parse_order)]
     date_order: DateOrder,
+    /// Neither read nor write load snapshots (the cache that reopens big inputs in a second).
+    #[arg(long)]
+    no_cache: bool,
+    /// Cap on the snapshot cache (e.g. 5G, 500M). Default: 20 GiB or 25% of free space, whichever is smaller.
+    #[arg(long, value_name = "SIZE", value_parser = rarity::snapshot::parse_size)]
+    cache_limit: Option<u64>,
 }
 
 fn parse_zone(s: &str) -> Result<Zone, String> {
@@ -153,6 +162,20 @@ struct RunArgs {
 }
 
 #[derive(Args, Debug)]
+struct CacheArgs {
+    #[command(subcommand)]
+    action: Option<CacheAction>,
+}
+
+#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+enum CacheAction {
+    /// List the snapshots: when last used, size, rows, inputs.
+    List,
+    /// Remove every snapshot.
+    Clear,
+}
+
+#[derive(Args, Debug)]
 struct HuntsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
@@ -212,6 +235,7 @@ fn main() -> ExitCode {
         Some(Cmd::Run(a)) => run(a),
         Some(Cmd::Hunts(a)) => hunts(a),
         Some(Cmd::Gen(a)) => gen(a),
+        Some(Cmd::Cache(a)) => cache(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -232,13 +256,21 @@ fn load_options(l: &LoadArgs) -> LoadOptions {
     LoadOptions { zone: l.tz, date_order: l.date_order }
 }
 
-/// Load with a progress line on stderr when it is a terminal.
-fn load_cli(inputs: &[Input], l: &LoadArgs) -> Result<(Dataset, LoadReport), Failure> {
+fn cache_options(l: &LoadArgs) -> CacheOptions {
+    let mut c = CacheOptions::from_env();
+    c.enabled = !l.no_cache;
+    c.limit = l.cache_limit.or(c.limit);
+    c
+}
+
+/// Load with a progress line on stderr when it is a terminal, through the snapshot cache.
+fn load_cli(inputs: &[Input], l: &LoadArgs) -> Result<(Dataset, LoadReport, Origin), Failure> {
     load_cli_with(inputs, &[], l)
 }
 
-/// As `load_cli`, with extra feeds besides `--ti` (the sample fleet's own feed).
-fn load_cli_with(inputs: &[Input], extra_ti: &[Input], l: &LoadArgs) -> Result<(Dataset, LoadReport), Failure> {
+/// As `load_cli`, with extra feeds besides `--ti` (the sample fleet's own feed). A load from
+/// the files that is worth a snapshot writes one before returning.
+fn load_cli_with(inputs: &[Input], extra_ti: &[Input], l: &LoadArgs) -> Result<(Dataset, LoadReport, Origin), Failure> {
     let mut ti = inputs_of(&l.ti);
     ti.extend_from_slice(extra_ti);
     let show = std::io::stderr().is_terminal();
@@ -256,11 +288,29 @@ fn load_cli_with(inputs: &[Input], extra_ti: &[Input], l: &LoadArgs) -> Result<(
         }
     };
     let cancel = AtomicBool::new(false);
-    let result = ingest::load(inputs, &ti, l.geoip.as_deref(), &load_options(l), &progress, &cancel);
+    let result =
+        snapshot::load_cached(inputs, &ti, l.geoip.as_deref(), &load_options(l), &cache_options(l), &progress, &cancel);
     if show {
         eprint!("\r\x1b[2K");
     }
-    result.map_err(|e| fail(1, e.to_string()))
+    let loaded = result.map_err(|e| fail(1, e.to_string()))?;
+    for w in &loaded.warnings {
+        eprintln!("rarity: {w}");
+    }
+    let CachedLoad { dataset, report, origin, pending, .. } = loaded;
+    if let Some(p) = pending {
+        if show {
+            eprint!("saving a load snapshot for next time ({})", sanitize_cell(&p.path().display().to_string(), 120));
+        }
+        let outcome = p.write(&dataset, &report);
+        if show {
+            eprint!("\r\x1b[2K");
+        }
+        if let Some(w) = outcome.warning() {
+            eprintln!("rarity: {w}");
+        }
+    }
+    Ok((dataset, report, origin))
 }
 
 #[derive(serde::Serialize)]
@@ -374,12 +424,16 @@ fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
 
 fn inspect(a: InspectArgs) -> Result<(), Failure> {
     let inputs = inputs_of(&a.paths);
-    let (ds, report) = load_cli(&inputs, &a.load)?;
+    let (ds, report, origin) = load_cli(&inputs, &a.load)?;
     let t = totals(&ds, &report, a.now);
+    let snapshot = match &origin {
+        Origin::Snapshot { path, .. } => Some(path.display().to_string()),
+        Origin::Files => None,
+    };
     let mut out = std::io::stdout().lock();
     let res = match a.format {
         InspectFormat::Json => {
-            let v = serde_json::json!({ "files": report.files, "totals": t });
+            let v = serde_json::json!({ "files": report.files, "totals": t, "snapshot": snapshot });
             writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())
         }
         InspectFormat::Table => (|| {
@@ -415,7 +469,11 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
                 _ => writeln!(out, "Time range: (no events)")?,
             }
             writeln!(out, "Reference now: {}", t.now.as_deref().unwrap_or("(none)"))?;
-            writeln!(out, "GeoIP: {}", t.geoip.as_deref().unwrap_or("none (use --geoip FILE)"))
+            writeln!(out, "GeoIP: {}", t.geoip.as_deref().unwrap_or("none (use --geoip FILE)"))?;
+            if let Some(path) = &snapshot {
+                writeln!(out, "Loaded from snapshot: {} (--no-cache reads the files)", sanitize_cell(path, 200))?;
+            }
+            Ok(())
         })(),
     };
     res.map_err(|e| fail(1, format!("cannot write output: {e}")))?;
@@ -542,7 +600,15 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     let hunts = hunts_named(&a.hunt)?;
     let params = params_for(&hunts, &a)?;
     let (inputs, ti) = if a.paths.is_empty() { sample_inputs(&a.load) } else { (inputs_of(&a.paths), Vec::new()) };
-    let (ds, report) = load_cli_with(&inputs, &ti, &a.load)?;
+    let (ds, report, origin) = load_cli_with(&inputs, &ti, &a.load)?;
+    if let Origin::Snapshot { path, .. } = &origin {
+        if std::io::stderr().is_terminal() {
+            eprintln!(
+                "rarity: loaded from snapshot {} (--no-cache reads the files)",
+                sanitize_cell(&path.display().to_string(), 200)
+            );
+        }
+    }
     if !report.loaded_anything() {
         let mut err = std::io::stderr().lock();
         let _ = print_file_table(&mut err, &report.files);
@@ -762,8 +828,56 @@ fn run_tui(a: TuiArgs) -> Result<(), Failure> {
         geoip: a.load.geoip.clone(),
         now: a.now,
         load: load_options(&a.load),
+        cache: cache_options(&a.load),
         config_path: a.config.clone(),
         no_config: a.no_config,
     };
     tui::run(args).map_err(|e| fail(1, format!("{e:#}")))
+}
+
+/// `rarity cache [list|clear]`: the snapshot cache directory.
+fn cache(a: CacheArgs) -> Result<(), Failure> {
+    let opts = CacheOptions::from_env();
+    let Some(dir) = opts.resolved_dir() else {
+        return Err(fail(1, "no cache directory on this system"));
+    };
+    let shown = sanitize_cell(&dir.display().to_string(), 200);
+    let mut out = std::io::stdout().lock();
+    let mib = |b: u64| format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0));
+    let res = match a.action.unwrap_or(CacheAction::List) {
+        CacheAction::Clear => {
+            let (n, bytes) = snapshot::clear(&dir).map_err(|e| fail(1, format!("cannot clear {shown}: {e}")))?;
+            writeln!(out, "removed {n} snapshot files ({}) from {shown}", mib(bytes))
+        }
+        CacheAction::List => (|| {
+            let entries = snapshot::list(&dir);
+            let total: u64 = entries.iter().map(|e| e.bytes).sum();
+            let limit = snapshot::default_limit(&dir);
+            writeln!(
+                out,
+                "{shown}: {} snapshots, {} (limit {} unless --cache-limit)",
+                entries.len(),
+                mib(total),
+                mib(limit)
+            )?;
+            for e in &entries {
+                let used = e
+                    .last_used
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| format_iso(d.as_secs() as Nanos * 1_000_000_000))
+                    .unwrap_or_default();
+                let what = match &e.summary {
+                    Ok(s) => {
+                        let rows = s.rows.net + s.rows.dev + s.rows.vm;
+                        let inputs = s.inputs.join(", ");
+                        format!("{} rows  {}", tui::view::thousands(rows), sanitize_cell(&inputs, 120))
+                    }
+                    Err(why) => format!("unusable ({}): replaced on next load", sanitize_cell(why, 80)),
+                };
+                writeln!(out, "  {used}  {:>10}  {what}", mib(e.bytes))?;
+            }
+            Ok(())
+        })(),
+    };
+    res.map_err(|e| fail(1, format!("cannot write output: {e}")))
 }
