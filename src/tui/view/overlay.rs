@@ -166,6 +166,9 @@ pub fn render_load_report(app: &App, frame: &mut Frame, area: Rect) {
         s.skipped,
         s.problems.len()
     ))];
+    if let Some(note) = &s.snapshot {
+        lines.push(safe_line(note, w.saturating_sub(4) as usize, Style::default().fg(palette::MUTED)));
+    }
     lines.push(Line::default());
     if let Some(note) = &app.config_note {
         for part in note.split("; ") {
