@@ -172,18 +172,29 @@ impl<W: Write> Out<W> {
             prov,
         } = t;
         self.blob(Elem::I64, ts)?;
-        for d in [device, device_id, device_name, action] {
-            self.dict(d)?;
-        }
         self.ip(remote_ip)?;
-        self.blob(Elem::U32, remote_port)?;
-        self.dict(remote_url)?;
         self.ip(local_ip)?;
+        self.blob(Elem::U32, remote_port)?;
         self.blob(Elem::U32, local_port)?;
-        for d in [protocol, remote_ip_type, proc_name, proc_folder, cmdline, md5, company] {
+        self.prov(prov)?;
+        // The string columns last and together: the reader rebuilds them in parallel.
+        for d in [
+            device,
+            device_id,
+            device_name,
+            action,
+            remote_url,
+            protocol,
+            remote_ip_type,
+            proc_name,
+            proc_folder,
+            cmdline,
+            md5,
+            company,
+        ] {
             self.dict(d)?;
         }
-        self.prov(prov)
+        Ok(())
     }
 
     fn devinfo(&mut self, t: &DeviceInfo) -> std::io::Result<()> {
@@ -200,14 +211,13 @@ impl<W: Write> Out<W> {
             prov,
         } = t;
         self.blob(Elem::I64, ts)?;
-        for d in [device_id, device_name, os_platform, device_type] {
-            self.dict(d)?;
-        }
         self.blob(Elem::U8, is_internet_facing)?;
         self.blob(Elem::U32, if_local_port)?;
-        self.dict(if_reason)?;
-        self.dict(if_local_ip)?;
-        self.prov(prov)
+        self.prov(prov)?;
+        for d in [device_id, device_name, os_platform, device_type, if_reason, if_local_ip] {
+            self.dict(d)?;
+        }
+        Ok(())
     }
 
     fn vm(&mut self, t: &VmConnections) -> std::io::Result<()> {
@@ -227,16 +237,15 @@ impl<W: Write> Out<W> {
             prov,
         } = t;
         self.blob(Elem::I64, ts)?;
-        for d in [computer, direction, process_name, source_ip, destination_ip] {
-            self.dict(d)?;
-        }
         self.blob(Elem::U32, destination_port)?;
-        for d in [protocol, remote_country, malicious_ip] {
-            self.dict(d)?;
-        }
         self.blob(Elem::I64, bytes_sent)?;
         self.blob(Elem::I64, bytes_received)?;
-        self.prov(prov)
+        self.prov(prov)?;
+        for d in [computer, direction, process_name, source_ip, destination_ip, protocol, remote_country, malicious_ip]
+        {
+            self.dict(d)?;
+        }
+        Ok(())
     }
 }
 
@@ -280,14 +289,26 @@ impl Blobs {
     take!(i64s, I64, i64);
     take!(slots, Slot, [u32; 3]);
 
-    fn dict(&mut self) -> Result<DictCol> {
-        let codes = self.u32s()?;
-        let arena = String::from_utf8(self.u8s()?).map_err(|_| invalid("dictionary text is not UTF-8"))?;
-        let ends = self.u64s()?;
-        let keys = self.u32s()?;
-        let dict = Dict::from_parts(arena, ends, &keys).map_err(invalid)?;
-        check_codes(&codes, dict.len(), "string column")?;
-        Ok(DictCol { codes, dict })
+    /// The next `N` string columns, rebuilt in parallel (each checks its own text, offsets
+    /// and codes, and rebuilds its index).
+    fn dicts<const N: usize>(&mut self, rows: usize, table: &str) -> Result<[DictCol; N]> {
+        let mut parts = Vec::with_capacity(N);
+        for _ in 0..N {
+            parts.push((self.u32s()?, self.u8s()?, self.u64s()?, self.u32s()?));
+        }
+        let built = parts
+            .into_par_iter()
+            .map(|(codes, arena, ends, keys)| {
+                if codes.len() != rows {
+                    return Err(invalid(format!("{table}: columns of different lengths")));
+                }
+                let arena = String::from_utf8(arena).map_err(|_| invalid("dictionary text is not UTF-8"))?;
+                let dict = Dict::from_parts(arena, ends, &keys).map_err(invalid)?;
+                check_codes(&codes, dict.len(), table)?;
+                Ok(DictCol { codes, dict })
+            })
+            .collect::<Result<Vec<DictCol>>>()?;
+        built.try_into().map_err(|_| invalid("column count"))
     }
 
     fn ip(&mut self) -> Result<IpCol> {
@@ -320,38 +341,17 @@ impl Blobs {
 
     fn net(&mut self, sources: usize) -> Result<NetEvents> {
         let ts = self.i64s()?;
-        let [device, device_id, device_name, action] = [self.dict()?, self.dict()?, self.dict()?, self.dict()?];
         let remote_ip = self.ip()?;
-        let remote_port = self.u32s()?;
-        let remote_url = self.dict()?;
         let local_ip = self.ip()?;
+        let remote_port = self.u32s()?;
         let local_port = self.u32s()?;
-        let [protocol, remote_ip_type, proc_name, proc_folder, cmdline, md5, company] =
-            [self.dict()?, self.dict()?, self.dict()?, self.dict()?, self.dict()?, self.dict()?, self.dict()?];
         let prov = self.prov(sources)?;
         let n = ts.len();
-        let dicts = [
-            &device,
-            &device_id,
-            &device_name,
-            &action,
-            &remote_url,
-            &protocol,
-            &remote_ip_type,
-            &proc_name,
-            &proc_folder,
-            &cmdline,
-            &md5,
-            &company,
-        ];
-        let lens = dicts.iter().map(|d| d.codes.len()).chain([
-            remote_ip.codes.len(),
-            local_ip.codes.len(),
-            remote_port.len(),
-            local_port.len(),
-            prov.locator.len(),
-        ]);
-        same_length(lens, n, "DeviceNetworkEvents")?;
+        let lens =
+            [remote_ip.codes.len(), local_ip.codes.len(), remote_port.len(), local_port.len(), prov.locator.len()];
+        same_length(lens.into_iter(), n, "DeviceNetworkEvents")?;
+        let [device, device_id, device_name, action, remote_url, protocol, remote_ip_type, proc_name, proc_folder, cmdline, md5, company] =
+            self.dicts(n, "DeviceNetworkEvents")?;
         Ok(NetEvents {
             ts,
             device,
@@ -376,18 +376,12 @@ impl Blobs {
 
     fn devinfo(&mut self, sources: usize) -> Result<DeviceInfo> {
         let ts = self.i64s()?;
-        let [device_id, device_name, os_platform, device_type] =
-            [self.dict()?, self.dict()?, self.dict()?, self.dict()?];
         let is_internet_facing = self.u8s()?;
         let if_local_port = self.u32s()?;
-        let if_reason = self.dict()?;
-        let if_local_ip = self.dict()?;
         let prov = self.prov(sources)?;
-        let lens = [&device_id, &device_name, &os_platform, &device_type, &if_reason, &if_local_ip]
-            .map(|d| d.codes.len())
-            .into_iter()
-            .chain([is_internet_facing.len(), if_local_port.len(), prov.locator.len()]);
-        same_length(lens, ts.len(), "DeviceInfo")?;
+        let n = ts.len();
+        same_length([is_internet_facing.len(), if_local_port.len(), prov.locator.len()].into_iter(), n, "DeviceInfo")?;
+        let [device_id, device_name, os_platform, device_type, if_reason, if_local_ip] = self.dicts(n, "DeviceInfo")?;
         Ok(DeviceInfo {
             ts,
             device_id,
@@ -404,27 +398,15 @@ impl Blobs {
 
     fn vm(&mut self, sources: usize) -> Result<VmConnections> {
         let ts = self.i64s()?;
-        let [computer, direction, process_name, source_ip, destination_ip] =
-            [self.dict()?, self.dict()?, self.dict()?, self.dict()?, self.dict()?];
         let destination_port = self.u32s()?;
-        let [protocol, remote_country, malicious_ip] = [self.dict()?, self.dict()?, self.dict()?];
         let bytes_sent = self.i64s()?;
         let bytes_received = self.i64s()?;
         let prov = self.prov(sources)?;
-        let lens = [
-            &computer,
-            &direction,
-            &process_name,
-            &source_ip,
-            &destination_ip,
-            &protocol,
-            &remote_country,
-            &malicious_ip,
-        ]
-        .map(|d| d.codes.len())
-        .into_iter()
-        .chain([destination_port.len(), bytes_sent.len(), bytes_received.len(), prov.locator.len()]);
-        same_length(lens, ts.len(), "VMConnection")?;
+        let n = ts.len();
+        let lens = [destination_port.len(), bytes_sent.len(), bytes_received.len(), prov.locator.len()];
+        same_length(lens.into_iter(), n, "VMConnection")?;
+        let [computer, direction, process_name, source_ip, destination_ip, protocol, remote_country, malicious_ip] =
+            self.dicts(n, "VMConnection")?;
         Ok(VmConnections {
             ts,
             computer,
