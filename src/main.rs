@@ -843,11 +843,18 @@ fn cache(a: CacheArgs) -> Result<(), Failure> {
     };
     let shown = sanitize_cell(&dir.display().to_string(), 200);
     let mut out = std::io::stdout().lock();
-    let mib = |b: u64| format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0));
+    let size = |b: u64| {
+        let mib = b as f64 / (1024.0 * 1024.0);
+        if mib >= 1024.0 {
+            format!("{:.1} GiB", mib / 1024.0)
+        } else {
+            format!("{mib:.1} MiB")
+        }
+    };
     let res = match a.action.unwrap_or(CacheAction::List) {
         CacheAction::Clear => {
             let (n, bytes) = snapshot::clear(&dir).map_err(|e| fail(1, format!("cannot clear {shown}: {e}")))?;
-            writeln!(out, "removed {n} snapshot files ({}) from {shown}", mib(bytes))
+            writeln!(out, "removed {n} snapshot files ({}) from {shown}", size(bytes))
         }
         CacheAction::List => (|| {
             let entries = snapshot::list(&dir);
@@ -855,17 +862,22 @@ fn cache(a: CacheArgs) -> Result<(), Failure> {
             let limit = snapshot::default_limit(&dir);
             writeln!(
                 out,
-                "{shown}: {} snapshots, {} (limit {} unless --cache-limit)",
+                "{shown}: {} snapshot{}, {} (limit {} unless --cache-limit)",
                 entries.len(),
-                mib(total),
-                mib(limit)
+                if entries.len() == 1 { "" } else { "s" },
+                size(total),
+                size(limit)
             )?;
             for e in &entries {
                 let used = e
                     .last_used
                     .duration_since(std::time::UNIX_EPOCH)
                     .map(|d| format_iso(d.as_secs() as Nanos * 1_000_000_000))
-                    .unwrap_or_default();
+                    .unwrap_or_default()
+                    .chars()
+                    .take(19)
+                    .collect::<String>()
+                    .replace('T', " ");
                 let what = match &e.summary {
                     Ok(s) => {
                         let rows = s.rows.net + s.rows.dev + s.rows.vm;
@@ -874,7 +886,7 @@ fn cache(a: CacheArgs) -> Result<(), Failure> {
                     }
                     Err(why) => format!("unusable ({}): replaced on next load", sanitize_cell(why, 80)),
                 };
-                writeln!(out, "  {used}  {:>10}  {what}", mib(e.bytes))?;
+                writeln!(out, "  {used}  {:>10}  {what}", size(e.bytes))?;
             }
             Ok(())
         })(),
