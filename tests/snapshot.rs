@@ -480,7 +480,8 @@ fn a_corrupt_truncated_or_foreign_snapshot_is_ignored_with_a_warning_and_replace
     let s = Scratch::new(SAMPLE_DNE);
     s.load_and_save();
     let len = std::fs::metadata(s.snapshot_path()).unwrap().len() as usize;
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut Vec<u8>)>)> = vec![
+    type Damage = Box<dyn FnOnce(&mut Vec<u8>)>;
+    let cases: Vec<(&str, Damage)> = vec![
         ("flipped byte in the columns", Box::new(|b| b[100] ^= 0x40)),
         ("flipped byte near the end", Box::new(move |b| b[len - 3] ^= 1)),
         ("truncated", Box::new(move |b| b.truncate(len / 2))),

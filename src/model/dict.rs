@@ -361,6 +361,34 @@ mod tests {
     }
 
     #[test]
+    fn parts_rebuild_an_equal_dictionary_and_bad_parts_are_refused() {
+        let mut d = Dict::new();
+        for s in ["alpha", "béta", "", "gamma", "alpha"] {
+            d.intern(s);
+        }
+        let (arena, ends) = d.parts();
+        let mut back = Dict::from_parts(arena.to_string(), ends.to_vec(), &d.index_keys()).unwrap();
+        assert_eq!(back.parts(), d.parts());
+        for (code, s) in d.iter() {
+            assert_eq!(back.lookup(s), Some(code));
+        }
+        assert_eq!(back.intern("delta"), 4);
+        assert_eq!(back.intern("gamma"), 3);
+        let keys = d.index_keys();
+        let (arena, ends) = d.parts();
+        let bad = |arena: &str, ends: Vec<u64>, keys: &[u32]| Dict::from_parts(arena.to_string(), ends, keys).is_err();
+        assert!(bad(arena, ends[1..].to_vec(), &keys[1..]), "no empty string first");
+        assert!(bad(arena, ends.to_vec(), &keys[1..]), "keys missing");
+        assert!(bad(&arena[..arena.len() - 1], ends.to_vec(), &keys), "offsets past the text");
+        let mut swapped = ends.to_vec();
+        swapped.swap(1, 2);
+        assert!(bad(arena, swapped, &keys), "offsets out of order");
+        let mut split = ends.to_vec();
+        split[1] += 2; // inside `é`
+        assert!(bad(arena, split, &keys), "offset inside a character");
+    }
+
+    #[test]
     fn append_remaps_codes() {
         let mut a = DictCol::default();
         a.push("x");

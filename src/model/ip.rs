@@ -478,6 +478,39 @@ mod tests {
         assert_eq!(col.addr(mapped), parse_ip("::ffff:0.0.0.14"));
     }
 
+    #[test]
+    fn parts_rebuild_an_equal_column_and_bad_parts_are_refused() {
+        let mut col = IpCol::new();
+        for i in 0..300u32 {
+            col.push(Some(IpAddr::V4(Ipv4Addr::from(i * 13))));
+            col.push(parse_ip("2001:db8::7"));
+            col.push(None);
+        }
+        let slots = col.index_slots().to_vec();
+        let back = IpCol::from_parts(col.codes.clone(), col.ips.clone(), slots.clone()).unwrap();
+        assert_eq!(back.codes, col.codes);
+        for (code, ip) in col.ips.iter().enumerate().skip(1) {
+            assert_eq!(back.lookup(*ip), Some(code as u32));
+        }
+        assert_eq!(back.lookup(parse_ip("9.9.9.9").unwrap()), None);
+        let bad =
+            |codes: Vec<u32>, ips: Vec<IpAddr>, slots: Vec<[u32; 3]>| IpCol::from_parts(codes, ips, slots).is_err();
+        let n = col.ips.len() as u32;
+        assert!(bad(vec![n], col.ips.clone(), slots.clone()), "code out of range");
+        assert!(bad(col.codes.clone(), col.ips.clone(), slots[1..].to_vec()), "not a power of two");
+        let mut twice = slots.clone();
+        let (a, b) = (twice.iter().position(|s| s[2] != 0).unwrap(), twice.iter().position(|s| s[2] == 0).unwrap());
+        twice[b] = twice[a];
+        assert!(bad(col.codes.clone(), col.ips.clone(), twice), "a code indexed twice");
+        let full = vec![[1, 1, 1]; 1];
+        assert!(
+            bad(vec![], vec![IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::V4(Ipv4Addr::LOCALHOST)], full),
+            "no empty slot"
+        );
+        assert!(bad(vec![0], vec![], vec![]), "codes without addresses");
+        assert!(IpCol::from_parts(vec![], vec![], vec![]).is_ok());
+    }
+
     proptest::proptest! {
         #[test]
         fn plain_v4_matches_std_on_any_digit_dot_text(s in "[0-9.]{0,16}") {
