@@ -9,8 +9,10 @@ use std::time::{Duration, SystemTime};
 const GIB: u64 = 1 << 30;
 /// The cap when none is given: this, or a quarter of the free space if that is smaller.
 const DEFAULT_CAP: u64 = 20 * GIB;
-/// A temporary file untouched this long belongs to a writer that died.
+/// A temporary file untouched this long belongs to a writer that died (or hung).
 const STALE_TEMP: Duration = Duration::from_secs(3600);
+/// Temporary files are named `.rarity-<pid>-<random>.tmp`.
+const TEMP_PREFIX: &str = ".rarity-";
 
 /// `RARITY_CACHE_DIR` when set, else the platform cache directory's `rarity/`
 /// (`$XDG_CACHE_HOME/rarity` or `~/.cache/rarity` on Linux).
@@ -136,27 +138,38 @@ pub fn clear(dir: &Path) -> std::io::Result<(usize, u64)> {
 /// A snapshot or one of our temporary files (nothing else in the directory is touched).
 fn is_ours(p: &Path) -> bool {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.ends_with(".snap") || (name.starts_with(".rarity-") && name.ends_with(".tmp"))
+    name.ends_with(".snap") || (name.starts_with(TEMP_PREFIX) && name.ends_with(".tmp"))
 }
 
-/// Remove temporary files of writers that died.
+/// Remove temporary files of writers that died: their process is gone (Linux), or they have
+/// not been written to for an hour. A process that quits while writing (the TUI writes after
+/// its first screen) leaves one behind.
 fn remove_stale_temps(dir: &Path) {
     let Ok(rd) = std::fs::read_dir(dir) else { return };
     for e in rd.flatten() {
         let p = e.path();
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if !(name.starts_with(".rarity-") && name.ends_with(".tmp")) {
-            continue;
-        }
+        let Some(rest) = name.strip_prefix(TEMP_PREFIX).filter(|_| name.ends_with(".tmp")) else { continue };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        let dead = pid.is_some_and(|pid| pid != std::process::id() && !process_alive(pid));
         let old = e
             .metadata()
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age > STALE_TEMP);
-        if old {
+        if dead || old {
             let _ = std::fs::remove_file(&p);
         }
+    }
+}
+
+/// Whether process `pid` still runs; true when that cannot be told.
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
     }
 }
 
@@ -217,7 +230,8 @@ pub(crate) fn write_into(
         ));
     }
     make_room(dir, limit, estimate, path);
-    let mut tmp = match tempfile::Builder::new().prefix(".rarity-").suffix(".tmp").tempfile_in(dir) {
+    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+    let mut tmp = match tempfile::Builder::new().prefix(&prefix).suffix(".tmp").tempfile_in(dir) {
         Ok(t) => t,
         Err(e) => return WriteOutcome::Failed(format!("cannot write in {}: {e}", dir.display())),
     };
@@ -275,5 +289,22 @@ mod tests {
         assert!(dir.path().join("notes.txt").exists());
         assert_eq!(clear(dir.path()).unwrap(), (1, 100));
         assert!(dir.path().join("notes.txt").exists());
+    }
+
+    #[test]
+    fn temporary_files_of_dead_writers_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join(format!("{TEMP_PREFIX}{}-abc.tmp", std::process::id()));
+        std::fs::write(&ours, "being written").unwrap();
+        remove_stale_temps(dir.path());
+        assert!(ours.exists());
+        if cfg!(target_os = "linux") {
+            // No process has the largest pid Linux can hand out (4194304 is past it).
+            let dead = dir.path().join(format!("{TEMP_PREFIX}4194304-abc.tmp"));
+            std::fs::write(&dead, "left behind").unwrap();
+            remove_stale_temps(dir.path());
+            assert!(!dead.exists());
+            assert!(ours.exists());
+        }
     }
 }

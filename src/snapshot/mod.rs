@@ -50,13 +50,10 @@ impl CacheOptions {
         CacheOptions { enabled: false, ..Default::default() }
     }
 
-    /// The defaults, with `RARITY_CACHE_DIR` (the directory) and `RARITY_CACHE_MIN_BYTES`
-    /// (the smallest load snapshotted) from the environment when set.
+    /// The defaults, with `RARITY_CACHE_MIN_BYTES` (the smallest load snapshotted) from the
+    /// environment when set. (`RARITY_CACHE_DIR` is read by `default_dir`.)
     pub fn from_env() -> Self {
         let mut c = CacheOptions::default();
-        if let Some(d) = std::env::var_os("RARITY_CACHE_DIR").filter(|d| !d.is_empty()) {
-            c.dir = Some(PathBuf::from(d));
-        }
         if let Some(n) = std::env::var("RARITY_CACHE_MIN_BYTES").ok().and_then(|v| parse_size(&v).ok()) {
             c.min_input_bytes = n;
         }
