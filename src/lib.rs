@@ -10,6 +10,7 @@ pub mod hunt;
 pub mod ingest;
 pub mod model;
 pub mod sample;
+pub mod snapshot;
 pub mod source;
 pub mod store;
 pub mod text;

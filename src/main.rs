@@ -5,8 +5,9 @@ mod tui;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rarity::case::CaseFile;
 use rarity::hunt::{Cell, CellKind, ColumnSpec, Engine, HuntId, HuntOutput, HuntParams};
-use rarity::ingest::{self, FileReport, Input, LoadOptions, LoadReport, Progress};
+use rarity::ingest::{FileReport, Input, LoadOptions, LoadReport, Progress};
 use rarity::model::time::{format_iso, parse_rfc3339, DateOrder, Nanos, Zone};
+use rarity::snapshot::{self, CacheOptions, CachedLoad, Origin};
 use rarity::Dataset;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -48,6 +49,8 @@ enum Cmd {
     Kql(KqlArgs),
     /// Summarize the case file: verdicts per hunt, and judged findings the current tuning hides.
     Case(CaseArgs),
+    /// Show or empty the cache of load snapshots (`list` is the default).
+    Cache(CacheArgs),
 }
 
 /// Inputs shared by every command that loads data.
@@ -65,6 +68,12 @@ struct LoadArgs {
     /// Order of numeric dates a file never settles (a field > 12 settles it): mdy or dmy.
     #[arg(long = "date-order", value_name = "ORDER", default_value = "mdy", value_parser = parse_order)]
     date_order: DateOrder,
+    /// Neither read nor write load snapshots (the cache that reopens big inputs in a second).
+    #[arg(long)]
+    no_cache: bool,
+    /// Cap on the snapshot cache (e.g. 5G, 500M). Default: 20 GiB or 25% of free space, whichever is smaller.
+    #[arg(long, value_name = "SIZE", value_parser = rarity::snapshot::parse_size)]
+    cache_limit: Option<u64>,
 }
 
 fn parse_zone(s: &str) -> Result<Zone, String> {
@@ -229,6 +238,20 @@ struct PivotArgs {
 }
 
 #[derive(Args, Debug)]
+struct CacheArgs {
+    #[command(subcommand)]
+    action: Option<CacheAction>,
+}
+
+#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+enum CacheAction {
+    /// List the snapshots: when last used, size, rows, inputs.
+    List,
+    /// Remove every snapshot.
+    Clear,
+}
+
+#[derive(Args, Debug)]
 struct HuntsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
@@ -340,6 +363,7 @@ fn main() -> ExitCode {
         Some(Cmd::Gen(a)) => gen(a),
         Some(Cmd::Kql(a)) => kql(a),
         Some(Cmd::Case(a)) => case(a),
+        Some(Cmd::Cache(a)) => cache(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -360,13 +384,21 @@ fn load_options(l: &LoadArgs) -> LoadOptions {
     LoadOptions { zone: l.tz, date_order: l.date_order }
 }
 
-/// Load with a progress line on stderr when it is a terminal.
-fn load_cli(inputs: &[Input], l: &LoadArgs) -> Result<(Dataset, LoadReport), Failure> {
+fn cache_options(l: &LoadArgs) -> CacheOptions {
+    let mut c = CacheOptions::from_env();
+    c.enabled = !l.no_cache;
+    c.limit = l.cache_limit.or(c.limit);
+    c
+}
+
+/// Load with a progress line on stderr when it is a terminal, through the snapshot cache.
+fn load_cli(inputs: &[Input], l: &LoadArgs) -> Result<(Dataset, LoadReport, Origin), Failure> {
     load_cli_with(inputs, &[], l)
 }
 
-/// As `load_cli`, with extra feeds besides `--ti` (the sample fleet's own feed).
-fn load_cli_with(inputs: &[Input], extra_ti: &[Input], l: &LoadArgs) -> Result<(Dataset, LoadReport), Failure> {
+/// As `load_cli`, with extra feeds besides `--ti` (the sample fleet's own feed). A load from
+/// the files that is worth a snapshot writes one before returning.
+fn load_cli_with(inputs: &[Input], extra_ti: &[Input], l: &LoadArgs) -> Result<(Dataset, LoadReport, Origin), Failure> {
     let mut ti = inputs_of(&l.ti);
     ti.extend_from_slice(extra_ti);
     let show = std::io::stderr().is_terminal();
@@ -384,11 +416,29 @@ fn load_cli_with(inputs: &[Input], extra_ti: &[Input], l: &LoadArgs) -> Result<(
         }
     };
     let cancel = AtomicBool::new(false);
-    let result = ingest::load(inputs, &ti, l.geoip.as_deref(), &load_options(l), &progress, &cancel);
+    let result =
+        snapshot::load_cached(inputs, &ti, l.geoip.as_deref(), &load_options(l), &cache_options(l), &progress, &cancel);
     if show {
         eprint!("\r\x1b[2K");
     }
-    result.map_err(|e| fail(1, e.to_string()))
+    let loaded = result.map_err(|e| fail(1, e.to_string()))?;
+    for w in &loaded.warnings {
+        eprintln!("rarity: {w}");
+    }
+    let CachedLoad { dataset, report, origin, pending, .. } = loaded;
+    if let Some(p) = pending {
+        if show {
+            eprint!("saving a load snapshot for next time ({})", sanitize_cell(&p.path().display().to_string(), 120));
+        }
+        let outcome = p.write(&dataset, &report);
+        if show {
+            eprint!("\r\x1b[2K");
+        }
+        if let Some(w) = outcome.warning() {
+            eprintln!("rarity: {w}");
+        }
+    }
+    Ok((dataset, report, origin))
 }
 
 #[derive(serde::Serialize)]
@@ -532,14 +582,18 @@ fn print_load_problems(files: &[FileReport]) {
 
 fn inspect(a: InspectArgs) -> Result<(), Failure> {
     let inputs = inputs_of(&a.paths);
-    let (ds, report) = load_cli(&inputs, &a.load)?;
+    let (ds, report, origin) = load_cli(&inputs, &a.load)?;
     let t = totals(&ds, &report, a.now);
+    let snapshot = match &origin {
+        Origin::Snapshot { path, .. } => Some(path.display().to_string()),
+        Origin::Files => None,
+    };
     let stdout = std::io::stdout();
     let tty = stdout.is_terminal();
     let mut out = stdout.lock();
     let res = match a.format {
         InspectFormat::Json => {
-            let v = serde_json::json!({ "files": report.files, "totals": t });
+            let v = serde_json::json!({ "files": report.files, "totals": t, "snapshot": snapshot });
             let text = serde_json::to_string_pretty(&v).unwrap_or_default();
             // Data output: exact in files and pipes, made safe only for a terminal.
             let text = if tty { rarity::text::sanitize_lines(&text) } else { text.into() };
@@ -580,7 +634,11 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
             writeln!(out, "Reference now: {}", t.now.as_deref().unwrap_or("(none)"))?;
             // The description carries the database's own metadata.
             let geoip = t.geoip.as_deref().map_or("none (use --geoip FILE)".into(), rarity::text::sanitize);
-            writeln!(out, "GeoIP: {geoip}")
+            writeln!(out, "GeoIP: {geoip}")?;
+            if let Some(path) = &snapshot {
+                writeln!(out, "Loaded from snapshot: {} (--no-cache reads the files)", sanitize_cell(path, 200))?;
+            }
+            Ok(())
         })(),
     };
     res.map_err(|e| fail(1, format!("cannot write output: {e}")))?;
@@ -685,7 +743,15 @@ fn tuned_params(
 /// skipped files on stderr.
 fn load_engine(paths: &[PathBuf], load: &LoadArgs) -> Result<Engine, Failure> {
     let (inputs, ti) = if paths.is_empty() { sample_inputs(load) } else { (inputs_of(paths), Vec::new()) };
-    let (ds, report) = load_cli_with(&inputs, &ti, load)?;
+    let (ds, report, origin) = load_cli_with(&inputs, &ti, load)?;
+    if let Origin::Snapshot { path, .. } = &origin {
+        if std::io::stderr().is_terminal() {
+            eprintln!(
+                "rarity: loaded from snapshot {} (--no-cache reads the files)",
+                sanitize_cell(&path.display().to_string(), 200)
+            );
+        }
+    }
     if !report.loaded_anything() {
         let mut err = std::io::stderr().lock();
         let _ = print_file_table(&mut err, &report.files);
@@ -953,14 +1019,7 @@ fn pivot(a: PivotArgs) -> Result<(), Failure> {
     if kind == Pivot::Ip && rarity::model::ip::parse_ip(a.value.trim()).is_none() {
         return Err(fail(2, format!("`{}` is not an IP address (e.g. 203.0.113.7 or 2001:db8::1)", a.value)));
     }
-    let (inputs, ti) = if a.paths.is_empty() { sample_inputs(&a.load) } else { (inputs_of(&a.paths), Vec::new()) };
-    let (ds, report) = load_cli_with(&inputs, &ti, &a.load)?;
-    if !report.loaded_anything() {
-        let mut err = std::io::stderr().lock();
-        let _ = print_file_table(&mut err, &report.files);
-        return Err(fail(2, "nothing usable was loaded"));
-    }
-    let engine = Engine::new(Arc::new(ds));
+    let engine = load_engine(&a.paths, &a.load)?;
     let rows = engine.pivot(kind, &a.value).map_err(|e| fail(2, e.to_string()))?;
     let table = TableKind::DeviceNetworkEvents;
     let cols = event_columns(table);
@@ -1103,6 +1162,7 @@ fn run_tui(a: TuiArgs) -> Result<(), Failure> {
         geoip: a.load.geoip.clone(),
         now: a.now,
         load: load_options(&a.load),
+        cache: cache_options(&a.load),
         config_path: a.config.clone(),
         no_config: a.no_config,
         case_path: a.case.clone(),
@@ -1142,7 +1202,7 @@ fn kql(a: KqlArgs) -> Result<(), Failure> {
         ));
     }
     let ds = if inline_needed {
-        let (ds, _) = load_cli(&inputs_of(&a.paths), &a.load)?;
+        let (ds, _, _) = load_cli(&inputs_of(&a.paths), &a.load)?;
         Some(ds)
     } else {
         None
@@ -1201,4 +1261,63 @@ fn kql(a: KqlArgs) -> Result<(), Failure> {
         None => std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| format!("cannot write output: {e}")),
     };
     res.map_err(|m| fail(1, m))
+}
+
+/// `rarity cache [list|clear]`: the snapshot cache directory.
+fn cache(a: CacheArgs) -> Result<(), Failure> {
+    let opts = CacheOptions::from_env();
+    let Some(dir) = opts.resolved_dir() else {
+        return Err(fail(1, "no cache directory on this system"));
+    };
+    let shown = sanitize_cell(&dir.display().to_string(), 200);
+    let mut out = std::io::stdout().lock();
+    let size = |b: u64| {
+        let mib = b as f64 / (1024.0 * 1024.0);
+        if mib >= 1024.0 {
+            format!("{:.1} GiB", mib / 1024.0)
+        } else {
+            format!("{mib:.1} MiB")
+        }
+    };
+    let res = match a.action.unwrap_or(CacheAction::List) {
+        CacheAction::Clear => {
+            let (n, bytes) = snapshot::clear(&dir).map_err(|e| fail(1, format!("cannot clear {shown}: {e}")))?;
+            writeln!(out, "removed {n} snapshot files ({}) from {shown}", size(bytes))
+        }
+        CacheAction::List => (|| {
+            let entries = snapshot::list(&dir);
+            let total: u64 = entries.iter().map(|e| e.bytes).sum();
+            let limit = snapshot::default_limit(&dir);
+            writeln!(
+                out,
+                "{shown}: {} snapshot{}, {} (limit {} unless --cache-limit)",
+                entries.len(),
+                if entries.len() == 1 { "" } else { "s" },
+                size(total),
+                size(limit)
+            )?;
+            for e in &entries {
+                let used = e
+                    .last_used
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| format_iso(d.as_secs() as Nanos * 1_000_000_000))
+                    .unwrap_or_default()
+                    .chars()
+                    .take(19)
+                    .collect::<String>()
+                    .replace('T', " ");
+                let what = match &e.summary {
+                    Ok(s) => {
+                        let rows = s.rows.net + s.rows.dev + s.rows.vm;
+                        let inputs = s.inputs.join(", ");
+                        format!("{} rows  {}", rarity::model::thousands(rows), sanitize_cell(&inputs, 120))
+                    }
+                    Err(why) => format!("unusable ({}): replaced on next load", sanitize_cell(why, 80)),
+                };
+                writeln!(out, "  {used}  {:>10}  {what}", size(e.bytes))?;
+            }
+            Ok(())
+        })(),
+    };
+    res.map_err(|e| fail(1, format!("cannot write output: {e}")))
 }

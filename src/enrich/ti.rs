@@ -167,6 +167,41 @@ impl ThreatIntel {
         self.len() == 0
     }
 
+    /// Everything loaded, as plain lists (load snapshots): `(feeds, entries, exact hits,
+    /// network hits)`, in no particular order.
+    #[allow(clippy::type_complexity)]
+    pub fn to_parts(&self) -> (Vec<String>, usize, Vec<(IpAddr, TiHit)>, Vec<(IpNet, TiHit)>) {
+        (
+            self.sources.clone(),
+            self.len(),
+            self.exact.iter().map(|(k, v)| (*k, *v)).collect(),
+            self.nets.iter().map(|(k, v)| (*k, *v)).collect(),
+        )
+    }
+
+    /// The feed `to_parts` described. Networks are truncated and their prefix lengths
+    /// collected as `insert` does, so lookups behave the same.
+    pub fn from_parts(
+        sources: Vec<String>,
+        _entries: usize,
+        exact: Vec<(IpAddr, TiHit)>,
+        nets: Vec<(IpNet, TiHit)>,
+    ) -> ThreatIntel {
+        let mut ti = ThreatIntel { sources, exact: exact.into_iter().collect(), ..Default::default() };
+        for (net, hit) in nets {
+            let net = net.trunc();
+            let lens = match net {
+                IpNet::V4(_) => &mut ti.prefixes.0,
+                IpNet::V6(_) => &mut ti.prefixes.1,
+            };
+            if let Err(i) = lens.binary_search(&net.prefix_len()) {
+                lens.insert(i, net.prefix_len());
+            }
+            ti.nets.entry(net).or_default().merge(hit);
+        }
+        ti
+    }
+
     /// Read one feed file and merge its entries.
     ///
     /// Lines are `IP`, `CIDR` or `IP<whitespace>count`; `#` and `;` start comments anywhere on

@@ -210,6 +210,54 @@ impl Dict {
     pub fn heap_bytes(&self) -> usize {
         self.arena.capacity() + self.ends.capacity() * 8 + self.index.capacity() * 9
     }
+
+    /// The arena and the end offset of every code (code 0's end is 0): with `index_keys`,
+    /// everything `from_parts` needs to rebuild this dictionary (load snapshots).
+    pub fn parts(&self) -> (&str, &[u64]) {
+        (&self.arena, &self.ends)
+    }
+
+    /// The index key of every code, by code: saved so a reloaded dictionary rebuilds its index
+    /// without hashing every string again.
+    pub fn index_keys(&self) -> Vec<u32> {
+        let mut keys = vec![0u32; self.ends.len()];
+        for &(code, key) in self.index.iter() {
+            if let Some(k) = keys.get_mut(code as usize) {
+                *k = key;
+            }
+        }
+        keys
+    }
+
+    /// A dictionary from `parts` and `index_keys` of another. Checks everything `get` relies
+    /// on (offsets in order, inside the arena, on character boundaries), so parts read back
+    /// from disk can never make a later lookup panic; Err says what is wrong.
+    pub fn from_parts(arena: String, ends: Vec<u64>, keys: &[u32]) -> Result<Dict, String> {
+        if ends.first() != Some(&0) {
+            return Err("dictionary does not start with the empty string".into());
+        }
+        if keys.len() != ends.len() {
+            return Err(format!("dictionary has {} strings but {} index keys", ends.len(), keys.len()));
+        }
+        if ends.len() > u32::MAX as usize {
+            return Err("dictionary has more strings than codes".into());
+        }
+        if ends.last().copied() != Some(arena.len() as u64) {
+            return Err("dictionary offsets do not end at the end of its text".into());
+        }
+        let mut prev = 0u64;
+        for &e in &ends {
+            if e < prev || !arena.is_char_boundary(e as usize) {
+                return Err("dictionary offsets out of order or inside a character".into());
+            }
+            prev = e;
+        }
+        let mut index = HashTable::with_capacity(ends.len());
+        for (code, &key) in keys.iter().enumerate() {
+            index.insert_unique(table_hash(key), (code as u32, key), |e: &(u32, u32)| table_hash(e.1));
+        }
+        Ok(Dict { arena, ends, index })
+    }
 }
 
 /// One interned string column: a code per row plus the dictionary.
@@ -310,6 +358,34 @@ mod tests {
         fn trim_matches_str_trim(s in "[ a\t\r\n\u{a0}\u{3000}\u{85}\u{7f}é]{0,6}") {
             proptest::prop_assert_eq!(trim(&s), s.trim());
         }
+    }
+
+    #[test]
+    fn parts_rebuild_an_equal_dictionary_and_bad_parts_are_refused() {
+        let mut d = Dict::new();
+        for s in ["alpha", "béta", "", "gamma", "alpha"] {
+            d.intern(s);
+        }
+        let (arena, ends) = d.parts();
+        let mut back = Dict::from_parts(arena.to_string(), ends.to_vec(), &d.index_keys()).unwrap();
+        assert_eq!(back.parts(), d.parts());
+        for (code, s) in d.iter() {
+            assert_eq!(back.lookup(s), Some(code));
+        }
+        assert_eq!(back.intern("delta"), 4);
+        assert_eq!(back.intern("gamma"), 3);
+        let keys = d.index_keys();
+        let (arena, ends) = d.parts();
+        let bad = |arena: &str, ends: Vec<u64>, keys: &[u32]| Dict::from_parts(arena.to_string(), ends, keys).is_err();
+        assert!(bad(arena, ends[1..].to_vec(), &keys[1..]), "no empty string first");
+        assert!(bad(arena, ends.to_vec(), &keys[1..]), "keys missing");
+        assert!(bad(&arena[..arena.len() - 1], ends.to_vec(), &keys), "offsets past the text");
+        let mut swapped = ends.to_vec();
+        swapped.swap(1, 2);
+        assert!(bad(arena, swapped, &keys), "offsets out of order");
+        let mut split = ends.to_vec();
+        split[1] += 2; // inside `é`
+        assert!(bad(arena, split, &keys), "offset inside a character");
     }
 
     #[test]

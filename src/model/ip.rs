@@ -348,6 +348,51 @@ impl IpCol {
     pub fn heap_bytes(&self) -> usize {
         self.codes.capacity() * 4 + self.ips.capacity() * 17 + self.index.capacity() * 12
     }
+
+    /// The index's slots `[key low, key high, code]` (code 0 = empty): saved with `ips` so a
+    /// reloaded column needs no rebuild (`from_parts`).
+    pub fn index_slots(&self) -> &[[u32; 3]] {
+        &self.index.slots
+    }
+
+    /// A column from its codes, addresses and `index_slots`. Checks what lookups and `get`
+    /// rely on (codes and slots in range, a power-of-two table with an empty slot, every
+    /// address indexed once), so parts read back from disk can never make them panic or loop.
+    pub fn from_parts(codes: Vec<u32>, ips: Vec<IpAddr>, slots: Vec<[u32; 3]>) -> Result<IpCol, String> {
+        if ips.is_empty() {
+            return if codes.is_empty() && slots.is_empty() {
+                Ok(IpCol { codes, ips, index: IpIndex::default() })
+            } else {
+                Err("address column without its empty address".into())
+            };
+        }
+        if ips.len() > u32::MAX as usize {
+            return Err("address column has more addresses than codes".into());
+        }
+        let n = ips.len() as u32;
+        if codes.iter().fold(0, |m, &c| m.max(c)) >= n {
+            return Err("address code out of range".into());
+        }
+        if !slots.is_empty() && !slots.len().is_power_of_two() {
+            return Err("address index size is not a power of two".into());
+        }
+        let mut seen = vec![false; ips.len()];
+        let mut len = 0usize;
+        for &[_, _, code] in &slots {
+            if code == 0 {
+                continue;
+            }
+            match seen.get_mut(code as usize) {
+                Some(s) if !*s => *s = true,
+                _ => return Err("address index holds a code twice or out of range".into()),
+            }
+            len += 1;
+        }
+        if len + 1 != ips.len() || (!slots.is_empty() && len >= slots.len()) {
+            return Err("address index does not hold every address exactly once".into());
+        }
+        Ok(IpCol { codes, ips, index: IpIndex { slots, len } })
+    }
 }
 
 #[cfg(test)]
@@ -431,6 +476,39 @@ mod tests {
         let mapped = col.intern(parse_ip("::ffff:0.0.0.14"));
         assert_ne!(mapped, col.codes[10_002]);
         assert_eq!(col.addr(mapped), parse_ip("::ffff:0.0.0.14"));
+    }
+
+    #[test]
+    fn parts_rebuild_an_equal_column_and_bad_parts_are_refused() {
+        let mut col = IpCol::new();
+        for i in 0..300u32 {
+            col.push(Some(IpAddr::V4(Ipv4Addr::from(i * 13))));
+            col.push(parse_ip("2001:db8::7"));
+            col.push(None);
+        }
+        let slots = col.index_slots().to_vec();
+        let back = IpCol::from_parts(col.codes.clone(), col.ips.clone(), slots.clone()).unwrap();
+        assert_eq!(back.codes, col.codes);
+        for (code, ip) in col.ips.iter().enumerate().skip(1) {
+            assert_eq!(back.lookup(*ip), Some(code as u32));
+        }
+        assert_eq!(back.lookup(parse_ip("9.9.9.9").unwrap()), None);
+        let bad =
+            |codes: Vec<u32>, ips: Vec<IpAddr>, slots: Vec<[u32; 3]>| IpCol::from_parts(codes, ips, slots).is_err();
+        let n = col.ips.len() as u32;
+        assert!(bad(vec![n], col.ips.clone(), slots.clone()), "code out of range");
+        assert!(bad(col.codes.clone(), col.ips.clone(), slots[1..].to_vec()), "not a power of two");
+        let mut twice = slots.clone();
+        let (a, b) = (twice.iter().position(|s| s[2] != 0).unwrap(), twice.iter().position(|s| s[2] == 0).unwrap());
+        twice[b] = twice[a];
+        assert!(bad(col.codes.clone(), col.ips.clone(), twice), "a code indexed twice");
+        let full = vec![[1, 1, 1]; 1];
+        assert!(
+            bad(vec![], vec![IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::V4(Ipv4Addr::LOCALHOST)], full),
+            "no empty slot"
+        );
+        assert!(bad(vec![0], vec![], vec![]), "codes without addresses");
+        assert!(IpCol::from_parts(vec![], vec![], vec![]).is_ok());
     }
 
     proptest::proptest! {

@@ -22,6 +22,7 @@ use msg::{CaseSaved, Cmd, Msg, Summary};
 use rarity::config::Config;
 use rarity::ingest::{self, Input, LoadError, LoadOptions, LoadReport};
 use rarity::model::Nanos;
+use rarity::snapshot::{self, CacheOptions};
 use rarity::Dataset;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
 use ratatui::crossterm::execute;
@@ -44,6 +45,8 @@ pub struct TuiArgs {
     /// Reference time (`--now`); None = the latest event.
     pub now: Option<Nanos>,
     pub load: LoadOptions,
+    /// The load snapshot cache (`--no-cache`, `--cache-limit`).
+    pub cache: CacheOptions,
     /// `--config FILE`; None = the default config path.
     pub config_path: Option<PathBuf>,
     /// `--no-config`: neither read nor save tuning.
@@ -263,23 +266,47 @@ fn spawn_loader(args: TuiArgs, tx: Sender<Incoming>, cancel: Arc<AtomicBool>) ->
             let _ = progress_tx.send(Incoming::App(Msg::LoadProgress(p.clone())));
         };
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            ingest::load(&args.inputs, &args.ti, args.geoip.as_deref(), &args.load, &progress, &cancel)
+            snapshot::load_cached(
+                &args.inputs,
+                &args.ti,
+                args.geoip.as_deref(),
+                &args.load,
+                &args.cache,
+                &progress,
+                &cancel,
+            )
         }));
         let Ok(result) = result else {
             let _ = tx
                 .send(Incoming::App(Msg::LoadFailed("internal error while loading (a bug: please report it)".into())));
             return;
         };
-        let incoming = match result {
-            Ok((ds, report)) if report.loaded_anything() => {
-                let summary = summarize(&ds, &report, args.now);
-                Incoming::Loaded(Arc::new(ds), Box::new(summary))
+        let loaded = match result {
+            Ok(l) if l.report.loaded_anything() => l,
+            Ok(l) => {
+                let _ = tx.send(Incoming::App(Msg::LoadFailed(nothing_loaded(&l.report))));
+                return;
             }
-            Ok((_, report)) => Incoming::App(Msg::LoadFailed(nothing_loaded(&report))),
-            Err(LoadError::Cancelled) => Incoming::App(Msg::Quit),
-            Err(e) => Incoming::App(Msg::LoadFailed(e.to_string())),
+            Err(LoadError::Cancelled) => {
+                let _ = tx.send(Incoming::App(Msg::Quit));
+                return;
+            }
+            Err(e) => {
+                let _ = tx.send(Incoming::App(Msg::LoadFailed(e.to_string())));
+                return;
+            }
         };
-        let _ = tx.send(incoming);
+        let mut summary = summarize(&loaded.dataset, &loaded.report, args.now);
+        summary.snapshot = loaded.origin_note();
+        summary.problems.splice(0..0, loaded.warnings.iter().cloned());
+        let ds = Arc::new(loaded.dataset);
+        let _ = tx.send(Incoming::Loaded(ds.clone(), Box::new(summary)));
+        // The first screen is up: now save the snapshot for next time, on this thread.
+        if let Some(p) = loaded.pending {
+            if let Some(w) = p.write(&ds, &loaded.report).warning() {
+                let _ = tx.send(Incoming::App(Msg::Warn(w)));
+            }
+        }
     })?;
     Ok(())
 }
@@ -321,5 +348,6 @@ pub fn summarize(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Summa
         rejected: report.files.iter().map(|f| f.rejected).sum(),
         skipped: report.files.iter().filter(|f| f.skipped.is_some()).count(),
         problems,
+        snapshot: None,
     }
 }

@@ -92,6 +92,8 @@ pub enum Msg {
     LoadProgress(Progress),
     Loaded(Box<Summary>),
     LoadFailed(String),
+    /// A problem worth a toast that arrives after loading (a load snapshot not saved).
+    Warn(String),
     HuntDone(HuntDone),
     DrillDone(DrillDone),
     /// A CSV export finished.
@@ -216,6 +218,8 @@ pub struct Summary {
     pub skipped: usize,
     /// One line per problem worth a toast: skipped files, first rejects, warnings.
     pub problems: Vec<String>,
+    /// "loaded from snapshot …" when the tables came from the snapshot cache.
+    pub snapshot: Option<String>,
 }
 
 /// Work `update` asks for; the runner hands it to the worker threads.

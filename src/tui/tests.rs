@@ -32,6 +32,7 @@ pub(crate) fn summary() -> Summary {
         rejected: 0,
         skipped: 0,
         problems: Vec::new(),
+        snapshot: None,
     }
 }
 

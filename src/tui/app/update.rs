@@ -18,6 +18,7 @@ impl App {
             }
             Msg::Loaded(summary) => self.on_loaded(*summary),
             Msg::LoadFailed(e) => self.phase = Phase::Failed(e),
+            Msg::Warn(w) => self.warn(w),
             Msg::HuntDone(done) => self.on_hunt_done(done),
             Msg::DrillDone(done) => self.on_drill_done(done),
             Msg::Exported(done) => self.on_exported(done),

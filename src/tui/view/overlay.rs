@@ -174,6 +174,9 @@ pub fn render_load_report(app: &App, frame: &mut Frame, area: Rect) {
         s.skipped,
         s.problems.len()
     ))];
+    if let Some(note) = &s.snapshot {
+        lines.push(safe_line(note, w.saturating_sub(4) as usize, Style::default().fg(palette::MUTED)));
+    }
     lines.push(Line::default());
     if let Some(e) = &app.save_error {
         lines.push(safe_line(e, w.saturating_sub(4) as usize, Style::default().fg(palette::ERROR)));
