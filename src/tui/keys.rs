@@ -206,7 +206,7 @@ pub static BINDINGS: &[Binding] = &[
         "exclude the row's remote IP from this hunt (excluded_nets)",
         hint_k("x/b/d", "exclude")
     ),
-    bind!(Table, [c('X')], |_| Msg::ExcludeNet, "exclude the row's /24 (IPv6 /64) from this hunt", None),
+    bind!(Table, [c('X')], |_| Msg::ExcludeNet, "exclude the row's /24 (IPv6 /64) from this hunt (asks)", None),
     bind!(
         Table,
         [c('b')],
@@ -218,7 +218,7 @@ pub static BINDINGS: &[Binding] = &[
         Table,
         [c('d')],
         |_| Msg::AddDomain,
-        "add the row's domain to this hunt's known_domains (where it has them)",
+        "add the row's domain to this hunt's known_domains (where it has them; asks)",
         None
     ),
     // ---- parameter panel ----
@@ -298,7 +298,7 @@ fn contexts(app: &App) -> &'static [Ctx] {
         Phase::Failed(_) => &[Ctx::Failed],
         Phase::Ready => match &app.prompt {
             Prompt::Filter { .. } | Prompt::Edit { .. } | Prompt::Export { .. } => &[Ctx::Input],
-            Prompt::ConfirmOverwrite { .. } | Prompt::ConfirmReset => &[Ctx::Confirm],
+            Prompt::ConfirmOverwrite { .. } | Prompt::ConfirmReset | Prompt::ConfirmExclude { .. } => &[Ctx::Confirm],
             Prompt::Help | Prompt::LoadReport => &[Ctx::Overlay],
             Prompt::None => match app.focus {
                 // Panel keys first: `h`/`l` step a value there, `e` edits.

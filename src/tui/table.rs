@@ -141,6 +141,16 @@ impl TableState {
         self.rows[row].iter().take(self.key_cols).collect()
     }
 
+    /// The cells that identify `row` across recomputes (its first `key_cols` cells).
+    pub fn key_cells(&self, row: usize) -> Vec<Cell> {
+        self.rows.get(row).map(|r| r.iter().take(self.key_cols).cloned().collect()).unwrap_or_default()
+    }
+
+    /// The row (index into `rows`) whose key cells are `key`, if it still exists.
+    pub fn row_with_key(&self, key: &[Cell]) -> Option<usize> {
+        (0..self.rows.len()).find(|&r| self.key_of(r).into_iter().eq(key.iter()))
+    }
+
     /// Replace the rows (a recompute), keeping sort, filter, column, the marks of rows that
     /// still exist and the cursor on the same row when it still exists.
     pub fn replace_rows(&mut self, rows: Vec<Vec<Cell>>) {

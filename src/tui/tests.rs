@@ -522,6 +522,7 @@ fn actions_from_a_drill_down_add_to_the_hunt_lists() {
     app.update(Msg::ExcludeIp);
     assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"203.0.113.9/32"));
     app.update(Msg::ExcludeNet);
+    app.update(Msg::Answer(true));
     assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"203.0.113.0/24"));
     app.update(Msg::Back);
     app.update(Msg::AddBrowser);
@@ -749,6 +750,7 @@ mod engine_tests {
         assert_eq!(names(&app), ["tool.exe", "beacon.exe"]);
         // tool.exe's sample IP, widened to its /24, excludes both its connections.
         app.update(Msg::ExcludeNet);
+        app.update(Msg::Answer(true));
         assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"45.33.32.0/24"));
         settle(&mut app, &mut |c| answer(&backend, c));
         assert_eq!(names(&app), ["beacon.exe"]);
@@ -913,6 +915,36 @@ mod engine_tests {
         settle(&mut app, &mut |c| answer(&backend, c));
         // tool.exe still has its other connection.
         assert_eq!(names(&app), ["tool.exe", "beacon.exe"]);
+        // Its open details were recomputed: the excluded IP left them too.
+        assert_eq!(app.tab().stack.len(), 1);
+        assert_eq!(column(section(&app, "Remote IPs"), "RemoteIP"), ["45.33.32.156"]);
+        assert_eq!(column(section(&app, "Events"), "RemoteIP"), ["45.33.32.156"]);
+        assert_eq!(app.tab().stack[0].sections[app.tab().stack[0].active].name, "Remote IPs");
+    }
+
+    #[test]
+    fn a_wide_exclusion_asks_first_and_closes_the_details_of_the_row_it_removes() {
+        let (mut app, backend) = engine_app();
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(app.tab().stack.len(), 1);
+        app.update(Msg::ExcludeNet);
+        let Prompt::ConfirmExclude { question, .. } = &app.prompt else { panic!("{:?}", app.prompt) };
+        assert_eq!(question, "rare-process: excluded_nets += 45.33.32.0/24");
+        let screen = render(&app, 120, 30);
+        assert!(screen.contains("excluded_nets += 45.33.32.0/24"), "{screen}");
+        // No: nothing is added, nothing recomputed.
+        app.update(Msg::Answer(false));
+        assert_eq!(app.prompt, Prompt::None);
+        assert!(!app.tabs[0].params.enabled("excluded_nets").contains(&"45.33.32.0/24"));
+        assert!(app.cmds.is_empty());
+        app.update(Msg::ExcludeNet);
+        app.update(Msg::Answer(true));
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(names(&app), ["beacon.exe"]);
+        assert!(app.tab().stack.is_empty(), "the details of a row that is gone close");
+        let status = app.status.clone().unwrap().text;
+        assert!(status.contains("details of tool.exe closed: it is no longer in the results"), "{status}");
     }
 }
 
@@ -1269,4 +1301,25 @@ fn counts_of_one_are_singular() {
     });
     let screen = render(&app, 120, 30);
     assert!(screen.contains(": 1 row ·") && !screen.contains("1 rows"), "{screen}");
+}
+
+#[test]
+fn whitelisting_a_domain_asks_with_the_exact_item_and_y_adds_it() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = ready_app();
+    app.update(Msg::SelectHunt(rarity::hunt::server_anomaly::ID.position()));
+    app.update(Msg::AddDomain);
+    let Prompt::ConfirmExclude { question, .. } = &app.prompt else { panic!("{:?}", app.prompt) };
+    assert_eq!(question, "server-anomaly: known_domains += a0.example");
+    assert!(!app.tab().params.enabled("known_domains").contains(&"a0.example"));
+    let y = super::keys::map_key(&app, &KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)).unwrap();
+    assert!(matches!(y, Msg::Answer(true)));
+    app.update(y);
+    assert_eq!(app.prompt, Prompt::None);
+    assert!(app.tab().params.enabled("known_domains").contains(&"a0.example"));
+    // `x` (one IP) adds without asking.
+    app.update(Msg::SelectHunt(0));
+    app.update(Msg::ExcludeIp);
+    assert_eq!(app.prompt, Prompt::None);
+    assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"203.0.113.9/32"));
 }

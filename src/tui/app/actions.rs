@@ -1,6 +1,6 @@
 //! What keys on a row do beyond moving: exclusions into this hunt's lists and pivots.
 
-use super::App;
+use super::{App, Prompt};
 use crate::tui::msg::{DrillRequest, SectionKind};
 use crate::tui::table::display_cell;
 use rarity::hunt::{Cell, Pivot};
@@ -40,8 +40,10 @@ impl App {
         candidates.filter_map(|c| Some((cols.get(c)?.pivot?, value_of(crate::tui::table::cell_at(row, c))?))).next()
     }
 
-    /// Add the selected row's value of kind `pivot` to this hunt's exclusion list for it.
-    pub(super) fn exclude(&mut self, pivot: Pivot, wide: bool) {
+    /// Add the selected row's value of kind `pivot` to this hunt's exclusion list for it. With
+    /// `confirm` (a /24, a whitelisted domain: one key that hides more than the row) a y/n
+    /// question first shows exactly what will be added.
+    pub(super) fn exclude(&mut self, pivot: Pivot, wide: bool, confirm: bool) {
         let what = pivot.name();
         let Some(value) = self.row_pivot_value(pivot) else {
             return self.warn(format!("no {what} in this row"));
@@ -54,6 +56,15 @@ impl App {
         let before = p.clone();
         match rarity::hunt::pivot::exclude(&mut p, pivot, &value, wide) {
             Ok((key, item)) if p == before => self.info(format!("{key}: {item} is already in the list")),
+            Ok((key, item)) if confirm => {
+                let hunt = p.hunt.key();
+                self.prompt = Prompt::ConfirmExclude {
+                    tab: i,
+                    params: Box::new(p),
+                    question: format!("{hunt}: {key} += {item}"),
+                    desc: format!("{key}: +{item}"),
+                };
+            }
             Ok((key, item)) => self.change_params(i, p, format!("{key}: +{item}")),
             Err(e) => self.warn(e),
         }

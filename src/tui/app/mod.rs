@@ -83,6 +83,11 @@ pub struct Tab {
     pub stack: Vec<Level>,
     pub drill_gen: u64,
     pub drill_pending: bool,
+    /// Key cells of the result row the drill-down stack was opened from: after a recompute the
+    /// stack is refreshed from that row, or closed when the row is gone.
+    pub drilled_from: Option<Vec<rarity::hunt::Cell>>,
+    /// The pending drill-down refreshes the stack's first level instead of opening a new one.
+    pub(super) drill_refresh: bool,
     pub panel_cursor: usize,
 }
 
@@ -101,6 +106,8 @@ impl Tab {
             stack: Vec::new(),
             drill_gen: 0,
             drill_pending: false,
+            drilled_from: None,
+            drill_refresh: false,
             panel_cursor: 0,
         }
     }

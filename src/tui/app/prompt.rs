@@ -82,6 +82,15 @@ pub enum Prompt {
         path: PathBuf,
     },
     ConfirmReset,
+    /// A one-key exclusion that hides more than the row (`X`: a /24, `d`: a domain): `question`
+    /// says exactly what is added (`<hunt>: excluded_nets += 45.33.32.0/24`); yes applies
+    /// `params` to tab `tab`.
+    ConfirmExclude {
+        tab: usize,
+        params: Box<rarity::hunt::HuntParams>,
+        question: String,
+        desc: String,
+    },
 }
 
 impl App {

@@ -2,7 +2,7 @@
 //! drill-down levels).
 
 use super::{key_cols, App, Focus, LineEdit, Phase, Prompt, Recompute};
-use crate::tui::msg::{Cmd, DrillDone, DrillRequest, HuntDone, Msg, SectionKind, Summary};
+use crate::tui::msg::{Cmd, DrillDone, DrillRequest, HuntDone, Level, Msg, SectionKind, Summary};
 use crate::tui::table::{Column, TableState};
 use rarity::hunt::Pivot;
 use std::sync::Arc;
@@ -117,9 +117,12 @@ impl App {
                         tab.table = Some(if tab.hunt.spec().group_by.is_some() { t.grouped() } else { t })
                     }
                 }
-                tab.output = Some(Arc::new(output));
+                let output = Arc::new(output);
+                tab.output = Some(output.clone());
                 tab.error = None;
                 tab.last = Some(Recompute { elapsed: done.elapsed, rows: n, at: (self.clock)() });
+                let closed = Self::follow_drilled_row(tab, &output, &mut self.cmds)
+                    .map(|t| format!("details of {t} closed: it is no longer in the results"));
                 if let Some(p) = pending {
                     let delta = match p.rows_before {
                         Some(b) => {
@@ -129,7 +132,10 @@ impl App {
                         None => format!("{n} {}", super::plural(n, "row")),
                     };
                     let key = tab.hunt.key();
-                    self.info(format!("{key} {} - {delta} ({n} total)", p.desc));
+                    let closed = closed.map(|c| format!("; {c}")).unwrap_or_default();
+                    self.info(format!("{key} {} - {delta} ({n} total){closed}", p.desc));
+                } else if let Some(c) = closed {
+                    self.info(c);
                 }
             }
             Err(e) => {
@@ -156,7 +162,17 @@ impl App {
             return;
         }
         tab.drill_pending = false;
+        let refresh = std::mem::take(&mut tab.drill_refresh);
         match done.result {
+            Ok(level) if refresh => {
+                // Same lists, recomputed: keep each list's sort, filter, column and cursor row;
+                // deeper levels came from the old lists, so they close.
+                let old = tab.stack.drain(..).next();
+                tab.stack.push(match old {
+                    Some(old) => merge_level(old, level),
+                    None => level,
+                });
+            }
             Ok(level) => {
                 tab.stack.push(level);
                 if i == self.active {
@@ -204,6 +220,21 @@ impl App {
                     }
                 } else if matches!(msg, Msg::Back) {
                     self.prompt = Prompt::None;
+                }
+                return;
+            }
+            Prompt::ConfirmExclude { tab, params, desc, .. } => {
+                let (tab, params, desc) = (*tab, params.clone(), desc.clone());
+                match msg {
+                    Msg::Answer(true) => {
+                        self.prompt = Prompt::None;
+                        self.change_params(tab, *params, desc);
+                    }
+                    Msg::Answer(false) | Msg::Back => {
+                        self.prompt = Prompt::None;
+                        self.info(format!("not added: {desc}"));
+                    }
+                    _ => {}
                 }
                 return;
             }
@@ -281,10 +312,10 @@ impl App {
                 self.prompt = Prompt::LoadReport;
                 self.overlay_scroll = 0;
             }
-            Msg::ExcludeIp => self.exclude(Pivot::Ip, false),
-            Msg::ExcludeNet => self.exclude(Pivot::Ip, true),
-            Msg::AddBrowser => self.exclude(Pivot::Process, false),
-            Msg::AddDomain => self.exclude(Pivot::Domain, false),
+            Msg::ExcludeIp => self.exclude(Pivot::Ip, false, false),
+            Msg::ExcludeNet => self.exclude(Pivot::Ip, true, true),
+            Msg::AddBrowser => self.exclude(Pivot::Process, false, false),
+            Msg::AddDomain => self.exclude(Pivot::Domain, false, true),
             Msg::Pivot => self.pivot(),
             Msg::NextSection | Msg::PrevSection => {
                 let fwd = matches!(msg, Msg::NextSection);
@@ -398,13 +429,71 @@ impl App {
         self.request_drill(req);
     }
 
+    /// After a recompute of `tab` into `output`: the drill-down stack opened from a result row
+    /// is refreshed from that row (an excluded IP leaves its lists too), or closed when the row
+    /// is gone; returns the closed level's title.
+    fn follow_drilled_row(
+        tab: &mut super::Tab,
+        output: &Arc<rarity::hunt::HuntOutput>,
+        cmds: &mut Vec<Cmd>,
+    ) -> Option<String> {
+        if tab.stack.is_empty() {
+            return None;
+        }
+        let key = tab.drilled_from.clone()?;
+        match tab.table.as_ref().and_then(|t| t.row_with_key(&key)) {
+            Some(row) => {
+                tab.drill_gen += 1;
+                tab.drill_pending = true;
+                tab.drill_refresh = true;
+                let req = DrillRequest::Finding { output: output.clone(), row };
+                cmds.push(Cmd::Drill { hunt: tab.hunt, gen: tab.drill_gen, req });
+                None
+            }
+            None => {
+                let title = tab.stack[0].title.clone();
+                tab.stack.clear();
+                tab.drilled_from = None;
+                tab.drill_pending = false;
+                tab.drill_refresh = false;
+                tab.drill_gen += 1;
+                Some(title)
+            }
+        }
+    }
+
     /// Ask the worker for a drill-down level; Esc cancels while it is computed.
     pub(super) fn request_drill(&mut self, req: DrillRequest) {
         let tab = self.tab_mut();
+        if tab.stack.is_empty() {
+            // A finding's details follow its row through recomputes; a pivot does not depend
+            // on the hunt's parameters.
+            tab.drilled_from = match &req {
+                DrillRequest::Finding { row, .. } => tab.table.as_ref().map(|t| t.key_cells(*row)),
+                _ => None,
+            };
+        }
+        tab.drill_refresh = false;
         tab.drill_gen += 1;
         tab.drill_pending = true;
         let (hunt, gen) = (tab.hunt, tab.drill_gen);
         self.cmds.push(Cmd::Drill { hunt, gen, req });
         self.info("loading details… (Esc cancels)");
     }
+}
+
+/// `new` (a recomputed level) with the view state of `old`'s lists of the same name: sort,
+/// filter, selected column and the cursor on the same row when it still exists.
+fn merge_level(old: Level, mut new: Level) -> Level {
+    let active = old.sections.get(old.active).map(|s| s.name.clone());
+    let mut old_sections = old.sections;
+    for s in &mut new.sections {
+        if let Some(o) = old_sections.iter_mut().find(|o| o.name == s.name && o.table.columns == s.table.columns) {
+            let mut t = std::mem::replace(&mut o.table, TableState::new(Vec::new(), Vec::new(), 1));
+            t.replace_rows(std::mem::take(&mut s.table.rows));
+            s.table = t;
+        }
+    }
+    new.active = active.and_then(|a| new.sections.iter().position(|s| s.name == a)).unwrap_or(0);
+    new
 }

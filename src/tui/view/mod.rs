@@ -225,6 +225,9 @@ pub fn render(app: &App, frame: &mut Frame) {
             "Reset",
             &format!("Reset every {} parameter to its default?", app.tab().hunt.key()),
         ),
+        Prompt::ConfirmExclude { question, .. } => {
+            overlay::render_confirm(frame, area, "Add to this hunt's list?", &format!("{question} ?"))
+        }
         Prompt::None | Prompt::Filter(_) | Prompt::Edit { .. } => {}
     }
 }
