@@ -124,7 +124,7 @@ use KeyCode::{
 /// Every key the TUI knows, in the order help and hints list them.
 pub static BINDINGS: &[Binding] = &[
     // ---- loading / failed ----
-    bind!(Loading, [k(Esc)], |_| Msg::Back, "stop loading", hint("stop")),
+    bind!(Loading, [k(Esc)], |_| Msg::Back, "stop loading (asks: a partial load cannot be kept)", hint("stop")),
     bind!(Loading, [c('q')], |_| Msg::Quit, "quit", hint("quit")),
     bind!(Failed, [c('q'), k(Esc), k(Enter)], |_| Msg::Quit, "quit", hint("quit")),
     // ---- anywhere once loaded ----
@@ -294,11 +294,15 @@ pub fn keys_label(b: &Binding) -> String {
 /// Which binding context the app is in, for dispatch and hints.
 fn contexts(app: &App) -> &'static [Ctx] {
     match app.phase {
+        Phase::Loading(_) if app.prompt == Prompt::ConfirmStopLoading => &[Ctx::Confirm],
         Phase::Loading(_) => &[Ctx::Loading],
         Phase::Failed(_) => &[Ctx::Failed],
         Phase::Ready => match &app.prompt {
             Prompt::Filter { .. } | Prompt::Edit { .. } | Prompt::Export { .. } => &[Ctx::Input],
-            Prompt::ConfirmOverwrite { .. } | Prompt::ConfirmReset | Prompt::ConfirmExclude { .. } => &[Ctx::Confirm],
+            Prompt::ConfirmOverwrite { .. }
+            | Prompt::ConfirmReset
+            | Prompt::ConfirmExclude { .. }
+            | Prompt::ConfirmStopLoading => &[Ctx::Confirm],
             Prompt::Help | Prompt::LoadReport => &[Ctx::Overlay],
             Prompt::None => match app.focus {
                 // Panel keys first: `h`/`l` step a value there, `e` edits.

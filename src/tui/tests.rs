@@ -335,7 +335,8 @@ fn help_overlay_lists_keys_and_closes_on_any_key() {
 }
 
 #[test]
-fn loading_shows_progress_and_esc_cancels() {
+fn loading_shows_progress_and_esc_asks_before_stopping() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let mut app = new_app(std::env::temp_dir());
     app.update(Msg::LoadProgress(Progress {
         files_total: 4,
@@ -350,9 +351,54 @@ fn loading_shows_progress_and_esc_cancels() {
     assert!(screen.contains("1.0 MiB / 4.0 MiB"), "{screen}");
     assert!(screen.contains("52,000 rows read"), "{screen}");
     insta::assert_snapshot!("progress", screen);
+    // Esc asks first; the loader cannot keep a partial load, so the question says stopping quits.
     app.update(Msg::Back);
+    assert_eq!(app.prompt, Prompt::ConfirmStopLoading);
+    assert!(app.cmds.is_empty());
+    let asked = render(&app, 100, 24);
+    assert!(asked.contains("Stop loading?") && asked.contains("cannot be kept"), "{asked}");
+    assert!(asked.contains("keep loading") && asked.contains("stop and quit"), "{asked}");
+    let n = super::keys::map_key(&app, &KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)).unwrap();
+    app.update(n);
+    assert_eq!(app.prompt, Prompt::None);
+    assert!(app.cmds.is_empty() && !app.cancelling, "no keeps loading");
+    app.update(Msg::Back);
+    let y = super::keys::map_key(&app, &KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)).unwrap();
+    app.update(y);
     assert!(matches!(app.cmds.as_slice(), [Cmd::CancelLoad]));
     assert!(render(&app, 100, 24).contains("cancelling"));
+}
+
+#[test]
+fn the_stop_question_closes_when_loading_ends() {
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Back);
+    assert_eq!(app.prompt, Prompt::ConfirmStopLoading);
+    app.update(Msg::Loaded(Box::new(summary())));
+    assert_eq!(app.prompt, Prompt::None);
+}
+
+#[test]
+fn the_progress_label_never_covers_the_bar_on_a_narrow_terminal() {
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Resize(60, 15));
+    app.update(Msg::LoadProgress(Progress {
+        files_total: 1,
+        files_done: 0,
+        bytes_total: 4 * 1024 * 1024,
+        bytes_done: 2 * 1024 * 1024,
+        rows: 10,
+        current: "x.csv".into(),
+    }));
+    let screen = render(&app, 60, 15);
+    let lines: Vec<&str> = screen.lines().collect();
+    let bar = lines.iter().position(|l| l.contains('█')).unwrap_or_else(|| panic!("no bar:\n{screen}"));
+    let label = lines.iter().position(|l| l.contains("2.0 MiB / 4.0 MiB")).unwrap_or_else(|| panic!("{screen}"));
+    assert_ne!(bar, label, "{screen}");
+    assert!(lines[label].contains("50%"), "{screen}");
+    // The bar's line holds nothing but the frame and the bar.
+    let inside: String = lines[bar].chars().filter(|c| !matches!(c, '│' | '█' | ' ')).collect();
+    assert!(inside.is_empty(), "text over the bar: {:?}\n{screen}", lines[bar]);
 }
 
 #[test]

@@ -16,8 +16,14 @@ impl App {
                     self.phase = Phase::Loading(p);
                 }
             }
-            Msg::Loaded(summary) => self.on_loaded(*summary),
-            Msg::LoadFailed(e) => self.phase = Phase::Failed(e),
+            Msg::Loaded(summary) => {
+                self.close_stop_question();
+                self.on_loaded(*summary)
+            }
+            Msg::LoadFailed(e) => {
+                self.close_stop_question();
+                self.phase = Phase::Failed(e)
+            }
             Msg::HuntDone(done) => self.on_hunt_done(done),
             Msg::DrillDone(done) => self.on_drill_done(done),
             Msg::Exported(done) => self.on_exported(done),
@@ -44,12 +50,19 @@ impl App {
                 self.quit = true;
             }
             msg => match self.phase {
-                Phase::Loading(_) => {
-                    if matches!(msg, Msg::Back) && !self.cancelling {
-                        self.cancelling = true;
-                        self.cmds.push(Cmd::CancelLoad);
+                Phase::Loading(_) => match msg {
+                    Msg::Back if self.prompt == Prompt::None && !self.cancelling => {
+                        self.prompt = Prompt::ConfirmStopLoading
                     }
-                }
+                    Msg::Answer(yes) if self.prompt == Prompt::ConfirmStopLoading => {
+                        self.prompt = Prompt::None;
+                        if yes {
+                            self.cancelling = true;
+                            self.cmds.push(Cmd::CancelLoad);
+                        }
+                    }
+                    _ => {}
+                },
                 Phase::Failed(_) => {
                     if matches!(msg, Msg::Back | Msg::Enter) {
                         self.quit = true;
@@ -61,6 +74,13 @@ impl App {
         let height = self.table_height();
         if let Some(t) = self.current_table_mut() {
             t.scroll_into_view(height);
+        }
+    }
+
+    /// The load ended while the stop question was open: the question no longer applies.
+    fn close_stop_question(&mut self) {
+        if self.prompt == Prompt::ConfirmStopLoading {
+            self.prompt = Prompt::None;
         }
     }
 
@@ -185,7 +205,8 @@ impl App {
 
     pub(super) fn on_ready_msg(&mut self, msg: Msg) {
         match &self.prompt {
-            Prompt::None => {}
+            // Only asked while loading (closed when the load ends).
+            Prompt::None | Prompt::ConfirmStopLoading => {}
             Prompt::Help | Prompt::LoadReport => {
                 let page = self.size.1.saturating_sub(4).max(1);
                 match msg {

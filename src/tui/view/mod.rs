@@ -196,7 +196,13 @@ pub fn render(app: &App, frame: &mut Frame) {
         return;
     }
     match &app.phase {
-        Phase::Loading(p) => return overlay::render_progress(frame, area, p, app.cancelling),
+        Phase::Loading(p) => {
+            overlay::render_progress(frame, area, p, app.cancelling);
+            if app.prompt == Prompt::ConfirmStopLoading {
+                overlay::render_stop_loading(frame, area);
+            }
+            return;
+        }
         Phase::Failed(e) => return overlay::render_failed(frame, area, e),
         Phase::Ready => {}
     }
@@ -228,7 +234,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Prompt::ConfirmExclude { question, .. } => {
             overlay::render_confirm(frame, area, "Add to this hunt's list?", &format!("{question} ?"))
         }
-        Prompt::None | Prompt::Filter(_) | Prompt::Edit { .. } => {}
+        Prompt::None | Prompt::Filter(_) | Prompt::Edit { .. } | Prompt::ConfirmStopLoading => {}
     }
 }
 
