@@ -189,6 +189,14 @@ pub static BINDINGS: &[Binding] = &[
     ),
     bind!(Table, [c('S')], |_| Msg::SortDesc, "", None),
     bind!(Table, [c(' ')], |_| Msg::ToggleMark, "mark the row", hint("mark")),
+    bind!(
+        Table,
+        [c('y')],
+        |_| Msg::CopyCell,
+        "copy the cell / the row (tab-separated) to the clipboard (OSC 52)",
+        None
+    ),
+    bind!(Table, [c('Y')], |_| Msg::CopyRow, "", None),
     bind!(Table, [c('a')], |_| Msg::MarkAll, "mark every shown row", None),
     bind!(Table, [c('A'), c('u')], |_| Msg::MarkNone, "unmark every row", None),
     bind!(Table, [c('e')], |_| Msg::StartExport, "export marked (or all shown) rows to CSV", hint("export")),

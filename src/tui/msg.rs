@@ -68,6 +68,10 @@ pub enum Msg {
     AddDomain,
     /// Every network event with the selected cell's value.
     Pivot,
+    /// Copy the selected cell (`y`) to the clipboard.
+    CopyCell,
+    /// Copy the cursor row (`Y`), tab-separated.
+    CopyRow,
     NextSection,
     PrevSection,
     /// Parameter panel: step a number or duration (+1 / -1), flip a bool.
@@ -213,4 +217,6 @@ pub enum Cmd {
     /// File-system work for the I/O thread.
     Io(super::jobs::IoJob),
     CancelLoad,
+    /// Bytes for the terminal itself: an OSC 52 clipboard request (`app::osc52`).
+    Terminal(Vec<u8>),
 }

@@ -36,15 +36,6 @@ pub fn display_cell(cell: &Cell) -> String {
     cell.display(rarity::hunt::TimeStyle::Short)
 }
 
-/// Sort order of two cells: text case-insensitively (ties by exact text), everything else by
-/// `Cell`'s own order (numbers as numbers, times as times, empty first).
-pub fn cmp_cells(a: Option<&Cell>, b: Option<&Cell>) -> std::cmp::Ordering {
-    match (a, b) {
-        (Some(Cell::Text(x)), Some(Cell::Text(y))) => x.to_lowercase().cmp(&y.to_lowercase()).then_with(|| x.cmp(y)),
-        _ => a.cmp(&b),
-    }
-}
-
 /// Cell `c` of `row`, `Empty` past its end (a short row never panics a render).
 pub fn cell_at(row: &[Cell], c: usize) -> &Cell {
     row.get(c).unwrap_or(&Cell::Empty)
@@ -189,9 +180,11 @@ impl TableState {
         };
         if let Some((c, desc)) = self.sort {
             let rows = &self.rows;
+            // The engine orders the cells (IPs as addresses); the column says what they are.
+            let pivot = self.columns.get(c).and_then(|col| col.pivot);
             // Stable: ties keep the engine's order, so the result stays reproducible.
             view.sort_by(|&a, &b| {
-                let o = cmp_cells(rows[a].get(c), rows[b].get(c));
+                let o = rarity::hunt::cmp_cells(cell_at(&rows[a], c), cell_at(&rows[b], c), pivot);
                 if desc {
                     o.reverse()
                 } else {
@@ -296,6 +289,28 @@ impl TableState {
     pub fn move_to(&mut self, pos: usize) {
         self.cursor = pos;
         self.clamp();
+    }
+
+    /// Sort by column `c` as a click on its header asks: ascending, then descending, then the
+    /// engine's order again.
+    pub fn sort_by_column(&mut self, c: usize) {
+        if c >= self.columns.len() {
+            return;
+        }
+        let desc = matches!(self.sort, Some((sc, _)) if sc == c);
+        self.col = c;
+        self.sort_by_selected(desc);
+    }
+
+    /// The text `y` copies: the selected cell as shown.
+    pub fn cursor_cell_text(&self) -> Option<String> {
+        Some(display_cell(cell_at(self.rows.get(self.cursor_row()?)?, self.col)))
+    }
+
+    /// The text `Y` copies: the cursor row's cells as shown, tab-separated.
+    pub fn cursor_row_text(&self) -> Option<String> {
+        let row = self.rows.get(self.cursor_row()?)?;
+        Some((0..self.columns.len()).map(|c| display_cell(cell_at(row, c))).collect::<Vec<_>>().join("\t"))
     }
 
     pub fn move_col(&mut self, delta: isize) {
@@ -542,6 +557,31 @@ mod tests {
         fresh.set_filter("p1.exe x3");
         assert!(!fresh.view.is_empty());
         assert_eq!(typed.view, fresh.view);
+    }
+
+    #[test]
+    fn ip_columns_sort_as_addresses_and_header_clicks_cycle_the_order() {
+        let mut x = TableState::new(
+            vec![Column::with_pivot("RemoteIP", CellKind::Text, Some(Pivot::Ip)), Column::new("N", CellKind::Int)],
+            ["10.0.0.2", "9.9.9.9", "10.0.0.10", "2001:db8::1"]
+                .iter()
+                .enumerate()
+                .map(|(i, s)| vec![Cell::Text(s.to_string()), Cell::Int(i as i64)])
+                .collect(),
+            1,
+        );
+        x.sort_by_column(0);
+        assert_eq!(names(&x), ["9.9.9.9", "10.0.0.2", "10.0.0.10", "2001:db8::1"]);
+        x.sort_by_column(0);
+        assert_eq!(names(&x), ["2001:db8::1", "10.0.0.10", "10.0.0.2", "9.9.9.9"]);
+        x.sort_by_column(0);
+        assert_eq!(x.sort, None);
+        assert_eq!(names(&x), ["10.0.0.2", "9.9.9.9", "10.0.0.10", "2001:db8::1"]);
+        x.sort_by_column(1);
+        assert_eq!((x.col, x.sort), (1, Some((1, false))));
+        x.move_to(0);
+        assert_eq!(x.cursor_cell_text().as_deref(), Some("0"));
+        assert_eq!(x.cursor_row_text().as_deref(), Some("10.0.0.2\t0"));
     }
 
     #[test]

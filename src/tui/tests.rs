@@ -133,7 +133,7 @@ fn fake_answer(cmd: Cmd) -> Option<Msg> {
         Cmd::Drill { hunt, gen, req } => {
             Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &|_| {})) }))
         }
-        Cmd::Io(_) | Cmd::CancelLoad => None,
+        Cmd::Io(_) | Cmd::CancelLoad | Cmd::Terminal(_) => None,
     }
 }
 
@@ -781,7 +781,7 @@ mod engine_tests {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
             Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
-            Cmd::Io(_) | Cmd::CancelLoad => None,
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::Terminal(_) => None,
         }
     }
 
@@ -847,6 +847,9 @@ mod engine_tests {
         app.update(Msg::Enter);
         settle(&mut app, &mut |c| answer(&backend, c));
         assert_eq!(app.tab().stack.len(), 2);
+        // One timestamp format in every view: the record's title like the lists' cells.
+        let title = &app.tab().stack[1].title;
+        assert!(title.starts_with("event 2025-11-20 10:0") && !title.contains('T'), "{title}");
         let screen = render(&app, 120, 30);
         assert!(screen.contains("x ␛]0;pwned␇ <U+202E>gpj.exe"), "{screen}");
         app.update(Msg::Back);
@@ -1080,7 +1083,7 @@ mod sample_tests {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
             Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
-            Cmd::Io(_) | Cmd::CancelLoad => None,
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::Terminal(_) => None,
         }
     }
 
@@ -1368,4 +1371,50 @@ fn whitelisting_a_domain_asks_with_the_exact_item_and_y_adds_it() {
     app.update(Msg::ExcludeIp);
     assert_eq!(app.prompt, Prompt::None);
     assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"203.0.113.9/32"));
+}
+
+#[test]
+fn y_and_shift_y_copy_the_cell_and_the_row_with_osc_52() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = ready_app();
+    let y = super::keys::map_key(&app, &KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)).unwrap();
+    assert!(matches!(y, Msg::CopyCell));
+    app.update(y);
+    let Some(Cmd::Terminal(bytes)) = app.cmds.pop() else { panic!("no terminal write: {:?}", app.cmds) };
+    assert_eq!(bytes, b"\x1b]52;c;ZXZpbC5leGU=\x07");
+    assert!(app.status.as_ref().unwrap().text.contains("copied the cell (8 chars)"));
+    app.update(Msg::CopyRow);
+    let Some(Cmd::Terminal(bytes)) = app.cmds.pop() else { panic!("no terminal write") };
+    let row = "evil.exe\t1\td41d8cd98f00b204e9800998ecf8427e\tC:\\Users\\bob\\evil.exe -c \x1b]0;pwned\x07\t203.0.113.9\t4444\tNetherlands\t12";
+    assert_eq!(bytes, super::app::osc52(row));
+    // The row's own ESC and BEL travel base64-encoded: the only controls are the request's.
+    assert_eq!(bytes.iter().filter(|&&b| b == 0x1b || b == 0x07).count(), 2);
+    assert!(bytes.starts_with(b"\x1b]52;c;") && bytes.ends_with(b"\x07"));
+}
+
+#[test]
+fn clicking_a_header_sorts_by_it_and_a_double_click_drills_down() {
+    let mut app = ready_app();
+    app.update(Msg::Resize(200, 30));
+    let screen = render(&app, 200, 30);
+    let header = screen.lines().nth(3).unwrap();
+    let byte = header.find("SampleRemoteIP").unwrap_or_else(|| panic!("no SampleRemoteIP header:\n{screen}"));
+    let x = header[..byte].chars().count() as u16;
+    app.update(Msg::Click { x: x + 1, y: 3 });
+    let t = app.current_table().unwrap();
+    assert_eq!(t.columns[t.col].name, "SampleRemoteIP");
+    assert_eq!(t.sort, Some((t.col, false)));
+    assert_eq!(t.view, vec![2, 1, 0], "192.0.2.44 < 198.51.100.20 < 203.0.113.9");
+    assert!(app.status.as_ref().unwrap().text.contains("sorted by SampleRemoteIP ascending"));
+    app.update(Msg::Click { x: x + 1, y: 3 });
+    assert_eq!(app.current_table().unwrap().view, vec![0, 1, 2]);
+    // One click on a row selects it; a second on the same row drills down.
+    app.update(Msg::Click { x: 10, y: 5 });
+    assert_eq!(app.current_table().unwrap().cursor, 1);
+    assert!(!app.tab().drill_pending);
+    app.update(Msg::Click { x: 10, y: 5 });
+    assert!(app.tab().drill_pending);
+    settle(&mut app, &mut fake_answer);
+    assert_eq!(app.tab().stack.len(), 1);
+    assert_eq!(app.tab().stack[0].title, "update\u{202E}txt.exe");
 }

@@ -10,6 +10,8 @@ mod params;
 mod prompt;
 mod update;
 
+#[cfg(test)]
+pub(crate) use actions::osc52;
 pub use params::{panel_lines, PanelLine};
 pub use prompt::{EditTarget, LineEdit, Prompt};
 
@@ -166,6 +168,8 @@ pub struct App {
     /// The last failed tuning save: shown in the status line and the load report until a save
     /// works, whatever other messages come.
     pub save_error: Option<String>,
+    /// Screen row and time of the last click on a table row (a second one there drills down).
+    pub(super) last_click: Option<(u16, std::time::Instant)>,
 }
 
 fn local_clock() -> String {
@@ -200,6 +204,7 @@ impl App {
             cmds: Vec::new(),
             clock: local_clock,
             overlay_scroll: 0,
+            last_click: None,
         }
     }
 

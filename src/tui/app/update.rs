@@ -7,6 +7,9 @@ use crate::tui::table::{Column, TableState};
 use rarity::hunt::Pivot;
 use std::sync::Arc;
 
+/// Two clicks on one row within this long are a double-click (drill down).
+const DOUBLE_CLICK: std::time::Duration = std::time::Duration::from_millis(500);
+
 impl App {
     pub fn update(&mut self, msg: Msg) {
         match msg {
@@ -315,13 +318,7 @@ impl App {
                 let desc = matches!(msg, Msg::SortDesc);
                 if let Some(t) = self.current_table_mut() {
                     t.sort_by_selected(desc);
-                    let text = match t.sort {
-                        Some((c, d)) => {
-                            format!("sorted by {} {}", t.columns[c].name, if d { "descending" } else { "ascending" })
-                        }
-                        None => "engine order".to_string(),
-                    };
-                    self.info(text);
+                    self.sort_status();
                 }
             }
             Msg::AskReset => self.prompt = Prompt::ConfirmReset,
@@ -338,6 +335,8 @@ impl App {
             Msg::AddBrowser => self.exclude(Pivot::Process, false, false),
             Msg::AddDomain => self.exclude(Pivot::Domain, false, true),
             Msg::Pivot => self.pivot(),
+            Msg::CopyCell => self.copy(false),
+            Msg::CopyRow => self.copy(true),
             Msg::NextSection | Msg::PrevSection => {
                 let fwd = matches!(msg, Msg::NextSection);
                 if let Some(level) = self.tab_mut().stack.last_mut() {
@@ -387,9 +386,28 @@ impl App {
         }
     }
 
+    fn sort_status(&mut self) {
+        let Some(t) = self.current_table() else { return };
+        let text = match t.sort {
+            Some((c, d)) => format!("sorted by {} {}", t.columns[c].name, if d { "descending" } else { "ascending" }),
+            None => "engine order".to_string(),
+        };
+        self.info(text);
+    }
+
+    /// A click: a tab selects it, a parameter line focuses it, a column header sorts by that
+    /// column, a row moves the cursor there; a second click on the same row drills down.
     pub(super) fn click(&mut self, x: u16, y: u16) {
+        let now = std::time::Instant::now();
+        let last = self.last_click.take();
         if let Some(i) = crate::tui::view::tab_at(self, x, y) {
             self.select_tab(i);
+        } else if let Some(c) = crate::tui::view::header_column_at(self, x, y) {
+            self.focus = Focus::Table;
+            if let Some(t) = self.current_table_mut() {
+                t.sort_by_column(c);
+            }
+            self.sort_status();
         } else if let Some(line) = crate::tui::view::panel_line_at(self, x, y) {
             self.focus = Focus::Params;
             self.tab_mut().panel_cursor = line;
@@ -398,6 +416,12 @@ impl App {
             self.focus = Focus::Table;
             if let Some(t) = self.current_table_mut() {
                 t.move_to(offset + pos);
+            }
+            let double = last.is_some_and(|(ly, at)| ly == y && now.duration_since(at) <= DOUBLE_CLICK);
+            if double {
+                self.enter();
+            } else {
+                self.last_click = Some((y, now));
             }
         }
     }

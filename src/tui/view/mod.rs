@@ -180,6 +180,23 @@ pub fn panel_line_at(app: &App, x: u16, y: u16) -> Option<usize> {
     (line < super::app::panel_lines(&tab.params).len()).then_some(line)
 }
 
+/// Which column header of the current table a click at (x, y) hits.
+pub fn header_column_at(app: &App, x: u16, y: u16) -> Option<usize> {
+    if !matches!(app.phase, Phase::Ready) {
+        return None;
+    }
+    let (top, rows) = table_body(app);
+    let t = app.current_table()?;
+    let area = areas(app, Rect::new(0, 0, app.size.0, app.size.1)).table;
+    // Inside the frame: one column of border on each side.
+    let inner_x = x.checked_sub(area.x + 1)?;
+    let width = area.width.saturating_sub(2);
+    if y + 1 != top || inner_x >= width {
+        return None;
+    }
+    table::column_at(t, width as usize, rows as usize, inner_x as usize)
+}
+
 /// Which shown row of the table a click on screen row `y` hits (0 = first shown row).
 pub fn table_row_at(app: &App, y: u16) -> Option<usize> {
     let (top, rows) = table_body(app);

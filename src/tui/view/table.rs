@@ -245,11 +245,16 @@ fn visible_columns(widths: &[usize], selected: usize, width: usize) -> Vec<(usiz
     cols
 }
 
-/// Header and shown rows of `t`, `rows` lines at most.
-pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> Vec<Line<'static>> {
+/// The view positions shown when `rows` rows fit.
+fn shown_rows(t: &TableState, rows: usize) -> Vec<usize> {
     let end = (t.offset + rows).min(t.view.len());
-    let shown: Vec<usize> = t.view[t.offset.min(end)..end].to_vec();
-    let widths = column_widths(t, &shown);
+    t.view[t.offset.min(end)..end].to_vec()
+}
+
+/// The columns drawn for `t` in `width` columns: (column, width), left to right after the mark
+/// gutter, each followed by `GAP` spaces. Drawing and header clicks share it.
+fn drawn_columns(t: &TableState, shown: &[usize], width: usize) -> Vec<(usize, usize)> {
+    let widths = column_widths(t, shown);
     let avail = width.saturating_sub(MARK_W);
     let capped: Vec<usize> = widths.iter().map(|w| (*w).min(MAX_COL_WIDTH)).collect();
     let mut cols = visible_columns(&capped, t.col, avail);
@@ -258,6 +263,26 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
     if let Some((c, w)) = cols.last_mut() {
         *w += avail.saturating_sub(used).min(widths[*c].saturating_sub(*w));
     }
+    cols
+}
+
+/// Which column's header a click `x` columns into the table's inner area hits.
+pub fn column_at(t: &TableState, width: usize, rows: usize, x: usize) -> Option<usize> {
+    let shown = shown_rows(t, rows);
+    let mut pos = MARK_W;
+    for (c, w) in drawn_columns(t, &shown, width) {
+        if x >= pos && x < pos + w {
+            return Some(c);
+        }
+        pos += w + GAP;
+    }
+    None
+}
+
+/// Header and shown rows of `t`, `rows` lines at most.
+pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> Vec<Line<'static>> {
+    let shown = shown_rows(t, rows);
+    let cols = drawn_columns(t, &shown, width);
     let mut out = Vec::with_capacity(shown.len() + 1);
     let mut header = vec![Span::raw(" ".repeat(MARK_W))];
     for &(c, w) in &cols {
