@@ -442,7 +442,7 @@ mod tests {
         let t = TableState::new(cols, rows, 2).grouped();
         assert_eq!((0..3).map(|p| t.continues_group(p)).collect::<Vec<_>>(), vec![false, true, false]);
         assert_eq!(t.group_count(), 2);
-        let lines = crate::tui::view::table::table_lines(&t, 60, 10, true);
+        let lines = crate::tui::view::table::table_lines(&t, 60, 10, true, false);
         let text: Vec<String> = lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect();
         assert!(text[1].contains("srv-a") && !text[2].contains("srv-a") && text[3].contains("srv-b"), "{text:#?}");
     }

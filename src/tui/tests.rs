@@ -1418,3 +1418,61 @@ fn clicking_a_header_sorts_by_it_and_a_double_click_drills_down() {
     assert_eq!(app.tab().stack.len(), 1);
     assert_eq!(app.tab().stack[0].title, "update\u{202E}txt.exe");
 }
+
+fn render_buffer(app: &App, w: u16, h: u16) -> ratatui::buffer::Buffer {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| view::render(app, f)).unwrap();
+    term.backend().buffer().clone()
+}
+
+#[test]
+fn a_narrow_header_keeps_geoip_and_ti_status_abbreviated() {
+    let mut app = ready_app();
+    let header = |app: &mut App, w: u16| {
+        app.update(Msg::Resize(w, 30));
+        render(app, w, 30).lines().next().unwrap().to_string()
+    };
+    assert!(header(&mut app, 160).contains("GeoIP ✓ │ TI ✓ 1,500"));
+    for w in [60, 100, 159] {
+        let h = header(&mut app, w);
+        assert!(h.contains("Geo✓ TI✓ 1.5k") || h.contains("GeoIP ✓ │ TI ✓ 1,500"), "{w}: {h}");
+    }
+    assert!(header(&mut app, 100).contains("Geo✓ TI✓ 1.5k"));
+    app.summary.geoip = None;
+    app.summary.ti_entries = 0;
+    app.summary.rejected = 3;
+    let h = header(&mut app, 60);
+    assert!(h.contains("Geo✗ TI✗ │ 3 rejected"), "{h}");
+}
+
+#[test]
+fn no_color_shows_the_active_tab_column_and_list_in_reverse_video() {
+    use ratatui::style::{Color, Modifier};
+    let mut app = ready_app();
+    let colored = render_buffer(&app, 120, 30);
+    assert!(!colored[(1, 1)].modifier.contains(Modifier::REVERSED) && colored[(1, 1)].bg != Color::Reset);
+    app.no_color = true;
+    let buf = render_buffer(&app, 120, 30);
+    assert!(buf.content.iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset), "a colour under NO_COLOR");
+    let reversed = |buf: &ratatui::buffer::Buffer, x: u16, y: u16| buf[(x, y)].modifier.contains(Modifier::REVERSED);
+    // The active tab (row 1) and not the next one.
+    let next_tab = view::tab_labels(&app)[0].chars().count() as u16 + 2;
+    assert!(reversed(&buf, 1, 1) && !reversed(&buf, next_tab, 1));
+    // The selected column's header (row 3, after the frame and the mark gutter), not the next.
+    let t = app.current_table().unwrap();
+    let next_col = 3 + t.columns[0].name.chars().count() as u16 + 3;
+    assert!(reversed(&buf, 3, 3) && !reversed(&buf, next_col, 3));
+    // The cursor row.
+    assert!(reversed(&buf, 5, 4) && !reversed(&buf, 5, 5));
+    // In a drill-down, the active list's label.
+    app.update(Msg::Enter);
+    settle(&mut app, &mut fake_answer);
+    let buf = render_buffer(&app, 120, 30);
+    let line: String = (0..120).map(|x| buf[(x, 3)].symbol().to_string()).collect();
+    let events = line.find(" Events (").map(|b| line[..b].chars().count() as u16 + 1).unwrap();
+    assert!(line.contains(" Remote IPs (2) "), "{line}");
+    assert!(reversed(&buf, 2, 3) && !reversed(&buf, events, 3), "{line}");
+    app.update(Msg::NextSection);
+    let buf = render_buffer(&app, 120, 30);
+    assert!(!reversed(&buf, 2, 3) && reversed(&buf, events, 3));
+}

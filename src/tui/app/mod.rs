@@ -170,6 +170,9 @@ pub struct App {
     pub save_error: Option<String>,
     /// Screen row and time of the last click on a table row (a second one there drills down).
     pub(super) last_click: Option<(u16, std::time::Instant)>,
+    /// `NO_COLOR` is set (any value): no colours; what colour marked (the active tab, the
+    /// selected column, the active list, the cursor row) is shown in reverse video.
+    pub no_color: bool,
 }
 
 fn local_clock() -> String {
@@ -205,6 +208,7 @@ impl App {
             clock: local_clock,
             overlay_scroll: 0,
             last_click: None,
+            no_color: std::env::var_os("NO_COLOR").is_some(),
         }
     }
 

@@ -207,6 +207,13 @@ pub fn table_row_at(app: &App, y: u16) -> Option<usize> {
 
 /// Draw the whole app.
 pub fn render(app: &App, frame: &mut Frame) {
+    render_app(app, frame);
+    if app.no_color {
+        strip_colors(frame);
+    }
+}
+
+fn render_app(app: &App, frame: &mut Frame) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         overlay::render_too_small(frame, area);
@@ -232,6 +239,27 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
     top::render_status(app, frame, a.status);
     top::render_hints(app, frame, a.hints);
+    render_prompt(app, frame, area);
+}
+
+/// `NO_COLOR`: every cell drawn in the terminal's own colours (modifiers stay).
+fn strip_colors(frame: &mut Frame) {
+    for cell in frame.buffer_mut().content.iter_mut() {
+        cell.set_fg(Color::Reset).set_bg(Color::Reset);
+    }
+}
+
+/// The style of the one chosen item among several (the active tab, the selected column, the
+/// active drill-down list): `colored`, or reverse video under `NO_COLOR`.
+pub(crate) fn chosen(plain: bool, colored: Style) -> Style {
+    if plain {
+        Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+    } else {
+        colored
+    }
+}
+
+fn render_prompt(app: &App, frame: &mut Frame, area: Rect) {
     match &app.prompt {
         Prompt::Help => overlay::render_help(frame, area, app.overlay_scroll),
         Prompt::LoadReport => overlay::render_load_report(app, frame, area),

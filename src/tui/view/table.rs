@@ -53,7 +53,10 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
                 let more = if s.note.is_some() { "+" } else { "" };
                 let label = format!(" {} ({}{more}) ", s.name, s.table.rows.len());
                 let style = if i == level.active {
-                    Style::default().fg(Color::Black).bg(palette::ACCENT).add_modifier(Modifier::BOLD)
+                    super::chosen(
+                        app.no_color,
+                        Style::default().fg(Color::Black).bg(palette::ACCENT).add_modifier(Modifier::BOLD),
+                    )
                 } else {
                     Style::default().fg(palette::MUTED)
                 };
@@ -111,7 +114,7 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
     };
     let preview = super::preview_rows(app) as usize;
     let body_rows = (inner.height as usize).saturating_sub(lines.len() + 1 + preview);
-    lines.extend(table_lines(t, width, body_rows, focused));
+    lines.extend(table_lines(t, width, body_rows, focused, app.no_color));
     if preview > 0 {
         let value = t.cursor_row().map(|r| display_cell(cell_at(&t.rows[r], 1))).unwrap_or_default();
         let name = t.cursor_row().map(|r| display_cell(cell_at(&t.rows[r], 0))).unwrap_or_default();
@@ -280,7 +283,8 @@ pub fn column_at(t: &TableState, width: usize, rows: usize, x: usize) -> Option<
 }
 
 /// Header and shown rows of `t`, `rows` lines at most.
-pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> Vec<Line<'static>> {
+/// `plain`: `NO_COLOR`, so the selected column and the cursor row are in reverse video.
+pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool, plain: bool) -> Vec<Line<'static>> {
     let shown = shown_rows(t, rows);
     let cols = drawn_columns(t, &shown, width);
     let mut out = Vec::with_capacity(shown.len() + 1);
@@ -298,7 +302,7 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
             _ => "",
         };
         let style = if c == t.col {
-            Style::default().fg(Color::Black).bg(palette::ACTIVE_TAB).add_modifier(Modifier::BOLD)
+            super::chosen(plain, Style::default().fg(Color::Black).bg(palette::ACTIVE_TAB).add_modifier(Modifier::BOLD))
         } else {
             Style::default().fg(palette::ACCENT).add_modifier(Modifier::BOLD)
         };
@@ -317,7 +321,9 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
             base = base.fg(palette::MARK);
         }
         if is_cursor {
-            base = if focused {
+            base = if focused && plain {
+                base.add_modifier(Modifier::BOLD | Modifier::REVERSED)
+            } else if focused {
                 base.bg(palette::CURSOR_BG).add_modifier(Modifier::BOLD)
             } else {
                 base.add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
