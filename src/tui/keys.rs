@@ -180,6 +180,8 @@ pub static BINDINGS: &[Binding] = &[
         "filter: substring, any case; `column:value` for one column; Ctrl-F fuzzy",
         hint("filter")
     ),
+    bind!(Table, [c('n')], |_| Msg::NextMatch, "next / previous cell matching the filter (wraps)", None),
+    bind!(Table, [c('N')], |_| Msg::PrevMatch, "", None),
     bind!(
         Table,
         [c('s')],

@@ -68,6 +68,9 @@ pub enum Msg {
     AddDomain,
     /// Every network event with the selected cell's value.
     Pivot,
+    /// Next / previous cell matching the filter (`n` / `N`).
+    NextMatch,
+    PrevMatch,
     /// Copy the selected cell (`y`) to the clipboard.
     CopyCell,
     /// Copy the cursor row (`Y`), tab-separated.

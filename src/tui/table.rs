@@ -302,6 +302,34 @@ impl TableState {
         self.sort_by_selected(desc);
     }
 
+    /// Move to the next (`fwd`) or previous cell that matches the filter, in reading order
+    /// (left to right, then down the shown rows), wrapping at the ends: the cursor row and the
+    /// selected column follow. Returns whether it wrapped, or None when nothing matches.
+    pub fn jump_match(&mut self, fwd: bool) -> Option<bool> {
+        let n = self.view.len();
+        if self.filter.is_empty() || n == 0 {
+            return None;
+        }
+        for k in 0..=n {
+            let pos = if fwd { (self.cursor + k) % n } else { (self.cursor + n - k % n) % n };
+            let m = self.match_positions(self.view[pos]);
+            let mut cols = (0..m.len()).filter(|&c| !m[c].is_empty());
+            let pick = match (k, fwd) {
+                (0, true) => cols.find(|&c| c > self.col),
+                (0, false) => cols.rev().find(|&c| c < self.col),
+                (_, true) => cols.next(),
+                (_, false) => cols.next_back(),
+            };
+            if let Some(c) = pick {
+                let wrapped = k > 0 && if fwd { pos <= self.cursor } else { pos >= self.cursor };
+                self.cursor = pos;
+                self.col = c;
+                return Some(wrapped);
+            }
+        }
+        None
+    }
+
     /// The text `y` copies: the selected cell as shown.
     pub fn cursor_cell_text(&self) -> Option<String> {
         Some(display_cell(cell_at(self.rows.get(self.cursor_row()?)?, self.col)))
@@ -582,6 +610,26 @@ mod tests {
         x.move_to(0);
         assert_eq!(x.cursor_cell_text().as_deref(), Some("0"));
         assert_eq!(x.cursor_row_text().as_deref(), Some("10.0.0.2\t0"));
+    }
+
+    #[test]
+    fn n_and_shift_n_step_through_matching_cells_and_wrap() {
+        let mut x = t(&[("a25", 25), ("b", 1), ("c25", 3)]);
+        assert_eq!(x.jump_match(true), None, "no filter, no matches");
+        x.set_filter("25");
+        assert_eq!(x.view, vec![0, 2]);
+        let at = |x: &TableState| (x.cursor, x.col);
+        assert_eq!((x.jump_match(true), at(&x)), (Some(false), (0, 1)));
+        assert_eq!((x.jump_match(true), at(&x)), (Some(false), (1, 0)));
+        assert_eq!((x.jump_match(true), at(&x)), (Some(true), (0, 0)));
+        assert_eq!((x.jump_match(false), at(&x)), (Some(true), (1, 0)));
+        assert_eq!((x.jump_match(false), at(&x)), (Some(false), (0, 1)));
+        // `column:value` matches in that column only.
+        x.set_filter("N:25");
+        assert_eq!(x.view, vec![0]);
+        x.col = 0;
+        assert_eq!((x.jump_match(true), at(&x)), (Some(false), (0, 1)));
+        assert_eq!((x.jump_match(true), at(&x)), (Some(true), (0, 1)));
     }
 
     #[test]

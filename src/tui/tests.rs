@@ -1476,3 +1476,35 @@ fn no_color_shows_the_active_tab_column_and_list_in_reverse_video() {
     let buf = render_buffer(&app, 120, 30);
     assert!(!reversed(&buf, 2, 3) && reversed(&buf, events, 3));
 }
+
+#[test]
+fn after_a_filter_n_and_shift_n_jump_between_matching_cells() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = ready_app();
+    let key = |app: &App, ch: char| super::keys::map_key(app, &KeyEvent::new(KeyCode::Char(ch), KeyModifiers::NONE));
+    app.update(key(&app, 'n').unwrap());
+    assert!(app.status.as_ref().unwrap().text.contains("/ to set one"));
+    app.update(Msg::StartFilter);
+    keys(&mut app, "exe -");
+    // While typing, n is text.
+    assert!(matches!(key(&app, 'n'), Some(Msg::Input(InputKey::Char('n')))));
+    app.update(Msg::Input(InputKey::Submit));
+    let t = app.current_table().unwrap();
+    assert_eq!((t.view.len(), t.cursor, t.col), (2, 0, 0), "evil.exe and putty.exe have `exe -`");
+    let pos = |app: &App| {
+        let t = app.current_table().unwrap();
+        (t.cursor_row().unwrap(), t.col)
+    };
+    // Only the command lines match: n goes to row 0's, then row 2's, then wraps.
+    app.update(key(&app, 'n').unwrap());
+    assert_eq!(pos(&app), (0, 3));
+    app.update(Msg::NextMatch);
+    assert_eq!(pos(&app), (2, 3));
+    app.update(Msg::NextMatch);
+    assert_eq!(pos(&app), (0, 3));
+    assert!(app.status.as_ref().unwrap().text.contains("wrapped to the first"));
+    app.update(key(&app, 'N').unwrap());
+    assert_eq!(pos(&app), (2, 3));
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("n/N: next/previous match"), "{screen}");
+}

@@ -335,6 +335,20 @@ impl App {
             Msg::AddBrowser => self.exclude(Pivot::Process, false, false),
             Msg::AddDomain => self.exclude(Pivot::Domain, false, true),
             Msg::Pivot => self.pivot(),
+            Msg::NextMatch | Msg::PrevMatch => {
+                let fwd = matches!(msg, Msg::NextMatch);
+                let Some(t) = self.current_table_mut() else { return };
+                match t.jump_match(fwd) {
+                    Some(true) => self.info(if fwd {
+                        "last match: wrapped to the first"
+                    } else {
+                        "first match: wrapped to the last"
+                    }),
+                    Some(false) => self.status = None,
+                    None if t.filter.is_empty() => self.info("n/N jump between the matches of a filter: / to set one"),
+                    None => self.info("nothing matches the filter"),
+                }
+            }
             Msg::CopyCell => self.copy(false),
             Msg::CopyRow => self.copy(true),
             Msg::NextSection | Msg::PrevSection => {

@@ -95,7 +95,11 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
                     t.view.len(),
                     t.rows.len(),
                     crate::tui::app::plural(t.rows.len(), "row"),
-                    if editing_filter.is_some() { "  (Ctrl-F: fuzzy on/off, column:value)" } else { "" }
+                    if editing_filter.is_some() {
+                        "  (Ctrl-F: fuzzy on/off, column:value; Enter, then n/N: next/previous match)"
+                    } else {
+                        "  (n/N: next/previous match)"
+                    }
                 ),
                 Style::default().fg(palette::MUTED),
             ));
