@@ -348,6 +348,34 @@ impl Cell {
     }
 }
 
+/// Sort order of two cells of a column whose values are of kind `pivot` (`ColumnSpec::pivot`):
+/// IP addresses as addresses (IPv4 before IPv6, an IPv4-mapped address as its IPv4 form, text
+/// that is no address after every address), other text case-insensitively (ties by exact text),
+/// sets element by element, everything else by `Cell`'s own order (numbers as numbers, times as
+/// times, empty first).
+pub fn cmp_cells(a: &Cell, b: &Cell, pivot: Option<Pivot>) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let text = |x: &str, y: &str| -> Ordering {
+        if pivot == Some(Pivot::Ip) {
+            let ip = |s: &str| crate::model::ip::parse_ip(s).map(|a| a.to_canonical());
+            match (ip(x), ip(y)) {
+                (Some(p), Some(q)) => return p.cmp(&q).then_with(|| x.cmp(y)),
+                (Some(_), None) => return Ordering::Less,
+                (None, Some(_)) => return Ordering::Greater,
+                (None, None) => {}
+            }
+        }
+        x.to_lowercase().cmp(&y.to_lowercase()).then_with(|| x.cmp(y))
+    };
+    match (a, b) {
+        (Cell::Text(x), Cell::Text(y)) => text(x, y),
+        (Cell::TextSet(x), Cell::TextSet(y)) => {
+            x.iter().zip(y).map(|(p, q)| text(p, q)).find(|o| o.is_ne()).unwrap_or_else(|| x.len().cmp(&y.len()))
+        }
+        _ => a.cmp(b),
+    }
+}
+
 /// The rows a hunt produced, with what they were computed from.
 #[derive(Clone, Debug)]
 pub struct HuntOutput {
@@ -406,6 +434,24 @@ mod tests {
         }
         let order: Vec<usize> = HuntId::all().map(HuntId::position).collect();
         assert_eq!(order, (0..registry().len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn ip_cells_sort_as_addresses_and_text_case_insensitively() {
+        use std::cmp::Ordering::*;
+        let t = |s: &str| Cell::Text(s.into());
+        let ip = Some(Pivot::Ip);
+        assert_eq!(cmp_cells(&t("9.9.9.9"), &t("10.0.0.1"), ip), Less);
+        assert_eq!(cmp_cells(&t("9.9.9.9"), &t("10.0.0.1"), None), Greater, "as text 9 > 1");
+        assert_eq!(cmp_cells(&t("86.128.13.25"), &t("86.128.213.5"), ip), Less);
+        assert_eq!(cmp_cells(&t("::ffff:1.2.3.4"), &t("1.2.3.5"), ip), Less);
+        assert_eq!(cmp_cells(&t("255.255.255.255"), &t("::1"), ip), Less, "IPv4 first");
+        assert_eq!(cmp_cells(&t("remoteip-0"), &t("1.2.3.4"), ip), Greater, "not an address: last");
+        assert_eq!(cmp_cells(&Cell::Empty, &t("1.2.3.4"), ip), Less);
+        let set = |v: &[&str]| Cell::TextSet(v.iter().map(|s| s.to_string()).collect());
+        assert_eq!(cmp_cells(&set(&["9.0.0.1"]), &set(&["10.0.0.1"]), ip), Less);
+        assert_eq!(cmp_cells(&t("beta"), &t("Alpha"), None), Greater);
+        assert_eq!(cmp_cells(&Cell::Int(9), &Cell::Int(10), None), Less);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::msg::{DrillRequest, Level, Section, SectionKind};
 use super::table::{display_cell, Column, TableState};
 use super::worker::HuntBackend;
 use rarity::hunt::{
-    event_cells, event_columns, event_fields, Cell, CellKind, DrillOutput, Engine, FacetKind, HuntOutput, HuntParams,
+    event_cells, event_columns, Cell, CellKind, DrillOutput, Engine, FacetKind, HuntOutput, HuntParams,
 };
 use rarity::model::tables::TableKind;
 use rarity::model::Nanos;
@@ -119,12 +119,16 @@ fn finding_level(engine: &Engine, title: String, d: Arc<DrillOutput>) -> Level {
 /// columns when the source cannot be re-read (stdin, a changed file).
 fn record_level(engine: &Engine, table: TableKind, row: usize) -> Level {
     let ds = engine.dataset();
-    let fields: Vec<(String, String)> = rarity::ingest::raw_records(ds, table, &[row])
-        .into_iter()
-        .next()
-        .and_then(Result::ok)
-        .unwrap_or_else(|| event_fields(ds, table, row).into_iter().map(|(k, v)| (k.to_string(), v)).collect());
-    let rows = fields.into_iter().map(|(k, v)| vec![Cell::Text(k), text(&v)]).collect();
+    // The original columns verbatim (the evidence); the engine's columns, times in the TUI's one
+    // short format, when the source cannot be re-read.
+    let rows = match rarity::ingest::raw_records(ds, table, &[row]).into_iter().next().and_then(Result::ok) {
+        Some(fields) => fields.into_iter().map(|(k, v)| vec![Cell::Text(k), text(&v)]).collect(),
+        None => event_columns(table)
+            .iter()
+            .zip(event_cells(ds, table, row))
+            .map(|(c, v)| vec![Cell::Text(c.name.to_string()), v])
+            .collect(),
+    };
     let t = TableState::new(vec![Column::new("Column", CellKind::Text), Column::new("Value", CellKind::Text)], rows, 1);
     Level {
         title: format!("event {}", rarity::model::time::format_short(engine.event_ts(table, row))),

@@ -128,7 +128,7 @@ use KeyCode::{
 /// Every key the TUI knows, in the order help and hints list them.
 pub static BINDINGS: &[Binding] = &[
     // ---- loading / failed ----
-    bind!(Loading, [k(Esc)], |_| Msg::Back, "stop loading", hint("stop")),
+    bind!(Loading, [k(Esc)], |_| Msg::Back, "stop loading (asks: a partial load cannot be kept)", hint("stop")),
     bind!(Loading, [c('q')], |_| Msg::Quit, "quit", hint("quit")),
     bind!(Failed, [c('q'), k(Esc), k(Enter)], |_| Msg::Quit, "quit", hint("quit")),
     // ---- anywhere once loaded ----
@@ -186,6 +186,8 @@ pub static BINDINGS: &[Binding] = &[
         "filter: substring, any case; `column:value` for one column; Ctrl-F fuzzy",
         hint("filter")
     ),
+    bind!(Table, [c('n')], |_| Msg::NextMatch, "filter on: next / previous match (wraps); else: edit the note", None),
+    bind!(Table, [c('N')], |_| Msg::PrevMatch, "", None),
     bind!(
         Table,
         [c('s')],
@@ -195,6 +197,14 @@ pub static BINDINGS: &[Binding] = &[
     ),
     bind!(Table, [c('S')], |_| Msg::SortDesc, "", None),
     bind!(Table, [c(' ')], |_| Msg::ToggleMark, "mark the row", hint("mark")),
+    bind!(
+        Table,
+        [c('y')],
+        |_| Msg::CopyCell,
+        "copy the cell / the row (tab-separated) to the clipboard (OSC 52)",
+        None
+    ),
+    bind!(Table, [c('Y')], |_| Msg::CopyRow, "", None),
     bind!(Table, [c('a')], |_| Msg::MarkAll, "mark every shown row", None),
     bind!(Table, [c('A'), c('u')], |_| Msg::MarkNone, "unmark every row", None),
     bind!(Table, [c('e')], |_| Msg::StartExport, "export marked (or all shown) rows to CSV", hint("export")),
@@ -212,7 +222,7 @@ pub static BINDINGS: &[Binding] = &[
         "exclude the row's remote IP from this hunt (excluded_nets)",
         hint_k("x/b/d", "exclude")
     ),
-    bind!(Table, [c('X')], |_| Msg::ExcludeNet, "exclude the row's /24 (IPv6 /64) from this hunt", None),
+    bind!(Table, [c('X')], |_| Msg::ExcludeNet, "exclude the row's /24 (IPv6 /64) from this hunt (asks)", None),
     bind!(
         Table,
         [c('b')],
@@ -224,7 +234,7 @@ pub static BINDINGS: &[Binding] = &[
         Table,
         [c('d')],
         |_| Msg::AddDomain,
-        "add the row's domain to this hunt's known_domains (where it has them)",
+        "add the row's domain to this hunt's known_domains (where it has them; asks)",
         None
     ),
     bind!(
@@ -234,7 +244,6 @@ pub static BINDINGS: &[Binding] = &[
         "verdict of the row, or of the marked rows (then b / s / m / u)",
         hint_when(Some("v/n"), "verdict/note", When::Results)
     ),
-    bind!(Table, [c('n')], |_| Msg::StartNote, "edit the row's note (Enter saves, Esc cancels)", None),
     bind!(Table, [c('B')], |_| Msg::ToggleHideBenign, "hide / show the findings judged benign", None),
     // ---- parameter panel ----
     bind!(
@@ -320,12 +329,16 @@ pub fn keys_label(b: &Binding) -> String {
 /// Which binding context the app is in, for dispatch and hints.
 fn contexts(app: &App) -> &'static [Ctx] {
     match app.phase {
+        Phase::Loading(_) if app.prompt == Prompt::ConfirmStopLoading => &[Ctx::Confirm],
         Phase::Loading(_) => &[Ctx::Loading],
         Phase::Failed(_) => &[Ctx::Failed],
         Phase::Ready => match &app.prompt {
             Prompt::Filter { .. } | Prompt::Edit { .. } | Prompt::Export { .. } | Prompt::Note { .. } => &[Ctx::Input],
             Prompt::Verdict => &[Ctx::Verdict],
-            Prompt::ConfirmOverwrite { .. } | Prompt::ConfirmReset => &[Ctx::Confirm],
+            Prompt::ConfirmOverwrite { .. }
+            | Prompt::ConfirmReset
+            | Prompt::ConfirmExclude { .. }
+            | Prompt::ConfirmStopLoading => &[Ctx::Confirm],
             Prompt::Help | Prompt::LoadReport => &[Ctx::Overlay],
             Prompt::None => match app.focus {
                 // Panel keys first: `h`/`l` step a value there, `e` edits.

@@ -243,6 +243,12 @@ fn event_loop<B: worker::HuntBackend>(
                     Cmd::CancelLoad => cancel.store(true, Ordering::Relaxed),
                     Cmd::Io(job) => io.submit(job),
                     Cmd::SaveCase { path, case } => case_writer.save(path, case),
+                    Cmd::Terminal(bytes) => {
+                        use std::io::Write;
+                        let mut out = std::io::stdout();
+                        // A terminal that ignores OSC 52 ignores it silently; nothing to report.
+                        let _ = out.write_all(&bytes).and_then(|_| out.flush());
+                    }
                     job => {
                         if let Some(w) = &worker {
                             w.submit(job);

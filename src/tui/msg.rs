@@ -69,6 +69,13 @@ pub enum Msg {
     AddDomain,
     /// Every network event with the selected cell's value.
     Pivot,
+    /// Next / previous cell matching the filter (`n` / `N`).
+    NextMatch,
+    PrevMatch,
+    /// Copy the selected cell (`y`) to the clipboard.
+    CopyCell,
+    /// Copy the cursor row (`Y`), tab-separated.
+    CopyRow,
     NextSection,
     PrevSection,
     /// Parameter panel: step a number or duration (+1 / -1), flip a bool.
@@ -243,4 +250,6 @@ pub enum Cmd {
         case: CaseFile,
     },
     CancelLoad,
+    /// Bytes for the terminal itself: an OSC 52 clipboard request (`app::osc52`).
+    Terminal(Vec<u8>),
 }

@@ -36,15 +36,6 @@ pub fn display_cell(cell: &Cell) -> String {
     cell.display(rarity::hunt::TimeStyle::Short)
 }
 
-/// Sort order of two cells: text case-insensitively (ties by exact text), everything else by
-/// `Cell`'s own order (numbers as numbers, times as times, empty first).
-pub fn cmp_cells(a: Option<&Cell>, b: Option<&Cell>) -> std::cmp::Ordering {
-    match (a, b) {
-        (Some(Cell::Text(x)), Some(Cell::Text(y))) => x.to_lowercase().cmp(&y.to_lowercase()).then_with(|| x.cmp(y)),
-        _ => a.cmp(&b),
-    }
-}
-
 /// Cell `c` of `row`, `Empty` past its end (a short row never panics a render).
 pub fn cell_at(row: &[Cell], c: usize) -> &Cell {
     row.get(c).unwrap_or(&Cell::Empty)
@@ -144,9 +135,18 @@ impl TableState {
         self.rows[row].iter().take(self.key_cols).collect()
     }
 
+    /// The cells that identify `row` across recomputes (its first `key_cols` cells).
+    pub fn key_cells(&self, row: usize) -> Vec<Cell> {
+        self.rows.get(row).map(|r| r.iter().take(self.key_cols).cloned().collect()).unwrap_or_default()
+    }
+
+    /// The row (index into `rows`) whose key cells are `key`, if it still exists.
+    pub fn row_with_key(&self, key: &[Cell]) -> Option<usize> {
+        (0..self.rows.len()).find(|&r| self.key_of(r).into_iter().eq(key.iter()))
+    }
+
     /// Replace the rows (a recompute), keeping sort, filter, column, the marks of rows that
     /// still exist and the cursor on the same row when it still exists.
-    #[cfg(test)]
     pub fn replace_rows(&mut self, rows: Vec<Vec<Cell>>) {
         self.replace_rows_hiding(rows, HashSet::new());
     }
@@ -187,9 +187,11 @@ impl TableState {
             if self.filter.is_empty() { shown.collect() } else { shown.filter(|&i| self.row_matches(i, &q)).collect() };
         if let Some((c, desc)) = self.sort {
             let rows = &self.rows;
+            // The engine orders the cells (IPs as addresses); the column says what they are.
+            let pivot = self.columns.get(c).and_then(|col| col.pivot);
             // Stable: ties keep the engine's order, so the result stays reproducible.
             view.sort_by(|&a, &b| {
-                let o = cmp_cells(rows[a].get(c), rows[b].get(c));
+                let o = rarity::hunt::cmp_cells(cell_at(&rows[a], c), cell_at(&rows[b], c), pivot);
                 if desc {
                     o.reverse()
                 } else {
@@ -294,6 +296,56 @@ impl TableState {
     pub fn move_to(&mut self, pos: usize) {
         self.cursor = pos;
         self.clamp();
+    }
+
+    /// Sort by column `c` as a click on its header asks: ascending, then descending, then the
+    /// engine's order again.
+    pub fn sort_by_column(&mut self, c: usize) {
+        if c >= self.columns.len() {
+            return;
+        }
+        let desc = matches!(self.sort, Some((sc, _)) if sc == c);
+        self.col = c;
+        self.sort_by_selected(desc);
+    }
+
+    /// Move to the next (`fwd`) or previous cell that matches the filter, in reading order
+    /// (left to right, then down the shown rows), wrapping at the ends: the cursor row and the
+    /// selected column follow. Returns whether it wrapped, or None when nothing matches.
+    pub fn jump_match(&mut self, fwd: bool) -> Option<bool> {
+        let n = self.view.len();
+        if self.filter.is_empty() || n == 0 {
+            return None;
+        }
+        for k in 0..=n {
+            let pos = if fwd { (self.cursor + k) % n } else { (self.cursor + n - k % n) % n };
+            let m = self.match_positions(self.view[pos]);
+            let mut cols = (0..m.len()).filter(|&c| !m[c].is_empty());
+            let pick = match (k, fwd) {
+                (0, true) => cols.find(|&c| c > self.col),
+                (0, false) => cols.rev().find(|&c| c < self.col),
+                (_, true) => cols.next(),
+                (_, false) => cols.next_back(),
+            };
+            if let Some(c) = pick {
+                let wrapped = k > 0 && if fwd { pos <= self.cursor } else { pos >= self.cursor };
+                self.cursor = pos;
+                self.col = c;
+                return Some(wrapped);
+            }
+        }
+        None
+    }
+
+    /// The text `y` copies: the selected cell as shown.
+    pub fn cursor_cell_text(&self) -> Option<String> {
+        Some(display_cell(cell_at(self.rows.get(self.cursor_row()?)?, self.col)))
+    }
+
+    /// The text `Y` copies: the cursor row's cells as shown, tab-separated.
+    pub fn cursor_row_text(&self) -> Option<String> {
+        let row = self.rows.get(self.cursor_row()?)?;
+        Some((0..self.columns.len()).map(|c| display_cell(cell_at(row, c))).collect::<Vec<_>>().join("\t"))
     }
 
     pub fn move_col(&mut self, delta: isize) {
@@ -425,7 +477,7 @@ mod tests {
         let t = TableState::new(cols, rows, 2).grouped();
         assert_eq!((0..3).map(|p| t.continues_group(p)).collect::<Vec<_>>(), vec![false, true, false]);
         assert_eq!(t.group_count(), 2);
-        let lines = crate::tui::view::table::table_lines(&t, 60, 10, true);
+        let lines = crate::tui::view::table::table_lines(&t, 60, 10, true, false);
         let text: Vec<String> = lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect();
         assert!(text[1].contains("srv-a") && !text[2].contains("srv-a") && text[3].contains("srv-b"), "{text:#?}");
     }
@@ -540,6 +592,51 @@ mod tests {
         fresh.set_filter("p1.exe x3");
         assert!(!fresh.view.is_empty());
         assert_eq!(typed.view, fresh.view);
+    }
+
+    #[test]
+    fn ip_columns_sort_as_addresses_and_header_clicks_cycle_the_order() {
+        let mut x = TableState::new(
+            vec![Column::with_pivot("RemoteIP", CellKind::Text, Some(Pivot::Ip)), Column::new("N", CellKind::Int)],
+            ["10.0.0.2", "9.9.9.9", "10.0.0.10", "2001:db8::1"]
+                .iter()
+                .enumerate()
+                .map(|(i, s)| vec![Cell::Text(s.to_string()), Cell::Int(i as i64)])
+                .collect(),
+            1,
+        );
+        x.sort_by_column(0);
+        assert_eq!(names(&x), ["9.9.9.9", "10.0.0.2", "10.0.0.10", "2001:db8::1"]);
+        x.sort_by_column(0);
+        assert_eq!(names(&x), ["2001:db8::1", "10.0.0.10", "10.0.0.2", "9.9.9.9"]);
+        x.sort_by_column(0);
+        assert_eq!(x.sort, None);
+        assert_eq!(names(&x), ["10.0.0.2", "9.9.9.9", "10.0.0.10", "2001:db8::1"]);
+        x.sort_by_column(1);
+        assert_eq!((x.col, x.sort), (1, Some((1, false))));
+        x.move_to(0);
+        assert_eq!(x.cursor_cell_text().as_deref(), Some("0"));
+        assert_eq!(x.cursor_row_text().as_deref(), Some("10.0.0.2\t0"));
+    }
+
+    #[test]
+    fn n_and_shift_n_step_through_matching_cells_and_wrap() {
+        let mut x = t(&[("a25", 25), ("b", 1), ("c25", 3)]);
+        assert_eq!(x.jump_match(true), None, "no filter, no matches");
+        x.set_filter("25");
+        assert_eq!(x.view, vec![0, 2]);
+        let at = |x: &TableState| (x.cursor, x.col);
+        assert_eq!((x.jump_match(true), at(&x)), (Some(false), (0, 1)));
+        assert_eq!((x.jump_match(true), at(&x)), (Some(false), (1, 0)));
+        assert_eq!((x.jump_match(true), at(&x)), (Some(true), (0, 0)));
+        assert_eq!((x.jump_match(false), at(&x)), (Some(true), (1, 0)));
+        assert_eq!((x.jump_match(false), at(&x)), (Some(false), (0, 1)));
+        // `column:value` matches in that column only.
+        x.set_filter("N:25");
+        assert_eq!(x.view, vec![0]);
+        x.col = 0;
+        assert_eq!((x.jump_match(true), at(&x)), (Some(false), (0, 1)));
+        assert_eq!((x.jump_match(true), at(&x)), (Some(true), (0, 1)));
     }
 
     #[test]

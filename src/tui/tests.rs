@@ -144,7 +144,7 @@ fn fake_answer(cmd: Cmd) -> Option<Msg> {
         Cmd::Drill { hunt, gen, req } => {
             Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &|_| {})) }))
         }
-        Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } => None,
+        Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) => None,
     }
 }
 
@@ -355,7 +355,8 @@ fn help_overlay_lists_keys_and_closes_on_any_key() {
 }
 
 #[test]
-fn loading_shows_progress_and_esc_cancels() {
+fn loading_shows_progress_and_esc_asks_before_stopping() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let mut app = new_app(std::env::temp_dir());
     app.update(Msg::LoadProgress(Progress {
         files_total: 4,
@@ -370,9 +371,54 @@ fn loading_shows_progress_and_esc_cancels() {
     assert!(screen.contains("1.0 MiB / 4.0 MiB"), "{screen}");
     assert!(screen.contains("52,000 rows read"), "{screen}");
     insta::assert_snapshot!("progress", screen);
+    // Esc asks first; the loader cannot keep a partial load, so the question says stopping quits.
     app.update(Msg::Back);
+    assert_eq!(app.prompt, Prompt::ConfirmStopLoading);
+    assert!(app.cmds.is_empty());
+    let asked = render(&app, 100, 24);
+    assert!(asked.contains("Stop loading?") && asked.contains("cannot be kept"), "{asked}");
+    assert!(asked.contains("keep loading") && asked.contains("stop and quit"), "{asked}");
+    let n = super::keys::map_key(&app, &KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)).unwrap();
+    app.update(n);
+    assert_eq!(app.prompt, Prompt::None);
+    assert!(app.cmds.is_empty() && !app.cancelling, "no keeps loading");
+    app.update(Msg::Back);
+    let y = super::keys::map_key(&app, &KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)).unwrap();
+    app.update(y);
     assert!(matches!(app.cmds.as_slice(), [Cmd::CancelLoad]));
     assert!(render(&app, 100, 24).contains("cancelling"));
+}
+
+#[test]
+fn the_stop_question_closes_when_loading_ends() {
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Back);
+    assert_eq!(app.prompt, Prompt::ConfirmStopLoading);
+    app.update(Msg::Loaded(Box::new(summary())));
+    assert_eq!(app.prompt, Prompt::None);
+}
+
+#[test]
+fn the_progress_label_never_covers_the_bar_on_a_narrow_terminal() {
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Resize(60, 15));
+    app.update(Msg::LoadProgress(Progress {
+        files_total: 1,
+        files_done: 0,
+        bytes_total: 4 * 1024 * 1024,
+        bytes_done: 2 * 1024 * 1024,
+        rows: 10,
+        current: "x.csv".into(),
+    }));
+    let screen = render(&app, 60, 15);
+    let lines: Vec<&str> = screen.lines().collect();
+    let bar = lines.iter().position(|l| l.contains('█')).unwrap_or_else(|| panic!("no bar:\n{screen}"));
+    let label = lines.iter().position(|l| l.contains("2.0 MiB / 4.0 MiB")).unwrap_or_else(|| panic!("{screen}"));
+    assert_ne!(bar, label, "{screen}");
+    assert!(lines[label].contains("50%"), "{screen}");
+    // The bar's line holds nothing but the frame and the bar.
+    let inside: String = lines[bar].chars().filter(|c| !matches!(c, '│' | '█' | ' ')).collect();
+    assert!(inside.is_empty(), "text over the bar: {:?}\n{screen}", lines[bar]);
 }
 
 #[test]
@@ -542,6 +588,7 @@ fn actions_from_a_drill_down_add_to_the_hunt_lists() {
     app.update(Msg::ExcludeIp);
     assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"203.0.113.9/32"));
     app.update(Msg::ExcludeNet);
+    app.update(Msg::Answer(true));
     assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"203.0.113.0/24"));
     app.update(Msg::Back);
     app.update(Msg::AddBrowser);
@@ -754,7 +801,7 @@ mod engine_tests {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
             Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
-            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } => None,
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) => None,
         }
     }
 
@@ -769,6 +816,7 @@ mod engine_tests {
         assert_eq!(names(&app), ["tool.exe", "beacon.exe"]);
         // tool.exe's sample IP, widened to its /24, excludes both its connections.
         app.update(Msg::ExcludeNet);
+        app.update(Msg::Answer(true));
         assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"45.33.32.0/24"));
         settle(&mut app, &mut |c| answer(&backend, c));
         assert_eq!(names(&app), ["beacon.exe"]);
@@ -819,6 +867,9 @@ mod engine_tests {
         app.update(Msg::Enter);
         settle(&mut app, &mut |c| answer(&backend, c));
         assert_eq!(app.tab().stack.len(), 2);
+        // One timestamp format in every view: the record's title like the lists' cells.
+        let title = &app.tab().stack[1].title;
+        assert!(title.starts_with("event 2025-11-20 10:0") && !title.contains('T'), "{title}");
         let screen = render(&app, 120, 30);
         assert!(screen.contains("x ␛]0;pwned␇ <U+202E>gpj.exe"), "{screen}");
         app.update(Msg::Back);
@@ -933,6 +984,36 @@ mod engine_tests {
         settle(&mut app, &mut |c| answer(&backend, c));
         // tool.exe still has its other connection.
         assert_eq!(names(&app), ["tool.exe", "beacon.exe"]);
+        // Its open details were recomputed: the excluded IP left them too.
+        assert_eq!(app.tab().stack.len(), 1);
+        assert_eq!(column(section(&app, "Remote IPs"), "RemoteIP"), ["45.33.32.156"]);
+        assert_eq!(column(section(&app, "Events"), "RemoteIP"), ["45.33.32.156"]);
+        assert_eq!(app.tab().stack[0].sections[app.tab().stack[0].active].name, "Remote IPs");
+    }
+
+    #[test]
+    fn a_wide_exclusion_asks_first_and_closes_the_details_of_the_row_it_removes() {
+        let (mut app, backend) = engine_app();
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(app.tab().stack.len(), 1);
+        app.update(Msg::ExcludeNet);
+        let Prompt::ConfirmExclude { question, .. } = &app.prompt else { panic!("{:?}", app.prompt) };
+        assert_eq!(question, "rare-process: excluded_nets += 45.33.32.0/24");
+        let screen = render(&app, 120, 30);
+        assert!(screen.contains("excluded_nets += 45.33.32.0/24"), "{screen}");
+        // No: nothing is added, nothing recomputed.
+        app.update(Msg::Answer(false));
+        assert_eq!(app.prompt, Prompt::None);
+        assert!(!app.tabs[0].params.enabled("excluded_nets").contains(&"45.33.32.0/24"));
+        assert!(app.cmds.is_empty());
+        app.update(Msg::ExcludeNet);
+        app.update(Msg::Answer(true));
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(names(&app), ["beacon.exe"]);
+        assert!(app.tab().stack.is_empty(), "the details of a row that is gone close");
+        let status = app.status.clone().unwrap().text;
+        assert!(status.contains("details of tool.exe closed: it is no longer in the results"), "{status}");
     }
 }
 
@@ -1022,7 +1103,7 @@ mod sample_tests {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
             Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
-            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } => None,
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) => None,
         }
     }
 
@@ -1536,4 +1617,159 @@ mod triage_tests {
         assert_eq!(app.prompt, Prompt::None);
         assert!(status(&app).contains("no case file"), "{}", status(&app));
     }
+}
+
+#[test]
+fn whitelisting_a_domain_asks_with_the_exact_item_and_y_adds_it() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = ready_app();
+    app.update(Msg::SelectHunt(rarity::hunt::server_anomaly::ID.position()));
+    app.update(Msg::AddDomain);
+    let Prompt::ConfirmExclude { question, .. } = &app.prompt else { panic!("{:?}", app.prompt) };
+    assert_eq!(question, "server-anomaly: known_domains += a0.example");
+    assert!(!app.tab().params.enabled("known_domains").contains(&"a0.example"));
+    let y = super::keys::map_key(&app, &KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)).unwrap();
+    assert!(matches!(y, Msg::Answer(true)));
+    app.update(y);
+    assert_eq!(app.prompt, Prompt::None);
+    assert!(app.tab().params.enabled("known_domains").contains(&"a0.example"));
+    // `x` (one IP) adds without asking.
+    app.update(Msg::SelectHunt(0));
+    app.update(Msg::ExcludeIp);
+    assert_eq!(app.prompt, Prompt::None);
+    assert!(app.tabs[0].params.enabled("excluded_nets").contains(&"203.0.113.9/32"));
+}
+
+#[test]
+fn y_and_shift_y_copy_the_cell_and_the_row_with_osc_52() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = ready_app();
+    let y = super::keys::map_key(&app, &KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)).unwrap();
+    assert!(matches!(y, Msg::CopyCell));
+    app.update(y);
+    let Some(Cmd::Terminal(bytes)) = app.cmds.pop() else { panic!("no terminal write: {:?}", app.cmds) };
+    assert_eq!(bytes, b"\x1b]52;c;ZXZpbC5leGU=\x07");
+    assert!(app.status.as_ref().unwrap().text.contains("copied the cell (8 chars)"));
+    app.update(Msg::CopyRow);
+    let Some(Cmd::Terminal(bytes)) = app.cmds.pop() else { panic!("no terminal write") };
+    let row = "evil.exe\t1\td41d8cd98f00b204e9800998ecf8427e\tC:\\Users\\bob\\evil.exe -c \x1b]0;pwned\x07\t203.0.113.9\t4444\tNetherlands\t12\tunreviewed\t";
+    assert_eq!(bytes, super::app::osc52(row));
+    // The row's own ESC and BEL travel base64-encoded: the only controls are the request's.
+    assert_eq!(bytes.iter().filter(|&&b| b == 0x1b || b == 0x07).count(), 2);
+    assert!(bytes.starts_with(b"\x1b]52;c;") && bytes.ends_with(b"\x07"));
+}
+
+#[test]
+fn clicking_a_header_sorts_by_it_and_a_double_click_drills_down() {
+    let mut app = ready_app();
+    app.update(Msg::Resize(200, 30));
+    let screen = render(&app, 200, 30);
+    let header = screen.lines().nth(3).unwrap();
+    let byte = header.find("SampleRemoteIP").unwrap_or_else(|| panic!("no SampleRemoteIP header:\n{screen}"));
+    let x = header[..byte].chars().count() as u16;
+    app.update(Msg::Click { x: x + 1, y: 3 });
+    let t = app.current_table().unwrap();
+    assert_eq!(t.columns[t.col].name, "SampleRemoteIP");
+    assert_eq!(t.sort, Some((t.col, false)));
+    assert_eq!(t.view, vec![2, 1, 0], "192.0.2.44 < 198.51.100.20 < 203.0.113.9");
+    assert!(app.status.as_ref().unwrap().text.contains("sorted by SampleRemoteIP ascending"));
+    app.update(Msg::Click { x: x + 1, y: 3 });
+    assert_eq!(app.current_table().unwrap().view, vec![0, 1, 2]);
+    // One click on a row selects it; a second on the same row drills down.
+    app.update(Msg::Click { x: 10, y: 5 });
+    assert_eq!(app.current_table().unwrap().cursor, 1);
+    assert!(!app.tab().drill_pending);
+    app.update(Msg::Click { x: 10, y: 5 });
+    assert!(app.tab().drill_pending);
+    settle(&mut app, &mut fake_answer);
+    assert_eq!(app.tab().stack.len(), 1);
+    assert_eq!(app.tab().stack[0].title, "update\u{202E}txt.exe");
+}
+
+fn render_buffer(app: &App, w: u16, h: u16) -> ratatui::buffer::Buffer {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| view::render(app, f)).unwrap();
+    term.backend().buffer().clone()
+}
+
+#[test]
+fn a_narrow_header_keeps_geoip_and_ti_status_abbreviated() {
+    let mut app = ready_app();
+    let header = |app: &mut App, w: u16| {
+        app.update(Msg::Resize(w, 30));
+        render(app, w, 30).lines().next().unwrap().to_string()
+    };
+    assert!(header(&mut app, 160).contains("GeoIP ✓ │ TI ✓ 1,500"));
+    for w in [60, 100, 159] {
+        let h = header(&mut app, w);
+        assert!(h.contains("Geo✓ TI✓ 1.5k") || h.contains("GeoIP ✓ │ TI ✓ 1,500"), "{w}: {h}");
+    }
+    assert!(header(&mut app, 100).contains("Geo✓ TI✓ 1.5k"));
+    app.summary.geoip = None;
+    app.summary.ti_entries = 0;
+    app.summary.rejected = 3;
+    let h = header(&mut app, 60);
+    assert!(h.contains("Geo✗ TI✗ │ 3 rejected"), "{h}");
+}
+
+#[test]
+fn no_color_shows_the_active_tab_column_and_list_in_reverse_video() {
+    use ratatui::style::{Color, Modifier};
+    let mut app = ready_app();
+    let colored = render_buffer(&app, 120, 30);
+    assert!(!colored[(1, 1)].modifier.contains(Modifier::REVERSED) && colored[(1, 1)].bg != Color::Reset);
+    app.no_color = true;
+    let buf = render_buffer(&app, 120, 30);
+    assert!(buf.content.iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset), "a colour under NO_COLOR");
+    let reversed = |buf: &ratatui::buffer::Buffer, x: u16, y: u16| buf[(x, y)].modifier.contains(Modifier::REVERSED);
+    // The active tab (row 1) and not the next one.
+    let next_tab = view::tab_labels(&app)[0].chars().count() as u16 + 2;
+    assert!(reversed(&buf, 1, 1) && !reversed(&buf, next_tab, 1));
+    // The selected column's header (row 3, after the frame and the mark gutter), not the next.
+    let t = app.current_table().unwrap();
+    let next_col = 3 + t.columns[0].name.chars().count() as u16 + 3;
+    assert!(reversed(&buf, 3, 3) && !reversed(&buf, next_col, 3));
+    // The cursor row.
+    assert!(reversed(&buf, 5, 4) && !reversed(&buf, 5, 5));
+    // In a drill-down, the active list's label.
+    app.update(Msg::Enter);
+    settle(&mut app, &mut fake_answer);
+    let buf = render_buffer(&app, 120, 30);
+    let line: String = (0..120).map(|x| buf[(x, 3)].symbol().to_string()).collect();
+    let events = line.find(" Events (").map(|b| line[..b].chars().count() as u16 + 1).unwrap();
+    assert!(line.contains(" Remote IPs (2) "), "{line}");
+    assert!(reversed(&buf, 2, 3) && !reversed(&buf, events, 3), "{line}");
+    app.update(Msg::NextSection);
+    let buf = render_buffer(&app, 120, 30);
+    assert!(!reversed(&buf, 2, 3) && reversed(&buf, events, 3));
+}
+
+#[test]
+fn after_a_filter_n_and_shift_n_jump_between_matching_cells() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = ready_app();
+    let key = |app: &App, ch: char| super::keys::map_key(app, &KeyEvent::new(KeyCode::Char(ch), KeyModifiers::NONE));
+    app.update(Msg::StartFilter);
+    keys(&mut app, "exe -");
+    // While typing, n is text.
+    assert!(matches!(key(&app, 'n'), Some(Msg::Input(InputKey::Char('n')))));
+    app.update(Msg::Input(InputKey::Submit));
+    let t = app.current_table().unwrap();
+    assert_eq!((t.view.len(), t.cursor, t.col), (2, 0, 0), "evil.exe and putty.exe have `exe -`");
+    let pos = |app: &App| {
+        let t = app.current_table().unwrap();
+        (t.cursor_row().unwrap(), t.col)
+    };
+    // Only the command lines match: n goes to row 0's, then row 2's, then wraps.
+    app.update(key(&app, 'n').unwrap());
+    assert_eq!(pos(&app), (0, 3));
+    app.update(Msg::NextMatch);
+    assert_eq!(pos(&app), (2, 3));
+    app.update(Msg::NextMatch);
+    assert_eq!(pos(&app), (0, 3));
+    assert!(app.status.as_ref().unwrap().text.contains("wrapped to the first"));
+    app.update(key(&app, 'N').unwrap());
+    assert_eq!(pos(&app), (2, 3));
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("n/N: next/previous match"), "{screen}");
 }

@@ -1,11 +1,38 @@
 //! What keys on a row do beyond moving: exclusions into this hunt's lists and pivots.
 
-use super::App;
-use crate::tui::msg::{DrillRequest, SectionKind};
+use super::{App, Prompt};
+use crate::tui::msg::{Cmd, DrillRequest, SectionKind};
 use crate::tui::table::display_cell;
 use rarity::hunt::{Cell, Pivot};
 
+/// Largest text `y`/`Y` copy: terminals drop bigger OSC 52 requests (xterm and tmux cap them).
+const COPY_LIMIT: usize = 100_000;
+
+/// The OSC 52 request that puts `text` on the system clipboard: `ESC ] 52 ; c ; <base64> BEL`.
+/// The text travels base64-encoded, so nothing in it reaches the terminal as a control.
+pub fn osc52(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let mut out = b"\x1b]52;c;".to_vec();
+    out.extend(base64::engine::general_purpose::STANDARD.encode(text).into_bytes());
+    out.push(0x07);
+    out
+}
+
 impl App {
+    /// `y` / `Y`: the selected cell or the cursor row to the clipboard.
+    pub(super) fn copy(&mut self, row: bool) {
+        let Some(t) = self.current_table() else { return };
+        let text = if row { t.cursor_row_text() } else { t.cursor_cell_text() };
+        let Some(text) = text else { return self.warn("nothing to copy: the table is empty") };
+        if text.len() > COPY_LIMIT {
+            return self.warn(format!("not copied: {} bytes is more than a terminal takes", text.len()));
+        }
+        let what = if row { "the row" } else { "the cell" };
+        let n = text.chars().count();
+        self.cmds.push(Cmd::Terminal(osc52(&text)));
+        self.info(format!("copied {what} ({n} {}) to the clipboard (OSC 52)", super::plural(n, "char")));
+    }
+
     /// Every network event with the selected cell's value (an IP, device, process, hash or
     /// domain), as a drill-down level.
     pub(super) fn pivot(&mut self) {
@@ -40,8 +67,10 @@ impl App {
         candidates.filter_map(|c| Some((cols.get(c)?.pivot?, value_of(crate::tui::table::cell_at(row, c))?))).next()
     }
 
-    /// Add the selected row's value of kind `pivot` to this hunt's exclusion list for it.
-    pub(super) fn exclude(&mut self, pivot: Pivot, wide: bool) {
+    /// Add the selected row's value of kind `pivot` to this hunt's exclusion list for it. With
+    /// `confirm` (a /24, a whitelisted domain: one key that hides more than the row) a y/n
+    /// question first shows exactly what will be added.
+    pub(super) fn exclude(&mut self, pivot: Pivot, wide: bool, confirm: bool) {
         let what = pivot.name();
         let Some(value) = self.row_pivot_value(pivot) else {
             return self.warn(format!("no {what} in this row"));
@@ -54,6 +83,15 @@ impl App {
         let before = p.clone();
         match rarity::hunt::pivot::exclude(&mut p, pivot, &value, wide) {
             Ok((key, item)) if p == before => self.info(format!("{key}: {item} is already in the list")),
+            Ok((key, item)) if confirm => {
+                let hunt = p.hunt.key();
+                self.prompt = Prompt::ConfirmExclude {
+                    tab: i,
+                    params: Box::new(p),
+                    question: format!("{hunt}: {key} += {item}"),
+                    desc: format!("{key}: +{item}"),
+                };
+            }
             Ok((key, item)) => self.change_params(i, p, format!("{key}: +{item}")),
             Err(e) => self.warn(e),
         }

@@ -11,6 +11,8 @@ mod prompt;
 mod triage;
 mod update;
 
+#[cfg(test)]
+pub(crate) use actions::osc52;
 pub use params::{panel_lines, PanelLine};
 pub use prompt::{EditTarget, LineEdit, Prompt};
 pub use triage::{CaseStore, NOTE_COLUMN, VERDICT_COLUMN};
@@ -85,6 +87,11 @@ pub struct Tab {
     pub stack: Vec<Level>,
     pub drill_gen: u64,
     pub drill_pending: bool,
+    /// Key cells of the result row the drill-down stack was opened from: after a recompute the
+    /// stack is refreshed from that row, or closed when the row is gone.
+    pub drilled_from: Option<Vec<rarity::hunt::Cell>>,
+    /// The pending drill-down refreshes the stack's first level instead of opening a new one.
+    pub(super) drill_refresh: bool,
     pub panel_cursor: usize,
     /// Result rows without a verdict.
     pub unreviewed: Option<usize>,
@@ -105,6 +112,8 @@ impl Tab {
             stack: Vec::new(),
             drill_gen: 0,
             drill_pending: false,
+            drilled_from: None,
+            drill_refresh: false,
             panel_cursor: 0,
             unreviewed: None,
         }
@@ -172,6 +181,11 @@ pub struct App {
     redo: Vec<triage::Change>,
     /// The last `set_at` given out: each change gets a later one, so an undo always wins a merge.
     last_stamp: Option<chrono::DateTime<chrono::Utc>>,
+    /// Screen row and time of the last click on a table row (a second one there drills down).
+    pub(super) last_click: Option<(u16, std::time::Instant)>,
+    /// `NO_COLOR` is set (any value): no colours; what colour marked (the active tab, the
+    /// selected column, the active list, the cursor row) is shown in reverse video.
+    pub no_color: bool,
 }
 
 fn local_clock() -> String {
@@ -211,6 +225,8 @@ impl App {
             undo: Vec::new(),
             redo: Vec::new(),
             last_stamp: None,
+            last_click: None,
+            no_color: std::env::var_os("NO_COLOR").is_some(),
         }
     }
 

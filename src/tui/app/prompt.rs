@@ -89,6 +89,18 @@ pub enum Prompt {
         key: rarity::case::FindingKey,
         line: LineEdit,
     },
+    /// Esc while loading: stop? The loader cannot keep a partial load (`ingest::load` returns
+    /// `Cancelled` and drops what it read), so stopping means quitting; no keeps loading.
+    ConfirmStopLoading,
+    /// A one-key exclusion that hides more than the row (`X`: a /24, `d`: a domain): `question`
+    /// says exactly what is added (`<hunt>: excluded_nets += 45.33.32.0/24`); yes applies
+    /// `params` to tab `tab`.
+    ConfirmExclude {
+        tab: usize,
+        params: Box<rarity::hunt::HuntParams>,
+        question: String,
+        desc: String,
+    },
 }
 
 impl App {

@@ -2,10 +2,13 @@
 //! drill-down levels).
 
 use super::{key_cols, App, Focus, LineEdit, Phase, Prompt, Recompute};
-use crate::tui::msg::{Cmd, DrillDone, DrillRequest, HuntDone, Msg, SectionKind, Summary};
+use crate::tui::msg::{Cmd, DrillDone, DrillRequest, HuntDone, Level, Msg, SectionKind, Summary};
 use crate::tui::table::{Column, TableState};
 use rarity::hunt::Pivot;
 use std::sync::Arc;
+
+/// Two clicks on one row within this long are a double-click (drill down).
+const DOUBLE_CLICK: std::time::Duration = std::time::Duration::from_millis(500);
 
 impl App {
     pub fn update(&mut self, msg: Msg) {
@@ -16,8 +19,14 @@ impl App {
                     self.phase = Phase::Loading(p);
                 }
             }
-            Msg::Loaded(summary) => self.on_loaded(*summary),
-            Msg::LoadFailed(e) => self.phase = Phase::Failed(e),
+            Msg::Loaded(summary) => {
+                self.close_stop_question();
+                self.on_loaded(*summary)
+            }
+            Msg::LoadFailed(e) => {
+                self.close_stop_question();
+                self.phase = Phase::Failed(e)
+            }
             Msg::Warn(w) => self.warn(w),
             Msg::HuntDone(done) => self.on_hunt_done(done),
             Msg::DrillDone(done) => self.on_drill_done(done),
@@ -46,12 +55,19 @@ impl App {
                 self.quit = true;
             }
             msg => match self.phase {
-                Phase::Loading(_) => {
-                    if matches!(msg, Msg::Back) && !self.cancelling {
-                        self.cancelling = true;
-                        self.cmds.push(Cmd::CancelLoad);
+                Phase::Loading(_) => match msg {
+                    Msg::Back if self.prompt == Prompt::None && !self.cancelling => {
+                        self.prompt = Prompt::ConfirmStopLoading
                     }
-                }
+                    Msg::Answer(yes) if self.prompt == Prompt::ConfirmStopLoading => {
+                        self.prompt = Prompt::None;
+                        if yes {
+                            self.cancelling = true;
+                            self.cmds.push(Cmd::CancelLoad);
+                        }
+                    }
+                    _ => {}
+                },
                 Phase::Failed(_) => {
                     if matches!(msg, Msg::Back | Msg::Enter) {
                         self.quit = true;
@@ -63,6 +79,13 @@ impl App {
         let height = self.table_height();
         if let Some(t) = self.current_table_mut() {
             t.scroll_into_view(height);
+        }
+    }
+
+    /// The load ended while the stop question was open: the question no longer applies.
+    fn close_stop_question(&mut self) {
+        if self.prompt == Prompt::ConfirmStopLoading {
+            self.prompt = Prompt::None;
         }
     }
 
@@ -119,10 +142,13 @@ impl App {
                     // Hunts whose rows are one per detail are drawn grouped (docs/hunts.md).
                     tab.table = Some(if tab.hunt.spec().group_by.is_some() { t.grouped() } else { t })
                 }
-                tab.output = Some(Arc::new(output));
+                let output = Arc::new(output);
+                tab.output = Some(output.clone());
                 tab.error = None;
                 tab.last = Some(Recompute { elapsed: done.elapsed, rows: n, at: (self.clock)() });
                 self.refresh_verdicts(i);
+                let closed = Self::follow_drilled_row(&mut self.tabs[i], &output, &mut self.cmds)
+                    .map(|t| format!("details of {t} closed: it is no longer in the results"));
                 if let Some(p) = pending {
                     let delta = match p.rows_before {
                         Some(b) => {
@@ -132,7 +158,10 @@ impl App {
                         None => format!("{n} {}", super::plural(n, "row")),
                     };
                     let key = self.tabs[i].hunt.key();
-                    self.info(format!("{key} {} - {delta} ({n} total)", p.desc));
+                    let closed = closed.map(|c| format!("; {c}")).unwrap_or_default();
+                    self.info(format!("{key} {} - {delta} ({n} total){closed}", p.desc));
+                } else if let Some(c) = closed {
+                    self.info(c);
                 }
             }
             Err(e) => {
@@ -159,7 +188,17 @@ impl App {
             return;
         }
         tab.drill_pending = false;
+        let refresh = std::mem::take(&mut tab.drill_refresh);
         match done.result {
+            Ok(level) if refresh => {
+                // Same lists, recomputed: keep each list's sort, filter, column and cursor row;
+                // deeper levels came from the old lists, so they close.
+                let old = tab.stack.drain(..).next();
+                tab.stack.push(match old {
+                    Some(old) => merge_level(old, level),
+                    None => level,
+                });
+            }
             Ok(level) => {
                 tab.stack.push(level);
                 if i == self.active {
@@ -172,7 +211,8 @@ impl App {
 
     pub(super) fn on_ready_msg(&mut self, msg: Msg) {
         match &self.prompt {
-            Prompt::None => {}
+            // Only asked while loading (closed when the load ends).
+            Prompt::None | Prompt::ConfirmStopLoading => {}
             Prompt::Help | Prompt::LoadReport => {
                 let page = self.size.1.saturating_sub(4).max(1);
                 match msg {
@@ -215,6 +255,21 @@ impl App {
                 match msg {
                     Msg::SetVerdict(v) => self.set_verdict(v),
                     _ => self.info("verdict: cancelled"),
+                }
+                return;
+            }
+            Prompt::ConfirmExclude { tab, params, desc, .. } => {
+                let (tab, params, desc) = (*tab, params.clone(), desc.clone());
+                match msg {
+                    Msg::Answer(true) => {
+                        self.prompt = Prompt::None;
+                        self.change_params(tab, *params, desc);
+                    }
+                    Msg::Answer(false) | Msg::Back => {
+                        self.prompt = Prompt::None;
+                        self.info(format!("not added: {desc}"));
+                    }
+                    _ => {}
                 }
                 return;
             }
@@ -274,13 +329,7 @@ impl App {
                 let desc = matches!(msg, Msg::SortDesc);
                 if let Some(t) = self.current_table_mut() {
                     t.sort_by_selected(desc);
-                    let text = match t.sort {
-                        Some((c, d)) => {
-                            format!("sorted by {} {}", t.columns[c].name, if d { "descending" } else { "ascending" })
-                        }
-                        None => "engine order".to_string(),
-                    };
-                    self.info(text);
+                    self.sort_status();
                 }
             }
             Msg::AskReset => self.prompt = Prompt::ConfirmReset,
@@ -292,11 +341,29 @@ impl App {
                 self.prompt = Prompt::LoadReport;
                 self.overlay_scroll = 0;
             }
-            Msg::ExcludeIp => self.exclude(Pivot::Ip, false),
-            Msg::ExcludeNet => self.exclude(Pivot::Ip, true),
-            Msg::AddBrowser => self.exclude(Pivot::Process, false),
-            Msg::AddDomain => self.exclude(Pivot::Domain, false),
+            Msg::ExcludeIp => self.exclude(Pivot::Ip, false, false),
+            Msg::ExcludeNet => self.exclude(Pivot::Ip, true, true),
+            Msg::AddBrowser => self.exclude(Pivot::Process, false, false),
+            Msg::AddDomain => self.exclude(Pivot::Domain, false, true),
             Msg::Pivot => self.pivot(),
+            // `n` is the note key until a filter is on; then it jumps between matches.
+            Msg::NextMatch if self.current_table().is_some_and(|t| t.filter.is_empty()) => self.start_note(),
+            Msg::NextMatch | Msg::PrevMatch => {
+                let fwd = matches!(msg, Msg::NextMatch);
+                let Some(t) = self.current_table_mut() else { return };
+                match t.jump_match(fwd) {
+                    Some(true) => self.info(if fwd {
+                        "last match: wrapped to the first"
+                    } else {
+                        "first match: wrapped to the last"
+                    }),
+                    Some(false) => self.status = None,
+                    None if t.filter.is_empty() => self.info("n/N jump between the matches of a filter: / to set one"),
+                    None => self.info("nothing matches the filter"),
+                }
+            }
+            Msg::CopyCell => self.copy(false),
+            Msg::CopyRow => self.copy(true),
             Msg::NextSection | Msg::PrevSection => {
                 let fwd = matches!(msg, Msg::NextSection);
                 if let Some(level) = self.tab_mut().stack.last_mut() {
@@ -367,9 +434,28 @@ impl App {
         }
     }
 
+    fn sort_status(&mut self) {
+        let Some(t) = self.current_table() else { return };
+        let text = match t.sort {
+            Some((c, d)) => format!("sorted by {} {}", t.columns[c].name, if d { "descending" } else { "ascending" }),
+            None => "engine order".to_string(),
+        };
+        self.info(text);
+    }
+
+    /// A click: a tab selects it, a parameter line focuses it, a column header sorts by that
+    /// column, a row moves the cursor there; a second click on the same row drills down.
     pub(super) fn click(&mut self, x: u16, y: u16) {
+        let now = std::time::Instant::now();
+        let last = self.last_click.take();
         if let Some(i) = crate::tui::view::tab_at(self, x, y) {
             self.select_tab(i);
+        } else if let Some(c) = crate::tui::view::header_column_at(self, x, y) {
+            self.focus = Focus::Table;
+            if let Some(t) = self.current_table_mut() {
+                t.sort_by_column(c);
+            }
+            self.sort_status();
         } else if let Some(line) = crate::tui::view::panel_line_at(self, x, y) {
             self.focus = Focus::Params;
             self.tab_mut().panel_cursor = line;
@@ -378,6 +464,12 @@ impl App {
             self.focus = Focus::Table;
             if let Some(t) = self.current_table_mut() {
                 t.move_to(offset + pos);
+            }
+            let double = last.is_some_and(|(ly, at)| ly == y && now.duration_since(at) <= DOUBLE_CLICK);
+            if double {
+                self.enter();
+            } else {
+                self.last_click = Some((y, now));
             }
         }
     }
@@ -430,13 +522,71 @@ impl App {
         self.request_drill(req);
     }
 
+    /// After a recompute of `tab` into `output`: the drill-down stack opened from a result row
+    /// is refreshed from that row (an excluded IP leaves its lists too), or closed when the row
+    /// is gone; returns the closed level's title.
+    fn follow_drilled_row(
+        tab: &mut super::Tab,
+        output: &Arc<rarity::hunt::HuntOutput>,
+        cmds: &mut Vec<Cmd>,
+    ) -> Option<String> {
+        if tab.stack.is_empty() {
+            return None;
+        }
+        let key = tab.drilled_from.clone()?;
+        match tab.table.as_ref().and_then(|t| t.row_with_key(&key)) {
+            Some(row) => {
+                tab.drill_gen += 1;
+                tab.drill_pending = true;
+                tab.drill_refresh = true;
+                let req = DrillRequest::Finding { output: output.clone(), row };
+                cmds.push(Cmd::Drill { hunt: tab.hunt, gen: tab.drill_gen, req });
+                None
+            }
+            None => {
+                let title = tab.stack[0].title.clone();
+                tab.stack.clear();
+                tab.drilled_from = None;
+                tab.drill_pending = false;
+                tab.drill_refresh = false;
+                tab.drill_gen += 1;
+                Some(title)
+            }
+        }
+    }
+
     /// Ask the worker for a drill-down level; Esc cancels while it is computed.
     pub(super) fn request_drill(&mut self, req: DrillRequest) {
         let tab = self.tab_mut();
+        if tab.stack.is_empty() {
+            // A finding's details follow its row through recomputes; a pivot does not depend
+            // on the hunt's parameters.
+            tab.drilled_from = match &req {
+                DrillRequest::Finding { row, .. } => tab.table.as_ref().map(|t| t.key_cells(*row)),
+                _ => None,
+            };
+        }
+        tab.drill_refresh = false;
         tab.drill_gen += 1;
         tab.drill_pending = true;
         let (hunt, gen) = (tab.hunt, tab.drill_gen);
         self.cmds.push(Cmd::Drill { hunt, gen, req });
         self.info("loading details… (Esc cancels)");
     }
+}
+
+/// `new` (a recomputed level) with the view state of `old`'s lists of the same name: sort,
+/// filter, selected column and the cursor on the same row when it still exists.
+fn merge_level(old: Level, mut new: Level) -> Level {
+    let active = old.sections.get(old.active).map(|s| s.name.clone());
+    let mut old_sections = old.sections;
+    for s in &mut new.sections {
+        if let Some(o) = old_sections.iter_mut().find(|o| o.name == s.name && o.table.columns == s.table.columns) {
+            let mut t = std::mem::replace(&mut o.table, TableState::new(Vec::new(), Vec::new(), 1));
+            t.replace_rows(std::mem::take(&mut s.table.rows));
+            s.table = t;
+        }
+    }
+    new.active = active.and_then(|a| new.sections.iter().position(|s| s.name == a)).unwrap_or(0);
+    new
 }

@@ -196,6 +196,23 @@ pub fn panel_line_at(app: &App, x: u16, y: u16) -> Option<usize> {
     (line < super::app::panel_lines(&tab.params).len()).then_some(line)
 }
 
+/// Which column header of the current table a click at (x, y) hits.
+pub fn header_column_at(app: &App, x: u16, y: u16) -> Option<usize> {
+    if !matches!(app.phase, Phase::Ready) {
+        return None;
+    }
+    let (top, rows) = table_body(app);
+    let t = app.current_table()?;
+    let area = areas(app, Rect::new(0, 0, app.size.0, app.size.1)).table;
+    // Inside the frame: one column of border on each side.
+    let inner_x = x.checked_sub(area.x + 1)?;
+    let width = area.width.saturating_sub(2);
+    if y + 1 != top || inner_x >= width {
+        return None;
+    }
+    table::column_at(t, width as usize, rows as usize, inner_x as usize)
+}
+
 /// Which shown row of the table a click on screen row `y` hits (0 = first shown row).
 pub fn table_row_at(app: &App, y: u16) -> Option<usize> {
     let (top, rows) = table_body(app);
@@ -206,13 +223,26 @@ pub fn table_row_at(app: &App, y: u16) -> Option<usize> {
 
 /// Draw the whole app.
 pub fn render(app: &App, frame: &mut Frame) {
+    render_app(app, frame);
+    if app.no_color {
+        strip_colors(frame);
+    }
+}
+
+fn render_app(app: &App, frame: &mut Frame) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         overlay::render_too_small(frame, area);
         return;
     }
     match &app.phase {
-        Phase::Loading(p) => return overlay::render_progress(frame, area, p, app.cancelling),
+        Phase::Loading(p) => {
+            overlay::render_progress(frame, area, p, app.cancelling);
+            if app.prompt == Prompt::ConfirmStopLoading {
+                overlay::render_stop_loading(frame, area);
+            }
+            return;
+        }
         Phase::Failed(e) => return overlay::render_failed(frame, area, e),
         Phase::Ready => {}
     }
@@ -225,6 +255,27 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
     top::render_status(app, frame, a.status);
     top::render_hints(app, frame, a.hints);
+    render_prompt(app, frame, area);
+}
+
+/// `NO_COLOR`: every cell drawn in the terminal's own colours (modifiers stay).
+fn strip_colors(frame: &mut Frame) {
+    for cell in frame.buffer_mut().content.iter_mut() {
+        cell.set_fg(Color::Reset).set_bg(Color::Reset);
+    }
+}
+
+/// The style of the one chosen item among several (the active tab, the selected column, the
+/// active drill-down list): `colored`, or reverse video under `NO_COLOR`.
+pub(crate) fn chosen(plain: bool, colored: Style) -> Style {
+    if plain {
+        Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+    } else {
+        colored
+    }
+}
+
+fn render_prompt(app: &App, frame: &mut Frame, area: Rect) {
     match &app.prompt {
         Prompt::Help => overlay::render_help(frame, area, app.overlay_scroll),
         Prompt::LoadReport => overlay::render_load_report(app, frame, area),
@@ -241,7 +292,15 @@ pub fn render(app: &App, frame: &mut Frame) {
             "Reset",
             &format!("Reset every {} parameter to its default?", app.tab().hunt.key()),
         ),
-        Prompt::None | Prompt::Filter(_) | Prompt::Edit { .. } | Prompt::Verdict | Prompt::Note { .. } => {}
+        Prompt::ConfirmExclude { question, .. } => {
+            overlay::render_confirm(frame, area, "Add to this hunt's list?", &format!("{question} ?"))
+        }
+        Prompt::None
+        | Prompt::Filter(_)
+        | Prompt::Edit { .. }
+        | Prompt::Verdict
+        | Prompt::Note { .. }
+        | Prompt::ConfirmStopLoading => {}
     }
 }
 

@@ -60,10 +60,11 @@ fn human_bytes(b: u64) -> String {
 pub fn render_progress(frame: &mut Frame, area: Rect, p: &Progress, cancelling: bool) {
     let r = centered(area, 72, 10);
     let inner = popup(frame, r, "Loading");
-    let [file, gauge, counts, _, hint] = Layout::vertical([
+    let [file, gauge, label, counts, _, hint] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Length(1),
-        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Length(1),
         Constraint::Min(0),
         Constraint::Length(1),
     ])
@@ -77,13 +78,17 @@ pub fn render_progress(frame: &mut Frame, area: Rect, p: &Progress, cancelling: 
         file,
     );
     let ratio = if p.bytes_total > 0 { (p.bytes_done as f64 / p.bytes_total as f64).clamp(0.0, 1.0) } else { 0.0 };
+    // The label goes on its own line: drawn over the bar it hid the progress on narrow screens.
     frame.render_widget(
         Gauge::default()
             .gauge_style(Style::default().fg(palette::ACCENT).bg(Color::Rgb(40, 40, 50)))
             .ratio(ratio)
-            .label(format!("{} / {}", human_bytes(p.bytes_done), human_bytes(p.bytes_total))),
+            .label(""),
         gauge,
     );
+    let pct = (ratio * 100.0).floor() as u32;
+    let text = format!("{pct}% · {} / {}", human_bytes(p.bytes_done), human_bytes(p.bytes_total));
+    frame.render_widget(Paragraph::new(safe_line(&text, label.width as usize, Style::default())), label);
     frame.render_widget(
         Paragraph::new(Line::from(format!("{} rows read", super::thousands(p.rows))))
             .style(Style::default().fg(palette::MUTED)),
@@ -94,12 +99,34 @@ pub fn render_progress(frame: &mut Frame, area: Rect, p: &Progress, cancelling: 
     } else {
         Line::from(vec![
             Span::styled(" Esc ", key_style()),
-            Span::raw(" cancel  "),
+            Span::raw(" stop…  "),
             Span::styled(" q ", key_style()),
             Span::raw(" quit"),
         ])
     };
     frame.render_widget(Paragraph::new(hint_line), hint);
+}
+
+/// Esc while loading: what stopping means, since a partial load cannot be kept.
+pub fn render_stop_loading(frame: &mut Frame, area: Rect) {
+    let r = centered(area, 64, 7);
+    let inner = popup(frame, r, "Stop loading?");
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::from("What is loaded so far cannot be kept: the loader discards a"),
+            Line::from("partial load. Stopping quits rarity."),
+            Line::default(),
+            Line::from(vec![
+                Span::styled(" y ", key_style()),
+                Span::raw(" stop and quit  "),
+                Span::styled(" n ", key_style()),
+                Span::styled(" Esc ", key_style()),
+                Span::raw(" keep loading"),
+            ]),
+        ])
+        .wrap(Wrap { trim: false }),
+        inner,
+    );
 }
 
 pub fn render_failed(frame: &mut Frame, area: Rect, e: &str) {

@@ -51,7 +51,10 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
             for (i, s) in level.sections.iter().enumerate() {
                 let label = format!(" {} ({}) ", s.name, super::thousands(s.table.rows.len() as u64));
                 let style = if i == level.active {
-                    Style::default().fg(Color::Black).bg(palette::ACCENT).add_modifier(Modifier::BOLD)
+                    super::chosen(
+                        app.no_color,
+                        Style::default().fg(Color::Black).bg(palette::ACCENT).add_modifier(Modifier::BOLD),
+                    )
                 } else {
                     Style::default().fg(palette::MUTED)
                 };
@@ -90,7 +93,11 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
                     t.view.len(),
                     t.rows.len(),
                     crate::tui::app::plural(t.rows.len(), "row"),
-                    if editing_filter.is_some() { "  (Ctrl-F: fuzzy on/off, column:value)" } else { "" }
+                    if editing_filter.is_some() {
+                        "  (Ctrl-F: fuzzy on/off, column:value; Enter, then n/N: next/previous match)"
+                    } else {
+                        "  (n/N: next/previous match)"
+                    }
                 ),
                 Style::default().fg(palette::MUTED),
             ));
@@ -109,7 +116,7 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
     };
     let preview = super::preview_rows(app) as usize;
     let body_rows = (inner.height as usize).saturating_sub(lines.len() + 1 + preview);
-    lines.extend(table_lines(t, width, body_rows, focused));
+    lines.extend(table_lines(t, width, body_rows, focused, app.no_color));
     if preview > 0 {
         let value = t.cursor_row().map(|r| display_cell(cell_at(&t.rows[r], 1))).unwrap_or_default();
         let name = t.cursor_row().map(|r| display_cell(cell_at(&t.rows[r], 0))).unwrap_or_default();
@@ -243,11 +250,16 @@ fn visible_columns(widths: &[usize], selected: usize, width: usize) -> Vec<(usiz
     cols
 }
 
-/// Header and shown rows of `t`, `rows` lines at most.
-pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> Vec<Line<'static>> {
+/// The view positions shown when `rows` rows fit.
+fn shown_rows(t: &TableState, rows: usize) -> Vec<usize> {
     let end = (t.offset + rows).min(t.view.len());
-    let shown: Vec<usize> = t.view[t.offset.min(end)..end].to_vec();
-    let widths = column_widths(t, &shown);
+    t.view[t.offset.min(end)..end].to_vec()
+}
+
+/// The columns drawn for `t` in `width` columns: (column, width), left to right after the mark
+/// gutter, each followed by `GAP` spaces. Drawing and header clicks share it.
+fn drawn_columns(t: &TableState, shown: &[usize], width: usize) -> Vec<(usize, usize)> {
+    let widths = column_widths(t, shown);
     let avail = width.saturating_sub(MARK_W);
     let capped: Vec<usize> = widths.iter().map(|w| (*w).min(MAX_COL_WIDTH)).collect();
     let mut cols = visible_columns(&capped, t.col, avail);
@@ -256,6 +268,27 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
     if let Some((c, w)) = cols.last_mut() {
         *w += avail.saturating_sub(used).min(widths[*c].saturating_sub(*w));
     }
+    cols
+}
+
+/// Which column's header a click `x` columns into the table's inner area hits.
+pub fn column_at(t: &TableState, width: usize, rows: usize, x: usize) -> Option<usize> {
+    let shown = shown_rows(t, rows);
+    let mut pos = MARK_W;
+    for (c, w) in drawn_columns(t, &shown, width) {
+        if x >= pos && x < pos + w {
+            return Some(c);
+        }
+        pos += w + GAP;
+    }
+    None
+}
+
+/// Header and shown rows of `t`, `rows` lines at most.
+/// `plain`: `NO_COLOR`, so the selected column and the cursor row are in reverse video.
+pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool, plain: bool) -> Vec<Line<'static>> {
+    let shown = shown_rows(t, rows);
+    let cols = drawn_columns(t, &shown, width);
     let mut out = Vec::with_capacity(shown.len() + 1);
     let mut header = vec![Span::raw(" ".repeat(MARK_W))];
     for &(c, w) in &cols {
@@ -271,7 +304,7 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
             _ => "",
         };
         let style = if c == t.col {
-            Style::default().fg(Color::Black).bg(palette::ACTIVE_TAB).add_modifier(Modifier::BOLD)
+            super::chosen(plain, Style::default().fg(Color::Black).bg(palette::ACTIVE_TAB).add_modifier(Modifier::BOLD))
         } else {
             Style::default().fg(palette::ACCENT).add_modifier(Modifier::BOLD)
         };
@@ -290,7 +323,9 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
             base = base.fg(palette::MARK);
         }
         if is_cursor {
-            base = if focused {
+            base = if focused && plain {
+                base.add_modifier(Modifier::BOLD | Modifier::REVERSED)
+            } else if focused {
                 base.bg(palette::CURSOR_BG).add_modifier(Modifier::BOLD)
             } else {
                 base.add_modifier(Modifier::BOLD | Modifier::UNDERLINED)

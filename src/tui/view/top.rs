@@ -9,45 +9,84 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+/// The dataset summary. The full line when it fits; otherwise GeoIP and TI stay (abbreviated,
+/// `Geo✓ TI✓ 1.5k`) right after the event count and the rest is dropped from the end, so a
+/// narrow terminal still says whether enrichment is loaded.
 pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     let s = &app.summary;
-    let sep = Span::styled(" │ ", Style::default().fg(palette::DIM));
+    let ok = Style::default().fg(Color::Green);
+    let missing = Style::default().fg(palette::WARN);
     let range = match (s.earliest, s.latest) {
-        (Some(a), Some(b)) => format!("{} → {}", &format_short(a)[..10], &format_short(b)[..10]),
+        (Some(a), Some(b)) => format!("{} → {}", day(a), day(b)),
         _ => "no timestamps".into(),
     };
-    let geo = match &s.geoip {
-        Some(_) => Span::styled("GeoIP ✓", Style::default().fg(Color::Green)),
-        None => Span::styled("GeoIP ✗", Style::default().fg(palette::WARN)),
-    };
-    let ti = if s.ti_entries > 0 {
-        Span::styled(format!("TI ✓ {}", thousands(s.ti_entries as u64)), Style::default().fg(Color::Green))
-    } else {
-        Span::styled("TI ✗", Style::default().fg(palette::WARN))
-    };
-    let mut spans = vec![
+    let brand = vec![
         Span::styled(" rarity ", Style::default().fg(Color::Black).bg(palette::ACCENT).add_modifier(Modifier::BOLD)),
         Span::raw(" "),
         Span::raw(format!("{} events", thousands(s.net_events as u64))),
     ];
-    if s.vm_rows > 0 {
-        spans.push(Span::styled(format!(" +{} VM", thousands(s.vm_rows as u64)), Style::default().fg(palette::MUTED)));
+    let vm = (s.vm_rows > 0)
+        .then(|| Span::styled(format!(" +{} VM", thousands(s.vm_rows as u64)), Style::default().fg(palette::MUTED)));
+    let devices = Span::raw(format!("{} devices", thousands(s.devices as u64)));
+    let now = Span::styled(format!("now {}", format_short(s.now)), Style::default().fg(palette::ACCENT));
+    let rejected = (s.rejected > 0).then(|| Span::styled(format!("{} rejected", thousands(s.rejected)), missing));
+    let (geo, ti) = if s.ti_entries > 0 {
+        (thousands(s.ti_entries as u64), abbreviated(s.ti_entries as u64))
+    } else {
+        (String::new(), String::new())
+    };
+    let full_enrich = vec![
+        match &s.geoip {
+            Some(_) => Span::styled("GeoIP ✓", ok),
+            None => Span::styled("GeoIP ✗", missing),
+        },
+        sep(),
+        if s.ti_entries > 0 { Span::styled(format!("TI ✓ {geo}"), ok) } else { Span::styled("TI ✗", missing) },
+    ];
+    let mut full = brand.clone();
+    full.extend(vm.clone());
+    for part in [vec![devices.clone()], vec![Span::raw(range.clone())], vec![now.clone()], full_enrich] {
+        full.push(sep());
+        full.extend(part);
     }
-    spans.extend([
-        sep.clone(),
-        Span::raw(format!("{} devices", thousands(s.devices as u64))),
-        sep.clone(),
-        Span::raw(range),
-        sep.clone(),
-        Span::styled(format!("now {}", format_short(s.now)), Style::default().fg(palette::ACCENT)),
-        sep.clone(),
-        geo,
-        sep,
-        ti,
-    ]);
-    if s.rejected > 0 {
-        spans.push(Span::styled(format!(" │ {} rejected", thousands(s.rejected)), Style::default().fg(palette::WARN)));
+    if let Some(r) = rejected.clone() {
+        full.push(sep());
+        full.push(r);
     }
+    let width = area.width as usize;
+    let spans = if spans_width(&full) <= width {
+        full
+    } else {
+        let enrich = vec![
+            match &s.geoip {
+                Some(_) => Span::styled("Geo✓", ok),
+                None => Span::styled("Geo✗", missing),
+            },
+            Span::raw(" "),
+            if s.ti_entries > 0 { Span::styled(format!("TI✓ {ti}"), ok) } else { Span::styled("TI✗", missing) },
+        ];
+        let mut line = brand;
+        // In order of importance; each is added only if it still fits.
+        let optional: Vec<Vec<Span<'static>>> = [
+            Some(enrich),
+            rejected.map(|r| vec![r]),
+            Some(vec![Span::raw(range)]),
+            Some(vec![now]),
+            Some(vec![devices]),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        for part in optional {
+            let mut next = line.clone();
+            next.push(sep());
+            next.extend(part);
+            if spans_width(&next) <= width {
+                line = next;
+            }
+        }
+        line
+    };
     // Names of files and GeoIP descriptions come from input data: sanitize the whole line.
     let line = Line::from(
         spans
@@ -58,12 +97,38 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
+fn sep() -> Span<'static> {
+    Span::styled(" │ ", Style::default().fg(palette::DIM))
+}
+
+fn spans_width(spans: &[Span]) -> usize {
+    spans.iter().map(|s| rarity::text::width(&s.content)).sum()
+}
+
+/// The date part of a timestamp in the TUI's one format.
+fn day(t: rarity::model::Nanos) -> String {
+    format_short(t).chars().take(10).collect()
+}
+
+/// A count in at most four characters: 950, 1.5k, 120k, 3.2M.
+fn abbreviated(n: u64) -> String {
+    match n {
+        0..=999 => n.to_string(),
+        1_000..=9_999 => format!("{:.1}k", (n / 100) as f64 / 10.0),
+        10_000..=999_999 => format!("{}k", n / 1_000),
+        _ => format!("{:.1}M", (n / 100_000) as f64 / 10.0),
+    }
+}
+
 pub fn render_tabs(app: &App, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
     for (i, label) in tab_labels(app).into_iter().enumerate() {
         let tab = &app.tabs[i];
         let style = if i == app.active {
-            Style::default().fg(Color::Black).bg(palette::ACTIVE_TAB).add_modifier(Modifier::BOLD)
+            super::chosen(
+                app.no_color,
+                Style::default().fg(Color::Black).bg(palette::ACTIVE_TAB).add_modifier(Modifier::BOLD),
+            )
         } else if tab.error.is_some() {
             Style::default().fg(palette::ERROR)
         } else {
@@ -150,4 +215,13 @@ pub fn render_hints(app: &App, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(format!(" {} ", h.1), Style::default().fg(palette::MUTED)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_abbreviate_to_four_characters() {
+        let got: Vec<String> = [950, 1_500, 120_430, 3_250_000].into_iter().map(super::abbreviated).collect();
+        assert_eq!(got, ["950", "1.5k", "120k", "3.2M"]);
+    }
 }
