@@ -5,6 +5,7 @@
 //! events; a loader thread runs `ingest::load`; a worker thread runs hunts (latest-wins).
 
 pub mod app;
+mod clipboard;
 mod engine;
 mod jobs;
 pub mod keys;
@@ -168,6 +169,10 @@ fn event_loop<B: worker::HuntBackend>(
                 match cmd {
                     Cmd::CancelLoad => cancel.store(true, Ordering::Relaxed),
                     Cmd::Io(job) => io.submit(job),
+                    // Between two draws, so the escape never lands inside ratatui's output.
+                    Cmd::CopyToClipboard(text) => {
+                        let _ = clipboard::write_osc52(&mut std::io::stdout(), &text);
+                    }
                     job => {
                         if let Some(w) = &worker {
                             w.submit(job);

@@ -1,5 +1,5 @@
 //! Messages into `App::update` (from keys, the mouse, the terminal and background jobs) and the
-//! commands `update` asks the runner to carry out (background jobs).
+//! commands `update` asks the runner to carry out (background jobs, clipboard writes).
 
 use super::table::TableState;
 use rarity::hunt::{DrillOutput, FacetKind, FacetValue, HuntId, HuntOutput, HuntParams, Pivot};
@@ -68,6 +68,12 @@ pub enum Msg {
     AddDomain,
     /// Every network event with the selected cell's value.
     Pivot,
+    /// Open the current hunt as KQL.
+    ShowKql,
+    /// KQL view: copy the query to the clipboard.
+    CopyKql,
+    /// KQL view: switch between the Sentinel and Defender XDR forms.
+    SwitchDialect,
     NextSection,
     PrevSection,
     /// Parameter panel: step a number or duration (+1 / -1), flip a bool.
@@ -212,5 +218,7 @@ pub enum Cmd {
     },
     /// File-system work for the I/O thread.
     Io(super::jobs::IoJob),
+    /// Put text on the clipboard: the runner writes the OSC 52 escape to the terminal.
+    CopyToClipboard(String),
     CancelLoad,
 }

@@ -133,7 +133,7 @@ fn fake_answer(cmd: Cmd) -> Option<Msg> {
         Cmd::Drill { hunt, gen, req } => {
             Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &|_| {})) }))
         }
-        Cmd::Io(_) | Cmd::CancelLoad => None,
+        Cmd::Io(_) | Cmd::CancelLoad | Cmd::CopyToClipboard(_) => None,
     }
 }
 
@@ -734,7 +734,7 @@ mod engine_tests {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
             Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
-            Cmd::Io(_) | Cmd::CancelLoad => None,
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::CopyToClipboard(_) => None,
         }
     }
 
@@ -1002,7 +1002,7 @@ mod sample_tests {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
             Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
-            Cmd::Io(_) | Cmd::CancelLoad => None,
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::CopyToClipboard(_) => None,
         }
     }
 

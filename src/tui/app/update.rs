@@ -182,17 +182,21 @@ impl App {
                 }
                 return;
             }
-            Prompt::ConfirmOverwrite { path } => {
-                let path = path.clone();
+            Prompt::ConfirmOverwrite { path, target } => {
+                let (path, target) = (path.clone(), *target);
                 match msg {
-                    Msg::Answer(true) => self.export_to(&path, true),
+                    Msg::Answer(true) => self.export_to(&path, true, target),
                     Msg::Answer(false) | Msg::Back => {
                         let line = LineEdit::new(&path.display().to_string());
-                        self.prompt =
-                            Prompt::Export { line, error: Some("not overwritten; choose another path".into()) };
+                        let error = Some("not overwritten; choose another path".into());
+                        self.prompt = Prompt::Export { line, error, target };
                     }
                     _ => {}
                 }
+                return;
+            }
+            Prompt::Kql => {
+                self.on_kql_msg(msg);
                 return;
             }
             Prompt::ConfirmReset => {
@@ -277,6 +281,7 @@ impl App {
                 self.prompt = Prompt::Help;
                 self.overlay_scroll = 0;
             }
+            Msg::ShowKql => self.open_kql(),
             Msg::ShowLoadReport => {
                 self.prompt = Prompt::LoadReport;
                 self.overlay_scroll = 0;
