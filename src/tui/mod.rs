@@ -15,6 +15,8 @@ pub mod view;
 pub mod worker;
 
 #[cfg(test)]
+mod kql_tests;
+#[cfg(test)]
 mod tests;
 
 use app::{App, ConfigStore};

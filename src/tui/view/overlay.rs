@@ -270,7 +270,7 @@ pub struct KqlAreas {
 /// Where the KQL view draws in `area`: all of it but the header and tab rows above and the
 /// status and hint rows below (the status line reports copies and writes).
 pub fn kql_areas(area: Rect) -> KqlAreas {
-    let frame = centered(area, area.width.saturating_sub(2), area.height.saturating_sub(4));
+    let frame = centered(area, area.width, area.height.saturating_sub(4));
     // Border (1) and padding (1) on each side, as `popup` draws them.
     let inner = Rect::new(
         frame.x.saturating_add(2),
