@@ -163,13 +163,7 @@ pub static BINDINGS: &[Binding] = &[
     ),
     bind!(Anywhere, [c('r')], |_| Msg::AskReset, "reset this hunt's parameters to defaults (asks)", None),
     bind!(Anywhere, [c('L')], |_| Msg::ShowLoadReport, "load report: rejected rows, skipped files, warnings", None),
-    bind!(
-        Anywhere,
-        [c('K')],
-        |_| Msg::ShowKql,
-        "this hunt as KQL, as tuned now: copy it, write it to a file, Sentinel or Defender XDR",
-        None
-    ),
+    bind!(Anywhere, [c('K')], |_| Msg::ShowKql, "this hunt as KQL, as tuned now: copy it, write it to a file", None),
     bind!(Anywhere, [c('?')], |_| Msg::ToggleHelp, "this help", hint_keep("help")),
     bind!(Anywhere, [c('q'), K::Ctrl('c')], |_| Msg::Quit, "quit", hint_keep("quit")),
     // ---- table ----
@@ -279,14 +273,14 @@ pub static BINDINGS: &[Binding] = &[
         Kql,
         [c('y'), c('c')],
         |_| Msg::CopyKql,
-        "copy the query to the clipboard (OSC 52: works over SSH; tmux needs set-clipboard on)",
+        "copy the query to the clipboard (OSC 52; tmux: set-clipboard on)",
         hint("copy")
     ),
     bind!(
         Kql,
         [c('w'), c('e')],
         |_| Msg::StartExport,
-        "write the query to a file (rarity-<hunt>-<dialect>.kql; asks before overwriting)",
+        "write the query to a file (asks before overwriting)",
         hint("write")
     ),
     bind!(Kql, [c('d'), k(Tab)], |_| Msg::SwitchDialect, "switch dialect: Sentinel / Defender XDR", hint("dialect")),
