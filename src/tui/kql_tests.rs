@@ -49,7 +49,7 @@ fn k_shows_the_hunt_as_tuned_now_in_a_scrollable_overlay() {
     key(&mut app, 'K');
     assert_eq!(app.prompt, Prompt::Kql);
     let view = app.kql.clone().unwrap();
-    assert_eq!((view.hunt, view.dialect), (rarity::hunt::rare_process::ID, Dialect::Sentinel));
+    assert_eq!((view.hunt, view.dialect), (app.tab().hunt, Dialect::Sentinel));
     assert_eq!(query(&app), engine_query(&app, Dialect::Sentinel).unwrap());
     assert!(query(&app).contains("let lookback = 7d;"), "{}", query(&app));
     assert!(query(&app).contains("let RefTime = datetime(2025-11-20T12:00:00.0000000Z);"), "{}", query(&app));
@@ -85,7 +85,7 @@ fn k_shows_the_hunt_as_tuned_now_in_a_scrollable_overlay() {
     assert!(app.status.as_ref().unwrap().text.contains("KQL view"), "{:?}", app.status);
     press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
     assert_eq!(app.prompt, Prompt::None);
-    assert!(!render(&app, 120, 30).contains("KQL: rare-process"));
+    assert!(!render(&app, 120, 30).contains(&format!("KQL: {}", app.tab().hunt)));
 }
 
 #[test]
@@ -139,18 +139,24 @@ fn d_switches_dialect_and_a_hunt_without_a_form_shows_why() {
     assert!(render(&app, 120, 30).contains("Defender XDR advanced hunting"));
     press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
 
-    // vm-new-country reads VMConnection, which Defender XDR lacks: the view says so. K reopens
-    // in the dialect chosen last.
-    let vm = HuntId::all().position(|h| h == rarity::hunt::vm_new_country::ID).unwrap();
+    // A hunt with no Defender form (one that reads VMConnection, which Defender XDR
+    // lacks): the view says why. K reopens in the dialect chosen last.
+    let no_form = |h: HuntId| {
+        let opts = rarity::hunt::kql::KqlOptions { dialect: Dialect::Defender, ..Default::default() };
+        let e = h.hunt().kql(&rarity::hunt::HuntParams::defaults(h), &opts, None);
+        matches!(e, Err(rarity::hunt::kql::KqlError::NoForm { .. }))
+    };
+    let vm = HuntId::all().position(no_form).expect("a hunt without a Defender form");
     app.update(Msg::SelectHunt(vm));
     key(&mut app, 'K');
     let view = app.kql.clone().unwrap();
-    assert_eq!((view.hunt, view.dialect), (rarity::hunt::vm_new_country::ID, Dialect::Defender));
+    let hunt = app.tab().hunt;
+    assert_eq!((view.hunt, view.dialect), (hunt, Dialect::Defender));
     let err = engine_query(&app, Dialect::Defender).unwrap_err().to_string();
     assert_eq!(view.query, Err(err.clone()));
     let screen = render(&app, 120, 30);
     insta::assert_snapshot!("kql_no_form", screen);
-    assert!(screen.contains("vm-new-country has no defender form"), "{screen}");
+    assert!(screen.contains(&format!("{hunt} has no defender form")), "{screen}");
     app.cmds.clear();
     key(&mut app, 'y');
     assert!(app.cmds.is_empty(), "{:?}", app.cmds);
@@ -169,17 +175,19 @@ fn w_writes_the_query_through_the_io_job_and_never_overwrites_without_asking() {
     pin(&mut app);
     app.update(Msg::Loaded(Box::new(summary())));
     settle(&mut app, &mut fake_answer);
+    let hunt = app.tab().hunt;
+    let name = format!("rarity-{hunt}-sentinel.kql");
     key(&mut app, 'K');
     key(&mut app, 'w');
     let Prompt::Export { line, target: ExportTarget::Kql, .. } = &app.prompt else { panic!("{:?}", app.prompt) };
-    assert_eq!(line.text, "rarity-rare-process-sentinel.kql");
+    assert_eq!(line.text, name);
     let screen = render(&app, 120, 30);
-    assert!(screen.contains("Write KQL") && screen.contains("rare-process as KQL (sentinel)"), "{screen}");
+    assert!(screen.contains("Write KQL") && screen.contains(&format!("{hunt} as KQL (sentinel)")), "{screen}");
     app.update(Msg::Input(InputKey::Submit));
     // The write is a job for the I/O thread, not done in update().
     assert!(matches!(app.cmds.as_slice(), [Cmd::Io(_)]), "{:?}", app.cmds);
     run_io(&mut app);
-    let path = dir.path().join("rarity-rare-process-sentinel.kql");
+    let path = dir.path().join(&name);
     let sentinel = query(&app).to_string();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), sentinel);
     assert_eq!(app.prompt, Prompt::Kql);
@@ -189,12 +197,12 @@ fn w_writes_the_query_through_the_io_job_and_never_overwrites_without_asking() {
     key(&mut app, 'd');
     key(&mut app, 'w');
     app.update(Msg::Input(InputKey::Clear));
-    keys(&mut app, "rarity-rare-process-sentinel.kql");
+    keys(&mut app, &name);
     app.update(Msg::Input(InputKey::Submit));
     run_io(&mut app);
     assert_eq!(app.prompt, Prompt::ConfirmOverwrite { path: path.clone(), target: ExportTarget::Kql });
     let screen = render(&app, 120, 30);
-    assert!(screen.contains("already exists. Overwrite it?") && screen.contains("KQL: rare-process"), "{screen}");
+    assert!(screen.contains("already exists. Overwrite it?") && screen.contains(&format!("KQL: {hunt}")), "{screen}");
     key(&mut app, 'n');
     let Prompt::Export { error: Some(e), target: ExportTarget::Kql, .. } = &app.prompt else {
         panic!("{:?}", app.prompt)
@@ -207,7 +215,7 @@ fn w_writes_the_query_through_the_io_job_and_never_overwrites_without_asking() {
     // Again, and "y" overwrites with the Defender form.
     key(&mut app, 'w');
     app.update(Msg::Input(InputKey::Clear));
-    keys(&mut app, "rarity-rare-process-sentinel.kql");
+    keys(&mut app, &name);
     app.update(Msg::Input(InputKey::Submit));
     run_io(&mut app);
     key(&mut app, 'y');

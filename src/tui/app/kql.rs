@@ -94,10 +94,9 @@ impl App {
                 Ok(q) => {
                     let n = q.len();
                     self.cmds.push(Cmd::CopyToClipboard(q.clone()));
-                    self.info(format!(
-                        "KQL ({n} {}) sent to the clipboard with OSC 52 (the terminal must allow it; tmux: set-clipboard on)",
-                        super::plural(n, "byte")
-                    ));
+                    // The terminal never says whether it took it: name what it needs.
+                    let bytes = super::plural(n, "byte");
+                    self.info(format!("copied {n} {bytes} of KQL with OSC 52 (tmux: set-clipboard on)"));
                 }
                 Err(_) => self.warn(format!("nothing to copy: {} has no {} form", view.hunt, view.dialect.name())),
             },
