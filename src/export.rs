@@ -134,6 +134,20 @@ mod tests {
     }
 
     #[test]
+    fn text_files_are_written_exactly_and_never_overwritten_unasked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.kql");
+        assert_eq!(write_text_file(&path, "let a = 1;\n", false).unwrap(), 11);
+        let again = write_text_file(&path, "other", false);
+        assert!(matches!(again, Err(ExportError::Exists { .. })), "{again:?}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "let a = 1;\n");
+        write_text_file(&path, "x", true).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "x");
+        let missing = write_text_file(&dir.path().join("no/such/dir.kql"), "x", false).unwrap_err();
+        assert!(missing.to_string().contains("no/such/dir.kql"), "{missing}");
+    }
+
+    #[test]
     fn raw_export_leaves_formula_characters_alone() {
         let rows = vec![vec![Cell::Text("=1+1".into())]];
         assert_eq!(to_string(&["A"], &rows, true), "A\n=1+1\n");
