@@ -285,6 +285,15 @@ pub(crate) const NET_HINT: &str =
     "load a DeviceNetworkEvents export (Defender / Sentinel) or Sysmon Event ID 3 logs (Event, WindowsEvent, JSON, .evtx)";
 pub(crate) const DEV_HINT: &str = "load a DeviceInfo export (Defender advanced hunting or Sentinel)";
 
+/// How `Cell::display` writes a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeStyle {
+    /// `2025-11-20T11:00:00.0000000Z`
+    Iso,
+    /// `2025-11-20 11:00:00` (UTC)
+    Short,
+}
+
 /// One result cell.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Cell {
@@ -306,6 +315,23 @@ impl Cell {
             Cell::Time(t) => format_iso(*t),
             Cell::TextSet(v) => serde_json::to_string(v).unwrap_or_default(),
             Cell::IntSet(v) => serde_json::to_string(v).unwrap_or_default(),
+        }
+    }
+
+    /// As people read it: sets as comma-separated values, times ISO 8601 (`Iso`, what
+    /// `rarity run --format table` prints) or `YYYY-MM-DD HH:MM:SS` UTC (`Short`, every TUI
+    /// view). The one display formatter; `to_csv` and `to_json` are the data forms.
+    pub fn display(&self, time: TimeStyle) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Time(t) => match time {
+                TimeStyle::Iso => format_iso(*t),
+                TimeStyle::Short => crate::model::time::format_short(*t),
+            },
+            Cell::TextSet(v) => v.join(", "),
+            Cell::IntSet(v) => v.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
         }
     }
 

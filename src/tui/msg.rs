@@ -2,6 +2,7 @@
 //! commands `update` asks the runner to carry out (background jobs, clipboard writes).
 
 use super::table::TableState;
+use rarity::case::{CaseFile, Verdict};
 use rarity::hunt::{DrillOutput, FacetKind, FacetValue, HuntId, HuntOutput, HuntParams, Pivot};
 use rarity::ingest::Progress;
 use rarity::model::tables::TableKind;
@@ -110,6 +111,26 @@ pub enum Msg {
     },
     /// A key that means nothing where it was pressed.
     Unbound(String),
+    /// `v`: the next key sets the verdict of the selected (or marked) findings.
+    StartVerdict,
+    SetVerdict(Verdict),
+    /// `n`: edit the selected finding's note.
+    StartNote,
+    /// Hide / show the findings judged benign.
+    ToggleHideBenign,
+    Undo,
+    Redo,
+    /// The case writer saved: the merged case (this session's and any other writer's
+    /// entries), or why it could not.
+    CaseSaved(Result<CaseSaved, String>),
+}
+
+/// A finished case-file save.
+#[derive(Debug)]
+pub struct CaseSaved {
+    pub merged: CaseFile,
+    /// Something to tell the user although the save succeeded (a corrupt file moved aside).
+    pub warning: Option<String>,
 }
 
 /// A finished recompute.
@@ -220,5 +241,10 @@ pub enum Cmd {
     Io(super::jobs::IoJob),
     /// Put text on the clipboard: the runner writes the OSC 52 escape to the terminal.
     CopyToClipboard(String),
+    /// Merge `case` into the case file at `path` (on the case writer thread).
+    SaveCase {
+        path: std::path::PathBuf,
+        case: CaseFile,
+    },
     CancelLoad,
 }

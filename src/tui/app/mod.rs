@@ -9,11 +9,13 @@ mod export;
 mod kql;
 mod params;
 mod prompt;
+mod triage;
 mod update;
 
 pub use kql::KqlView;
 pub use params::{panel_lines, PanelLine};
 pub use prompt::{EditTarget, ExportTarget, LineEdit, Prompt};
+pub use triage::{CaseStore, NOTE_COLUMN, VERDICT_COLUMN};
 
 use super::msg::{Cmd, Level, Section, Summary};
 use super::table::TableState;
@@ -86,6 +88,8 @@ pub struct Tab {
     pub drill_gen: u64,
     pub drill_pending: bool,
     pub panel_cursor: usize,
+    /// Result rows without a verdict.
+    pub unreviewed: Option<usize>,
 }
 
 impl Tab {
@@ -104,6 +108,7 @@ impl Tab {
             drill_gen: 0,
             drill_pending: false,
             panel_cursor: 0,
+            unreviewed: None,
         }
     }
 
@@ -166,6 +171,14 @@ pub struct App {
     pub kql: Option<KqlView>,
     /// The wall clock in UTC nanoseconds, for the KQL header's "written at" (tests pin it).
     pub wall_clock: fn() -> rarity::model::Nanos,
+    /// Verdicts and notes (None: no case file, verdict keys say so).
+    pub case: Option<CaseStore>,
+    /// Findings judged benign are left out of the results tables.
+    pub hide_benign: bool,
+    undo: Vec<triage::Change>,
+    redo: Vec<triage::Change>,
+    /// The last `set_at` given out: each change gets a later one, so an undo always wins a merge.
+    last_stamp: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn local_clock() -> String {
@@ -206,6 +219,11 @@ impl App {
             overlay_scroll: 0,
             kql: None,
             wall_clock: utc_nanos,
+            case: None,
+            hide_benign: false,
+            undo: Vec::new(),
+            redo: Vec::new(),
+            last_stamp: None,
         }
     }
 

@@ -93,6 +93,13 @@ pub enum Prompt {
         target: ExportTarget,
     },
     ConfirmReset,
+    /// After `v`: waiting for b / s / m / u.
+    Verdict,
+    /// Editing the note of the finding `key`.
+    Note {
+        key: rarity::case::FindingKey,
+        line: LineEdit,
+    },
     /// The current hunt as KQL (`App::kql` holds the query); scrolls with `overlay_scroll`.
     Kql,
 }
@@ -165,6 +172,13 @@ impl App {
                 }
                 let path = self.cwd.join(super::export::expand_home(&text));
                 self.export_to(&path, false, target);
+            }
+            Prompt::Note { key: finding, line } => {
+                if line.apply(key) {
+                    return;
+                }
+                let (finding, text) = (finding.clone(), line.text.clone());
+                self.submit_note(finding, text, key == InputKey::Cancel);
             }
             _ => {}
         }
