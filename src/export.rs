@@ -62,6 +62,18 @@ pub fn write_csv_file<'a>(
     raw: bool,
     overwrite: bool,
 ) -> Result<usize, ExportError> {
+    let file = create(path, overwrite)?;
+    write_csv(std::io::BufWriter::new(file), columns, rows, raw).map_err(|e| match e {
+        ExportError::Csv(c) if c.is_io_error() => {
+            ExportError::Io { path: path.to_path_buf(), source: std::io::Error::other(c.to_string()) }
+        }
+        other => other,
+    })
+}
+
+/// Create `path` for writing; without `overwrite` an existing file is an `Exists` error
+/// (`create_new`, so there is no race between the check and the write).
+fn create(path: &Path, overwrite: bool) -> Result<std::fs::File, ExportError> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true);
     if overwrite {
@@ -69,19 +81,23 @@ pub fn write_csv_file<'a>(
     } else {
         opts.create_new(true);
     }
-    let file = opts.open(path).map_err(|source| {
+    opts.open(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
             ExportError::Exists { path: path.to_path_buf() }
         } else {
             ExportError::Io { path: path.to_path_buf(), source }
         }
-    })?;
-    write_csv(std::io::BufWriter::new(file), columns, rows, raw).map_err(|e| match e {
-        ExportError::Csv(c) if c.is_io_error() => {
-            ExportError::Io { path: path.to_path_buf(), source: std::io::Error::other(c.to_string()) }
-        }
-        other => other,
     })
+}
+
+/// Write `text` to a file at `path` with the same overwrite rule as `write_csv_file` (the
+/// TUI's KQL export). Returns the bytes written.
+pub fn write_text_file(path: &Path, text: &str, overwrite: bool) -> Result<usize, ExportError> {
+    let mut file = create(path, overwrite)?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.flush())
+        .map_err(|source| ExportError::Io { path: path.to_path_buf(), source })?;
+    Ok(text.len())
 }
 
 #[cfg(test)]
@@ -115,6 +131,20 @@ mod tests {
         assert_eq!(lines[5], "'\tx,");
         assert!(got.contains("\"'\rx\""));
         assert!(got.ends_with("plain,\n"));
+    }
+
+    #[test]
+    fn text_files_are_written_exactly_and_never_overwritten_unasked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.kql");
+        assert_eq!(write_text_file(&path, "let a = 1;\n", false).unwrap(), 11);
+        let again = write_text_file(&path, "other", false);
+        assert!(matches!(again, Err(ExportError::Exists { .. })), "{again:?}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "let a = 1;\n");
+        write_text_file(&path, "x", true).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "x");
+        let missing = write_text_file(&dir.path().join("no/such/dir.kql"), "x", false).unwrap_err();
+        assert!(missing.to_string().contains("no/such/dir.kql"), "{missing}");
     }
 
     #[test]

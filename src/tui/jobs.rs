@@ -1,9 +1,10 @@
-//! Small jobs that touch the file system (CSV export, saving the tuning). They run on one I/O
+//! Small jobs that touch the file system (CSV and KQL export, saving the tuning). They run on one I/O
 //! thread so a slow or hung disk never freezes the screen; each result comes back as a `Msg`.
 
+use super::app::ExportTarget;
 use super::msg::Msg;
 use rarity::config::Config;
-use rarity::export::{write_csv_file, ExportError};
+use rarity::export::{write_csv_file, write_text_file, ExportError};
 use rarity::hunt::Cell;
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Sender};
@@ -13,6 +14,8 @@ use std::sync::mpsc::{channel, Sender};
 pub enum IoJob {
     /// Write rows as CSV; refuses an existing file unless `overwrite`.
     Export { path: PathBuf, columns: Vec<String>, rows: Vec<Vec<Cell>>, overwrite: bool, what: &'static str },
+    /// Write a hunt's KQL; refuses an existing file unless `overwrite`.
+    WriteKql { path: PathBuf, text: String, overwrite: bool },
     /// Save the tuning; `desc` names the change that caused it.
     SaveConfig { config: Box<Config>, path: PathBuf, desc: String },
 }
@@ -22,6 +25,8 @@ pub enum IoJob {
 pub struct ExportDone {
     pub path: PathBuf,
     pub what: &'static str,
+    /// What was written: the table (`result` counts rows) or the KQL view (bytes).
+    pub target: ExportTarget,
     pub result: Result<usize, ExportFailure>,
 }
 
@@ -42,7 +47,15 @@ pub fn run(job: IoJob) -> Msg {
                 Err(ExportError::Exists { .. }) => Err(ExportFailure::Exists),
                 Err(e) => Err(ExportFailure::Failed(e.to_string())),
             };
-            Msg::Exported(ExportDone { path, what, result })
+            Msg::Exported(ExportDone { path, what, target: ExportTarget::Table, result })
+        }
+        IoJob::WriteKql { path, text, overwrite } => {
+            let result = match write_text_file(&path, &text, overwrite) {
+                Ok(n) => Ok(n),
+                Err(ExportError::Exists { .. }) => Err(ExportFailure::Exists),
+                Err(e) => Err(ExportFailure::Failed(e.to_string())),
+            };
+            Msg::Exported(ExportDone { path, what: "KQL", target: ExportTarget::Kql, result })
         }
         IoJob::SaveConfig { mut config, path, desc } => {
             Msg::ConfigSaved { desc, result: config.save(&path).map_err(|e| e.to_string()) }

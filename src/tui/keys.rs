@@ -26,6 +26,8 @@ pub enum Ctx {
     Confirm,
     /// The help overlay or the load report; any other key closes it.
     Overlay,
+    /// The KQL view.
+    Kql,
     /// After `v`: the verdict to set; any other key cancels.
     Verdict,
 }
@@ -42,6 +44,7 @@ impl Ctx {
             Ctx::Input => "Prompts",
             Ctx::Confirm => "Questions",
             Ctx::Overlay => "Help",
+            Ctx::Kql => "KQL view",
             Ctx::Verdict => "Verdict (after v)",
         }
     }
@@ -164,6 +167,7 @@ pub static BINDINGS: &[Binding] = &[
     ),
     bind!(Anywhere, [c('r')], |_| Msg::AskReset, "reset this hunt's parameters to defaults (asks)", None),
     bind!(Anywhere, [c('L')], |_| Msg::ShowLoadReport, "load report: rejected rows, skipped files, warnings", None),
+    bind!(Anywhere, [c('K')], |_| Msg::ShowKql, "this hunt as KQL, as tuned now: copy it, write it to a file", None),
     bind!(Anywhere, [K::Ctrl('z')], |_| Msg::Undo, "undo a parameter change, one-key exclusion, verdict or note", None),
     bind!(Anywhere, [K::Ctrl('y')], |_| Msg::Redo, "redo what was undone", None),
     bind!(Anywhere, [c('?')], |_| Msg::ToggleHelp, "this help", hint_keep("help")),
@@ -293,6 +297,30 @@ pub static BINDINGS: &[Binding] = &[
     bind!(Overlay, [k(PageUp)], |_| Msg::PageUp, "scroll a page", None),
     bind!(Overlay, [k(PageDown), c(' ')], |_| Msg::PageDown, "", None),
     bind!(Overlay, [c('q')], |_| Msg::Quit, "quit", hint_keep("quit")),
+    // ---- KQL view ----
+    bind!(Kql, [k(Up), c('k')], |_| Msg::Up, "scroll", hint_k("↑↓", "scroll")),
+    bind!(Kql, [k(Down), c('j')], |_| Msg::Down, "", None),
+    bind!(Kql, [k(PageUp)], |_| Msg::PageUp, "scroll a page", None),
+    bind!(Kql, [k(PageDown), c(' ')], |_| Msg::PageDown, "", None),
+    bind!(Kql, [k(Home), c('g')], |_| Msg::Home, "first / last line", None),
+    bind!(Kql, [k(End), c('G')], |_| Msg::End, "", None),
+    bind!(
+        Kql,
+        [c('y'), c('c')],
+        |_| Msg::CopyKql,
+        "copy the query to the clipboard (OSC 52; tmux: set-clipboard on)",
+        hint("copy")
+    ),
+    bind!(
+        Kql,
+        [c('w'), c('e')],
+        |_| Msg::StartExport,
+        "write the query to a file (asks before overwriting)",
+        hint("write")
+    ),
+    bind!(Kql, [c('d'), k(Tab)], |_| Msg::SwitchDialect, "switch dialect: Sentinel / Defender XDR", hint("dialect")),
+    bind!(Kql, [k(Esc), c('K')], |_| Msg::Back, "close the KQL view", hint_keep("close")),
+    bind!(Kql, [c('q')], |_| Msg::Quit, "quit", hint_keep("quit")),
 ];
 
 /// How many hunts the number keys select.
@@ -340,6 +368,7 @@ fn contexts(app: &App) -> &'static [Ctx] {
             | Prompt::ConfirmExclude { .. }
             | Prompt::ConfirmStopLoading => &[Ctx::Confirm],
             Prompt::Help | Prompt::LoadReport => &[Ctx::Overlay],
+            Prompt::Kql => &[Ctx::Kql],
             Prompt::None => match app.focus {
                 // Panel keys first: `h`/`l` step a value there, `e` edits.
                 Focus::Params => &[Ctx::Params, Ctx::Anywhere],
@@ -413,7 +442,7 @@ pub fn map_key(app: &App, ev: &KeyEvent) -> Option<Msg> {
         // Any other key closes help and the load report.
         Some(Ctx::Overlay) => Some(Msg::ToggleHelp),
         Some(Ctx::Verdict) => Some(Msg::Back),
-        Some(Ctx::Table | Ctx::Params) => match ev.code {
+        Some(Ctx::Table | Ctx::Params | Ctx::Kql) => match ev.code {
             KeyCode::Char(ch) => Some(Msg::Unbound(if ctrl { format!("Ctrl-{ch}") } else { ch.to_string() })),
             _ => None,
         },
@@ -423,7 +452,7 @@ pub fn map_key(app: &App, ev: &KeyEvent) -> Option<Msg> {
 
 /// The help overlay's sections: (heading, [(keys, what they do)]).
 pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
-    let order = [Ctx::Anywhere, Ctx::Table, Ctx::Verdict, Ctx::Params, Ctx::Input, Ctx::Confirm];
+    let order = [Ctx::Anywhere, Ctx::Table, Ctx::Verdict, Ctx::Params, Ctx::Kql, Ctx::Input, Ctx::Confirm];
     order
         .iter()
         .map(|&ctx| {

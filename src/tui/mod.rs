@@ -5,6 +5,7 @@
 //! events; a loader thread runs `ingest::load`; a worker thread runs hunts (latest-wins).
 
 pub mod app;
+mod clipboard;
 mod engine;
 mod jobs;
 pub mod keys;
@@ -13,6 +14,8 @@ pub mod table;
 pub mod view;
 pub mod worker;
 
+#[cfg(test)]
+mod kql_tests;
 #[cfg(test)]
 mod tests;
 
@@ -242,6 +245,10 @@ fn event_loop<B: worker::HuntBackend>(
                 match cmd {
                     Cmd::CancelLoad => cancel.store(true, Ordering::Relaxed),
                     Cmd::Io(job) => io.submit(job),
+                    // Between two draws, so the escape never lands inside ratatui's output.
+                    Cmd::CopyToClipboard(text) => {
+                        let _ = clipboard::write_osc52(&mut std::io::stdout(), &text);
+                    }
                     Cmd::SaveCase { path, case } => case_writer.save(path, case),
                     Cmd::Terminal(bytes) => {
                         use std::io::Write;

@@ -1,5 +1,5 @@
 //! Messages into `App::update` (from keys, the mouse, the terminal and background jobs) and the
-//! commands `update` asks the runner to carry out (background jobs).
+//! commands `update` asks the runner to carry out (background jobs, clipboard writes).
 
 use super::table::TableState;
 use rarity::case::{CaseFile, Verdict};
@@ -76,6 +76,12 @@ pub enum Msg {
     CopyCell,
     /// Copy the cursor row (`Y`), tab-separated.
     CopyRow,
+    /// Open the current hunt as KQL.
+    ShowKql,
+    /// KQL view: copy the query to the clipboard.
+    CopyKql,
+    /// KQL view: switch between the Sentinel and Defender XDR forms.
+    SwitchDialect,
     NextSection,
     PrevSection,
     /// Parameter panel: step a number or duration (+1 / -1), flip a bool.
@@ -117,8 +123,6 @@ pub enum Msg {
     /// `v`: the next key sets the verdict of the selected (or marked) findings.
     StartVerdict,
     SetVerdict(Verdict),
-    /// `n`: edit the selected finding's note.
-    StartNote,
     /// Hide / show the findings judged benign.
     ToggleHideBenign,
     Undo,
@@ -244,6 +248,8 @@ pub enum Cmd {
     },
     /// File-system work for the I/O thread.
     Io(super::jobs::IoJob),
+    /// Put text on the clipboard: the runner writes the OSC 52 escape to the terminal.
+    CopyToClipboard(String),
     /// Merge `case` into the case file at `path` (on the case writer thread).
     SaveCase {
         path: std::path::PathBuf,

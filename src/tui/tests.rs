@@ -133,7 +133,7 @@ pub(crate) fn settle(app: &mut App, answer: &mut dyn FnMut(Cmd) -> Option<Msg>) 
     panic!("the app kept asking for work");
 }
 
-fn fake_answer(cmd: Cmd) -> Option<Msg> {
+pub(crate) fn fake_answer(cmd: Cmd) -> Option<Msg> {
     match cmd {
         Cmd::Run { hunt, gen, .. } => Some(Msg::HuntDone(HuntDone {
             hunt,
@@ -144,7 +144,7 @@ fn fake_answer(cmd: Cmd) -> Option<Msg> {
         Cmd::Drill { hunt, gen, req } => {
             Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &|_| {})) }))
         }
-        Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) => None,
+        Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) | Cmd::CopyToClipboard(_) => None,
     }
 }
 
@@ -250,7 +250,7 @@ pub(crate) fn new_app(cwd: PathBuf) -> App {
     app
 }
 
-fn ready_app() -> App {
+pub(crate) fn ready_app() -> App {
     let mut app = new_app(std::env::temp_dir());
     app.update(Msg::Loaded(Box::new(summary())));
     settle(&mut app, &mut fake_answer);
@@ -274,11 +274,11 @@ pub(crate) fn render(app: &App, w: u16, h: u16) -> String {
 }
 
 /// Run the file-system jobs the app asked for (export, saving the tuning); drop the rest.
-fn run_io(app: &mut App) {
+pub(crate) fn run_io(app: &mut App) {
     settle(app, &mut |_| None);
 }
 
-fn keys(app: &mut App, s: &str) {
+pub(crate) fn keys(app: &mut App, s: &str) {
     for c in s.chars() {
         app.update(Msg::Input(InputKey::Char(c)));
     }
@@ -801,7 +801,7 @@ mod engine_tests {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
             Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
-            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) => None,
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) | Cmd::CopyToClipboard(_) => None,
         }
     }
 
@@ -1103,7 +1103,7 @@ mod sample_tests {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
             Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
-            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) => None,
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) | Cmd::CopyToClipboard(_) => None,
         }
     }
 
@@ -1271,7 +1271,11 @@ fn column_names_from_files_are_sanitized_in_header_and_footer() {
     assert!(!screen.contains('\u{1b}') && !screen.contains('\u{202E}'));
 }
 
-fn press(app: &mut App, code: ratatui::crossterm::event::KeyCode, mods: ratatui::crossterm::event::KeyModifiers) {
+pub(crate) fn press(
+    app: &mut App,
+    code: ratatui::crossterm::event::KeyCode,
+    mods: ratatui::crossterm::event::KeyModifiers,
+) {
     let ev = ratatui::crossterm::event::KeyEvent::new(code, mods);
     if let Some(m) = super::keys::map_key(app, &ev) {
         app.update(m);

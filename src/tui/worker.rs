@@ -58,7 +58,7 @@ impl Worker {
         let job = match cmd {
             Cmd::Run { hunt, gen, params } => Job::Run { hunt, gen, params },
             Cmd::Drill { hunt, gen, req } => Job::Drill { hunt, gen, req },
-            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) => return,
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) | Cmd::CopyToClipboard(_) => return,
         };
         // A closed channel means the worker died; the tab then keeps showing "computing".
         let _ = self.tx.send(job);

@@ -11,11 +11,7 @@ const COPY_LIMIT: usize = 100_000;
 /// The OSC 52 request that puts `text` on the system clipboard: `ESC ] 52 ; c ; <base64> BEL`.
 /// The text travels base64-encoded, so nothing in it reaches the terminal as a control.
 pub fn osc52(text: &str) -> Vec<u8> {
-    use base64::Engine as _;
-    let mut out = b"\x1b]52;c;".to_vec();
-    out.extend(base64::engine::general_purpose::STANDARD.encode(text).into_bytes());
-    out.push(0x07);
-    out
+    crate::tui::clipboard::osc52_copy(text).into_bytes()
 }
 
 impl App {

@@ -1,11 +1,12 @@
 //! The TUI's state: tabs, focus, the modal prompt, the status line. `update.rs` holds the one
 //! mutator `App::update(Msg)`; `prompt.rs` the text prompts and questions; `params.rs` the
-//! parameter panel; `export.rs` CSV export; `actions.rs` what a row's keys do (exclude, pivot).
+//! parameter panel; `export.rs` CSV export; `kql.rs` the KQL view; `actions.rs` what a row's keys do (exclude, pivot).
 //! Rendering reads this state; keys become `Msg`s in `keys`; background work is requested by
 //! pushing `Cmd`s.
 
 mod actions;
 mod export;
+mod kql;
 mod params;
 mod prompt;
 mod triage;
@@ -13,8 +14,9 @@ mod update;
 
 #[cfg(test)]
 pub(crate) use actions::osc52;
+pub use kql::KqlView;
 pub use params::{panel_lines, PanelLine};
-pub use prompt::{EditTarget, LineEdit, Prompt};
+pub use prompt::{EditTarget, ExportTarget, LineEdit, Prompt};
 pub use triage::{CaseStore, NOTE_COLUMN, VERDICT_COLUMN};
 
 use super::msg::{Cmd, Level, Section, Summary};
@@ -173,6 +175,11 @@ pub struct App {
     /// The last failed tuning save: shown in the status line and the load report until a save
     /// works, whatever other messages come.
     pub save_error: Option<String>,
+    /// The KQL view (shown while the prompt is `Prompt::Kql`); kept after it closes so `K`
+    /// reopens in the dialect chosen last.
+    pub kql: Option<KqlView>,
+    /// The wall clock in UTC nanoseconds, for the KQL header's "written at" (tests pin it).
+    pub wall_clock: fn() -> rarity::model::Nanos,
     /// Verdicts and notes (None: no case file, verdict keys say so).
     pub case: Option<CaseStore>,
     /// Findings judged benign are left out of the results tables.
@@ -190,6 +197,10 @@ pub struct App {
 
 fn local_clock() -> String {
     chrono::Local::now().format("%H:%M:%S").to_string()
+}
+
+fn utc_nanos() -> rarity::model::Nanos {
+    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
 }
 
 impl App {
@@ -220,6 +231,8 @@ impl App {
             cmds: Vec::new(),
             clock: local_clock,
             overlay_scroll: 0,
+            kql: None,
+            wall_clock: utc_nanos,
             case: None,
             hide_benign: false,
             undo: Vec::new(),

@@ -61,6 +61,15 @@ pub enum EditTarget {
     NewItem(usize),
 }
 
+/// What an export prompt writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportTarget {
+    /// The current table's marked (or shown) rows, as CSV.
+    Table,
+    /// The query of the KQL view (`App::kql`).
+    Kql,
+}
+
 /// The modal thing on top, if any.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Prompt {
@@ -77,9 +86,11 @@ pub enum Prompt {
     Export {
         line: LineEdit,
         error: Option<String>,
+        target: ExportTarget,
     },
     ConfirmOverwrite {
         path: PathBuf,
+        target: ExportTarget,
     },
     ConfirmReset,
     /// After `v`: waiting for b / s / m / u.
@@ -101,6 +112,18 @@ pub enum Prompt {
         question: String,
         desc: String,
     },
+    /// The current hunt as KQL (`App::kql` holds the query); scrolls with `overlay_scroll`.
+    Kql,
+}
+
+impl ExportTarget {
+    /// Where Esc in its prompts goes back to: the KQL view stays open under its export.
+    pub fn back(self) -> Prompt {
+        match self {
+            ExportTarget::Table => Prompt::None,
+            ExportTarget::Kql => Prompt::Kql,
+        }
+    }
 }
 
 impl App {
@@ -144,13 +167,14 @@ impl App {
                     }
                 }
             }
-            Prompt::Export { line, error } => {
+            Prompt::Export { line, error, target } => {
                 if line.apply(key) {
                     *error = None;
                     return;
                 }
+                let target = *target;
                 if key == InputKey::Cancel {
-                    self.prompt = Prompt::None;
+                    self.prompt = target.back();
                     return;
                 }
                 let text = line.text.trim().to_string();
@@ -159,7 +183,7 @@ impl App {
                     return;
                 }
                 let path = self.cwd.join(super::export::expand_home(&text));
-                self.export_to(&path, false);
+                self.export_to(&path, false, target);
             }
             Prompt::Note { key: finding, line } => {
                 if line.apply(key) {

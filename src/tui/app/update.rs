@@ -225,17 +225,21 @@ impl App {
                 }
                 return;
             }
-            Prompt::ConfirmOverwrite { path } => {
-                let path = path.clone();
+            Prompt::ConfirmOverwrite { path, target } => {
+                let (path, target) = (path.clone(), *target);
                 match msg {
-                    Msg::Answer(true) => self.export_to(&path, true),
+                    Msg::Answer(true) => self.export_to(&path, true, target),
                     Msg::Answer(false) | Msg::Back => {
                         let line = LineEdit::new(&path.display().to_string());
-                        self.prompt =
-                            Prompt::Export { line, error: Some("not overwritten; choose another path".into()) };
+                        let error = Some("not overwritten; choose another path".into());
+                        self.prompt = Prompt::Export { line, error, target };
                     }
                     _ => {}
                 }
+                return;
+            }
+            Prompt::Kql => {
+                self.on_kql_msg(msg);
                 return;
             }
             Prompt::ConfirmReset => {
@@ -337,6 +341,7 @@ impl App {
                 self.prompt = Prompt::Help;
                 self.overlay_scroll = 0;
             }
+            Msg::ShowKql => self.open_kql(),
             Msg::ShowLoadReport => {
                 self.prompt = Prompt::LoadReport;
                 self.overlay_scroll = 0;
@@ -384,7 +389,6 @@ impl App {
                 self.prompt = Prompt::Verdict;
                 self.info("verdict: b benign · s suspicious · m malicious · u unreviewed · Esc cancel");
             }
-            Msg::StartNote => self.start_note(),
             Msg::ToggleHideBenign => {
                 self.hide_benign = !self.hide_benign;
                 for i in 0..self.tabs.len() {

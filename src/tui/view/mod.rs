@@ -279,13 +279,24 @@ fn render_prompt(app: &App, frame: &mut Frame, area: Rect) {
     match &app.prompt {
         Prompt::Help => overlay::render_help(frame, area, app.overlay_scroll),
         Prompt::LoadReport => overlay::render_load_report(app, frame, area),
-        Prompt::Export { line, error } => overlay::render_export(app, frame, area, line, error.as_deref()),
-        Prompt::ConfirmOverwrite { path } => overlay::render_confirm(
-            frame,
-            area,
-            "File exists",
-            &format!("{} already exists. Overwrite it?", path.display()),
-        ),
+        Prompt::Kql => {
+            if let Some(v) = &app.kql {
+                overlay::render_kql(v, frame, area, app.overlay_scroll);
+            }
+        }
+        Prompt::Export { line, error, target } => {
+            render_kql_under(app, frame, area, *target);
+            overlay::render_export(app, frame, area, line, error.as_deref(), *target)
+        }
+        Prompt::ConfirmOverwrite { path, target } => {
+            render_kql_under(app, frame, area, *target);
+            overlay::render_confirm(
+                frame,
+                area,
+                "File exists",
+                &format!("{} already exists. Overwrite it?", path.display()),
+            )
+        }
         Prompt::ConfirmReset => overlay::render_confirm(
             frame,
             area,
@@ -302,6 +313,26 @@ fn render_prompt(app: &App, frame: &mut Frame, area: Rect) {
         | Prompt::Note { .. }
         | Prompt::ConfirmStopLoading => {}
     }
+}
+
+/// The KQL view stays drawn under the prompts that write its query.
+fn render_kql_under(app: &App, frame: &mut Frame, area: Rect, target: super::app::ExportTarget) {
+    if let (super::app::ExportTarget::Kql, Some(v)) = (target, &app.kql) {
+        overlay::render_kql(v, frame, area, app.overlay_scroll);
+    }
+}
+
+/// Rows of the KQL view's query that fit on screen (page size for PgUp/PgDn).
+pub fn kql_body_height(app: &App) -> u16 {
+    overlay::kql_areas(Rect::new(0, 0, app.size.0, app.size.1)).body.height
+}
+
+/// The last first row the KQL view can scroll to (0 when the query fits, or there is none).
+pub fn kql_scroll_max(app: &App) -> u16 {
+    let Some(Ok(q)) = app.kql.as_ref().map(|v| &v.query) else { return 0 };
+    let body = overlay::kql_areas(Rect::new(0, 0, app.size.0, app.size.1)).body;
+    let rows = overlay::kql_rows(q, body.width as usize).len();
+    u16::try_from(rows.saturating_sub(body.height as usize)).unwrap_or(u16::MAX)
 }
 
 /// Untrusted text as spans: sanitized, cut to `width` columns with `…`, and the chars at

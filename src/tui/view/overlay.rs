@@ -1,9 +1,9 @@
-//! Whole-screen and pop-up views: loading progress, load failure, help, the export prompt,
-//! y/n questions and the too-small-terminal notice.
+//! Whole-screen and pop-up views: loading progress, load failure, help, the KQL view, the
+//! export prompt, y/n questions and the too-small-terminal notice.
 
 use super::table::edit_spans;
 use super::{key_style, palette, safe_line};
-use crate::tui::app::{App, LineEdit};
+use crate::tui::app::{App, ExportTarget, KqlView, LineEdit};
 use crate::tui::keys::help_sections;
 use rarity::ingest::Progress;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -231,19 +231,30 @@ pub fn render_load_report(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-pub fn render_export(app: &App, frame: &mut Frame, area: Rect, line: &LineEdit, error: Option<&str>) {
+pub fn render_export(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    line: &LineEdit,
+    error: Option<&str>,
+    target: ExportTarget,
+) {
     let r = centered(area, 90, 7);
-    let inner = popup(frame, r, "Export CSV");
-    let (n, what) = match app.current_table() {
-        Some(t) if !t.marked.is_empty() => (t.marked.len(), "marked"),
-        Some(t) => (t.view.len(), "shown"),
-        None => (0, "shown"),
+    let (title, what) = match (target, app.current_table(), &app.kql) {
+        (ExportTarget::Kql, _, Some(v)) => ("Write KQL", format!("{} as KQL ({})", v.hunt, v.dialect.name())),
+        (ExportTarget::Kql, _, None) => ("Write KQL", "KQL".to_string()),
+        (ExportTarget::Table, Some(t), _) if !t.marked.is_empty() => {
+            ("Export CSV", format!("{} marked rows", t.marked.len()))
+        }
+        (ExportTarget::Table, Some(t), _) => ("Export CSV", format!("{} shown rows", t.view.len())),
+        (ExportTarget::Table, None, _) => ("Export CSV", "0 shown rows".to_string()),
     };
+    let inner = popup(frame, r, title);
     let w = inner.width as usize;
     let mut path = vec![Span::raw(" path: ")];
     path.extend(edit_spans(&line.text, line.cursor, w.saturating_sub(9)));
     let mut lines = vec![
-        safe_line(&format!(" {n} {what} rows, relative to {}", app.cwd.display()), w, Style::default()),
+        safe_line(&format!(" {what}, relative to {}", app.cwd.display()), w, Style::default()),
         Line::from(path),
         Line::default(),
     ];
@@ -276,4 +287,122 @@ pub fn render_confirm(frame: &mut Frame, area: Rect, title: &str, question: &str
         .wrap(Wrap { trim: false }),
         inner,
     );
+}
+
+/// The KQL view's regions: the frame, the note above the query, the query, the keys line.
+pub struct KqlAreas {
+    pub frame: Rect,
+    pub note: Rect,
+    pub body: Rect,
+    pub keys: Rect,
+}
+
+/// Where the KQL view draws in `area`: all of it but the header and tab rows above and the
+/// status and hint rows below (the status line reports copies and writes).
+pub fn kql_areas(area: Rect) -> KqlAreas {
+    let frame = centered(area, area.width, area.height.saturating_sub(4));
+    // Border (1) and padding (1) on each side, as `popup` draws them.
+    let inner = Rect::new(
+        frame.x.saturating_add(2),
+        frame.y.saturating_add(1),
+        frame.width.saturating_sub(4),
+        frame.height.saturating_sub(2),
+    );
+    let [note, body, keys] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(inner);
+    KqlAreas { frame, note, body, keys }
+}
+
+/// The query as screen rows `width` columns wide: a line-number gutter, each line sanitized
+/// (parameter values are user-typed) and wrapped at `width` with the gutter blank on the
+/// continuation rows; `//` comment lines muted.
+pub fn kql_rows(query: &str, width: usize) -> Vec<Line<'static>> {
+    let n = query.lines().count();
+    let gutter = n.to_string().len();
+    let room = width.saturating_sub(gutter + 3).max(1);
+    let mut rows = Vec::new();
+    for (i, line) in query.lines().enumerate() {
+        let style =
+            if line.trim_start().starts_with("//") { Style::default().fg(palette::MUTED) } else { Style::default() };
+        let mut chunks: Vec<String> = vec![String::new()];
+        let mut used = 0usize;
+        for piece in rarity::text::pieces(line) {
+            if used + piece.width > room && used > 0 {
+                chunks.push(String::new());
+                used = 0;
+            }
+            used += piece.width;
+            if let Some(last) = chunks.last_mut() {
+                last.push_str(&piece.text);
+            }
+        }
+        for (j, chunk) in chunks.into_iter().enumerate() {
+            let number = if j == 0 { format!("{:>gutter$} │ ", i + 1) } else { format!("{:>gutter$} │ ", "") };
+            rows.push(Line::from(vec![
+                Span::styled(number, Style::default().fg(palette::DIM)),
+                Span::styled(chunk, style),
+            ]));
+        }
+    }
+    rows
+}
+
+/// The current hunt as KQL, scrolled by `scroll` rows; or why the hunt has no form in the
+/// dialect.
+pub fn render_kql(view: &KqlView, frame: &mut Frame, area: Rect, scroll: u16) {
+    let a = kql_areas(area);
+    let title = format!("KQL: {} · {}", view.hunt, dialect_title(view.dialect));
+    popup(frame, a.frame, &title);
+    let muted = Style::default().fg(palette::MUTED);
+    let w = a.note.width as usize;
+    match &view.query {
+        Ok(q) => {
+            let note = format!(
+                "as tuned now · RefTime = {} (this data's reference time; now() to run it continuously)",
+                rarity::model::time::format_iso(view.now)
+            );
+            frame.render_widget(Paragraph::new(safe_line(&note, w, muted)), a.note);
+            let rows = kql_rows(q, a.body.width as usize);
+            let total = rows.len();
+            let first = (scroll as usize).min(total.saturating_sub(a.body.height as usize));
+            let shown: Vec<Line> = rows.into_iter().skip(first).take(a.body.height as usize).collect();
+            let last = first + shown.len();
+            frame.render_widget(Paragraph::new(shown), a.body);
+            let keys = Line::from(vec![
+                Span::styled(" y ", key_style()),
+                Span::raw(" copy  "),
+                Span::styled(" w ", key_style()),
+                Span::raw(" write to a file  "),
+                Span::styled(" d ", key_style()),
+                Span::raw(" other dialect  "),
+                Span::styled(" Esc ", key_style()),
+                Span::raw(" close  "),
+                Span::styled(format!("rows {}-{last} of {total}", (first + 1).min(last)), muted),
+            ]);
+            frame.render_widget(Paragraph::new(keys), a.keys);
+        }
+        Err(e) => {
+            frame.render_widget(Paragraph::new(safe_line("no query in this dialect", w, muted)), a.note);
+            let text = rarity::text::sanitize(e).into_owned();
+            frame.render_widget(
+                Paragraph::new(Line::from(Span::styled(text, Style::default().fg(palette::ERROR))))
+                    .wrap(Wrap { trim: false }),
+                a.body,
+            );
+            let keys = Line::from(vec![
+                Span::styled(" d ", key_style()),
+                Span::raw(" other dialect  "),
+                Span::styled(" Esc ", key_style()),
+                Span::raw(" close"),
+            ]);
+            frame.render_widget(Paragraph::new(keys), a.keys);
+        }
+    }
+}
+
+fn dialect_title(d: rarity::hunt::kql::Dialect) -> &'static str {
+    match d {
+        rarity::hunt::kql::Dialect::Sentinel => "Sentinel / Log Analytics / ADX",
+        rarity::hunt::kql::Dialect::Defender => "Defender XDR advanced hunting",
+    }
 }
