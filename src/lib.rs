@@ -10,5 +10,6 @@ pub mod ingest;
 pub mod model;
 pub mod sample;
 pub mod store;
+pub mod text;
 
 pub use store::Dataset;

@@ -3,7 +3,7 @@
 mod tui;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rarity::hunt::{Cell, CellKind, Engine, HuntId, HuntOutput, HuntParams};
+use rarity::hunt::{Cell, CellKind, Engine, HuntId, HuntParams};
 use rarity::ingest::{self, FileReport, Input, LoadOptions, LoadReport, Progress};
 use rarity::model::time::{format_iso, parse_rfc3339, DateOrder, Nanos, Zone};
 use rarity::Dataset;
@@ -39,6 +39,8 @@ enum Cmd {
     Run(RunArgs),
     /// List the hunts, what each needs, and every parameter with its default.
     Hunts(HuntsArgs),
+    /// Every network event with an IP, device, process, hash or domain, in time order.
+    Pivot(PivotArgs),
     /// Write a synthetic fleet with planted findings (for demos and benchmarks).
     Gen(GenArgs),
     /// Show a hunt's funnel: each step with how many events, tuples or groups pass it.
@@ -102,8 +104,9 @@ enum InspectFormat {
 
 #[derive(Args, Debug)]
 struct InspectArgs {
-    /// Export files or directories; `-` reads standard input.
-    #[arg(value_name = "PATH", required = true)]
+    /// Export files or directories; `-` reads standard input. None with `--ti` or `--geoip`:
+    /// check just those feeds or that database.
+    #[arg(value_name = "PATH", required_unless_present_any = ["ti", "geoip"])]
     paths: Vec<PathBuf>,
     #[command(flatten)]
     load: LoadArgs,
@@ -154,6 +157,44 @@ struct RunArgs {
     /// Ignore the saved tuning: start from the defaults.
     #[arg(long)]
     no_config: bool,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum PivotKind {
+    /// RemoteIP or LocalIP equal (an IPv4-mapped address equals its IPv4 form).
+    Ip,
+    /// DeviceName (case-insensitive) or DeviceId.
+    Device,
+    /// InitiatingProcessFileName, case-insensitive.
+    Process,
+    /// InitiatingProcessMD5, case-insensitive.
+    Hash,
+    /// RemoteUrl whose host is the domain or a subdomain of it.
+    Domain,
+}
+
+#[derive(Args, Debug)]
+struct PivotArgs {
+    /// What VALUE is.
+    #[arg(value_enum, value_name = "KIND")]
+    kind: PivotKind,
+    /// The IP, device, process, hash or domain.
+    #[arg(value_name = "VALUE")]
+    value: String,
+    /// Export files or directories; `-` reads standard input. None: the built-in sample fleet.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: RunFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// CSV: write cells exactly, without the leading `'` that stops spreadsheets running formulas.
+    #[arg(long)]
+    csv_raw: bool,
 }
 
 #[derive(Args, Debug)]
@@ -215,6 +256,7 @@ fn main() -> ExitCode {
         Some(Cmd::Inspect(a)) => inspect(a),
         Some(Cmd::Run(a)) => run(a),
         Some(Cmd::Hunts(a)) => hunts(a),
+        Some(Cmd::Pivot(a)) => pivot(a),
         Some(Cmd::Gen(a)) => gen(a),
         Some(Cmd::Explain(a)) => explain(a),
         Some(Cmd::Sweep(a)) => sweep(a),
@@ -223,7 +265,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.message.is_empty() {
-                eprintln!("rarity: {}", f.message);
+                eprintln!("rarity: {}", rarity::text::sanitize_lines(&f.message));
             }
             ExitCode::from(f.code)
         }
@@ -257,7 +299,7 @@ fn load_cli_with(inputs: &[Input], extra_ti: &[Input], l: &LoadArgs) -> Result<(
                 p.files_total,
                 pct.min(100),
                 p.rows,
-                p.current.chars().rev().take(50).collect::<Vec<_>>().into_iter().rev().collect::<String>()
+                rarity::text::fit_tail(&p.current, 50)
             );
         }
     };
@@ -316,7 +358,15 @@ fn totals(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Totals {
     }
 }
 
+/// The per-file report. Paths, formats, reasons, column names and rejects come from the input,
+/// so the whole text is sanitized on its way out.
 fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Result<()> {
+    let mut text = Vec::new();
+    write_file_table(&mut text, files)?;
+    out.write_all(rarity::text::sanitize_lines(&String::from_utf8_lossy(&text)).as_bytes())
+}
+
+fn write_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Result<()> {
     for f in files {
         match &f.skipped {
             Some(reason) => writeln!(out, "{}\n  skipped: {}", f.path, reason)?,
@@ -378,6 +428,24 @@ fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
     Ok(())
 }
 
+/// `run`'s account of the load on stderr: skipped files, rejected rows and warnings, one line
+/// each, made safe (paths and reasons come from the input).
+fn print_load_problems(files: &[FileReport]) {
+    let safe = rarity::text::sanitize;
+    for f in files {
+        match &f.skipped {
+            Some(r) => eprintln!("rarity: skipped {}: {}", safe(&f.path), safe(r)),
+            None if f.rejected > 0 => {
+                eprintln!("rarity: {}: {} rows rejected (see `rarity inspect`)", safe(&f.path), f.rejected)
+            }
+            None => {}
+        }
+        for w in &f.warnings {
+            eprintln!("rarity: {}: {}", safe(&f.path), safe(w));
+        }
+    }
+}
+
 fn inspect(a: InspectArgs) -> Result<(), Failure> {
     let inputs = inputs_of(&a.paths);
     let (ds, report) = load_cli(&inputs, &a.load)?;
@@ -387,11 +455,16 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
     } else {
         Vec::new()
     };
-    let mut out = std::io::stdout().lock();
+    let stdout = std::io::stdout();
+    let tty = stdout.is_terminal();
+    let mut out = stdout.lock();
     let res = match a.format {
         InspectFormat::Json => {
             let v = serde_json::json!({ "files": report.files, "totals": t, "clock_warnings": clock });
-            writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())
+            let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+            // Data output: exact in files and pipes, made safe only for a terminal.
+            let text = if tty { rarity::text::sanitize_lines(&text) } else { text.into() };
+            writeln!(out, "{text}")
         }
         InspectFormat::Table => (|| {
             print_file_table(&mut out, &report.files)?;
@@ -427,9 +500,11 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
             }
             writeln!(out, "Reference now: {}", t.now.as_deref().unwrap_or("(none)"))?;
             for w in &clock {
-                writeln!(out, "Clock:  {}", sanitize_cell(&w.message, 400))?;
+                writeln!(out, "Clock:  {}", rarity::text::sanitize(&w.message))?;
             }
-            writeln!(out, "GeoIP: {}", t.geoip.as_deref().unwrap_or("none (use --geoip FILE)"))
+            // The description carries the database's own metadata.
+            let geoip = t.geoip.as_deref().map_or("none (use --geoip FILE)".into(), rarity::text::sanitize);
+            writeln!(out, "GeoIP: {geoip}")
         })(),
     };
     res.map_err(|e| fail(1, format!("cannot write output: {e}")))?;
@@ -509,45 +584,14 @@ fn params_for(hunts: &[HuntId], a: &RunArgs) -> Result<Vec<HuntParams>, Failure>
         Some(path) => {
             let (cfg, warning) = rarity::config::Config::load(&path);
             if let Some(w) = warning {
-                eprintln!("rarity: {w}");
+                eprintln!("rarity: {}", rarity::text::sanitize(&w));
             }
             cfg
         }
         None => rarity::config::Config::default(),
     };
     let mut params: Vec<HuntParams> = hunts.iter().map(|h| cfg.params_for(*h)).collect();
-    for s in &a.set {
-        let (key, value) = s
-            .split_once('=')
-            .ok_or_else(|| fail(2, format!("--set `{s}`: expected key=value (e.g. --set lookback=7d)")))?;
-        let (target, key) = match key.split_once('.') {
-            Some((h, k)) if HuntId::from_key(h).is_some() => (HuntId::from_key(h), k),
-            _ => (None, key),
-        };
-        let mut applied = false;
-        let mut last_err = None;
-        for p in params.iter_mut() {
-            if target.is_some_and(|t| t != p.hunt) {
-                continue;
-            }
-            if hunts.len() > 1 && target.is_none() && p.index_of(key.trim()).is_none() {
-                continue;
-            }
-            match p.set(key.trim(), value) {
-                Ok(()) => applied = true,
-                Err(e) => last_err = Some(e),
-            }
-        }
-        if let Some(e) = last_err {
-            return Err(fail(2, format!("--set {s}: {e}")));
-        }
-        if !applied {
-            return Err(fail(
-                2,
-                format!("--set {s}: no selected hunt has a parameter `{}` (see `rarity hunts`)", key.trim()),
-            ));
-        }
-    }
+    rarity::hunt::params::apply_sets(&mut params, &a.set).map_err(|e| fail(2, e.to_string()))?;
     Ok(params)
 }
 
@@ -561,19 +605,9 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         let _ = print_file_table(&mut err, &report.files);
         return Err(fail(2, "nothing usable was loaded"));
     }
-    for f in report.files.iter().filter(|f| f.rejected > 0 || f.skipped.is_some()) {
-        match &f.skipped {
-            Some(r) => eprintln!("rarity: skipped {}: {r}", f.path),
-            None => eprintln!("rarity: {}: {} rows rejected (see `rarity inspect`)", f.path, f.rejected),
-        }
-    }
+    print_load_problems(&report.files);
     let engine = Engine::new(Arc::new(ds));
-    let mut out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).map_err(|e| fail(1, format!("cannot write {}: {e}", p.display())))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut out = output_sink(a.output.as_deref(), a.format)?;
     let mut missing = Vec::new();
     let mut json_all = serde_json::Map::new();
     let many = hunts.len() > 1;
@@ -582,7 +616,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         let output = match engine.run(p, a.now) {
             Ok(o) => o,
             Err(e) => {
-                eprintln!("rarity: {e}");
+                eprintln!("rarity: {}", rarity::text::sanitize(&e.to_string()));
                 missing.push(key);
                 continue;
             }
@@ -591,7 +625,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
             if a.format == RunFormat::Table {
                 let _ = writeln!(out, "!! {b}");
             } else {
-                eprintln!("rarity: {key}: {b}");
+                eprintln!("rarity: {key}: {}", rarity::text::sanitize(b));
             }
         }
         let res = match a.format {
@@ -605,7 +639,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
                 if output.rows.is_empty() {
                     writeln!(out, "(no rows)")
                 } else {
-                    write_table(&mut out, &output)
+                    write_table(&mut out, output.columns, &output.rows)
                 }
             })()
             .map_err(|e| e.to_string()),
@@ -653,15 +687,87 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     }
 }
 
-/// A cell for a terminal table: made safe (`tui::sanitize::sanitize`) and cut to `max` characters.
+/// Where `run` and `pivot` write (`--output FILE` or standard output). The table is for people:
+/// always made safe. CSV and JSON are data: exact bytes in files and pipes, made safe only when
+/// they land on a terminal.
+fn output_sink(path: Option<&std::path::Path>, format: RunFormat) -> Result<Box<dyn Write>, Failure> {
+    let (sink, tty): (Box<dyn Write>, bool) = match path {
+        Some(p) => {
+            let f = std::fs::File::create(p).map_err(|e| fail(1, format!("cannot write {}: {e}", p.display())))?;
+            let tty = f.is_terminal();
+            (Box::new(f), tty)
+        }
+        None => (Box::new(std::io::stdout().lock()), std::io::stdout().is_terminal()),
+    };
+    Ok(if format == RunFormat::Table || tty {
+        Box::new(rarity::text::SafeWriter::new(std::io::BufWriter::new(sink)))
+    } else {
+        Box::new(std::io::BufWriter::new(sink))
+    })
+}
+
+/// `rarity pivot`: every network event with the value, sorted by Timestamp, with the event
+/// columns. A value that matches nothing prints nothing (exit 0); a malformed IP exits 2.
+fn pivot(a: PivotArgs) -> Result<(), Failure> {
+    use rarity::hunt::{event_cells, event_columns, Pivot};
+    use rarity::model::tables::TableKind;
+    let kind = match a.kind {
+        PivotKind::Ip => Pivot::Ip,
+        PivotKind::Device => Pivot::Device,
+        PivotKind::Process => Pivot::Process,
+        PivotKind::Hash => Pivot::Hash,
+        PivotKind::Domain => Pivot::Domain,
+    };
+    if kind == Pivot::Ip && rarity::model::ip::parse_ip(a.value.trim()).is_none() {
+        return Err(fail(2, format!("`{}` is not an IP address (e.g. 203.0.113.7 or 2001:db8::1)", a.value)));
+    }
+    let (inputs, ti) = if a.paths.is_empty() { sample_inputs(&a.load) } else { (inputs_of(&a.paths), Vec::new()) };
+    let (ds, report) = load_cli_with(&inputs, &ti, &a.load)?;
+    if !report.loaded_anything() {
+        let mut err = std::io::stderr().lock();
+        let _ = print_file_table(&mut err, &report.files);
+        return Err(fail(2, "nothing usable was loaded"));
+    }
+    let engine = Engine::new(Arc::new(ds));
+    let rows = engine.pivot(kind, &a.value).map_err(|e| fail(2, e.to_string()))?;
+    let table = TableKind::DeviceNetworkEvents;
+    let cols = event_columns(table);
+    let cells: Vec<Vec<Cell>> = rows.iter().map(|&r| event_cells(engine.dataset(), table, r)).collect();
+    if cells.is_empty() {
+        return Ok(());
+    }
+    let mut out = output_sink(a.output.as_deref(), a.format)?;
+    let res = match a.format {
+        RunFormat::Table => write_table(&mut out, cols, &cells).map_err(|e| e.to_string()),
+        RunFormat::Csv => {
+            let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
+            rarity::export::write_csv(&mut out, &names, cells.iter().map(|r| r.as_slice()), a.csv_raw)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+        RunFormat::Json => {
+            let v: Vec<serde_json::Value> = cells
+                .iter()
+                .map(|r| {
+                    let m: serde_json::Map<String, serde_json::Value> =
+                        cols.iter().zip(r).map(|(c, v)| (c.name.to_string(), v.to_json())).collect();
+                    serde_json::Value::Object(m)
+                })
+                .collect();
+            writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default()).map_err(|e| e.to_string())
+        }
+    };
+    res.and_then(|_| out.flush().map_err(|e| e.to_string())).map_err(|e| fail(1, format!("cannot write output: {e}")))
+}
+
+/// A cell for a terminal table: made safe (`rarity::text`) and, when wider than `max` columns,
+/// cut to `max` columns and `…`.
 fn sanitize_cell(s: &str, max: usize) -> String {
-    let safe = tui::sanitize::sanitize(s);
-    if safe.chars().count() <= max {
+    let safe = rarity::text::sanitize(s);
+    if rarity::text::width(&safe) <= max {
         return safe.into_owned();
     }
-    let mut out: String = safe.chars().take(max).collect();
-    out.push('…');
-    out
+    rarity::text::fit(&safe, max + 1).into_owned()
 }
 
 fn cell_text(c: &Cell) -> String {
@@ -675,21 +781,20 @@ fn cell_text(c: &Cell) -> String {
     }
 }
 
-fn write_table(out: &mut dyn Write, o: &HuntOutput) -> std::io::Result<()> {
-    let cols = o.columns;
+fn write_table(out: &mut dyn Write, cols: &[rarity::hunt::ColumnSpec], rows: &[Vec<Cell>]) -> std::io::Result<()> {
     let cells: Vec<Vec<String>> =
-        o.rows.iter().map(|r| r.iter().map(|c| sanitize_cell(&cell_text(c), 48)).collect()).collect();
+        rows.iter().map(|r| r.iter().map(|c| sanitize_cell(&cell_text(c), 48)).collect()).collect();
     let widths: Vec<usize> = cols
         .iter()
         .enumerate()
-        .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0).max(c.name.len()))
+        .map(|(i, c)| cells.iter().map(|r| rarity::text::width(&r[i])).max().unwrap_or(0).max(c.name.len()))
         .collect();
     let line = |out: &mut dyn Write, vals: Vec<&str>| -> std::io::Result<()> {
         let mut s = String::new();
         for (i, v) in vals.iter().enumerate() {
             let w = widths[i];
             let right = matches!(cols[i].kind, CellKind::Int);
-            let pad = w.saturating_sub(v.chars().count());
+            let pad = w.saturating_sub(rarity::text::width(v));
             if i > 0 {
                 s.push_str("  ");
             }

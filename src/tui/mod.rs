@@ -8,7 +8,6 @@ pub mod app;
 mod engine;
 pub mod keymap;
 pub mod msg;
-pub mod sanitize;
 pub mod table;
 pub mod view;
 pub mod worker;

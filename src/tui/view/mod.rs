@@ -7,7 +7,7 @@ pub(crate) mod table;
 mod top;
 
 use super::app::{App, Phase, Prompt};
-use super::sanitize::sanitize;
+use rarity::text;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -234,22 +234,19 @@ pub fn text_spans(text: &str, matches: &[usize], width: usize, base: Style) -> V
     let mut used = 0usize;
     let mut cur = String::new();
     let mut cur_hl = false;
-    let total: usize = sanitize(text).width();
+    let total: usize = text::width(&text::sanitize(text));
     let limit = if total > width { width.saturating_sub(1) } else { width };
-    for (i, c) in text.chars().enumerate() {
-        let mut buf = [0u8; 4];
-        let piece = sanitize(c.encode_utf8(&mut buf)).into_owned();
-        let w = piece.width();
-        if used + w > limit {
+    for piece in text::pieces(text) {
+        if used + piece.width > limit {
             break;
         }
-        used += w;
-        let is_hl = matches.contains(&i);
+        used += piece.width;
+        let is_hl = matches.iter().any(|&i| piece.covers(i));
         if is_hl != cur_hl && !cur.is_empty() {
             spans.push(Span::styled(std::mem::take(&mut cur), if cur_hl { hl } else { base }));
         }
         cur_hl = is_hl;
-        cur.push_str(&piece);
+        cur.push_str(&piece.text);
     }
     if !cur.is_empty() {
         spans.push(Span::styled(cur, if cur_hl { hl } else { base }));

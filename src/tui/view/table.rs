@@ -141,18 +141,16 @@ fn render_value_preview(frame: &mut Frame, area: Rect, name: &str, value: &str) 
         Style::default().fg(palette::DIM),
     )];
     // Wrap by display width after sanitizing, so placeholders count as what is drawn.
-    let safe = crate::tui::sanitize::sanitize(value);
     let mut cur = String::new();
     let mut cur_w = 0;
     let room = (area.height as usize).saturating_sub(1);
-    for c in safe.chars() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if cur_w + w > width.max(1) {
+    for piece in rarity::text::pieces(value) {
+        if cur_w + piece.width > width.max(1) {
             lines.push(Line::from(std::mem::take(&mut cur)));
             cur_w = 0;
         }
-        cur.push(c);
-        cur_w += w;
+        cur.push_str(&piece.text);
+        cur_w += piece.width;
     }
     lines.push(Line::from(cur));
     if lines.len() > room + 1 {
@@ -203,8 +201,9 @@ fn column_widths(t: &TableState, shown: &[usize]) -> Vec<usize> {
         .iter()
         .enumerate()
         .map(|(c, col)| {
-            let cells =
-                shown.iter().map(|&r| crate::tui::sanitize::sanitize(&display_cell(cell_at(&t.rows[r], c))).width());
+            let cells = shown
+                .iter()
+                .map(|&r| rarity::text::width(&rarity::text::sanitize(&display_cell(cell_at(&t.rows[r], c)))));
             // The sort arrow sits after the name.
             let header = col.name.width() + usize::from(t.sort.is_some_and(|(sc, _)| sc == c));
             cells.fold(header, usize::max)
@@ -323,13 +322,7 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
 
 /// `s` (sanitized, cut) padded to `w` columns, on the left when `right`-aligned.
 fn pad(s: &str, w: usize, right: bool) -> String {
-    let cut: String = text_spans(s, &[], w, Style::default()).iter().map(|s| s.content.as_ref()).collect();
-    let fill = " ".repeat(w.saturating_sub(cut.width()));
-    if right {
-        format!("{fill}{cut}")
-    } else {
-        format!("{cut}{fill}")
-    }
+    rarity::text::pad(s, w, right)
 }
 
 #[cfg(test)]

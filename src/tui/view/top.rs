@@ -52,7 +52,7 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     let line = Line::from(
         spans
             .into_iter()
-            .map(|sp| Span::styled(crate::tui::sanitize::sanitize(&sp.content).into_owned(), sp.style))
+            .map(|sp| Span::styled(rarity::text::sanitize(&sp.content).into_owned(), sp.style))
             .collect::<Vec<_>>(),
     );
     frame.render_widget(Paragraph::new(line), area);
