@@ -985,9 +985,14 @@ fn explain(a: ExplainArgs) -> Result<(), Failure> {
                 .map(|s| vec![Cell::Text(s.step.clone()), Cell::Text(s.condition.clone()), Cell::Int(s.count as i64)])
                 .collect();
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            rarity::export::write_csv(&mut out, &["step", "condition", "count"], rows.iter().map(|r| r.as_slice()), false)
-                .map(|_| ())
-                .map_err(|e| fail(1, format!("cannot write output: {e}")))
+            rarity::export::write_csv(
+                &mut out,
+                &["step", "condition", "count"],
+                rows.iter().map(|r| r.as_slice()),
+                false,
+            )
+            .map(|_| ())
+            .map_err(|e| fail(1, format!("cannot write output: {e}")))
         }
         RunFormat::Json => {
             let v = serde_json::json!({ "hunt": key, "now": format_iso(now), "rows": funnel.rows(), "steps": funnel.steps });
@@ -1030,11 +1035,8 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
     let current = params.get(key).to_text();
     match a.tune.format {
         RunFormat::Csv => {
-            let rows: Vec<Vec<Cell>> = values
-                .iter()
-                .zip(&counts)
-                .map(|(v, n)| vec![Cell::Text(v.to_text()), Cell::Int(*n as i64)])
-                .collect();
+            let rows: Vec<Vec<Cell>> =
+                values.iter().zip(&counts).map(|(v, n)| vec![Cell::Text(v.to_text()), Cell::Int(*n as i64)]).collect();
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             rarity::export::write_csv(&mut out, &["value", "rows"], rows.iter().map(|r| r.as_slice()), false)
                 .map(|_| ())

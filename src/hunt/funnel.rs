@@ -239,7 +239,6 @@ pub(crate) fn sweep_at_most(keys: impl IntoIterator<Item = Option<i64>>, values:
         .collect()
 }
 
-
 /// A sweep could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SweepError {

@@ -18,12 +18,12 @@ pub mod ti_inbound;
 pub mod timeline;
 pub mod vm_new_country;
 
-pub use funnel::{Funnel, FunnelStep, FunnelUnit, SweepError};
-pub use timeline::{Rhythm, Timeline};
 pub use drill::{event_cells, event_columns, event_fields, DrillOutput, Facet, FacetKind, FacetValue, IpSummary};
+pub use funnel::{Funnel, FunnelStep, FunnelUnit, SweepError};
 pub use index::{Common, Engine};
 pub use params::{HuntParams, ListItem, ParamError, ParamKind, ParamSpec, ParamValue};
 pub use pivot::{Pivot, PivotError};
+pub use timeline::{Rhythm, Timeline};
 
 use crate::model::tables::TableKind;
 use crate::model::time::{format_iso, Nanos};

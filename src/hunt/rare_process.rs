@@ -12,9 +12,9 @@ use super::{
     Cell, CellKind, ColumnSpec, Funnel, FunnelUnit, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, ParamValue,
     Pivot, RowKey,
 };
-use crate::model::time::format_duration;
 use crate::model::ip::ip_text;
 use crate::model::tables::TableKind;
+use crate::model::time::format_duration;
 use crate::model::{Nanos, NO_PORT};
 use crate::store::Dataset;
 use rayon::prelude::*;

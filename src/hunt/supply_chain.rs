@@ -367,7 +367,8 @@ impl HuntIndex for Index {
         let (rare, third_party) = self.third_party(eng, p, &e);
         let baseline = Index::aggregate(e.into_iter().filter(|ev| third_party[ev.name as usize]));
         let new_from = now.saturating_sub(p.duration("new_within"));
-        let new: Vec<(u32, Agg)> = baseline.iter().filter(|(_, a)| a.start > new_from).map(|(k, a)| (k.1, *a)).collect();
+        let new: Vec<(u32, Agg)> =
+            baseline.iter().filter(|(_, a)| a.start > new_from).map(|(k, a)| (k.1, *a)).collect();
         let kept = self.run(eng, p, now).len();
         let ev = FunnelUnit::Events;
         let mut out = Funnel::default();
@@ -383,10 +384,20 @@ impl HuntIndex for Index {
         out.push("E5", format!("RemoteIP not in excluded_nets {nets}"), counts[4], ev);
         let max_servers = p.integer("company_max_servers");
         let rare_n = rare.iter().filter(|&&x| x).count();
-        out.push("1", format!("rare companies: on < company_max_servers {max_servers} servers"), rare_n, FunnelUnit::Groups);
+        out.push(
+            "1",
+            format!("rare companies: on < company_max_servers {max_servers} servers"),
+            rare_n,
+            FunnelUnit::Groups,
+        );
         let third_n = third_party.iter().filter(|&&x| x).count();
         out.push("2", "third-party servers: an E event with a rare company", third_n, FunnelUnit::Groups);
-        out.push("3", "baseline: (DeviceName, RemoteIP, RemotePort) on third-party servers", baseline.len(), FunnelUnit::Tuples);
+        out.push(
+            "3",
+            "baseline: (DeviceName, RemoteIP, RemotePort) on third-party servers",
+            baseline.len(),
+            FunnelUnit::Tuples,
+        );
         let new_within = named_window(p, "new_within");
         out.push("4", format!("new: starttime > now - {new_within}"), new.len(), FunnelUnit::Tuples);
         let starts = new_range(baseline.values());
@@ -435,9 +446,7 @@ impl HuntIndex for Index {
                 let keys: Vec<Option<i64>> = Index::aggregate(e)
                     .iter()
                     .filter(|(_, a)| a.start > new_from)
-                    .filter(|((_, ip, _), _)| {
-                        self.prevalence(ds, *ip, prev_from).is_none_or(|(c, _)| c < max_prev)
-                    })
+                    .filter(|((_, ip, _), _)| self.prevalence(ds, *ip, prev_from).is_none_or(|(c, _)| c < max_prev))
                     .map(|((name, _, _), _)| server_key[*name as usize])
                     .collect();
                 sweep_at_least(keys, values)

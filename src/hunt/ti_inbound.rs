@@ -200,7 +200,8 @@ impl HuntIndex for Index {
             p.enabled("excluded_local_ports").iter().filter_map(|s| s.parse().ok()).collect();
         let excluded_ip = excluded_ips(ds, p);
         let not_excluded: Vec<&Cand> = self.cands.iter().filter(|c| !excluded_ip[c.ip as usize]).collect();
-        let listed: Vec<&Cand> = not_excluded.iter().copied().filter(|c| c.hit.is_some_and(|h| h.listed(level))).collect();
+        let listed: Vec<&Cand> =
+            not_excluded.iter().copied().filter(|c| c.hit.is_some_and(|h| h.listed(level))).collect();
         let kept = listed.iter().filter(|c| !excluded_ports.contains(&c.local_port)).count();
         let list = |key: &str| {
             let v = p.enabled(key);
@@ -215,7 +216,12 @@ impl HuntIndex for Index {
         out.push("1", "ActionType InboundConnectionAccepted", self.inbound, ev);
         out.push("2", "joined on DeviceId and an internet-facing LocalPort (latest DeviceInfo)", self.cands.len(), ev);
         out.push("3", format!("RemoteIP not in excluded_nets {}", list("excluded_nets")), not_excluded.len(), ev);
-        out.push("4", format!("RemoteIP listed in the feed (no count, or count >= min_level {level})"), listed.len(), ev);
+        out.push(
+            "4",
+            format!("RemoteIP listed in the feed (no count, or count >= min_level {level})"),
+            listed.len(),
+            ev,
+        );
         let ports = format!("LocalPort not in excluded_local_ports {}", list("excluded_local_ports"));
         out.push("5", ports, kept, FunnelUnit::Rows);
         out
@@ -230,9 +236,11 @@ impl HuntIndex for Index {
         let excluded_ports: Vec<u32> =
             p.enabled("excluded_local_ports").iter().filter_map(|s| s.parse().ok()).collect();
         let excluded_ip = excluded_ips(&eng.ds, p);
-        let keys = self.cands.iter().filter(|c| !excluded_ip[c.ip as usize] && !excluded_ports.contains(&c.local_port)).map(|c| {
-            c.hit.and_then(|h| if h.uncounted { Some(i64::MAX) } else { h.max_count.map(i64::from) })
-        });
+        let keys = self
+            .cands
+            .iter()
+            .filter(|c| !excluded_ip[c.ip as usize] && !excluded_ports.contains(&c.local_port))
+            .map(|c| c.hit.and_then(|h| if h.uncounted { Some(i64::MAX) } else { h.max_count.map(i64::from) }));
         super::funnel::sweep_at_most(keys, values)
     }
 
@@ -251,4 +259,3 @@ impl HuntIndex for Index {
         format!("{ip}: {feed}; inbound to internet-facing LocalPort {}{reason}", c.local_port)
     }
 }
-
