@@ -1,7 +1,9 @@
 //! The TUI's state and its one mutator, `App::update(Msg)`. Rendering reads this state; keys
 //! become `Msg`s in `keymap`; background work is requested by pushing `Cmd`s.
 
-use super::msg::{Cmd, DrillDone, DrillRequest, HuntDone, InputKey, Level, Msg, Section, SectionKind, Summary};
+use super::msg::{
+    Cmd, DrillDone, DrillRequest, HuntDone, InputKey, Level, Msg, Section, SectionKind, Summary, SweepDone,
+};
 use super::table::{display_cell, Column, TableState};
 use rarity::config::Config;
 use rarity::export::{write_csv_file, ExportError};
@@ -173,6 +175,22 @@ pub struct Tab {
     pub drill_gen: u64,
     pub drill_pending: bool,
     pub panel_cursor: usize,
+    /// The funnel of the shown result (arrives just after it).
+    pub funnel: Option<rarity::hunt::Funnel>,
+    /// The sensitivity chart of the parameter under the panel cursor.
+    pub sensitivity: Option<Sensitivity>,
+    /// The sweep last asked for: (parameter, the parameters it runs with).
+    sweep_asked: Option<(&'static str, HuntParams)>,
+}
+
+/// Result counts of one parameter over a range of values around its current one.
+#[derive(Clone, Debug)]
+pub struct Sensitivity {
+    pub key: &'static str,
+    pub values: Vec<rarity::hunt::ParamValue>,
+    pub counts: Vec<usize>,
+    /// The value the parameters hold now.
+    pub current: rarity::hunt::ParamValue,
 }
 
 impl Tab {
@@ -190,6 +208,9 @@ impl Tab {
             drill_gen: 0,
             drill_pending: false,
             panel_cursor: 0,
+            funnel: None,
+            sensitivity: None,
+            sweep_asked: None,
         }
     }
 
@@ -233,6 +254,8 @@ pub struct App {
     pub cancelling: bool,
     /// Commands for the runner, drained after each update.
     pub cmds: Vec<Cmd>,
+    /// The newest sensitivity sweep asked for, taken by the runner (a newer ask replaces it).
+    pub sweep_job: Option<Cmd>,
     /// The wall clock as `HH:MM:SS` (tests pin it).
     pub clock: fn() -> String,
     /// What loading the saved tuning reported, kept for the load report.
@@ -268,6 +291,7 @@ impl App {
             quit: false,
             cancelling: false,
             cmds: Vec::new(),
+            sweep_job: None,
             clock: local_clock,
         }
     }
@@ -329,6 +353,13 @@ impl App {
             Msg::LoadFailed(e) => self.phase = Phase::Failed(e),
             Msg::HuntDone(done) => self.on_hunt_done(done),
             Msg::DrillDone(done) => self.on_drill_done(done),
+            Msg::FunnelDone { hunt, gen, funnel } => {
+                let i = self.tab_index(hunt);
+                if self.tabs[i].gen == gen {
+                    self.tabs[i].funnel = Some(funnel);
+                }
+            }
+            Msg::SweepDone(done) => self.on_sweep_done(done),
             Msg::Quit => {
                 if matches!(self.phase, Phase::Loading(_)) {
                     if self.cancelling {
@@ -358,6 +389,49 @@ impl App {
         let height = self.table_height();
         if let Some(t) = self.current_table_mut() {
             t.scroll_into_view(height);
+        }
+        if matches!(self.phase, Phase::Ready) {
+            self.ask_sweep();
+        }
+    }
+
+    /// With the panel focused on a numeric or duration parameter, ask for its sensitivity
+    /// chart whenever the parameter or any value changed since the last ask (latest wins).
+    fn ask_sweep(&mut self) {
+        if self.focus != Focus::Params || self.tabs.is_empty() {
+            return;
+        }
+        let tab = &mut self.tabs[self.active];
+        let lines = panel_lines(&tab.params);
+        let Some(PanelLine::Param(i)) = lines.get(tab.panel_cursor) else { return };
+        let spec = tab.params.specs()[*i];
+        if !rarity::hunt::funnel::sweepable(spec.kind) {
+            return;
+        }
+        if tab.sweep_asked.as_ref().is_some_and(|(k, p)| *k == spec.key && *p == tab.params) {
+            return;
+        }
+        let values = rarity::hunt::funnel::default_sweep_values(&tab.params.values[*i]);
+        tab.sweep_asked = Some((spec.key, tab.params.clone()));
+        self.sweep_job = Some(Cmd::Sweep { hunt: tab.hunt, params: tab.params.clone(), key: spec.key, values });
+    }
+
+    fn on_sweep_done(&mut self, done: SweepDone) {
+        let i = self.tab_index(done.hunt);
+        let tab = &mut self.tabs[i];
+        // Only the latest ask counts; an older answer would chart other parameters.
+        if tab.sweep_asked.as_ref() != Some(&(done.key, done.params.clone())) {
+            return;
+        }
+        match done.result {
+            Ok(counts) => {
+                let current = done.params.get(done.key).clone();
+                tab.sensitivity = Some(Sensitivity { key: done.key, values: done.values, counts, current });
+            }
+            Err(e) => {
+                tab.sensitivity = None;
+                self.error(format!("{}: sweep of {}: {e}", done.hunt.key(), done.key));
+            }
         }
     }
 
@@ -411,6 +485,7 @@ impl App {
                     }
                 }
                 tab.output = Some(Arc::new(output));
+                tab.funnel = None;
                 tab.error = None;
                 tab.last = Some(Recompute { elapsed: done.elapsed, rows: n, at: (self.clock)() });
                 if let Some(p) = pending {

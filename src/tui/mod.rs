@@ -161,7 +161,7 @@ fn event_loop<B: worker::HuntBackend>(
                 }
             }
             app.update(msg);
-            for cmd in app.cmds.drain(..) {
+            for cmd in app.cmds.drain(..).chain(app.sweep_job.take()) {
                 match cmd {
                     Cmd::CancelLoad => cancel.store(true, Ordering::Relaxed),
                     job => {

@@ -2,7 +2,9 @@
 //! commands `update` asks the runner to carry out (background jobs).
 
 use super::table::TableState;
-use rarity::hunt::{DrillOutput, FacetKind, FacetValue, HuntId, HuntOutput, HuntParams, Pivot};
+use rarity::hunt::{
+    DrillOutput, FacetKind, FacetValue, Funnel, HuntId, HuntOutput, HuntParams, ParamValue, Pivot, Timeline,
+};
 use rarity::ingest::Progress;
 use rarity::model::tables::TableKind;
 use rarity::model::Nanos;
@@ -91,6 +93,28 @@ pub enum Msg {
     LoadFailed(String),
     HuntDone(HuntDone),
     DrillDone(DrillDone),
+    /// The funnel of recompute `gen` (follows its `HuntDone`).
+    FunnelDone { hunt: HuntId, gen: u64, funnel: Funnel },
+    SweepDone(SweepDone),
+}
+
+/// A finished sensitivity sweep of one parameter.
+#[derive(Debug)]
+pub struct SweepDone {
+    pub hunt: HuntId,
+    pub key: &'static str,
+    /// The parameters it was computed with (the app drops it when they are no longer current).
+    pub params: HuntParams,
+    pub values: Vec<ParamValue>,
+    pub result: Result<Vec<usize>, String>,
+}
+
+/// What a drill-down shows above its lists: when its events happened and, for a finding, why
+/// the row is there.
+#[derive(Clone, Debug)]
+pub struct Insight {
+    pub timeline: Timeline,
+    pub why: Option<String>,
 }
 
 /// A finished recompute.
@@ -116,6 +140,7 @@ pub struct Level {
     pub title: String,
     pub sections: Vec<Section>,
     pub active: usize,
+    pub insight: Option<Insight>,
 }
 
 /// Name of the one-event list (Column, Value) that Enter on an event opens.
@@ -189,5 +214,7 @@ pub struct Summary {
 pub enum Cmd {
     Run { hunt: HuntId, gen: u64, params: HuntParams },
     Drill { hunt: HuntId, gen: u64, req: DrillRequest },
+    /// Result counts with `key` at each of `values` (the sensitivity chart).
+    Sweep { hunt: HuntId, params: HuntParams, key: &'static str, values: Vec<ParamValue> },
     CancelLoad,
 }

@@ -128,7 +128,7 @@ fn fake_answer(cmd: Cmd) -> Option<Msg> {
         Cmd::Drill { hunt, gen, req } => {
             Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &|_| {})) }))
         }
-        Cmd::CancelLoad => None,
+        Cmd::Sweep { .. } | Cmd::CancelLoad => None,
     }
 }
 
@@ -151,9 +151,9 @@ fn fake_drill(req: &DrillRequest, edit: &dyn Fn(&mut Level)) -> Level {
             let rows = keep.iter().map(|&r| events.table.rows[r].clone()).collect();
             let table = TableState::new(events.table.columns.clone(), rows, 1);
             let kind = SectionKind::Events { table: rarity::model::tables::TableKind::DeviceNetworkEvents, rows: keep };
-            Level { title: ip, sections: vec![Section { name: "Events".into(), table, kind, note: None }], active: 0 }
+            Level { title: ip, sections: vec![Section { name: "Events".into(), table, kind, note: None }], active: 0, insight: None }
         }
-        DrillRequest::Pivot { value, .. } => Level { title: value.clone(), sections: vec![events], active: 0 },
+        DrillRequest::Pivot { value, .. } => Level { title: value.clone(), sections: vec![events], active: 0, insight: None },
         DrillRequest::Record { row, .. } => {
             let t = &events.table;
             let rows =
@@ -164,7 +164,7 @@ fn fake_drill(req: &DrillRequest, edit: &dyn Fn(&mut Level)) -> Level {
                 1,
             );
             let section = Section { name: super::msg::RECORD.into(), table, kind: SectionKind::Record, note: None };
-            Level { title: format!("event {}", row + 1), sections: vec![section], active: 0 }
+            Level { title: format!("event {}", row + 1), sections: vec![section], active: 0, insight: None }
         }
     }
 }
@@ -224,6 +224,7 @@ fn fake_level(row: &[Cell]) -> Level {
             },
         ],
         active: 0,
+        insight: None,
     }
 }
 
@@ -702,6 +703,10 @@ mod engine_tests {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
             Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
+            Cmd::Sweep { hunt, params, key, values } => {
+                let result = b.sweep(&params, key, &values);
+                Some(Msg::SweepDone(crate::tui::msg::SweepDone { hunt, key, params, values, result }))
+            }
             Cmd::CancelLoad => None,
         }
     }
@@ -875,6 +880,10 @@ mod sample_tests {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
             Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
+            Cmd::Sweep { hunt, params, key, values } => {
+                let result = b.sweep(&params, key, &values);
+                Some(Msg::SweepDone(crate::tui::msg::SweepDone { hunt, key, params, values, result }))
+            }
             Cmd::CancelLoad => None,
         }
     }
