@@ -212,7 +212,6 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-
 /// The cockpit's cost next to a recompute: per hunt the funnel, the timeline of the largest
 /// finding's events, and a 20-point sweep of every numeric and duration parameter.
 fn cockpit(c: &mut Criterion) {

@@ -13,6 +13,8 @@ pub mod view;
 pub mod worker;
 
 #[cfg(test)]
+mod cockpit_tests;
+#[cfg(test)]
 mod tests;
 
 use app::{App, ConfigStore};

@@ -94,7 +94,11 @@ pub enum Msg {
     HuntDone(HuntDone),
     DrillDone(DrillDone),
     /// The funnel of recompute `gen` (follows its `HuntDone`).
-    FunnelDone { hunt: HuntId, gen: u64, funnel: Funnel },
+    FunnelDone {
+        hunt: HuntId,
+        gen: u64,
+        funnel: Funnel,
+    },
     SweepDone(SweepDone),
 }
 
@@ -212,9 +216,22 @@ pub struct Summary {
 /// Work `update` asks for; the runner hands it to the worker threads.
 #[derive(Debug)]
 pub enum Cmd {
-    Run { hunt: HuntId, gen: u64, params: HuntParams },
-    Drill { hunt: HuntId, gen: u64, req: DrillRequest },
+    Run {
+        hunt: HuntId,
+        gen: u64,
+        params: HuntParams,
+    },
+    Drill {
+        hunt: HuntId,
+        gen: u64,
+        req: DrillRequest,
+    },
     /// Result counts with `key` at each of `values` (the sensitivity chart).
-    Sweep { hunt: HuntId, params: HuntParams, key: &'static str, values: Vec<ParamValue> },
+    Sweep {
+        hunt: HuntId,
+        params: HuntParams,
+        key: &'static str,
+        values: Vec<ParamValue>,
+    },
     CancelLoad,
 }

@@ -151,9 +151,16 @@ fn fake_drill(req: &DrillRequest, edit: &dyn Fn(&mut Level)) -> Level {
             let rows = keep.iter().map(|&r| events.table.rows[r].clone()).collect();
             let table = TableState::new(events.table.columns.clone(), rows, 1);
             let kind = SectionKind::Events { table: rarity::model::tables::TableKind::DeviceNetworkEvents, rows: keep };
-            Level { title: ip, sections: vec![Section { name: "Events".into(), table, kind, note: None }], active: 0, insight: None }
+            Level {
+                title: ip,
+                sections: vec![Section { name: "Events".into(), table, kind, note: None }],
+                active: 0,
+                insight: None,
+            }
         }
-        DrillRequest::Pivot { value, .. } => Level { title: value.clone(), sections: vec![events], active: 0, insight: None },
+        DrillRequest::Pivot { value, .. } => {
+            Level { title: value.clone(), sections: vec![events], active: 0, insight: None }
+        }
         DrillRequest::Record { row, .. } => {
             let t = &events.table;
             let rows =

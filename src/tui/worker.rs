@@ -137,7 +137,9 @@ fn run_job<B: HuntBackend>(backend: &B, job: Job) -> Msg {
             })
         }
         Job::Sweep { hunt, params, key, values } => {
-            let done = |result| Msg::SweepDone(SweepDone { hunt, key, params: params.clone(), values: values.clone(), result });
+            let done = |result| {
+                Msg::SweepDone(SweepDone { hunt, key, params: params.clone(), values: values.clone(), result })
+            };
             guarded(&|| done(backend.sweep(&params, key, &values)), &|e| done(Err(e)))
         }
     }

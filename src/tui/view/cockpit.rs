@@ -34,9 +34,28 @@ pub fn funnel_lines(f: &Funnel, width: usize) -> Vec<Line<'static>> {
         out.push(safe_line(&text, width, style));
         if let Some(note) = &s.note {
             let note_style = if hit { Style::default().fg(palette::WARN) } else { Style::default().fg(palette::MUTED) };
-            out.push(safe_line(&format!("        {note}"), width, note_style));
+            for part in wrap(note, width.saturating_sub(9)) {
+                out.push(safe_line(&format!("        {part}"), width, note_style));
+            }
         }
     }
+    out
+}
+
+/// Word wrap to `width` columns (a longer word gets a line of its own).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width.max(1) {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    out.push(cur);
     out
 }
 
@@ -78,12 +97,14 @@ pub fn insight_lines(i: &Insight, width: usize) -> Vec<Line<'static>> {
         (Some(a), Some(b)) => format!("first {} · last {}", format_short(a), format_short(b)),
         _ => "no events".to_string(),
     };
-    let mut info = format!("      {span} · {} events · {bucket} per bar", thousands(t.events));
-    if let Some(r) = &t.rhythm {
-        info.push_str(&format!(" · {}", r.describe()));
-    }
+    let rhythm = t.rhythm.as_ref().map(|r| format!("{} · ", r.describe())).unwrap_or_default();
+    let info = format!("      {rhythm}{} events · {span} · {bucket} per bar", thousands(t.events));
     let beacon = t.rhythm.as_ref().is_some_and(|r| r.beacon);
-    let style = if beacon { Style::default().fg(palette::WARN).add_modifier(Modifier::BOLD) } else { Style::default().fg(palette::MUTED) };
+    let style = if beacon {
+        Style::default().fg(palette::WARN).add_modifier(Modifier::BOLD)
+    } else {
+        Style::default().fg(palette::MUTED)
+    };
     out.push(safe_line(&info, width, style));
     if let Some(why) = &i.why {
         out.push(safe_line(&format!(" why  {why}"), width, Style::default().fg(palette::MARK)));
@@ -108,7 +129,8 @@ pub fn render_sensitivity(s: &Sensitivity, frame: &mut Frame, area: Rect) {
     let bars: Vec<Bar> = (lo..hi)
         .map(|i| {
             let cur = s.values[i] == s.current;
-            let style = if cur { Style::default().fg(palette::ACTIVE_TAB) } else { Style::default().fg(palette::ACCENT) };
+            let style =
+                if cur { Style::default().fg(palette::ACTIVE_TAB) } else { Style::default().fg(palette::ACCENT) };
             let mark = if cur { "▶" } else { " " };
             Bar::default()
                 .value(s.counts.get(i).copied().unwrap_or(0) as u64)

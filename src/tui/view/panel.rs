@@ -151,7 +151,10 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
     let (text_area, chart_area) = match chart {
         Some(_) => {
             let h = (inner.height / 2).min(12);
-            (Rect { height: inner.height - h, ..inner }, Some(Rect { y: inner.y + inner.height - h, height: h, ..inner }))
+            (
+                Rect { height: inner.height - h, ..inner },
+                Some(Rect { y: inner.y + inner.height - h, height: h, ..inner }),
+            )
         }
         None => (inner, None),
     };
