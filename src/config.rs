@@ -518,7 +518,7 @@ mod tests {
     }
 
     fn rare_process_with(max_devices: &str) -> HuntParams {
-        let mut p = HuntParams::defaults(HuntId::RareProcess);
+        let mut p = HuntParams::defaults(crate::hunt::rare_process::ID);
         p.set("max_devices", max_devices).unwrap();
         p
     }
@@ -531,27 +531,27 @@ mod tests {
         let (mut b, _) = Config::load(&path);
         a.set_params(&rare_process_with("7"));
         a.save(&path).unwrap();
-        let mut sc = HuntParams::defaults(HuntId::SupplyChain);
+        let mut sc = HuntParams::defaults(crate::hunt::supply_chain::ID);
         sc.set("max_prevalence", "2").unwrap();
         b.set_params(&sc);
         b.save(&path).unwrap();
         let (both, warning) = Config::load(&path);
         assert_eq!(warning, None);
-        assert_eq!(both.params_for(HuntId::RareProcess).integer("max_devices"), 7);
-        assert_eq!(both.params_for(HuntId::SupplyChain), sc);
+        assert_eq!(both.params_for(crate::hunt::rare_process::ID).integer("max_devices"), 7);
+        assert_eq!(both.params_for(crate::hunt::supply_chain::ID), sc);
         // A saves again after changing the same hunt: B's hunt stays; A now also holds it.
         a.set_params(&rare_process_with("9"));
         a.save(&path).unwrap();
         let (after, _) = Config::load(&path);
-        assert_eq!(after.params_for(HuntId::RareProcess).integer("max_devices"), 9);
-        assert_eq!(after.params_for(HuntId::SupplyChain), sc);
-        assert_eq!(a.params_for(HuntId::SupplyChain), sc);
+        assert_eq!(after.params_for(crate::hunt::rare_process::ID).integer("max_devices"), 9);
+        assert_eq!(after.params_for(crate::hunt::supply_chain::ID), sc);
+        assert_eq!(a.params_for(crate::hunt::supply_chain::ID), sc);
         // B resets its hunt to the defaults: only that hunt leaves the file.
-        b.set_params(&HuntParams::defaults(HuntId::SupplyChain));
+        b.set_params(&HuntParams::defaults(crate::hunt::supply_chain::ID));
         b.save(&path).unwrap();
         let (last, _) = Config::load(&path);
-        assert_eq!(last.params_for(HuntId::RareProcess).integer("max_devices"), 9);
-        assert_eq!(last.params_for(HuntId::SupplyChain), HuntParams::defaults(HuntId::SupplyChain));
+        assert_eq!(last.params_for(crate::hunt::rare_process::ID).integer("max_devices"), 9);
+        assert_eq!(last.params_for(crate::hunt::supply_chain::ID), HuntParams::defaults(crate::hunt::supply_chain::ID));
     }
 
     #[test]
@@ -603,7 +603,7 @@ mod tests {
         // Nothing was lost: the change is still pending and a good path saves it.
         let good = dir.path().join("config.json");
         cfg.save(&good).unwrap();
-        assert_eq!(Config::load(&good).0.params_for(HuntId::RareProcess).integer("max_devices"), 7);
+        assert_eq!(Config::load(&good).0.params_for(crate::hunt::rare_process::ID).integer("max_devices"), 7);
     }
 
     #[test]
@@ -613,7 +613,7 @@ mod tests {
         std::fs::write(&path, "\u{feff}{\"version\": 1, \"hunts\": {\"rare-process\": {\"max_devices\": 6}}}").unwrap();
         let (cfg, warning) = Config::load(&path);
         assert_eq!(warning, None);
-        assert_eq!(cfg.params_for(HuntId::RareProcess).integer("max_devices"), 6);
+        assert_eq!(cfg.params_for(crate::hunt::rare_process::ID).integer("max_devices"), 6);
         assert!(path.exists());
     }
 
@@ -648,14 +648,14 @@ mod tests {
         std::fs::write(&path, r#"{"version": "one", "hunts": {"rare-process": {"max_devices": 6}}}"#).unwrap();
         let (cfg, warning) = Config::load(&path);
         assert!(warning.unwrap().contains("unknown `version` \"one\"; read as version 1"));
-        assert_eq!(cfg.params_for(HuntId::RareProcess).integer("max_devices"), 6);
+        assert_eq!(cfg.params_for(crate::hunt::rare_process::ID).integer("max_devices"), 6);
 
         let newer = r#"{"version": 2, "hunts": {"rare-process": {"max_devices": 6}}}"#;
         std::fs::write(&path, newer).unwrap();
         let (mut cfg, warning) = Config::load(&path);
         let warning = warning.unwrap();
         assert!(warning.contains("newer rarity (version 2"), "{warning}");
-        assert_eq!(cfg.params_for(HuntId::RareProcess).integer("max_devices"), 6);
+        assert_eq!(cfg.params_for(crate::hunt::rare_process::ID).integer("max_devices"), 6);
         cfg.set_params(&rare_process_with("9"));
         let err = cfg.save(&path).unwrap_err();
         assert!(matches!(err, ConfigError::NewerVersion { version: 2, .. }), "{err}");
@@ -700,7 +700,7 @@ mod tests {
         cfg.set_params(&rare_process_with("7"));
         cfg.save(&link).unwrap();
         assert!(link.is_symlink());
-        assert_eq!(Config::load(&real).0.params_for(HuntId::RareProcess).integer("max_devices"), 7);
+        assert_eq!(Config::load(&real).0.params_for(crate::hunt::rare_process::ID).integer("max_devices"), 7);
     }
 
     #[test]

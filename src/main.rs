@@ -47,6 +47,8 @@ enum Cmd {
     Explain(ExplainArgs),
     /// Show how a hunt's row count moves with one numeric or duration parameter.
     Sweep(SweepArgs),
+    /// Write a hunt (or `all`), with its current tuning, as a KQL query for Sentinel, Defender or ADX.
+    Kql(KqlArgs),
 }
 
 /// Inputs shared by every command that loads data.
@@ -232,6 +234,52 @@ struct GenArgs {
     format: GenFormatArg,
 }
 
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum DialectArg {
+    Defender,
+    Sentinel,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum TiSourceArg {
+    Ipsum,
+    Inline,
+    Sentinel,
+}
+
+#[derive(Args, Debug)]
+struct KqlArgs {
+    /// The hunt to write (see `rarity hunts`), or `all`.
+    #[arg(value_name = "HUNT")]
+    hunt: String,
+    /// Threat-intel feeds (files or directories); only needed for `--ti-source inline`.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Set a parameter: `key=value`, as for `rarity run`. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Saved tuning file to start from (default: the user's config directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore the saved tuning: start from the defaults.
+    #[arg(long)]
+    no_config: bool,
+    /// Where the query runs: Defender XDR advanced hunting or Sentinel / Log Analytics.
+    #[arg(long, value_enum, default_value = "sentinel")]
+    dialect: DialectArg,
+    /// ti-inbound's threat intel: IPsum levels/N.txt via externaldata, the loaded feed inline, or Sentinel's TI table.
+    #[arg(long = "ti-source", value_enum, default_value = "ipsum")]
+    ti_source: TiSourceArg,
+    /// Fixed reference time (RFC 3339) instead of now().
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<Nanos>,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
 /// A user-facing failure with the exit status it maps to.
 struct Failure {
     code: u8,
@@ -260,6 +308,7 @@ fn main() -> ExitCode {
         Some(Cmd::Gen(a)) => gen(a),
         Some(Cmd::Explain(a)) => explain(a),
         Some(Cmd::Sweep(a)) => sweep(a),
+        Some(Cmd::Kql(a)) => kql(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -380,7 +429,7 @@ fn write_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
                     (f.rows.ti, "ThreatIntel entries"),
                 ] {
                     if n > 0 {
-                        parts.push(format!("{} {}", tui::view::thousands(n), name));
+                        parts.push(format!("{} {}", rarity::model::thousands(n), name));
                     }
                 }
                 if parts.is_empty() {
@@ -411,7 +460,7 @@ fn write_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
                     )?;
                 }
                 if f.rejected > 0 {
-                    writeln!(out, "  rejected: {} rows", tui::view::thousands(f.rejected))?;
+                    writeln!(out, "  rejected: {} rows", rarity::model::thousands(f.rejected))?;
                     for r in &f.rejects {
                         writeln!(out, "    {r}")?;
                     }
@@ -428,8 +477,9 @@ fn write_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
     Ok(())
 }
 
-/// `run`'s account of the load on stderr: skipped files, rejected rows and warnings, one line
-/// each, made safe (paths and reasons come from the input).
+/// `run`'s account of the load on stderr, one line each, made safe (paths and reasons come from
+/// the input): skipped files, rejected rows, and the warnings of feeds (a feed listing every
+/// address changes every result) and of files that loaded nothing (they say why).
 fn print_load_problems(files: &[FileReport]) {
     let safe = rarity::text::sanitize;
     for f in files {
@@ -440,8 +490,11 @@ fn print_load_problems(files: &[FileReport]) {
             }
             None => {}
         }
-        for w in &f.warnings {
-            eprintln!("rarity: {}: {}", safe(&f.path), safe(w));
+        let r = &f.rows;
+        if r.ti > 0 || r.net + r.dev + r.vm + r.ti == 0 {
+            for w in &f.warnings {
+                eprintln!("rarity: {}: {}", safe(&f.path), safe(w));
+            }
         }
     }
 }
@@ -472,19 +525,19 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
             writeln!(
                 out,
                 "Totals: {} DeviceNetworkEvents, {} DeviceInfo, {} VMConnection, {} threat-intel entries",
-                tui::view::thousands(t.net),
-                tui::view::thousands(t.dev),
-                tui::view::thousands(t.vm),
-                tui::view::thousands(t.ti)
+                rarity::model::thousands(t.net),
+                rarity::model::thousands(t.dev),
+                rarity::model::thousands(t.vm),
+                rarity::model::thousands(t.ti)
             )?;
             writeln!(
                 out,
                 "Files:  {} loaded, {} skipped; {} rows rejected",
                 t.files_loaded,
                 t.files_skipped,
-                tui::view::thousands(t.rejected)
+                rarity::model::thousands(t.rejected)
             )?;
-            writeln!(out, "Devices: {}", tui::view::thousands(t.devices))?;
+            writeln!(out, "Devices: {}", rarity::model::thousands(t.devices))?;
             if let Some(per) = t.net_bytes_per_event {
                 // Per-event cost only means something once fixed overheads are amortized.
                 let per = if t.net >= 100_000 { format!(" ({per} bytes per event)") } else { String::new() };
@@ -770,20 +823,11 @@ fn sanitize_cell(s: &str, max: usize) -> String {
     rarity::text::fit(&safe, max + 1).into_owned()
 }
 
-fn cell_text(c: &Cell) -> String {
-    match c {
-        Cell::Empty => String::new(),
-        Cell::Text(s) => s.clone(),
-        Cell::Int(i) => i.to_string(),
-        Cell::Time(t) => format_iso(*t),
-        Cell::TextSet(v) => v.join(", "),
-        Cell::IntSet(v) => v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", "),
-    }
-}
-
 fn write_table(out: &mut dyn Write, cols: &[rarity::hunt::ColumnSpec], rows: &[Vec<Cell>]) -> std::io::Result<()> {
-    let cells: Vec<Vec<String>> =
-        rows.iter().map(|r| r.iter().map(|c| sanitize_cell(&cell_text(c), 48)).collect()).collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| sanitize_cell(&c.display(rarity::hunt::TimeStyle::Iso), 48)).collect())
+        .collect();
     let widths: Vec<usize> = cols
         .iter()
         .enumerate()
@@ -1066,4 +1110,89 @@ fn sweep(a: SweepArgs) -> Result<(), Failure> {
             Ok(())
         }),
     }
+}
+
+/// `rarity kql`: the hunt(s) as KQL with the saved tuning and every `--set` applied.
+fn kql(a: KqlArgs) -> Result<(), Failure> {
+    use rarity::hunt::kql::{Dialect, KqlOptions, TiSource};
+    let hunts = hunts_named(&a.hunt)?;
+    let as_run = RunArgs {
+        hunt: a.hunt.clone(),
+        paths: Vec::new(),
+        load: a.load.clone(),
+        now: a.now,
+        set: a.set.clone(),
+        format: RunFormat::Table,
+        output: None,
+        csv_raw: false,
+        config: a.config.clone(),
+        no_config: a.no_config,
+    };
+    let params = params_for(&hunts, &as_run)?;
+    let ti_source = match a.ti_source {
+        TiSourceArg::Ipsum => TiSource::Ipsum,
+        TiSourceArg::Inline => TiSource::Inline,
+        TiSourceArg::Sentinel => TiSource::Sentinel,
+    };
+    let inline_needed = ti_source == TiSource::Inline && hunts.contains(&rarity::hunt::ti_inbound::ID);
+    if !inline_needed && (!a.paths.is_empty() || !a.load.ti.is_empty()) {
+        return Err(fail(
+            2,
+            "PATH and --ti are only read for --ti-source inline with ti-inbound; the query needs no data",
+        ));
+    }
+    let ds = if inline_needed {
+        let (ds, _) = load_cli(&inputs_of(&a.paths), &a.load)?;
+        Some(ds)
+    } else {
+        None
+    };
+    // SOURCE_DATE_EPOCH (reproducible builds' convention) fixes the header's time.
+    let written = match std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse::<i64>().ok()) {
+        Some(secs) => secs.saturating_mul(1_000_000_000),
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
+    };
+    let dialect = match a.dialect {
+        DialectArg::Defender => Dialect::Defender,
+        DialectArg::Sentinel => Dialect::Sentinel,
+    };
+    let opts = KqlOptions {
+        dialect,
+        ti_source,
+        now: a.now,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        written: Some(written),
+    };
+    let all = hunts.len() > 1;
+    let mut text = String::new();
+    for p in &params {
+        let h = p.hunt;
+        match h.hunt().kql(p, &opts, ds.as_ref().map(|d| &d.ti)) {
+            Ok(q) => {
+                if all {
+                    text.push_str(&format!("// ===== rarity hunt {} ({}) =====\n", h.key(), h.spec().title));
+                }
+                text.push_str(&q);
+                text.push('\n');
+            }
+            // `all` in a dialect a hunt has no form in: say so in place of the query.
+            Err(e @ rarity::hunt::kql::KqlError::NoForm { .. }) if all => {
+                text.push_str(&format!(
+                    "// ===== rarity hunt {} ({}) =====\n// skipped: {e}\n\n",
+                    h.key(),
+                    h.spec().title
+                ));
+            }
+            Err(e) => return Err(fail(2, format!("kql {}: {e}", h.key()))),
+        }
+    }
+    let res = match &a.output {
+        Some(path) => {
+            std::fs::write(path, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| format!("cannot write output: {e}")),
+    };
+    res.map_err(|m| fail(1, m))
 }

@@ -246,7 +246,7 @@ pub fn fit_tail(s: &str, max: usize) -> Cow<'_, str> {
     let units: Vec<Piece> = pieces(&safe).collect();
     let mut used = 0;
     let mut first = units.len();
-    while first > 0 && used + units[first - 1].width + 1 <= max {
+    while first > 0 && used + units[first - 1].width < max {
         first -= 1;
         used += units[first].width;
     }

@@ -1,4 +1,4 @@
-//! rare-process (hunts.md section 1): every filter and threshold from both sides.
+//! rare-process (docs/hunts.md section 1): every filter and threshold from both sides.
 
 mod support;
 

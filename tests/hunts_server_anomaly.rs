@@ -1,4 +1,4 @@
-//! server-anomaly (hunts.md section 4): rarity threshold, known-good domains, recent window.
+//! server-anomaly (docs/hunts.md section 4): rarity threshold, known-good domains, recent window.
 
 mod support;
 

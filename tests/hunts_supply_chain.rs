@@ -1,4 +1,4 @@
-//! supply-chain (hunts.md section 3): servers, rare companies, new baseline rows, prevalence.
+//! supply-chain (docs/hunts.md section 3): servers, rare companies, new baseline rows, prevalence.
 
 mod support;
 

@@ -1,4 +1,4 @@
-//! ti-inbound (hunts.md section 5): internet-facing join, feed levels, excluded ports.
+//! ti-inbound (docs/hunts.md section 5): internet-facing join, feed levels, excluded ports.
 
 mod support;
 

@@ -1,4 +1,4 @@
-//! vm-new-country (hunts.md section 2): windows, thresholds, summarizing, banner.
+//! vm-new-country (docs/hunts.md section 2): windows, thresholds, summarizing, banner.
 
 mod support;
 

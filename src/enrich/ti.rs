@@ -145,6 +145,19 @@ impl ThreatIntel {
         hit
     }
 
+    /// Every merged entry: single addresses (as host networks) and wider networks, with their
+    /// hits, sorted by network (the KQL export embeds them).
+    pub fn entries(&self) -> impl Iterator<Item = (IpNet, TiHit)> {
+        let mut all: Vec<(IpNet, TiHit)> = self
+            .exact
+            .iter()
+            .map(|(ip, h)| (IpNet::from(*ip), *h))
+            .chain(self.nets.iter().map(|(n, h)| (*n, *h)))
+            .collect();
+        all.sort_by_key(|e| e.0);
+        all.into_iter()
+    }
+
     /// Number of distinct entries (addresses and networks) over every feed loaded.
     pub fn len(&self) -> usize {
         self.exact.len() + self.nets.len()

@@ -9,6 +9,7 @@ pub mod drill;
 pub mod fixture;
 pub mod funnel;
 pub mod index;
+pub mod kql;
 pub mod params;
 pub mod pivot;
 pub mod rare_process;
@@ -25,6 +26,7 @@ pub use params::{HuntParams, ListItem, ParamError, ParamKind, ParamSpec, ParamVa
 pub use pivot::{Pivot, PivotError};
 pub use timeline::{Rhythm, Timeline};
 
+use crate::enrich::ti::ThreatIntel;
 use crate::model::tables::TableKind;
 use crate::model::time::{format_iso, Nanos};
 use crate::store::Dataset;
@@ -61,6 +63,15 @@ pub trait Hunt: Send + Sync {
     fn banner(&self, _params: &HuntParams, _rows: usize) -> Option<String> {
         None
     }
+
+    /// This hunt with `params` as one KQL query (`docs/hunts.md`, every difference from the
+    /// seed marked). `feed` is the loaded threat intel, needed only for inline TI.
+    fn kql(
+        &self,
+        params: &HuntParams,
+        opts: &kql::KqlOptions,
+        feed: Option<&ThreatIntel>,
+    ) -> Result<String, kql::KqlError>;
 }
 
 /// A hunt's precomputed index over one dataset: runs, and the events behind a result row.
@@ -296,6 +307,15 @@ pub(crate) const NET_HINT: &str =
     "load a DeviceNetworkEvents export (Defender / Sentinel) or Sysmon Event ID 3 logs (Event, WindowsEvent, JSON, .evtx)";
 pub(crate) const DEV_HINT: &str = "load a DeviceInfo export (Defender advanced hunting or Sentinel)";
 
+/// How `Cell::display` writes a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeStyle {
+    /// `2025-11-20T11:00:00.0000000Z`
+    Iso,
+    /// `2025-11-20 11:00:00` (UTC)
+    Short,
+}
+
 /// One result cell.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Cell {
@@ -317,6 +337,23 @@ impl Cell {
             Cell::Time(t) => format_iso(*t),
             Cell::TextSet(v) => serde_json::to_string(v).unwrap_or_default(),
             Cell::IntSet(v) => serde_json::to_string(v).unwrap_or_default(),
+        }
+    }
+
+    /// As people read it: sets as comma-separated values, times ISO 8601 (`Iso`, what
+    /// `rarity run --format table` prints) or `YYYY-MM-DD HH:MM:SS` UTC (`Short`, every TUI
+    /// view). The one display formatter; `to_csv` and `to_json` are the data forms.
+    pub fn display(&self, time: TimeStyle) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Time(t) => match time {
+                TimeStyle::Iso => format_iso(*t),
+                TimeStyle::Short => crate::model::time::format_short(*t),
+            },
+            Cell::TextSet(v) => v.join(", "),
+            Cell::IntSet(v) => v.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
         }
     }
 

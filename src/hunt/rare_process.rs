@@ -1,5 +1,5 @@
 //! Hunt 1, rare-process: rare outbound IPv4 connections from non-browser processes, grouped by
-//! lower-cased process name (`hunts.md` section 1).
+//! lower-cased process name (`docs/hunts.md` section 1).
 //!
 //! The index keeps, per folded process name, the events that pass every parameter-free filter
 //! (RemoteUrl empty, Tcp, ConnectionSuccess, Public) in time order; a run only applies the
@@ -7,11 +7,13 @@
 
 use super::funnel::{named_window, sweep_at_least, window_note};
 use super::index::{first_after, port_set, text_set, Common, Engine};
+use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::{
     Cell, CellKind, ColumnSpec, Funnel, FunnelUnit, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, ParamValue,
     Pivot, RowKey,
 };
+use crate::enrich::ti::ThreatIntel;
 use crate::model::ip::ip_text;
 use crate::model::tables::TableKind;
 use crate::model::time::format_duration;
@@ -87,6 +89,36 @@ impl Hunt for RareProcess {
 
     fn build(&self, ds: &Dataset, common: &Common) -> Box<dyn HuntIndex> {
         Box::new(Index::build(ds, common))
+    }
+
+    fn kql(&self, params: &HuntParams, opts: &KqlOptions, _feed: Option<&ThreatIntel>) -> Result<String, KqlError> {
+        let mut q = Query::new(params, opts)?;
+        q.net_events();
+        let t = q.t();
+        q.push(&format!(
+            "NetEvents
+| where {t} > RefTime - lookback // 1
+| where isempty(RemoteUrl) // 2
+| where not(ipv4_only) or isnotnull(parse_ipv4(RemoteIP)) // 3 (differs: the seed's title promises IPv4 but its ipv4_lookup(..., return_unmatched=true) lets IPv6 through)
+| where not(in_nets(RemoteIP, excluded_nets)) // 4
+| where not(InitiatingProcessFileName in~ (browsers)) // 5: exact names, case-insensitive, as the seed's (?i)^(msedge|chrome|firefox)\\.exe$
+| where Protocol =~ \"Tcp\" and ActionType =~ \"ConnectionSuccess\" and RemoteIPType =~ \"Public\" // 6 (differs: case-insensitive; Sysmon writes tcp)
+| where not(require_exe) or InitiatingProcessFileName endswith \".exe\" // 7 (endswith is case-insensitive)
+| where isnull(RemotePort) or RemotePort !in (excluded_ports) // 8
+| extend InitiatingProcessFileName = tolower(InitiatingProcessFileName), DeviceKey = DeviceKeyOf(DeviceId, DeviceName)
+| summarize DeviceCount = count_distinct(DeviceKey), // exact distinct count (dcount is an estimate)
+    Hashes = make_set_if(InitiatingProcessMD5, isnotempty(InitiatingProcessMD5)),
+    Ports = make_set_if(RemotePort, isnotnull(RemotePort)),
+    EventCount = count(),
+    arg_min({t}, SampleProcess = InitiatingProcessCommandLine, SampleRemoteIP = RemoteIP) // (differs: the earliest event, not any(): reproducible)
+    by InitiatingProcessFileName
+| where DeviceCount < max_devices
+| extend Hashes = array_sort_asc(Hashes), Ports = array_sort_asc(Ports)
+| extend RemoteIP_country = tostring(geo_info_from_ip_address(SampleRemoteIP).country)
+| project InitiatingProcessFileName, DeviceCount, Hashes, SampleProcess, SampleRemoteIP, Ports, RemoteIP_country, EventCount
+| sort by DeviceCount asc, InitiatingProcessFileName asc"
+        ));
+        Ok(q.finish())
     }
 }
 

@@ -1,4 +1,4 @@
-//! Hunt 4, server-anomaly: rarely contacted remote IPs of servers (`hunts.md` section 4).
+//! Hunt 4, server-anomaly: rarely contacted remote IPs of servers (`docs/hunts.md` section 4).
 //!
 //! The index buckets the events that pass the parameter-free filters (ConnectionSuccess, not
 //! Private/Loopback, not 169.254.x) by RemoteIP, each bucket in time order; a run counts each
@@ -6,12 +6,14 @@
 
 use super::funnel::{named_window, sweep_at_least, window_note};
 use super::index::{excluded_ips, first_after, port_set, text_set, Common, Engine};
+use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::pivot::{host_in_domain, normalize_domain, url_host};
 use super::{
     Cell, CellKind, ColumnSpec, Funnel, FunnelUnit, Hunt, HuntError, HuntId, HuntIndex, HuntParams, HuntSpec, Need,
     ParamValue, Pivot, RowKey, DEV_HINT, NET_HINT,
 };
+use crate::enrich::ti::ThreatIntel;
 use crate::model::ip::ip_text;
 use crate::model::tables::TableKind;
 use crate::model::Nanos;
@@ -83,6 +85,62 @@ impl Hunt for ServerAnomaly {
 
     fn build(&self, ds: &Dataset, common: &Common) -> Box<dyn HuntIndex> {
         Box::new(Index::build(ds, common))
+    }
+
+    fn kql(&self, params: &HuntParams, opts: &KqlOptions, _feed: Option<&ThreatIntel>) -> Result<String, KqlError> {
+        let mut q = Query::new(params, opts)?;
+        q.net_events();
+        let t = q.t();
+        let rule = q.servers_rule("lookback");
+        q.push(&format!(
+            "// Servers: the servers list when set (case-insensitive), else every server in DeviceInfo.
+let Servers = union
+    (print DeviceName = servers | mv-expand DeviceName to typeof(string) | project DeviceName = tolower(DeviceName)),
+    ({rule}
+    | where array_length(servers) == 0)
+| distinct DeviceName;
+// The host of a URL: scheme, user, port and path dropped, lower-cased, trailing dots removed.
+let HostOf = (url:string) {{
+    trim_end(@\"\\.+\", tolower(extract(@\"^(?:[^:/?#]*://)?(?:[^/?#]*@)?(\\[[^\\]]*\\]|[^/?#:]*)\", 1, trim(@\"\\s+\", url))))
+}};
+let KnownDomains = print Domain = known_domains
+| mv-expand Domain to typeof(string)
+| project Domain = trim_end(@\"\\.+\", trim_start(@\"\\.+\", tolower(Domain))), Join = 1;
+// (differs: excluded_nets drops events before anything is counted; the seed has no such list)
+let E = NetEvents
+| where not(in_nets(RemoteIP, excluded_nets))
+| where tolower(DeviceName) in (Servers)
+| where ActionType =~ \"ConnectionSuccess\"
+| where RemoteIPType !in~ (\"Private\", \"Loopback\")
+| where not(RemoteIP startswith \"169.254.\")
+| where not(coalesce(ipv6_is_in_range(RemoteIP, \"fe80::/10\"), false)); // (differs: the seed knows only the IPv4 link-local prefix; Sysmon reports IPv6 link-local peers)
+let Rare = E
+| where {t} > RefTime - lookback
+| summarize count_ = count(), set_RemoteUrl = make_set_if(RemoteUrl, isnotempty(RemoteUrl)) by RemoteIP
+| where count_ < max_connections;
+// (differs: has_any matches terms, so login.live.com.evil.example would match login.live.com; here a URL matches an
+// entry when its host is the entry or ends with \".\" + entry)
+let KnownIPs = Rare
+| mv-expand Url = set_RemoteUrl to typeof(string)
+| extend Host = HostOf(Url), Join = 1
+| join kind=inner KnownDomains on Join
+| where isnotempty(Domain) and (Host == Domain or Host endswith strcat(\".\", Domain))
+| distinct RemoteIP;
+let RareIPs = Rare
+| where RemoteIP !in (KnownIPs);
+E
+| where {t} > RefTime - recent
+| where RemoteIP in (RareIPs | project RemoteIP)
+| summarize RecentCount = count(), Devices = make_set_if(DeviceName, isnotempty(DeviceName)),
+    RemotePorts = make_set_if(RemotePort, isnotnull(RemotePort)),
+    Processes = make_set_if(tolower(InitiatingProcessFileName), isnotempty(InitiatingProcessFileName)),
+    FirstSeen = min({t}), LastSeen = max({t}) by RemoteIP
+| join kind=inner RareIPs on RemoteIP
+| project RemoteIP, count_, set_RemoteUrl = array_sort_asc(set_RemoteUrl), RecentCount, Devices = array_sort_asc(Devices),
+    RemotePorts = array_sort_asc(RemotePorts), Processes = array_sort_asc(Processes), FirstSeen, LastSeen
+| sort by count_ asc, RemoteIP asc"
+        ));
+        Ok(q.finish())
     }
 }
 

@@ -1,5 +1,5 @@
 //! Hunt 3, supply-chain: new connections from servers that run rarely deployed third-party
-//! software (`hunts.md` section 3).
+//! software (`docs/hunts.md` section 3).
 //!
 //! The index keeps the events that pass the parameter-free filters (not
 //! ListeningConnectionCreated, not Private/Loopback, not an IPv4-mapped FourToSixMapping) in
@@ -7,11 +7,13 @@
 
 use super::funnel::{named_window, sweep_at_least, window_note};
 use super::index::{excluded_ips, first_after, text_set, Common, Engine};
+use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::{
     Cell, CellKind, ColumnSpec, Funnel, FunnelUnit, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, ParamValue,
     Pivot, RowKey,
 };
+use crate::enrich::ti::ThreatIntel;
 use crate::model::ip::ip_text;
 use crate::model::tables::TableKind;
 use crate::model::{Nanos, NO_PORT};
@@ -92,6 +94,48 @@ impl Hunt for SupplyChain {
 
     fn build(&self, ds: &Dataset, common: &Common) -> Box<dyn HuntIndex> {
         Box::new(Index::build(ds, common))
+    }
+
+    fn kql(&self, params: &HuntParams, opts: &KqlOptions, _feed: Option<&ThreatIntel>) -> Result<String, KqlError> {
+        let mut q = Query::new(params, opts)?;
+        q.net_events();
+        let t = q.t();
+        let servers = q.servers_rule("lookback");
+        q.push(&format!(
+            "// (differs: excluded_nets drops events before anything is counted; the seed has no such list)
+let Net = NetEvents
+| where not(in_nets(RemoteIP, excluded_nets));
+let Servers = {servers};
+let E = Net
+| where {t} > RefTime - lookback
+| where tolower(DeviceName) in (Servers)
+| where ActionType !~ \"ListeningConnectionCreated\"
+| where RemoteIPType !in~ (\"Private\", \"Loopback\")
+| where not(RemoteIPType =~ \"FourToSixMapping\" and RemoteIP startswith \"::ffff:\");
+let RareCompanies = E
+| where isnotempty(InitiatingProcessVersionInfoCompanyName) // (differs: an empty company name is not a company)
+| summarize ServerCount = count_distinct(tolower(DeviceName)) by InitiatingProcessVersionInfoCompanyName
+| where ServerCount < company_max_servers
+| project InitiatingProcessVersionInfoCompanyName;
+let ThirdPartyServers = E
+| where InitiatingProcessVersionInfoCompanyName in (RareCompanies)
+| project DeviceName = tolower(DeviceName);
+let PrevalenceByIP = Net
+| where {t} > RefTime - prevalence_window
+| summarize Prevalence = count_distinct(DeviceKeyOf(DeviceId, DeviceName)), // exact distinct count (dcount is an estimate)
+    URLs = make_set_if(RemoteUrl, isnotempty(RemoteUrl)) by RemoteIP;
+E
+| where tolower(DeviceName) in (ThirdPartyServers)
+| summarize Count = count(), starttime = min({t}), endtime = max({t}) by DeviceName, RemoteIP, RemotePort
+| where starttime > RefTime - new_within
+| join kind=leftouter PrevalenceByIP on RemoteIP
+| where isnull(Prevalence) or Prevalence < max_prevalence
+| extend URLs = array_sort_asc(coalesce(URLs, dynamic([])))
+// (differs: one row per DeviceName, RemoteIP, RemotePort; the seed packs these into one row per DeviceName)
+| project DeviceName, RemoteIP, RemotePort, Count, starttime, endtime, Prevalence, URLs
+| sort by DeviceName asc, RemoteIP asc, RemotePort asc"
+        ));
+        Ok(q.finish())
     }
 }
 

@@ -1,15 +1,17 @@
 //! Hunt 5, ti-inbound: inbound connections from threat-intel-listed IPs to internet-facing
-//! ports (`hunts.md` section 5).
+//! ports (`docs/hunts.md` section 5).
 //!
 //! Everything but `min_level` and `excluded_local_ports` is fixed per dataset, so the index
 //! holds the joined candidate events (with their feed hit) in time order.
 
 use super::index::{excluded_ips, Common, Engine};
+use super::kql::{ti_feed, KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::{
     Cell, CellKind, ColumnSpec, Funnel, FunnelUnit, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, ParamValue,
     Pivot, RowKey,
 };
+use crate::enrich::ti::ThreatIntel;
 use crate::enrich::ti::TiHit;
 use crate::model::ip::ip_text;
 use crate::model::tables::TableKind;
@@ -71,6 +73,40 @@ impl Hunt for TiInbound {
 
     fn build(&self, ds: &Dataset, common: &Common) -> Box<dyn HuntIndex> {
         Box::new(Index::build(ds, common))
+    }
+
+    fn kql(&self, params: &HuntParams, opts: &KqlOptions, feed: Option<&ThreatIntel>) -> Result<String, KqlError> {
+        let mut q = Query::new(params, opts)?;
+        let ti = ti_feed(&q, feed)?;
+        q.push(&ti);
+        q.net_events();
+        let t = q.t();
+        q.push(&format!(
+            "// Internet-facing ports: per device and port the latest DeviceInfo row, kept when it is internet facing.
+let InternetFacing = DeviceInfo
+| extend Facing = todynamic(AdditionalFields)
+| extend InternetFacingLocalPort = toint(Facing.InternetFacingLocalPort), InternetFacingReason = tostring(Facing.InternetFacingReason),
+    InternetFacingLocalIp = tostring(Facing.InternetFacingLocalIp)
+| summarize arg_max({t}, IsInternetFacing, InternetFacingReason, InternetFacingLocalIp) by DeviceId, InternetFacingLocalPort
+| where IsInternetFacing == true and isnotnull(InternetFacingLocalPort)
+| project DeviceId, InternetFacingLocalPort, InternetFacingReason;
+let Inbound = NetEvents
+| where not(in_nets(RemoteIP, excluded_nets)) // (differs: excluded_nets drops events first; the seed has no such list)
+| where ActionType =~ \"InboundConnectionAccepted\"
+| where isnull(LocalPort) or LocalPort !in (excluded_local_ports) // the seed suggests LocalPort != 25
+| join kind=inner InternetFacing on DeviceId
+| where LocalPort == InternetFacingLocalPort;
+// Feed entries are addresses or networks: IPv4 and IPv6 lookups; an address matched by several entries is one row
+// with the highest count, as rarity merges feeds.
+union
+    (Inbound | where isnotnull(parse_ipv4(RemoteIP)) | evaluate ipv4_lookup(TiFeed, RemoteIP, TiNet)),
+    (Inbound | where isnull(parse_ipv4(RemoteIP)) | evaluate ipv6_lookup(TiFeed, RemoteIP, TiNet))
+| summarize TiCount = max(TiCount) by {t}, DeviceName, RemoteIP, LocalPort, InitiatingProcessFileName, DeviceId, InternetFacingReason, ReportId
+| project Timestamp = {t}, DeviceName, ThreatIntelligenceIP = RemoteIP, LocalPort, InitiatingProcessFileName, DeviceId,
+    InternetFacingReason, TiCount
+| sort by Timestamp asc"
+        ));
+        Ok(q.finish())
     }
 }
 

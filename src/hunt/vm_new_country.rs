@@ -1,16 +1,18 @@
 //! Hunt 2, vm-new-country: new outbound VM connections to rarely contacted countries
-//! (`hunts.md` section 2).
+//! (`docs/hunts.md` section 2).
 //!
 //! The index keeps the outbound rows with a country in time order, each with its country code
 //! and well-known-tuple id; a run counts the two history windows with binary-searched ranges.
 
 use super::funnel::{named_window, window_note};
 use super::index::{first_at_or_after, Common, Engine, Folded};
+use super::kql::{Dialect, KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::{
     Cell, CellKind, ColumnSpec, Funnel, FunnelUnit, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, ParamValue,
     Pivot, RowKey,
 };
+use crate::enrich::ti::ThreatIntel;
 use crate::model::tables::TableKind;
 use crate::model::{Nanos, NO_PORT};
 use crate::store::Dataset;
@@ -104,6 +106,47 @@ impl Hunt for VmNewCountry {
         let above = p.integer("alert_above");
         (rows as i64 > above)
             .then(|| format!("ALERT: {rows} new VM connections to rarely contacted countries (alert above {above})"))
+    }
+
+    /// VMConnection is a Log Analytics table: Sentinel only.
+    fn kql(&self, params: &HuntParams, opts: &KqlOptions, _feed: Option<&ThreatIntel>) -> Result<String, KqlError> {
+        if opts.dialect != Dialect::Sentinel {
+            return Err(KqlError::NoForm {
+                hunt: SPEC.key,
+                dialect: opts.dialect.name(),
+                table: "VMConnection",
+                instead: Dialect::Sentinel.name(),
+            });
+        }
+        let mut q = Query::new(params, opts)?;
+        q.push(
+            "let Outbound = VMConnection
+| where Direction =~ \"outbound\" and isnotempty(RemoteCountry); // (differs: case-insensitive Direction)
+let CommonCountries = Outbound
+| where TimeGenerated >= RefTime - lookback and TimeGenerated < RefTime - recent
+| summarize Count = count() by RemoteCountry
+| where Count > country_common_above
+| project RemoteCountry;
+let KnownTuples = Outbound
+| where TimeGenerated >= RefTime - baseline and TimeGenerated < RefTime - recent
+| summarize Count = count() by ProcessKey = tolower(ProcessName), SourceIp, DestinationIp, RemoteCountry
+| where Count > tuple_seen_above
+| project ProcessKey, SourceIp, DestinationIp, RemoteCountry;
+Outbound
+| where TimeGenerated >= RefTime - recent
+| where RemoteCountry !in (CommonCountries)
+| extend ProcessKey = tolower(ProcessName)
+// (differs: the seed joins the new tuples back to the last hour on RemoteCountry only (innerunique), which drags in
+// well-known tuples of the same country when the thresholds are tuned apart; this keeps the rows of new tuples only)
+| join kind=leftanti KnownTuples on ProcessKey, SourceIp, DestinationIp, RemoteCountry
+| summarize min_TimeGenerated = min(TimeGenerated), max_TimeGenerated = max(TimeGenerated),
+    sum_BytesSent = sum(BytesSent), sum_BytesReceived = sum(BytesReceived), Connections = count()
+    by Computer, Direction, ProcessName, SourceIp, DestinationIp, DestinationPort, Protocol, RemoteCountry, MaliciousIp
+| sort by RemoteCountry asc, Computer asc, ProcessName asc, min_TimeGenerated asc
+// The seed alerts when more than AlertTriggerThreshold rows come back: in an analytics rule, alert when the
+// number of results is greater than alert_above.",
+        );
+        Ok(q.finish())
     }
 }
 

@@ -380,7 +380,9 @@ const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "au
 fn parse_month_name(t: &str, zone: Zone) -> Option<Parsed> {
     let mut words = t.splitn(4, ' ').filter(|w| !w.is_empty());
     let mon = words.next()?;
-    let m = MONTHS.iter().position(|x| mon.len() >= 3 && mon[..3].eq_ignore_ascii_case(x))? as u32 + 1;
+    // `get` rather than `[..3]`: the third byte may fall inside a multi-byte character.
+    let abbr = mon.get(..3)?;
+    let m = MONTHS.iter().position(|x| abbr.eq_ignore_ascii_case(x))? as u32 + 1;
     let d = num(words.next()?.trim_end_matches(',').as_bytes())?;
     let y = num(words.next()?.trim_end_matches(',').as_bytes())?;
     let clock = words.next().unwrap_or("");
@@ -554,6 +556,39 @@ mod tests {
         for s in ["", "yesterday", "2023-13-01T00:00:00Z", "2023-02-30", "31/31/2024", "2024-01-01T25:00:00Z", "1/2/24"]
         {
             assert!(parse(s, DateOrder::MonthFirst, Zone::Utc, false).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn multi_byte_characters_anywhere_are_errors_not_panics() {
+        for s in [
+            "a\u{20ac}",
+            "Ma\u{1f600}",
+            "M\u{e9}r 1, 2024",
+            "\u{20ac}",
+            "1/2/2024, 1:0\u{20ac}",
+            "2024-01-01T1\u{e9}:00Z",
+        ] {
+            assert!(parse(s, DateOrder::MonthFirst, Zone::Utc, false).is_err(), "{s}");
+        }
+        // A month name followed by other text still reads its three letters.
+        let p = parse("March 5, 2024", DateOrder::MonthFirst, Zone::Utc, false).unwrap();
+        assert_eq!(format_iso(p.nanos), "2024-03-05T00:00:00.0000000Z");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_errs_without_panicking(s in "\\PC{0,40}", day_first in proptest::bool::ANY) {
+            let order = if day_first { DateOrder::DayFirst } else { DateOrder::MonthFirst };
+            let _ = parse(&s, order, Zone::Utc, false);
+            let _ = parse(&s, order, "Europe/Berlin".parse().unwrap(), true);
+        }
+
+        #[test]
+        fn timestamp_shaped_text_with_any_characters_never_panics(
+            s in "[0-9A-Za-z/:., T+\\-]{0,6}[^\\x00-\\x7f]{0,3}[0-9A-Za-z/:., T+\\-]{0,20}",
+        ) {
+            let _ = parse(&s, DateOrder::MonthFirst, Zone::Utc, false);
         }
     }
 

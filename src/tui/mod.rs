@@ -6,7 +6,8 @@
 
 pub mod app;
 mod engine;
-pub mod keymap;
+mod jobs;
+pub mod keys;
 pub mod msg;
 pub mod table;
 pub mod view;
@@ -18,6 +19,7 @@ mod cockpit_tests;
 mod tests;
 
 use app::{App, ConfigStore};
+use jobs::IoWorker;
 use msg::{Cmd, Msg, Summary};
 use rarity::config::Config;
 use rarity::ingest::{self, Input, LoadError, LoadOptions, LoadReport};
@@ -54,6 +56,8 @@ pub struct TuiArgs {
 enum Incoming {
     Term(Event),
     App(Msg),
+    /// The loader's dataset: the runner starts the hunt worker on it, then tells the app.
+    Loaded(Arc<Dataset>, Box<Summary>),
 }
 
 /// Run the TUI until the user quits. The terminal is restored on every exit path, including
@@ -129,9 +133,9 @@ fn event_loop<B: worker::HuntBackend>(
         }
     })?;
     let cancel = Arc::new(AtomicBool::new(false));
-    let (ds_tx, ds_rx) = channel::<Arc<Dataset>>();
-    spawn_loader(args, tx.clone(), ds_tx, cancel.clone())?;
+    spawn_loader(args, tx.clone(), cancel.clone())?;
     let mut worker: Option<Worker> = None;
+    let io = IoWorker::spawn(tx.clone(), Incoming::App)?;
 
     terminal.draw(|f| view::render(app, f))?;
     loop {
@@ -145,27 +149,27 @@ fn event_loop<B: worker::HuntBackend>(
         let mut queue: std::collections::VecDeque<Incoming> = first.into_iter().collect();
         while let Some(incoming) = queue.pop_front().or_else(|| rx.try_recv().ok()) {
             if let Incoming::Term(ev) = &incoming {
-                if let Some((esc, key)) = keymap::split_alt(ev) {
+                if let Some((esc, key)) = keys::split_alt(ev) {
                     queue.push_front(Incoming::Term(key));
                     queue.push_front(Incoming::Term(esc));
                     continue;
                 }
             }
             let msg = match incoming {
-                Incoming::Term(ev) => keymap::map_event(app, &ev),
+                Incoming::Term(ev) => keys::map_event(app, &ev),
                 Incoming::App(m) => Some(m),
+                Incoming::Loaded(ds, summary) => {
+                    let now = summary.now;
+                    worker = Some(Worker::spawn(move || backend(ds, now), tx.clone(), Incoming::App));
+                    Some(Msg::Loaded(summary))
+                }
             };
             let Some(msg) = msg else { continue };
-            if matches!(msg, Msg::Loaded(_)) {
-                if let Ok(ds) = ds_rx.try_recv() {
-                    let now = app_now(&ds, &msg);
-                    worker = Some(Worker::spawn(move || backend(ds, now), tx.clone(), Incoming::App));
-                }
-            }
             app.update(msg);
             for cmd in app.cmds.drain(..).chain(app.sweep_job.take()) {
                 match cmd {
                     Cmd::CancelLoad => cancel.store(true, Ordering::Relaxed),
+                    Cmd::Io(job) => io.submit(job),
                     job => {
                         if let Some(w) = &worker {
                             w.submit(job);
@@ -182,19 +186,7 @@ fn event_loop<B: worker::HuntBackend>(
     Ok(())
 }
 
-fn app_now(ds: &Dataset, msg: &Msg) -> Nanos {
-    match msg {
-        Msg::Loaded(s) => s.now,
-        _ => ds.reference_now(None),
-    }
-}
-
-fn spawn_loader(
-    args: TuiArgs,
-    tx: Sender<Incoming>,
-    ds_tx: Sender<Arc<Dataset>>,
-    cancel: Arc<AtomicBool>,
-) -> std::io::Result<()> {
+fn spawn_loader(args: TuiArgs, tx: Sender<Incoming>, cancel: Arc<AtomicBool>) -> std::io::Result<()> {
     std::thread::Builder::new().name("rarity-load".into()).spawn(move || {
         let progress_tx = tx.clone();
         let progress = move |p: &ingest::Progress| {
@@ -208,17 +200,16 @@ fn spawn_loader(
                 .send(Incoming::App(Msg::LoadFailed("internal error while loading (a bug: please report it)".into())));
             return;
         };
-        let msg = match result {
+        let incoming = match result {
             Ok((ds, report)) if report.loaded_anything() => {
                 let summary = summarize(&ds, &report, args.now);
-                let _ = ds_tx.send(Arc::new(ds));
-                Msg::Loaded(Box::new(summary))
+                Incoming::Loaded(Arc::new(ds), Box::new(summary))
             }
-            Ok((_, report)) => Msg::LoadFailed(nothing_loaded(&report)),
-            Err(LoadError::Cancelled) => Msg::Quit,
-            Err(e) => Msg::LoadFailed(e.to_string()),
+            Ok((_, report)) => Incoming::App(Msg::LoadFailed(nothing_loaded(&report))),
+            Err(LoadError::Cancelled) => Incoming::App(Msg::Quit),
+            Err(e) => Incoming::App(Msg::LoadFailed(e.to_string())),
         };
-        let _ = tx.send(Incoming::App(msg));
+        let _ = tx.send(incoming);
     })?;
     Ok(())
 }

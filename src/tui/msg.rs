@@ -23,6 +23,8 @@ pub enum InputKey {
     End,
     /// Clear the whole line (Ctrl-U).
     Clear,
+    /// Filter prompt: switch substring / fuzzy matching (Ctrl-F).
+    ToggleFuzzy,
     Submit,
     Cancel,
 }
@@ -58,13 +60,13 @@ pub enum Msg {
     AskReset,
     ToggleHelp,
     ShowLoadReport,
-    /// Add the remote IP of the current row to rare-process `excluded_nets`.
+    /// Add the remote IP of the current row to this hunt's IP exclusion list.
     ExcludeIp,
     /// Same with its /24 (IPv6: /64).
     ExcludeNet,
-    /// Add the process of the current row to rare-process `browsers`.
+    /// Add the process of the current row to this hunt's process list, where it has one.
     AddBrowser,
-    /// Add the domain of the current row to server-anomaly `known_domains`.
+    /// Add the domain of the current row to this hunt's domain list, where it has one.
     AddDomain,
     /// Every network event with the selected cell's value.
     Pivot,
@@ -93,6 +95,17 @@ pub enum Msg {
     LoadFailed(String),
     HuntDone(HuntDone),
     DrillDone(DrillDone),
+    /// A CSV export finished.
+    Exported(super::jobs::ExportDone),
+    /// Saving the tuning finished.
+    ConfigSaved {
+        desc: String,
+        /// `Ok(Some(note))`: saved, and the note says what the save had to do first (a file
+        /// that had gone corrupt was backed up).
+        result: Result<Option<String>, String>,
+    },
+    /// A key that means nothing where it was pressed.
+    Unbound(String),
     /// The funnel of recompute `gen` (follows its `HuntDone`).
     FunnelDone {
         hunt: HuntId,
@@ -226,6 +239,8 @@ pub enum Cmd {
         gen: u64,
         req: DrillRequest,
     },
+    /// File-system work for the I/O thread.
+    Io(super::jobs::IoJob),
     /// Result counts with `key` at each of `values` (the sensitivity chart).
     Sweep {
         hunt: HuntId,

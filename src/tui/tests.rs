@@ -109,7 +109,12 @@ pub(crate) fn settle(app: &mut App, answer: &mut dyn FnMut(Cmd) -> Option<Msg>) 
             return;
         }
         for c in cmds {
-            if let Some(m) = answer(c) {
+            // File-system jobs run here as the I/O thread would run them.
+            let m = match c {
+                Cmd::Io(job) => Some(super::jobs::run(job)),
+                c => answer(c),
+            };
+            if let Some(m) = m {
                 app.update(m);
             }
         }
@@ -128,7 +133,7 @@ fn fake_answer(cmd: Cmd) -> Option<Msg> {
         Cmd::Drill { hunt, gen, req } => {
             Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &|_| {})) }))
         }
-        Cmd::Sweep { .. } | Cmd::CancelLoad => None,
+        Cmd::Sweep { .. } | Cmd::Io(_) | Cmd::CancelLoad => None,
     }
 }
 
@@ -265,6 +270,11 @@ pub(crate) fn render(app: &App, w: u16, h: u16) -> String {
     out
 }
 
+/// Run the file-system jobs the app asked for (export, saving the tuning); drop the rest.
+fn run_io(app: &mut App) {
+    settle(app, &mut |_| None);
+}
+
 fn keys(app: &mut App, s: &str) {
     for c in s.chars() {
         app.update(Msg::Input(InputKey::Char(c)));
@@ -305,12 +315,28 @@ fn help_overlay_lists_keys_and_closes_on_any_key() {
     let mut app = ready_app();
     app.update(Msg::ToggleHelp);
     let screen = render(&app, 120, 40);
-    assert!(screen.contains("Keys (any key closes)"), "{screen}");
+    assert!(screen.contains("any other key closes"), "{screen}");
     insta::assert_snapshot!("help", screen);
-    // A short terminal gets two columns, so every section still shows.
+    // A short terminal gets two columns and scrolls, so every section still shows.
     let short = render(&app, 140, 26);
-    for needle in ["Anywhere", "Table", "Parameter panel", "Prompts", "answer a question", "known_domains"] {
+    for needle in ["Anywhere", "Table", "Parameter panel"] {
         assert!(short.contains(needle), "{needle} missing:\n{short}");
+    }
+    app.update(Msg::Resize(140, 26));
+    app.update(Msg::PageDown);
+    app.update(Msg::PageDown);
+    let scrolled = render(&app, 140, 26);
+    for needle in ["Prompts", "answer a question", "known_domains"] {
+        assert!(scrolled.contains(needle), "{needle} missing after scrolling:\n{scrolled}");
+    }
+    // Every binding's help text is in the overlay: it is generated from the one key table.
+    app.update(Msg::Resize(200, 80));
+    let all = render(&app, 200, 80);
+    for b in super::keys::BINDINGS.iter().filter(|b| !b.help.is_empty()) {
+        if matches!(b.ctx, super::keys::Ctx::Anywhere | super::keys::Ctx::Table | super::keys::Ctx::Params) {
+            let start: String = b.help.chars().take(40).collect();
+            assert!(all.contains(&start), "{} missing:\n{all}", b.help);
+        }
     }
     app.update(Msg::ToggleHelp);
     assert_eq!(app.prompt, Prompt::None);
@@ -543,6 +569,7 @@ fn export_writes_marked_rows_and_refuses_to_overwrite_without_asking() {
     app.update(Msg::Input(InputKey::Clear));
     keys(&mut app, "out.csv");
     app.update(Msg::Input(InputKey::Submit));
+    run_io(&mut app);
     assert_eq!(app.prompt, Prompt::None);
     let path = dir.path().join("out.csv");
     let written = std::fs::read_to_string(&path).unwrap();
@@ -564,13 +591,16 @@ fn export_writes_marked_rows_and_refuses_to_overwrite_without_asking() {
     app.update(Msg::Input(InputKey::Clear));
     keys(&mut app, "out.csv");
     app.update(Msg::Input(InputKey::Submit));
+    run_io(&mut app);
     assert!(matches!(app.prompt, Prompt::ConfirmOverwrite { .. }));
     assert!(render(&app, 120, 30).contains("already exists. Overwrite it?"));
     app.update(Msg::Answer(false));
     assert!(matches!(app.prompt, Prompt::Export { .. }));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
     app.update(Msg::Input(InputKey::Submit));
+    run_io(&mut app);
     app.update(Msg::Answer(true));
+    run_io(&mut app);
     assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
 }
 
@@ -591,6 +621,7 @@ fn formula_cells_are_guarded_in_exports() {
     app.update(Msg::Input(InputKey::Clear));
     keys(&mut app, "f.csv");
     app.update(Msg::Input(InputKey::Submit));
+    run_io(&mut app);
     let written = std::fs::read_to_string(dir.path().join("f.csv")).unwrap();
     assert!(written.lines().nth(1).unwrap().starts_with("\"'=HYPERLINK("), "{written}");
 }
@@ -606,6 +637,7 @@ fn tuning_is_saved_as_it_changes_and_restored() {
     app.update(Msg::SelectHunt(4));
     app.update(Msg::FocusParams);
     app.update(Msg::ParamStep(1));
+    run_io(&mut app);
     let (cfg, warning) = rarity::config::Config::load(&path);
     assert_eq!(warning, None);
     assert_eq!(cfg.params_for(rarity::hunt::ti_inbound::ID).integer("min_level"), 5);
@@ -714,7 +746,7 @@ mod engine_tests {
                 let result = b.sweep(&params, key, &values);
                 Some(Msg::SweepDone(crate::tui::msg::SweepDone { hunt, key, params, values, result }))
             }
-            Cmd::CancelLoad => None,
+            Cmd::Io(_) | Cmd::CancelLoad => None,
         }
     }
 
@@ -733,7 +765,7 @@ mod engine_tests {
         settle(&mut app, &mut |c| answer(&backend, c));
         assert_eq!(names(&app), ["beacon.exe"]);
         let status = app.status.clone().unwrap().text;
-        assert!(status.contains("excluded_nets: +45.33.32.0/24 - -1 rows"), "{status}");
+        assert!(status.contains("excluded_nets: +45.33.32.0/24 - -1 row ("), "{status}");
         // Turn the new item off in the panel: tool.exe comes back.
         app.update(Msg::FocusParams);
         let lines = super::super::app::panel_lines(&app.tabs[0].params);
@@ -744,7 +776,7 @@ mod engine_tests {
         settle(&mut app, &mut |c| answer(&backend, c));
         assert_eq!(app.tabs[0].count(), Some(2));
         let status = app.status.clone().unwrap().text;
-        assert!(status.contains("excluded_nets: 45.33.32.0/24 off - +1 rows"), "{status}");
+        assert!(status.contains("excluded_nets: 45.33.32.0/24 off - +1 row ("), "{status}");
     }
 
     #[test]
@@ -787,6 +819,101 @@ mod engine_tests {
         assert_eq!(names(&app), ["tool.exe", "beacon.exe"]);
     }
 
+    /// One rare process on one device talking to `ips` (ip, events), seconds apart.
+    fn app_over(ips: &[(&str, usize)]) -> (App, EngineBackend) {
+        let mut b = DatasetBuilder::new();
+        let mut minute = 0i64;
+        for (ip, n) in ips {
+            for _ in 0..*n {
+                let ts = rarity::model::time::format_iso(T0 - 86_400_000_000_000 + minute * 1_000_000_000);
+                minute += 1;
+                assert!(b.net(&[
+                    (F::Timestamp, ts.as_str()),
+                    (F::DeviceId, "ws-01"),
+                    (F::DeviceName, "ws-01"),
+                    (F::ActionType, "ConnectionSuccess"),
+                    (F::Protocol, "Tcp"),
+                    (F::RemoteIP, ip),
+                    (F::RemotePort, "4444"),
+                    (F::InitiatingProcessFileName, "tool.exe"),
+                ]));
+            }
+        }
+        let ds = Arc::new(b.build());
+        let now = ds.reference_now(None);
+        let backend = EngineBackend::new(ds, now);
+        let mut app = new_app(std::env::temp_dir());
+        app.update(Msg::Loaded(Box::new(Summary { now, ..summary() })));
+        settle(&mut app, &mut |c| answer(&backend, c));
+        (app, backend)
+    }
+
+    fn section<'a>(app: &'a App, name: &str) -> &'a Section {
+        let level = app.tab().stack.last().unwrap();
+        level.sections.iter().find(|s| s.name == name).unwrap()
+    }
+
+    fn column(s: &Section, name: &str) -> Vec<String> {
+        let c = s.table.columns.iter().position(|c| c.name == name).unwrap();
+        s.table.rows.iter().map(|r| super::super::table::display_cell(&r[c])).collect()
+    }
+
+    #[test]
+    fn drilling_an_ip_that_prefixes_others_lists_only_its_own_events() {
+        let (mut app, backend) =
+            app_over(&[("45.33.32.1", 2), ("45.33.32.10", 3), ("45.33.32.100", 4), ("145.33.32.1", 1)]);
+        assert_eq!(names(&app), ["tool.exe"]);
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(column(section(&app, "Events"), "RemoteIP").len(), 10);
+        // Select 45.33.32.1 in the Remote IPs list, whatever order it is shown in.
+        let ips = column(section(&app, "Remote IPs"), "RemoteIP");
+        let level = app.tab().stack.last().unwrap();
+        let at = level.sections.iter().position(|s| s.name == "Remote IPs").unwrap();
+        let t = &level.sections[at].table;
+        let pos = t.view.iter().position(|&r| ips[r] == "45.33.32.1").unwrap();
+        while app.tab().stack.last().unwrap().active != at {
+            app.update(Msg::NextSection);
+        }
+        app.update(Msg::Home);
+        for _ in 0..pos {
+            app.update(Msg::Down);
+        }
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(app.tab().stack.len(), 2);
+        let events = &app.tab().stack[1].sections[0];
+        assert_eq!(column(events, "RemoteIP"), ["45.33.32.1", "45.33.32.1"]);
+    }
+
+    #[test]
+    fn a_50k_event_drill_list_scrolls_to_the_end_and_exports_every_row() {
+        const N: usize = 50_000;
+        let (mut app, backend) = app_over(&[("45.33.32.156", N)]);
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        let at = app.tab().stack[0].sections.iter().position(|s| s.name == "Events").unwrap();
+        while app.tab().stack[0].active != at {
+            app.update(Msg::NextSection);
+        }
+        assert_eq!(app.current_table().unwrap().rows.len(), N);
+        app.update(Msg::End);
+        let t = app.current_table().unwrap();
+        assert_eq!(t.cursor, N - 1);
+        let screen = render(&app, 120, 30);
+        assert!(screen.contains(&format!("row {N}/{N}")), "{screen}");
+        let dir = tempfile::tempdir().unwrap();
+        app.cwd = dir.path().to_path_buf();
+        app.update(Msg::StartExport);
+        app.update(Msg::Input(InputKey::Clear));
+        keys(&mut app, "all.csv");
+        app.update(Msg::Input(InputKey::Submit));
+        run_io(&mut app);
+        let written = std::fs::read_to_string(dir.path().join("all.csv")).unwrap();
+        assert_eq!(written.lines().count(), N + 1, "header + every event");
+        assert!(app.status.as_ref().unwrap().text.contains(&format!("wrote {N} shown rows")));
+    }
+
     #[test]
     fn excluding_an_ip_from_a_drill_down_targets_rare_process() {
         let (mut app, backend) = engine_app();
@@ -816,7 +943,7 @@ fn a_hunt_error_replaces_the_rows_and_marks_the_tab() {
     }));
     assert!(app.tab().table.is_none());
     let screen = render(&app, 120, 30);
-    assert!(screen.contains("5 TI inbound (!)"), "{screen}");
+    assert!(screen.contains("5 TI inbound* (!)"), "{screen}");
     assert!(screen.contains("pass --ti FILE"), "{screen}");
 }
 
@@ -891,7 +1018,7 @@ mod sample_tests {
                 let result = b.sweep(&params, key, &values);
                 Some(Msg::SweepDone(crate::tui::msg::SweepDone { hunt, key, params, values, result }))
             }
-            Cmd::CancelLoad => None,
+            Cmd::Io(_) | Cmd::CancelLoad => None,
         }
     }
 
@@ -961,11 +1088,44 @@ fn corrupt_config_is_reported_at_start_and_in_the_load_report() {
     app.update(Msg::Back);
     app.update(Msg::FocusParams);
     app.update(Msg::ParamStep(1));
+    run_io(&mut app);
     assert!(std::fs::read_to_string(&path).unwrap().contains("31d"));
     let backups = std::fs::read_dir(dir.path())
         .unwrap()
         .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("config.json.corrupt-"));
     assert_eq!(backups.count(), 1);
+}
+
+#[test]
+fn a_failed_tuning_save_stays_visible_until_a_save_works() {
+    let dir = tempfile::tempdir().unwrap();
+    // The config path is a directory: every save fails.
+    let store = super::app::ConfigStore { config: rarity::config::Config::default(), path: dir.path().to_path_buf() };
+    let mut app = App::new(Some(store), None, dir.path().to_path_buf());
+    app.clock = || "12:00:00".into();
+    app.update(Msg::Resize(160, 30));
+    app.update(Msg::Loaded(Box::new(summary())));
+    settle(&mut app, &mut fake_answer);
+    app.update(Msg::FocusParams);
+    app.update(Msg::ParamStep(1));
+    settle(&mut app, &mut fake_answer);
+    run_io(&mut app);
+    assert!(app.save_error.as_deref().is_some_and(|e| e.contains("tuning not saved")), "{:?}", app.save_error);
+    // Later messages do not hide it.
+    app.update(Msg::ParamStep(1));
+    settle(&mut app, &mut fake_answer);
+    let screen = render(&app, 160, 30);
+    let status_line = screen.lines().rev().nth(1).unwrap();
+    assert!(status_line.contains("tuning not saved"), "{screen}");
+    app.update(Msg::ShowLoadReport);
+    assert!(render(&app, 160, 30).contains("tuning not saved"));
+    app.update(Msg::Back);
+    // A working save clears it.
+    app.config.as_mut().unwrap().path = dir.path().join("config.json");
+    app.update(Msg::ParamStep(1));
+    settle(&mut app, &mut fake_answer);
+    run_io(&mut app);
+    assert_eq!(app.save_error, None);
 }
 
 #[test]
@@ -1024,4 +1184,105 @@ fn column_names_from_files_are_sanitized_in_header_and_footer() {
     assert!(screen.contains("Dev␛]0;x␇<U+202E>"), "{screen}");
     assert!(screen.contains("sort Dev␛]0;x␇<U+202E> ↑"), "{screen}");
     assert!(!screen.contains('\u{1b}') && !screen.contains('\u{202E}'));
+}
+
+fn press(app: &mut App, code: ratatui::crossterm::event::KeyCode, mods: ratatui::crossterm::event::KeyModifiers) {
+    let ev = ratatui::crossterm::event::KeyEvent::new(code, mods);
+    if let Some(m) = super::keys::map_key(app, &ev) {
+        app.update(m);
+    }
+}
+
+#[test]
+fn filter_prompt_toggles_fuzzy_with_ctrl_f_and_says_so() {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    let mut app = ready_app();
+    press(&mut app, KeyCode::Char('/'), KeyModifiers::NONE);
+    assert!(matches!(app.prompt, Prompt::Filter(_)));
+    for c in "ptyexe".chars() {
+        press(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    assert_eq!(app.current_table().unwrap().view.len(), 0, "substring by default");
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("0 of 3 rows match") && screen.contains("Ctrl-F: fuzzy"), "{screen}");
+    press(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    assert!(app.current_table().unwrap().fuzzy);
+    assert_eq!(app.current_table().unwrap().view.len(), 1, "putty.exe, fuzzily");
+    assert!(render(&app, 120, 30).contains(" / fuzzy "));
+    // Enter keeps the filter; the status bar is untouched by the toggle's key.
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(app.prompt, Prompt::None);
+    assert_eq!(app.current_table().unwrap().filter, "ptyexe");
+}
+
+#[test]
+fn an_unbound_key_points_to_help() {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    let mut app = ready_app();
+    press(&mut app, KeyCode::Char('Z'), KeyModifiers::NONE);
+    assert!(app.status.as_ref().unwrap().text.contains("? for help"), "{:?}", app.status);
+    // Number keys follow the registry: one past the last hunt does nothing.
+    let n = rarity::hunt::registry().len();
+    press(&mut app, KeyCode::Char(char::from_digit(n as u32, 10).unwrap()), KeyModifiers::NONE);
+    assert_eq!(app.active, n - 1);
+    let ev = ratatui::crossterm::event::KeyEvent::new(
+        KeyCode::Char(char::from_digit(n as u32 + 1, 10).unwrap()),
+        KeyModifiers::NONE,
+    );
+    assert!(!matches!(super::keys::map_key(&app, &ev), Some(Msg::SelectHunt(_))));
+}
+
+#[test]
+fn a_pasted_list_adds_every_item_and_a_bad_one_keeps_the_editor_with_its_error() {
+    let mut app = ready_app();
+    app.update(Msg::FocusParams);
+    let at = |app: &App, l: PanelLine| super::app::panel_lines(&app.tab().params).iter().position(|x| *x == l).unwrap();
+    let add_line = at(&app, PanelLine::Add(1));
+    app.update(Msg::Home);
+    for _ in 0..add_line {
+        app.update(Msg::Down);
+    }
+    app.update(Msg::ParamAdd);
+    keys(&mut app, "10.1.0.0/16, 10.2.0.0/16,10.3.0.0/16");
+    app.update(Msg::Input(InputKey::Submit));
+    assert_eq!(app.prompt, Prompt::None);
+    let nets = app.tab().params.enabled("excluded_nets");
+    for n in ["10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"] {
+        assert!(nets.contains(&n), "{n} missing from {nets:?}");
+    }
+    settle(&mut app, &mut fake_answer);
+    // The tab and the parameter show that the hunt is tuned.
+    assert!(view::tab_labels(&app)[0].contains('*'), "{:?}", view::tab_labels(&app));
+    assert!(render(&app, 120, 30).contains("changed"));
+    // A bad item: nothing is added, the editor stays open with the error, and the next keys
+    // edit the line rather than being lost.
+    app.update(Msg::ParamAdd);
+    keys(&mut app, "10.4.0.0/16,nonsense");
+    app.update(Msg::Input(InputKey::Submit));
+    let Prompt::Edit { error: Some(e), line, .. } = &app.prompt else { panic!("{:?}", app.prompt) };
+    assert!(e.contains("nonsense"), "{e}");
+    assert_eq!(line.text, "10.4.0.0/16,nonsense");
+    assert!(!app.tab().params.enabled("excluded_nets").contains(&"10.4.0.0/16"));
+    app.update(Msg::Input(InputKey::Clear));
+    keys(&mut app, "10.5.0.0/16");
+    app.update(Msg::Input(InputKey::Submit));
+    assert_eq!(app.prompt, Prompt::None);
+    assert!(app.tab().params.enabled("excluded_nets").contains(&"10.5.0.0/16"));
+}
+
+#[test]
+fn counts_of_one_are_singular() {
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Loaded(Box::new(summary())));
+    settle(&mut app, &mut |cmd| match cmd {
+        Cmd::Run { hunt, gen, .. } => Some(Msg::HuntDone(HuntDone {
+            hunt,
+            gen,
+            result: Ok(output(hunt, vec![sample_row(hunt, 0)])),
+            elapsed: Duration::ZERO,
+        })),
+        _ => None,
+    });
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains(": 1 row ·") && !screen.contains("1 rows"), "{screen}");
 }

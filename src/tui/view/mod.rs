@@ -137,6 +137,9 @@ fn labels(app: &App, short: bool) -> Vec<String> {
             };
             let title =
                 if short { t.hunt.spec().title.split(' ').next().unwrap_or_default() } else { t.hunt.spec().title };
+            // Tuned tabs say so: their results are not the defaults' (issue 8.13).
+            let tuned = if t.tuned() > 0 { "*" } else { "" };
+            let title = format!("{title}{tuned}");
             if short {
                 format!(" {} {title} {count} ", i + 1)
             } else {
@@ -210,7 +213,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     top::render_status(app, frame, a.status);
     top::render_hints(app, frame, a.hints);
     match &app.prompt {
-        Prompt::Help => overlay::render_help(frame, area),
+        Prompt::Help => overlay::render_help(frame, area, app.overlay_scroll),
         Prompt::LoadReport => overlay::render_load_report(app, frame, area),
         Prompt::Export { line, error } => overlay::render_export(app, frame, area, line, error.as_deref()),
         Prompt::ConfirmOverwrite { path } => overlay::render_confirm(
@@ -265,29 +268,9 @@ pub fn safe_line(text: &str, width: usize, style: Style) -> Line<'static> {
     Line::from(text_spans(text, &[], width, style))
 }
 
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// Counts are formatted by the engine, so the CLI and the TUI agree.
+pub use rarity::model::thousands;
 
 fn key_style() -> Style {
     Style::default().fg(Color::Black).bg(palette::ACCENT)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(super::thousands(0), "0");
-        assert_eq!(super::thousands(1234567), "1,234,567");
-        assert_eq!(super::thousands(100), "100");
-    }
 }

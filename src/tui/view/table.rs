@@ -86,14 +86,21 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
     };
     if let Some(t) = table {
         if editing_filter.is_some() || !t.filter.is_empty() {
-            let mut spans = vec![Span::styled(" / ", Style::default().fg(Color::Black).bg(palette::MATCH))];
+            let mode = if t.fuzzy { " / fuzzy " } else { " / " };
+            let mut spans = vec![Span::styled(mode, Style::default().fg(Color::Black).bg(palette::MATCH))];
             spans.push(Span::raw(" "));
             match editing_filter {
                 Some(l) => spans.extend(edit_spans(&l.text, l.cursor, width.saturating_sub(30))),
                 None => spans.extend(text_spans(&t.filter, &[], width.saturating_sub(30), Style::default())),
             }
             spans.push(Span::styled(
-                format!("   {} of {} rows match", t.view.len(), t.rows.len()),
+                format!(
+                    "   {} of {} {} match{}",
+                    t.view.len(),
+                    t.rows.len(),
+                    crate::tui::app::plural(t.rows.len(), "row"),
+                    if editing_filter.is_some() { "  (Ctrl-F: fuzzy on/off, column:value)" } else { "" }
+                ),
                 Style::default().fg(palette::MUTED),
             ));
             lines.push(Line::from(spans));
