@@ -68,7 +68,7 @@ pub fn clock_warnings(ds: &Dataset, now: Nanos) -> Vec<ClockWarning> {
             }
             let source = ds.sources.get(i).map(|s| s.display.clone()).unwrap_or_default();
             let suggest_now = format_iso(latest);
-            let gap = format_duration(now - latest);
+            let gap = format_duration(now.saturating_sub(latest));
             let message = format!(
                 "{}: events end {}, {gap} before now {}; every hunt window (the shortest is {}) misses them. Try --now {}",
                 crate::model::clip(&source),

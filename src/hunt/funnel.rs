@@ -183,11 +183,13 @@ pub fn default_sweep_values(current: &ParamValue) -> Vec<ParamValue> {
     match current {
         ParamValue::Integer(c) => {
             let c = *c;
-            let step = ((c + 9) / 10).max(1);
+            let step = (c / 10 + i64::from(c % 10 != 0)).max(1);
             let half = (SWEEP_POINTS / 2) as i64;
-            let start = (c - half * step).max(0);
+            let start = c.saturating_sub(half.saturating_mul(step)).max(0);
             let start = start - start % step;
-            let mut v: Vec<i64> = (0..SWEEP_POINTS as i64).map(|i| start + i * step).collect();
+            let mut v: Vec<i64> =
+                (0..SWEEP_POINTS as i64).map(|i| start.saturating_add(i.saturating_mul(step))).collect();
+            v.dedup();
             if !v.contains(&c) {
                 v.push(c);
                 v.sort_unstable();
@@ -219,7 +221,24 @@ pub(crate) fn sweep_at_least(keys: impl IntoIterator<Item = Option<i64>>, values
     values
         .iter()
         .map(|v| match v {
-            ParamValue::Integer(x) => ks.partition_point(|k| k <= x),
+            ParamValue::Integer(x) | ParamValue::Duration(x) => ks.partition_point(|k| k <= x),
+            _ => 0,
+        })
+        .collect()
+}
+
+/// Result counts of `values` from per-item intervals: item `i` is kept for values `v` with
+/// `lo <= v < hi` (`hi >= lo`; `i64::MAX` = no upper end).
+pub(crate) fn sweep_between(spans: impl IntoIterator<Item = (i64, i64)>, values: &[ParamValue]) -> Vec<usize> {
+    let (mut lo, mut hi): (Vec<i64>, Vec<i64>) = spans.into_iter().unzip();
+    lo.sort_unstable();
+    hi.sort_unstable();
+    values
+        .iter()
+        .map(|v| match v {
+            ParamValue::Integer(x) | ParamValue::Duration(x) => {
+                lo.partition_point(|k| k <= x) - hi.partition_point(|k| k <= x)
+            }
             _ => 0,
         })
         .collect()
@@ -337,6 +356,8 @@ mod tests {
         assert_eq!(v.len(), SWEEP_POINTS);
         assert!(v.contains(&ParamValue::Integer(50)));
         assert_eq!(v[1], ParamValue::Integer(5));
+        let v = default_sweep_values(&ParamValue::Integer(i64::MAX));
+        assert!(v.contains(&ParamValue::Integer(i64::MAX)));
         let v = default_sweep_values(&ParamValue::Integer(1000));
         assert!(v.contains(&ParamValue::Integer(1000)));
         assert!(v.windows(2).all(|w| w[0] != w[1]));
@@ -358,6 +379,8 @@ mod tests {
         assert_eq!(sweep_at_least([Some(1), Some(3), Some(3), None], &vals), vec![0, 1, 1, 3, 3]);
         // Kept for values <= key.
         assert_eq!(sweep_at_most([Some(1), Some(3), None, Some(i64::MAX)], &vals), vec![3, 3, 2, 2, 1]);
+        // Kept for lo <= value < hi.
+        assert_eq!(sweep_between([(1, 3), (2, 2), (0, i64::MAX)], &vals), vec![1, 2, 2, 1, 1]);
     }
 
     #[test]

@@ -341,7 +341,6 @@ impl HuntIndex for Index {
         let c = &eng.common;
         let cutoff = now.saturating_sub(p.duration("lookback"));
         let order = &c.net_order;
-        let in_window = &order[first_after(order, cutoff, |&r| n.ts[r as usize])..];
         let ipv4_only = p.boolean("ipv4_only");
         let nets: Vec<ipnet::IpNet> = p.enabled("excluded_nets").iter().filter_map(|s| s.parse().ok()).collect();
         let ips = &n.remote_ip.ips;
@@ -370,13 +369,17 @@ impl HuntIndex for Index {
         }
         let groups = c.procs.len();
         // Counts after conditions 1..=8, and the groups with an event after condition 8.
-        let (counts, formed) = in_window
-            .par_chunks(64 * 1024)
+        // Storage order, not time order: counts need no order and sequential reads are fast.
+        let (counts, formed) = (0..n.len())
+            .into_par_iter()
+            .chunks(64 * 1024)
             .map(|chunk| {
                 let mut k = [0usize; 8];
                 let mut formed = vec![false; groups];
-                for &r in chunk {
-                    let r = r as usize;
+                for r in chunk {
+                    if n.ts[r] <= cutoff {
+                        continue;
+                    }
                     k[0] += 1;
                     if n.remote_url.codes[r] != 0 {
                         continue;
@@ -458,16 +461,39 @@ impl HuntIndex for Index {
     /// `max_devices` from one pass: each group's device count (uncapped) decides the least
     /// threshold that keeps it.
     fn sweep(&self, eng: &Engine, p: &HuntParams, now: Nanos, param: &str, values: &[ParamValue]) -> Vec<usize> {
-        if param != "max_devices" {
-            return values
-                .par_iter()
-                .map(|v| self.run(eng, &super::funnel::with_value(p, param, v), now).len())
-                .collect();
+        match param {
+            "max_devices" => {
+                let mut f = self.filter(eng, p, now);
+                f.max_devices = usize::MAX;
+                let groups = self.rare_groups(&f);
+                sweep_at_least(groups.iter().map(|&(_, dcount, _, _)| Some(dcount as i64 + 1)), values)
+            }
+            "lookback" => {
+                // Walking a group back in time from its newest event, it is kept from the
+                // lookback that reaches that event until the one that reaches its
+                // max_devices-th device.
+                let mut f = self.filter(eng, p, now);
+                f.cutoff = Nanos::MIN;
+                let age = |ts: Nanos| now.saturating_sub(ts).saturating_add(1);
+                let spans: Vec<(i64, i64)> = (0..self.offsets.len() - 1)
+                    .into_par_iter()
+                    .filter(|&g| f.group_ok[g] && f.max_devices > 0)
+                    .filter_map(|g| {
+                        let mut devices = DistinctUpTo::new(f.max_devices);
+                        let mut newest = None;
+                        for e in self.group(g, &f).iter().rev().filter(|e| f.keeps(e)) {
+                            let lo = *newest.get_or_insert(age(e.ts));
+                            if devices.insert(e.dev) >= f.max_devices {
+                                return Some((lo, age(e.ts)));
+                            }
+                        }
+                        newest.map(|lo| (lo, i64::MAX))
+                    })
+                    .collect();
+                super::funnel::sweep_between(spans, values)
+            }
+            _ => values.par_iter().map(|v| self.run(eng, &super::funnel::with_value(p, param, v), now).len()).collect(),
         }
-        let mut f = self.filter(eng, p, now);
-        f.max_devices = usize::MAX;
-        let groups = self.rare_groups(&f);
-        sweep_at_least(groups.iter().map(|&(_, dcount, _, _)| Some(dcount as i64 + 1)), values)
     }
 
     fn why(&self, _eng: &Engine, p: &HuntParams, _now: Nanos, _key: &RowKey, cells: &[Cell]) -> String {

@@ -367,24 +367,27 @@ impl HuntIndex for Index {
             if f.excluded[ip] {
                 return (k, None);
             }
-            let on: Vec<&Ev> = self.bucket(ip).iter().filter(|e| f.servers[e.name as usize]).collect();
-            k[0] = on.len();
-            let range = on.first().zip(on.last()).map(|(a, z)| (a.ts, z.ts));
-            let look: Vec<&Ev> = on.iter().copied().filter(|e| e.ts > f.lookback_from).collect();
-            k[1] = look.len();
-            if look.is_empty() || look.len() as i64 >= f.max_connections {
+            let on = || self.bucket(ip).iter().filter(|e| f.servers[e.name as usize]);
+            let mut range = None;
+            for e in on() {
+                k[0] += 1;
+                range = Some(range.map_or((e.ts, e.ts), |(lo, _): (Nanos, Nanos)| (lo, e.ts)));
+                k[1] += usize::from(e.ts > f.lookback_from);
+            }
+            if k[1] == 0 || k[1] as i64 >= f.max_connections {
                 return (k, range);
             }
             k[2] = 1;
             let urls = &ds.net.remote_url.codes;
-            let mut codes: Vec<u32> = look.iter().map(|e| urls[e.row as usize]).filter(|&u| u != 0).collect();
+            let mut codes: Vec<u32> =
+                on().filter(|e| e.ts > f.lookback_from).map(|e| urls[e.row as usize]).filter(|&u| u != 0).collect();
             codes.sort_unstable();
             codes.dedup();
             if self.known(&f, &codes) {
                 return (k, range);
             }
             k[3] = 1;
-            k[4] = usize::from(on.iter().any(|e| e.ts > f.recent_from));
+            k[4] = usize::from(range.is_some_and(|(_, last)| last > f.recent_from));
             (k, range)
         };
         let (k, range) = (0..self.offsets.len() - 1).into_par_iter().map(per_ip).reduce(
@@ -426,18 +429,34 @@ impl HuntIndex for Index {
     /// `max_connections` from one pass: every remote IP that passes the other conditions has
     /// one `count_`, which decides the least threshold that keeps it.
     fn sweep(&self, eng: &Engine, p: &HuntParams, now: Nanos, param: &str, values: &[ParamValue]) -> Vec<usize> {
-        if param != "max_connections" {
-            return values
-                .par_iter()
-                .map(|v| self.run(eng, &super::funnel::with_value(p, param, v), now).len())
-                .collect();
-        }
         let mut f = self.filter(eng, p, now);
-        f.max_connections = i64::MAX;
-        let keys: Vec<Option<i64>> = (0..self.offsets.len() - 1)
-            .into_par_iter()
-            .filter_map(|ip| self.rare_ip(&eng.ds, &f, ip).map(|(count, _, _)| Some(count.saturating_add(1))))
-            .collect();
+        let keys: Vec<Option<i64>> = match param {
+            "max_connections" => {
+                f.max_connections = i64::MAX;
+                (0..self.offsets.len() - 1)
+                    .into_par_iter()
+                    .filter_map(|ip| self.rare_ip(&eng.ds, &f, ip).map(|(count, _, _)| Some(count.saturating_add(1))))
+                    .collect()
+            }
+            "recent" => {
+                // A rare IP's latest event decides the least `recent` that shows it.
+                f.recent_from = Nanos::MIN;
+                (0..self.offsets.len() - 1)
+                    .into_par_iter()
+                    .filter_map(|ip| {
+                        let (_, _, recent) = self.rare_ip(&eng.ds, &f, ip)?;
+                        let last = recent.iter().map(|e| e.ts).max()?;
+                        Some(Some(now.saturating_sub(last).saturating_add(1)))
+                    })
+                    .collect()
+            }
+            _ => {
+                return values
+                    .par_iter()
+                    .map(|v| self.run(eng, &super::funnel::with_value(p, param, v), now).len())
+                    .collect()
+            }
+        };
         sweep_at_least(keys, values)
     }
 

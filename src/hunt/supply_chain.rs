@@ -378,13 +378,16 @@ impl HuntIndex for Index {
         let four_six = super::index::mask_any(&n.remote_ip_type.dict, &["fourtosixmapping"]);
         let excluded = excluded_ips(ds, p);
         let order = &c.net_order;
-        let in_window = &order[first_after(order, lookback_from, |&r| n.ts[r as usize])..];
-        let counts = in_window
-            .par_chunks(64 * 1024)
+        // Storage order, not time order: counts need no order and sequential reads are fast.
+        let counts = (0..n.len())
+            .into_par_iter()
+            .chunks(64 * 1024)
             .map(|chunk| {
                 let mut k = [0usize; 5];
-                for &r in chunk {
-                    let r = r as usize;
+                for r in chunk {
+                    if n.ts[r] <= lookback_from {
+                        continue;
+                    }
                     k[0] += 1;
                     if !servers[c.net_name[n.device_name.codes[r] as usize] as usize] {
                         continue;
@@ -473,6 +476,16 @@ impl HuntIndex for Index {
                     .iter()
                     .filter(|(_, a)| a.start > new_from)
                     .map(|((_, ip, _), _)| Some(self.prevalence(ds, *ip, prev_from).map_or(i64::MIN, |(c, _)| c + 1)))
+                    .collect();
+                sweep_at_least(keys, values)
+            }
+            "new_within" => {
+                // A kept tuple's starttime decides the least new_within that makes it new.
+                let max_prev = p.integer("max_prevalence");
+                let keys: Vec<Option<i64>> = Index::aggregate(self.baseline_events(eng, p, now))
+                    .iter()
+                    .filter(|((_, ip, _), _)| self.prevalence(ds, *ip, prev_from).is_none_or(|(c, _)| c < max_prev))
+                    .map(|(_, a)| Some(now.saturating_sub(a.start).saturating_add(1)))
                     .collect();
                 sweep_at_least(keys, values)
             }

@@ -66,19 +66,19 @@ fn human(d: Nanos) -> String {
 /// The smallest round bucket (hours, then days) that fits `span` into `width` buckets.
 fn bucket_for(span: Nanos, width: usize) -> Nanos {
     let width = width.max(1) as Nanos;
-    let need = (span + width - 1) / width;
+    let need = span.saturating_add(width - 1) / width;
     for b in [HOUR, 2 * HOUR, 3 * HOUR, 4 * HOUR, 6 * HOUR, 8 * HOUR, 12 * HOUR] {
         if b >= need {
             return b;
         }
     }
-    let days = (need + DAY - 1) / DAY;
-    days.max(1) * DAY
+    let days = need.saturating_add(DAY - 1) / DAY;
+    days.max(1).saturating_mul(DAY)
 }
 
 /// The rhythm of sorted times: gaps between distinct consecutive times.
 pub fn rhythm(sorted: &[Nanos]) -> Option<Rhythm> {
-    let mut gaps: Vec<Nanos> = sorted.windows(2).map(|w| w[1] - w[0]).filter(|&g| g > 0).collect();
+    let mut gaps: Vec<Nanos> = sorted.windows(2).map(|w| w[1].saturating_sub(w[0])).filter(|&g| g > 0).collect();
     if gaps.len() < MIN_INTERVALS {
         return None;
     }
@@ -104,16 +104,17 @@ pub fn timeline(ts: &[Nanos], window: Option<(Nanos, Nanos)>, width: usize) -> T
         hi = hi.max(l);
     }
     // The bucket must fit the span after aligning its start down to a bucket boundary.
-    let mut bucket = bucket_for((hi - lo).max(1), width);
-    let mut start = lo - lo.rem_euclid(bucket);
-    while ((hi - start) / bucket + 1) as usize > width.max(1) && bucket < i64::MAX / 4 {
-        bucket = bucket_for((hi - start).max(1) + bucket, width);
-        start = lo - lo.rem_euclid(bucket);
+    // Saturating: timestamps span at most 1677..2262, which overflows an i64 difference.
+    let mut bucket = bucket_for(hi.saturating_sub(lo).max(1), width);
+    let mut start = lo.saturating_sub(lo.rem_euclid(bucket));
+    while (hi.saturating_sub(start) / bucket + 1) as usize > width.max(1) && bucket < i64::MAX / 4 {
+        bucket = bucket_for(hi.saturating_sub(start).max(1).saturating_add(bucket), width);
+        start = lo.saturating_sub(lo.rem_euclid(bucket));
     }
-    let n = ((hi - start) / bucket + 1) as usize;
+    let n = (hi.saturating_sub(start) / bucket + 1) as usize;
     let mut counts = vec![0usize; n];
     for &t in &sorted {
-        let i = ((t - start) / bucket) as usize;
+        let i = (t.saturating_sub(start) / bucket) as usize;
         counts[i.min(n - 1)] += 1;
     }
     Timeline { start, bucket, counts, events: sorted.len(), first, last, rhythm: rhythm(&sorted) }
@@ -159,6 +160,14 @@ mod tests {
         let t = timeline(&[], None, 10);
         assert_eq!(t.events, 0);
         assert_eq!(t.rhythm, None);
+    }
+
+    #[test]
+    fn the_widest_time_span_does_not_overflow() {
+        let t = timeline(&[i64::MIN + 1, i64::MAX - 1, 0], None, 50);
+        assert_eq!(t.counts.iter().sum::<usize>(), 3);
+        assert!(t.counts.len() <= 50);
+        assert!(rhythm(&[i64::MIN + 1, 0, 1, 2, 3, 4, i64::MAX]).is_some());
     }
 
     #[test]
