@@ -65,7 +65,7 @@ shot 06-drill-down
 keys '['
 shot 07-drill-events
 keys Enter
-wait_for 'event 1 of'
+wait_for '› event '
 shot 08-event-record
 keys Escape Escape p Down Down
 shot 09-parameters
