@@ -3,7 +3,8 @@
 mod tui;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rarity::hunt::{Cell, CellKind, Engine, HuntId, HuntParams};
+use rarity::case::CaseFile;
+use rarity::hunt::{Cell, CellKind, ColumnSpec, Engine, HuntId, HuntOutput, HuntParams};
 use rarity::ingest::{self, FileReport, Input, LoadOptions, LoadReport, Progress};
 use rarity::model::time::{format_iso, parse_rfc3339, DateOrder, Nanos, Zone};
 use rarity::Dataset;
@@ -49,6 +50,8 @@ enum Cmd {
     Sweep(SweepArgs),
     /// Write a hunt (or `all`), with its current tuning, as a KQL query for Sentinel, Defender or ADX.
     Kql(KqlArgs),
+    /// Summarize the case file: verdicts per hunt, and judged findings the current tuning hides.
+    Case(CaseArgs),
 }
 
 /// Inputs shared by every command that loads data.
@@ -96,6 +99,9 @@ struct TuiArgs {
     /// Do not read or write the saved tuning.
     #[arg(long)]
     no_config: bool,
+    /// Case file of verdicts and notes (default: the user's data directory, rarity/case.json).
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
@@ -159,6 +165,33 @@ struct RunArgs {
     /// Ignore the saved tuning: start from the defaults.
     #[arg(long)]
     no_config: bool,
+    /// Case file: add each finding's `Verdict` and `Note` as the last columns.
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct CaseArgs {
+    /// Export files or directories the hunts run over; `-` reads standard input. None: the built-in sample fleet.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Reference time for every window (RFC 3339). Default: the latest event loaded.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<Nanos>,
+    /// Case file (default: the user's data directory, rarity/case.json).
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
+    /// Saved tuning the hunts run with (default: the user's config directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore the saved tuning: run the hunts with their defaults.
+    #[arg(long)]
+    no_config: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: InspectFormat,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
@@ -169,7 +202,7 @@ enum PivotKind {
     Device,
     /// InitiatingProcessFileName, case-insensitive.
     Process,
-    /// InitiatingProcessMD5, case-insensitive.
+    /// InitiatingProcessMD5, SHA1 or SHA256, case-insensitive.
     Hash,
     /// RemoteUrl whose host is the domain or a subdomain of it.
     Domain,
@@ -278,6 +311,9 @@ struct KqlArgs {
     /// Write to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Case file: the query ends with `Verdict` and `Note` columns from its verdicts and notes.
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
 }
 
 /// A user-facing failure with the exit status it maps to.
@@ -309,6 +345,7 @@ fn main() -> ExitCode {
         Some(Cmd::Explain(a)) => explain(a),
         Some(Cmd::Sweep(a)) => sweep(a),
         Some(Cmd::Kql(a)) => kql(a),
+        Some(Cmd::Case(a)) => case(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -632,7 +669,17 @@ fn hunts_named(name: &str) -> Result<Vec<HuntId>, Failure> {
 /// Starting parameters (saved tuning unless --no-config) with every `--set` applied.
 /// With several hunts, `hunt.key=value` sets one hunt and a bare `key=value` every hunt that has it.
 fn params_for(hunts: &[HuntId], a: &RunArgs) -> Result<Vec<HuntParams>, Failure> {
-    let config = if a.no_config { None } else { a.config.clone().or_else(rarity::config::default_path) };
+    tuned_params(hunts, &a.set, a.config.as_ref(), a.no_config)
+}
+
+/// `params_for` from its parts: the saved tuning (unless `no_config`) with `set` applied.
+fn tuned_params(
+    hunts: &[HuntId],
+    set: &[String],
+    config: Option<&PathBuf>,
+    no_config: bool,
+) -> Result<Vec<HuntParams>, Failure> {
+    let config = if no_config { None } else { config.cloned().or_else(rarity::config::default_path) };
     let cfg = match config {
         Some(path) => {
             let (cfg, warning) = rarity::config::Config::load(&path);
@@ -644,22 +691,65 @@ fn params_for(hunts: &[HuntId], a: &RunArgs) -> Result<Vec<HuntParams>, Failure>
         None => rarity::config::Config::default(),
     };
     let mut params: Vec<HuntParams> = hunts.iter().map(|h| cfg.params_for(*h)).collect();
-    rarity::hunt::params::apply_sets(&mut params, &a.set).map_err(|e| fail(2, e.to_string()))?;
+    rarity::hunt::params::apply_sets(&mut params, set).map_err(|e| fail(2, e.to_string()))?;
     Ok(params)
 }
 
-fn run(a: RunArgs) -> Result<(), Failure> {
-    let hunts = hunts_named(&a.hunt)?;
-    let params = params_for(&hunts, &a)?;
-    let (inputs, ti) = if a.paths.is_empty() { sample_inputs(&a.load) } else { (inputs_of(&a.paths), Vec::new()) };
-    let (ds, report) = load_cli_with(&inputs, &ti, &a.load)?;
+/// Load `paths` (the built-in sample when empty) for the hunts, reporting rejected rows and
+/// skipped files on stderr.
+fn load_engine(paths: &[PathBuf], load: &LoadArgs) -> Result<Engine, Failure> {
+    let (inputs, ti) = if paths.is_empty() { sample_inputs(load) } else { (inputs_of(paths), Vec::new()) };
+    let (ds, report) = load_cli_with(&inputs, &ti, load)?;
     if !report.loaded_anything() {
         let mut err = std::io::stderr().lock();
         let _ = print_file_table(&mut err, &report.files);
         return Err(fail(2, "nothing usable was loaded"));
     }
     print_load_problems(&report.files);
-    let engine = Engine::new(Arc::new(ds));
+    Ok(Engine::new(Arc::new(ds)))
+}
+
+/// Read a case file for the CLI. A corrupt file has been moved aside: say so and go on with
+/// an empty case; any other problem is fatal.
+fn load_case(path: &std::path::Path) -> Result<CaseFile, Failure> {
+    match CaseFile::load(path) {
+        Ok(c) => Ok(c),
+        Err(e @ rarity::case::CaseError::Corrupt { .. }) => {
+            eprintln!("rarity: {}; starting an empty case", rarity::text::sanitize(&e.to_string()));
+            Ok(CaseFile::default())
+        }
+        Err(e) => Err(fail(1, e.to_string())),
+    }
+}
+
+/// The output's columns and rows, with `Verdict` and `Note` appended when a case is given.
+/// An unreviewed finding's verdict reads `unreviewed`; a finding without a note has an empty Note.
+fn with_verdicts(o: &HuntOutput, case: Option<&CaseFile>) -> (Vec<ColumnSpec>, Vec<Vec<Cell>>) {
+    let mut cols = o.columns.to_vec();
+    let Some(case) = case else { return (cols, o.rows.clone()) };
+    cols.push(ColumnSpec::new("Verdict", CellKind::Text));
+    cols.push(ColumnSpec::new("Note", CellKind::Text));
+    let rows = o
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let finding = o.finding(i);
+            let mut r = r.clone();
+            r.push(Cell::Text(case.verdict(o.hunt, &finding).label().to_string()));
+            let note = case.note(o.hunt, &finding);
+            r.push(if note.is_empty() { Cell::Empty } else { Cell::Text(note.to_string()) });
+            r
+        })
+        .collect();
+    (cols, rows)
+}
+
+fn run(a: RunArgs) -> Result<(), Failure> {
+    let hunts = hunts_named(&a.hunt)?;
+    let params = params_for(&hunts, &a)?;
+    let case = a.case.as_deref().map(load_case).transpose()?;
+    let engine = load_engine(&a.paths, &a.load)?;
     let mut out = output_sink(a.output.as_deref(), a.format)?;
     let mut missing = Vec::new();
     let mut json_all = serde_json::Map::new();
@@ -674,6 +764,7 @@ fn run(a: RunArgs) -> Result<(), Failure> {
                 continue;
             }
         };
+        let (cols, rows) = with_verdicts(&output, case.as_ref());
         if let Some(b) = &output.banner {
             if a.format == RunFormat::Table {
                 let _ = writeln!(out, "!! {b}");
@@ -689,10 +780,10 @@ fn run(a: RunArgs) -> Result<(), Failure> {
                     }
                     writeln!(out, "== {key}: {} ({} rows)", p.hunt.spec().summary, output.rows.len())?;
                 }
-                if output.rows.is_empty() {
+                if rows.is_empty() {
                     writeln!(out, "(no rows)")
                 } else {
-                    write_table(&mut out, output.columns, &output.rows)
+                    write_table(&mut out, &cols, &rows)
                 }
             })()
             .map_err(|e| e.to_string()),
@@ -700,18 +791,17 @@ fn run(a: RunArgs) -> Result<(), Failure> {
                 if many {
                     let _ = writeln!(out, "{}# hunt: {key}", if i > 0 { "\n" } else { "" });
                 }
-                let cols: Vec<&str> = output.columns.iter().map(|c| c.name).collect();
-                rarity::export::write_csv(&mut out, &cols, output.rows.iter().map(|r| r.as_slice()), a.csv_raw)
+                let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
+                rarity::export::write_csv(&mut out, &names, rows.iter().map(|r| r.as_slice()), a.csv_raw)
                     .map(|_| ())
                     .map_err(|e| e.to_string())
             }
             RunFormat::Json => {
-                let rows: Vec<serde_json::Value> = output
-                    .rows
+                let rows: Vec<serde_json::Value> = rows
                     .iter()
                     .map(|r| {
                         let mut m = serde_json::Map::new();
-                        for (c, v) in output.columns.iter().zip(r) {
+                        for (c, v) in cols.iter().zip(r) {
                             m.insert(c.name.to_string(), v.to_json());
                         }
                         serde_json::Value::Object(m)
@@ -738,6 +828,109 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     } else {
         Err(fail(2, ""))
     }
+}
+
+/// `rarity case`: verdict counts per hunt, and the judged findings the current tuning no
+/// longer shows (each hunt with judged findings runs with the saved tuning).
+fn case(a: CaseArgs) -> Result<(), Failure> {
+    let path = a
+        .case
+        .clone()
+        .or_else(rarity::case::default_path)
+        .ok_or_else(|| fail(2, "no data directory on this system: name the case file with --case FILE"))?;
+    let case = load_case(&path)?;
+    let judged_hunts: Vec<HuntId> = HuntId::all().filter(|h| case.judged().any(|(k, _)| k.hunt == h.key())).collect();
+    let mut absent = Vec::new();
+    let mut not_run = Vec::new();
+    if !judged_hunts.is_empty() {
+        let params = tuned_params(&judged_hunts, &[], a.config.as_ref(), a.no_config)?;
+        let engine = load_engine(&a.paths, &a.load)?;
+        for p in &params {
+            match engine.run(p, a.now) {
+                Ok(o) => absent.extend(case.absent_from(&o)),
+                Err(e) => not_run.push((p.hunt.key(), rarity::text::sanitize(&e.to_string()).into_owned())),
+            }
+        }
+    }
+    let counts = case.counts();
+    let mut out = std::io::stdout().lock();
+    let res = match a.format {
+        InspectFormat::Json => {
+            let counts: serde_json::Map<String, serde_json::Value> = counts
+                .iter()
+                .map(|(h, c)| {
+                    let mut v = serde_json::to_value(c).unwrap_or_default();
+                    if let Some(m) = v.as_object_mut() {
+                        m.insert("total".into(), c.total().into());
+                    }
+                    (h.clone(), v)
+                })
+                .collect();
+            let absent: Vec<serde_json::Value> = absent
+                .iter()
+                .map(|(k, e)| {
+                    serde_json::json!({
+                        "hunt": k.hunt, "finding": k.finding, "verdict": e.verdict, "note": e.note,
+                        "set_at": rarity::case::format_set_at(e.set_at),
+                    })
+                })
+                .collect();
+            let not_run: Vec<serde_json::Value> =
+                not_run.iter().map(|(h, e)| serde_json::json!({ "hunt": h, "error": e })).collect();
+            let v = serde_json::json!({
+                "case_file": path.display().to_string(), "counts": counts, "absent": absent, "not_run": not_run,
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())
+        }
+        InspectFormat::Table => (|| {
+            writeln!(out, "Case file: {}", sanitize_cell(&path.display().to_string(), 200))?;
+            if counts.is_empty() {
+                writeln!(out, "(no findings judged yet)")?;
+            } else {
+                let mut cols = vec![ColumnSpec::new("hunt", CellKind::Text)];
+                cols.extend(rarity::case::Verdict::ALL.iter().map(|v| ColumnSpec::new(v.label(), CellKind::Int)));
+                cols.push(ColumnSpec::new("total", CellKind::Int));
+                let rows: Vec<Vec<Cell>> = counts
+                    .iter()
+                    .map(|(h, c)| {
+                        let mut r = vec![Cell::Text(h.clone())];
+                        r.extend(rarity::case::Verdict::ALL.iter().map(|v| Cell::Int(c.get(*v) as i64)));
+                        r.push(Cell::Int(c.total() as i64));
+                        r
+                    })
+                    .collect();
+                writeln!(out)?;
+                write_table(&mut out, &cols, &rows)?;
+            }
+            for (h, e) in &not_run {
+                writeln!(out, "\n{h}: not run ({e}); its judged findings cannot be checked")?;
+            }
+            if !counts.is_empty() {
+                writeln!(out, "\nJudged findings not in the current results ({}):", absent.len())?;
+                if absent.is_empty() {
+                    writeln!(out, "(none: every judged finding still appears)")?;
+                } else {
+                    let cols =
+                        ["hunt", "finding", "verdict", "set_at", "note"].map(|n| ColumnSpec::new(n, CellKind::Text));
+                    let rows: Vec<Vec<Cell>> = absent
+                        .iter()
+                        .map(|(k, e)| {
+                            vec![
+                                Cell::Text(k.hunt.clone()),
+                                Cell::Text(k.finding.join(" | ")),
+                                Cell::Text(e.verdict.label().into()),
+                                Cell::Text(rarity::case::format_set_at(e.set_at)),
+                                Cell::Text(e.note.clone()),
+                            ]
+                        })
+                        .collect();
+                    write_table(&mut out, &cols, &rows)?;
+                }
+            }
+            Ok(())
+        })(),
+    };
+    res.map_err(|e| fail(1, format!("cannot write output: {e}")))
 }
 
 /// Where `run` and `pivot` write (`--output FILE` or standard output). The table is for people:
@@ -926,6 +1119,7 @@ fn run_tui(a: TuiArgs) -> Result<(), Failure> {
         load: load_options(&a.load),
         config_path: a.config.clone(),
         no_config: a.no_config,
+        case_path: a.case.clone(),
     };
     tui::run(args).map_err(|e| fail(1, format!("{e:#}")))
 }
@@ -994,6 +1188,7 @@ fn tune_setup(hunt: &str, t: &TuneArgs) -> Result<(HuntParams, Engine), Failure>
         csv_raw: false,
         config: t.config.clone(),
         no_config: t.no_config,
+        case: None,
     };
     let params = params_for(&[h], &as_run)?.pop().ok_or_else(|| fail(2, "no parameters"))?;
     let (inputs, ti) = if t.paths.is_empty() { sample_inputs(&t.load) } else { (inputs_of(&t.paths), Vec::new()) };
@@ -1127,8 +1322,10 @@ fn kql(a: KqlArgs) -> Result<(), Failure> {
         csv_raw: false,
         config: a.config.clone(),
         no_config: a.no_config,
+        case: None,
     };
     let params = params_for(&hunts, &as_run)?;
+    let case = a.case.as_deref().map(load_case).transpose()?;
     let ti_source = match a.ti_source {
         TiSourceArg::Ipsum => TiSource::Ipsum,
         TiSourceArg::Inline => TiSource::Inline,
@@ -1175,6 +1372,12 @@ fn kql(a: KqlArgs) -> Result<(), Failure> {
                     text.push_str(&format!("// ===== rarity hunt {} ({}) =====\n", h.key(), h.spec().title));
                 }
                 text.push_str(&q);
+                if let Some(case) = &case {
+                    if !q.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    text.push_str(&case.kql_columns(h));
+                }
                 text.push('\n');
             }
             // `all` in a dialect a hunt has no form in: say so in place of the query.

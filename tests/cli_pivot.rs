@@ -75,3 +75,19 @@ fn output_goes_to_a_file_and_table_is_the_default() {
     assert!(text.lines().next().unwrap().starts_with("Timestamp"), "{text}");
     assert_eq!(text.lines().count(), rows.len() + 2, "header, rule, one line per event");
 }
+
+#[test]
+fn hash_pivot_matches_md5_or_sha1_in_any_case() {
+    let out = pivot(&["process", "ncat.exe", "--format", "json"]).success().get_output().stdout.clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let first = &v.as_array().unwrap()[0];
+    for col in ["InitiatingProcessMD5", "InitiatingProcessSHA1"] {
+        let hash = first[col].as_str().unwrap().to_uppercase();
+        assert!(!hash.is_empty(), "{col}");
+        let out = pivot(&["hash", &hash, "--format", "json"]).success().get_output().stdout.clone();
+        let rows: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let rows = rows.as_array().unwrap();
+        assert!(!rows.is_empty(), "{col}");
+        assert!(rows.iter().all(|r| r[col].as_str().unwrap().eq_ignore_ascii_case(&hash)), "{col}");
+    }
+}

@@ -472,6 +472,8 @@ const PROTOS: [&str; 5] = ["Tcp", "Tcp", "tcp", "Udp", ""];
 const PROCS: [&str; 6] = ["PuTTY.exe", "putty.exe", "ChRoMe.EXE", "tool", "svc.exe", ""];
 const COMPANIES: [&str; 4] = ["", "RareCo", "Microsoft", "OtherCo"];
 const MD5S: [&str; 3] = ["", "m1", "m2"];
+const SHA1S: [&str; 3] = ["", "S1", "s2"];
+const SHA256S: [&str; 3] = ["", "x256", "m1"];
 const LPORTS: [&str; 3] = ["3389", "22", ""];
 const IPTYPES: [&str; 6] = ["", "", "", "", "Public", "private"];
 
@@ -546,6 +548,8 @@ fn build(net: &[NetSpec], dev: &[DevSpec], vm: &[VmSpec], feed: &[bool]) -> Data
             (F::InitiatingProcessFileName, PROCS[pr]),
             (F::InitiatingProcessVersionInfoCompanyName, COMPANIES[co]),
             (F::InitiatingProcessMD5, MD5S[md5]),
+            (F::InitiatingProcessSHA1, SHA1S[md5]),
+            (F::InitiatingProcessSHA256, SHA256S[(md5 + t) % SHA256S.len()]),
             (F::InitiatingProcessCommandLine, &cmd),
             (F::LocalPort, LPORTS[lport]),
             (F::RemoteIPType, IPTYPES[ty]),
@@ -719,7 +723,7 @@ fn ref_pivot(ds: &Dataset, pivot: Pivot, v: &str) -> Vec<usize> {
             }
             Pivot::Device => eq_ci(n.device_name.get(r), v) || eq_ci(n.device_id.get(r), v),
             Pivot::Process => eq_ci(n.proc_name.get(r), v),
-            Pivot::Hash => eq_ci(n.md5.get(r), v),
+            Pivot::Hash => eq_ci(n.md5.get(r), v) || eq_ci(n.sha1.get(r), v) || eq_ci(n.sha256.get(r), v),
             Pivot::Domain => {
                 let h = host(n.remote_url.get(r));
                 let d = lc(v.trim_start_matches('.'));
@@ -743,7 +747,7 @@ proptest! {
             .chain(["1.2.3.4", "::ffff:8.8.8.8", "10.0.0.10"].map(|s| (Pivot::Ip, s)))
             .chain(DEVICES.iter().flat_map(|(id, name)| [(Pivot::Device, *id), (Pivot::Device, *name)]))
             .chain(PROCS.iter().map(|s| (Pivot::Process, *s)))
-            .chain(MD5S.iter().map(|s| (Pivot::Hash, *s)))
+            .chain(MD5S.iter().chain(&SHA1S).chain(&SHA256S).chain(&["s1", "X256"]).map(|s| (Pivot::Hash, *s)))
             .chain(["live.com", "login.live.com", ".microsoft.com", "evil.example", "example"].map(|s| (Pivot::Domain, s)))
             .filter(|(_, v)| !v.is_empty())
             .collect();

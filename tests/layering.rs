@@ -1,4 +1,5 @@
-//! No layering cycles (issue 7): the hunts do not reach into the readers, and the CLI formats
+//! No layering cycles (issue 7): the hunts and the enrichment do not reach into the readers
+//! (shared reading pieces live in `source`), and the CLI formats
 //! counts with the engine's helpers instead of reaching into the TUI's views.
 //! Data flows one way: files -> ingest -> Dataset -> hunt -> output (docs/hunts.md).
 
@@ -46,6 +47,16 @@ fn hunts_do_not_import_the_readers() {
         .flat_map(|p| code_lines_naming(p, "ingest"))
         .collect();
     assert!(offenders.is_empty(), "src/hunt imports ingest: {offenders:#?}");
+}
+
+#[test]
+fn enrichment_does_not_import_the_readers() {
+    let dir = src().join("enrich");
+    let mut files = Vec::new();
+    rust_files(&dir, &mut files);
+    assert!(files.len() >= 3, "found only {} files under {}", files.len(), dir.display());
+    let offenders: Vec<String> = files.iter().flat_map(|p| code_lines_naming(p, "ingest")).collect();
+    assert!(offenders.is_empty(), "src/enrich imports ingest (use crate::source): {offenders:#?}");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! GeoIP country lookups over a MaxMind-format `.mmdb` (MaxMind / DB-IP layout with
 //! `country.names.en` / `country.iso_code`, or the ip-location-db layout with `country_code`).
 
-use crate::ingest::{LoadError, SourceData};
+use crate::source::{LoadError, SourceData};
 use maxminddb::Reader;
 use serde::Deserialize;
 use std::io::Read;

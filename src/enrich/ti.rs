@@ -6,9 +6,9 @@
 //! IPsum level file: its bare addresses carry count N. IPv4-mapped IPv6 entries
 //! (`::ffff:a.b.c.d`) are the IPv4 address they map, so they match IPv4 events.
 
-use crate::ingest::sink::{clip, MAX_LISTED_REJECTS};
-use crate::ingest::{LoadError, Reject, SourceData, Tracker};
+use crate::model::clip;
 use crate::model::ip::parse_ip;
+use crate::source::{LoadError, Reject, SourceData, Tracker, MAX_LISTED_REJECTS};
 use ipnet::{IpNet, Ipv4Net};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -386,7 +386,7 @@ mod read_tests {
 
     fn read_into(ti: &mut ThreatIntel, bytes: &[u8], display: &str) -> Result<FeedReport, LoadError> {
         let cancel = AtomicBool::new(false);
-        let cb = |_: &crate::ingest::Progress| {};
+        let cb = |_: &crate::source::Progress| {};
         let tracker = Tracker::new(&cb, &cancel);
         ti.read_list(&SourceData::Memory(bytes.to_vec().into()), display, &tracker)
     }
@@ -455,7 +455,7 @@ mod read_tests {
     #[test]
     fn invalid_utf8_is_read_lossily() {
         let cancel = AtomicBool::new(false);
-        let cb = |_: &crate::ingest::Progress| {};
+        let cb = |_: &crate::source::Progress| {};
         let tracker = Tracker::new(&cb, &cancel);
         let mut ti = ThreatIntel::default();
         let data = SourceData::Static(b"# caf\xe9 list\n1.2.3.4\n\xff\xfe\n");

@@ -248,6 +248,8 @@ const NET_COLUMNS: &[ColumnSpec] = &[
     ColumnSpec::new("RemoteIPType", CellKind::Text),
     ColumnSpec::new("InitiatingProcessFolderPath", CellKind::Text),
     ColumnSpec::pivot("InitiatingProcessMD5", CellKind::Text, Pivot::Hash),
+    ColumnSpec::pivot("InitiatingProcessSHA1", CellKind::Text, Pivot::Hash),
+    ColumnSpec::pivot("InitiatingProcessSHA256", CellKind::Text, Pivot::Hash),
     ColumnSpec::new("InitiatingProcessVersionInfoCompanyName", CellKind::Text),
 ];
 
@@ -315,6 +317,8 @@ pub fn event_cells(ds: &Dataset, table: TableKind, row: usize) -> Vec<Cell> {
                 text(n.remote_ip_type.get(row)),
                 text(n.proc_folder.get(row)),
                 text(n.md5.get(row)),
+                text(n.sha1.get(row)),
+                text(n.sha256.get(row)),
                 text(n.company.get(row)),
             ]
         }

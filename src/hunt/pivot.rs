@@ -16,7 +16,7 @@ pub enum Pivot {
     Device,
     /// InitiatingProcessFileName, case-insensitive.
     Process,
-    /// InitiatingProcessMD5, case-insensitive.
+    /// InitiatingProcessMD5, SHA1 or SHA256, case-insensitive.
     Hash,
     /// RemoteUrl whose host is the domain or a subdomain of it.
     Domain,
@@ -120,8 +120,11 @@ impl Engine {
                 Box::new(move |r| m[n.proc_name.codes[r] as usize])
             }
             Pivot::Hash => {
-                let m = n.md5.dict.mask(|s| s.eq_ignore_ascii_case(v));
-                Box::new(move |r| m[n.md5.codes[r] as usize])
+                let eq = |s: &str| s.eq_ignore_ascii_case(v);
+                let (md5, sha1, sha256) = (n.md5.dict.mask(eq), n.sha1.dict.mask(eq), n.sha256.dict.mask(eq));
+                Box::new(move |r| {
+                    md5[n.md5.codes[r] as usize] || sha1[n.sha1.codes[r] as usize] || sha256[n.sha256.codes[r] as usize]
+                })
             }
             Pivot::Domain => {
                 let d = normalize_domain(v);

@@ -13,15 +13,7 @@ use crate::model::{DeviceInfo, NetEvents, TableKind, VmConnections};
 use std::collections::BTreeMap;
 
 /// How many reject reasons a file keeps verbatim (all are counted).
-pub const MAX_LISTED_REJECTS: usize = 5;
-
-/// One rejected line of a reader that reports its reasons as text (threat-intel feeds);
-/// the table readers record typed `RowReject`s.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Reject {
-    pub line: u64,
-    pub reason: String,
-}
+pub use crate::source::{Reject, MAX_LISTED_REJECTS};
 
 impl From<Reject> for RowReject {
     fn from(r: Reject) -> RowReject {
@@ -321,6 +313,8 @@ impl FileSink {
         n.proc_folder.push(v[F::InitiatingProcessFolderPath as usize]);
         n.cmdline.push(v[F::InitiatingProcessCommandLine as usize]);
         n.md5.push(trim(v[F::InitiatingProcessMD5 as usize]));
+        n.sha1.push(trim(v[F::InitiatingProcessSHA1 as usize]));
+        n.sha256.push(trim(v[F::InitiatingProcessSHA256 as usize]));
         n.company.push(trim(v[F::InitiatingProcessVersionInfoCompanyName as usize]));
         n.prov.locator.push(locator);
         cache.rows = n.len();

@@ -60,7 +60,7 @@ fn settle(app: &mut App, b: &EngineBackend) {
                     let result = b.sweep(&params, key, &values);
                     app.update(Msg::SweepDone(SweepDone { hunt, key, params, values, result }));
                 }
-                Cmd::Io(_) | Cmd::CancelLoad => {}
+                Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } => {}
             }
         }
     }

@@ -85,10 +85,8 @@ fn text(s: &str) -> Cell {
 fn events_section(engine: &Engine, table: TableKind, rows: Vec<usize>) -> Section {
     let ds = engine.dataset();
     let cells: Vec<Vec<Cell>> = rows.iter().map(|&r| event_cells(ds, table, r)).collect();
-    let n = rows.len();
     let t = TableState::new(Column::from_specs(event_columns(table)), cells, 1);
-    let note = Some(format!("{} event{}", super::view::thousands(n as u64), if n == 1 { "" } else { "s" }));
-    Section { name: "Events".into(), table: t, kind: SectionKind::Events { table, rows }, note }
+    Section { name: "Events".into(), table: t, kind: SectionKind::Events { table, rows }, note: None }
 }
 
 fn events_level(engine: &Engine, title: String, table: TableKind, rows: Vec<usize>) -> Level {
@@ -149,7 +147,7 @@ fn record_level(engine: &Engine, table: TableKind, row: usize) -> Level {
     let rows = fields.into_iter().map(|(k, v)| vec![Cell::Text(k), text(&v)]).collect();
     let t = TableState::new(vec![Column::new("Column", CellKind::Text), Column::new("Value", CellKind::Text)], rows, 1);
     Level {
-        title: format!("event {}", rarity::model::time::format_iso(engine.event_ts(table, row))),
+        title: format!("event {}", rarity::model::time::format_short(engine.event_ts(table, row))),
         sections: vec![Section { name: super::msg::RECORD.into(), table: t, kind: SectionKind::Record, note: None }],
         active: 0,
         insight: None,

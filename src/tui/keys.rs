@@ -4,6 +4,7 @@
 
 use super::app::{App, Focus, Phase, Prompt};
 use super::msg::{InputKey, Msg};
+use rarity::case::Verdict;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind};
 
 /// Where a binding applies.
@@ -25,6 +26,8 @@ pub enum Ctx {
     Confirm,
     /// The help overlay or the load report; any other key closes it.
     Overlay,
+    /// After `v`: the verdict to set; any other key cancels.
+    Verdict,
 }
 
 impl Ctx {
@@ -39,6 +42,7 @@ impl Ctx {
             Ctx::Input => "Prompts",
             Ctx::Confirm => "Questions",
             Ctx::Overlay => "Help",
+            Ctx::Verdict => "Verdict (after v)",
         }
     }
 }
@@ -160,6 +164,8 @@ pub static BINDINGS: &[Binding] = &[
     ),
     bind!(Anywhere, [c('r')], |_| Msg::AskReset, "reset this hunt's parameters to defaults (asks)", None),
     bind!(Anywhere, [c('L')], |_| Msg::ShowLoadReport, "load report: rejected rows, skipped files, warnings", None),
+    bind!(Anywhere, [K::Ctrl('z')], |_| Msg::Undo, "undo a parameter change, one-key exclusion, verdict or note", None),
+    bind!(Anywhere, [K::Ctrl('y')], |_| Msg::Redo, "redo what was undone", None),
     bind!(Anywhere, [c('?')], |_| Msg::ToggleHelp, "this help", hint_keep("help")),
     bind!(Anywhere, [c('q'), K::Ctrl('c')], |_| Msg::Quit, "quit", hint_keep("quit")),
     // ---- table ----
@@ -221,6 +227,15 @@ pub static BINDINGS: &[Binding] = &[
         "add the row's domain to this hunt's known_domains (where it has them)",
         None
     ),
+    bind!(
+        Table,
+        [c('v')],
+        |_| Msg::StartVerdict,
+        "verdict of the row, or of the marked rows (then b / s / m / u)",
+        hint_when(Some("v/n"), "verdict/note", When::Results)
+    ),
+    bind!(Table, [c('n')], |_| Msg::StartNote, "edit the row's note (Enter saves, Esc cancels)", None),
+    bind!(Table, [c('B')], |_| Msg::ToggleHideBenign, "hide / show the findings judged benign", None),
     // ---- parameter panel ----
     bind!(
         Params,
@@ -253,6 +268,17 @@ pub static BINDINGS: &[Binding] = &[
     bind!(Input, [k(Delete)], |_| Msg::Input(InputKey::Delete), "", None),
     bind!(Confirm, [c('y'), c('Y')], |_| Msg::Answer(true), "answer a question yes / no", hint("yes")),
     bind!(Confirm, [c('n'), c('N'), k(Esc)], |_| Msg::Answer(false), "", hint("no")),
+    bind!(Verdict, [c('b')], |_| Msg::SetVerdict(Verdict::Benign), "benign", hint("benign")),
+    bind!(Verdict, [c('s')], |_| Msg::SetVerdict(Verdict::Suspicious), "suspicious", hint("suspicious")),
+    bind!(Verdict, [c('m')], |_| Msg::SetVerdict(Verdict::Malicious), "malicious", hint("malicious")),
+    bind!(
+        Verdict,
+        [c('u')],
+        |_| Msg::SetVerdict(Verdict::Unreviewed),
+        "unreviewed (clears the verdict)",
+        hint("unreviewed")
+    ),
+    bind!(Verdict, [k(Esc)], |_| Msg::Back, "cancel (so does any other key)", hint("cancel")),
     bind!(Overlay, [k(Up), c('k')], |_| Msg::Up, "scroll", hint_k("↑↓", "scroll")),
     bind!(Overlay, [k(Down), c('j')], |_| Msg::Down, "", None),
     bind!(Overlay, [k(PageUp)], |_| Msg::PageUp, "scroll a page", None),
@@ -297,7 +323,8 @@ fn contexts(app: &App) -> &'static [Ctx] {
         Phase::Loading(_) => &[Ctx::Loading],
         Phase::Failed(_) => &[Ctx::Failed],
         Phase::Ready => match &app.prompt {
-            Prompt::Filter { .. } | Prompt::Edit { .. } | Prompt::Export { .. } => &[Ctx::Input],
+            Prompt::Filter { .. } | Prompt::Edit { .. } | Prompt::Export { .. } | Prompt::Note { .. } => &[Ctx::Input],
+            Prompt::Verdict => &[Ctx::Verdict],
             Prompt::ConfirmOverwrite { .. } | Prompt::ConfirmReset => &[Ctx::Confirm],
             Prompt::Help | Prompt::LoadReport => &[Ctx::Overlay],
             Prompt::None => match app.focus {
@@ -372,6 +399,7 @@ pub fn map_key(app: &App, ev: &KeyEvent) -> Option<Msg> {
         },
         // Any other key closes help and the load report.
         Some(Ctx::Overlay) => Some(Msg::ToggleHelp),
+        Some(Ctx::Verdict) => Some(Msg::Back),
         Some(Ctx::Table | Ctx::Params) => match ev.code {
             KeyCode::Char(ch) => Some(Msg::Unbound(if ctrl { format!("Ctrl-{ch}") } else { ch.to_string() })),
             _ => None,
@@ -382,7 +410,7 @@ pub fn map_key(app: &App, ev: &KeyEvent) -> Option<Msg> {
 
 /// The help overlay's sections: (heading, [(keys, what they do)]).
 pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
-    let order = [Ctx::Anywhere, Ctx::Table, Ctx::Params, Ctx::Input, Ctx::Confirm];
+    let order = [Ctx::Anywhere, Ctx::Table, Ctx::Verdict, Ctx::Params, Ctx::Input, Ctx::Confirm];
     order
         .iter()
         .map(|&ctx| {

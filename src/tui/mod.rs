@@ -18,9 +18,9 @@ mod cockpit_tests;
 #[cfg(test)]
 mod tests;
 
-use app::{App, ConfigStore};
+use app::{App, CaseStore, ConfigStore};
 use jobs::IoWorker;
-use msg::{Cmd, Msg, Summary};
+use msg::{CaseSaved, Cmd, Msg, Summary};
 use rarity::config::Config;
 use rarity::ingest::{self, Input, LoadError, LoadOptions, LoadReport};
 use rarity::model::Nanos;
@@ -50,6 +50,8 @@ pub struct TuiArgs {
     pub config_path: Option<PathBuf>,
     /// `--no-config`: neither read nor save tuning.
     pub no_config: bool,
+    /// `--case FILE`; None = the default case file (`rarity::case::default_path`).
+    pub case_path: Option<PathBuf>,
 }
 
 /// Everything the UI thread waits for.
@@ -71,6 +73,15 @@ pub fn run_with<B: worker::HuntBackend>(args: TuiArgs, backend: fn(Arc<Dataset>,
     let (config, warning) = open_config(&args);
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut app = App::new(config, warning, cwd);
+    let (case, case_warning) = open_case(&args);
+    app.case = case;
+    if let Some(w) = case_warning {
+        app.status = Some(app::Status { level: app::StatusLevel::Warn, text: w.clone() });
+        app.config_note = Some(match app.config_note.take() {
+            Some(c) => format!("{c}; {w}"),
+            None => w,
+        });
+    }
 
     let original_hook = std::panic::take_hook();
     let mut terminal = match ratatui::try_init() {
@@ -115,6 +126,65 @@ fn open_config(args: &TuiArgs) -> (Option<ConfigStore>, Option<String>) {
     (Some(ConfigStore { config, path }), warning)
 }
 
+/// The case file (`--case FILE` or the default), read before the terminal is taken. A corrupt
+/// file has been moved aside: the session starts an empty case and says so.
+fn open_case(args: &TuiArgs) -> (Option<CaseStore>, Option<String>) {
+    let Some(path) = args.case_path.clone().or_else(rarity::case::default_path) else {
+        return (None, Some("no data directory on this system: verdicts are not kept (use --case FILE)".into()));
+    };
+    match rarity::case::CaseFile::load(&path) {
+        Ok(case) => (Some(CaseStore { case, path }), None),
+        Err(e @ rarity::case::CaseError::Corrupt { .. }) => {
+            (Some(CaseStore { case: Default::default(), path }), Some(format!("{e}; starting an empty case")))
+        }
+        // Unreadable, too large or newer: never write over it; verdicts are off this session.
+        Err(e) => (None, Some(format!("{e}; verdicts are not kept this session"))),
+    }
+}
+
+/// Saves the case file on its own thread, newest snapshot first; dropping it waits for the
+/// last save, so quitting right after a verdict never loses it.
+struct CaseWriter {
+    tx: Option<Sender<(PathBuf, rarity::case::CaseFile)>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CaseWriter {
+    fn spawn(out: Sender<Incoming>) -> std::io::Result<CaseWriter> {
+        let (tx, rx) = channel::<(PathBuf, rarity::case::CaseFile)>();
+        let handle = std::thread::Builder::new().name("rarity-case".into()).spawn(move || {
+            while let Ok(mut job) = rx.recv() {
+                // Every snapshot holds all of this session's entries: only the newest matters.
+                while let Ok(newer) = rx.try_recv() {
+                    job = newer;
+                }
+                let (path, mut case) = job;
+                let result = match case.save(&path) {
+                    Ok(warning) => Ok(CaseSaved { merged: case, warning: warning.map(|w| w.to_string()) }),
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = out.send(Incoming::App(Msg::CaseSaved(result)));
+            }
+        })?;
+        Ok(CaseWriter { tx: Some(tx), handle: Some(handle) })
+    }
+
+    fn save(&self, path: PathBuf, case: rarity::case::CaseFile) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send((path, case));
+        }
+    }
+}
+
+impl Drop for CaseWriter {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 fn event_loop<B: worker::HuntBackend>(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
@@ -136,6 +206,7 @@ fn event_loop<B: worker::HuntBackend>(
     spawn_loader(args, tx.clone(), cancel.clone())?;
     let mut worker: Option<Worker> = None;
     let io = IoWorker::spawn(tx.clone(), Incoming::App)?;
+    let case_writer = CaseWriter::spawn(tx.clone())?;
 
     terminal.draw(|f| view::render(app, f))?;
     loop {
@@ -170,6 +241,7 @@ fn event_loop<B: worker::HuntBackend>(
                 match cmd {
                     Cmd::CancelLoad => cancel.store(true, Ordering::Relaxed),
                     Cmd::Io(job) => io.submit(job),
+                    Cmd::SaveCase { path, case } => case_writer.save(path, case),
                     job => {
                         if let Some(w) = &worker {
                             w.submit(job);

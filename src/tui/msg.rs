@@ -2,6 +2,7 @@
 //! commands `update` asks the runner to carry out (background jobs).
 
 use super::table::TableState;
+use rarity::case::{CaseFile, Verdict};
 use rarity::hunt::{
     DrillOutput, FacetKind, FacetValue, Funnel, HuntId, HuntOutput, HuntParams, ParamValue, Pivot, Timeline,
 };
@@ -106,6 +107,18 @@ pub enum Msg {
     },
     /// A key that means nothing where it was pressed.
     Unbound(String),
+    /// `v`: the next key sets the verdict of the selected (or marked) findings.
+    StartVerdict,
+    SetVerdict(Verdict),
+    /// `n`: edit the selected finding's note.
+    StartNote,
+    /// Hide / show the findings judged benign.
+    ToggleHideBenign,
+    Undo,
+    Redo,
+    /// The case writer saved: the merged case (this session's and any other writer's
+    /// entries), or why it could not.
+    CaseSaved(Result<CaseSaved, String>),
     /// The funnel of recompute `gen` (follows its `HuntDone`).
     FunnelDone {
         hunt: HuntId,
@@ -113,6 +126,14 @@ pub enum Msg {
         funnel: Funnel,
     },
     SweepDone(SweepDone),
+}
+
+/// A finished case-file save.
+#[derive(Debug)]
+pub struct CaseSaved {
+    pub merged: CaseFile,
+    /// Something to tell the user although the save succeeded (a corrupt file moved aside).
+    pub warning: Option<String>,
 }
 
 /// A finished sensitivity sweep of one parameter.
@@ -247,6 +268,11 @@ pub enum Cmd {
         params: HuntParams,
         key: &'static str,
         values: Vec<ParamValue>,
+    },
+    /// Merge `case` into the case file at `path` (on the case writer thread).
+    SaveCase {
+        path: std::path::PathBuf,
+        case: CaseFile,
     },
     CancelLoad,
 }

@@ -94,6 +94,8 @@ pub struct TableState {
     /// Show runs of rows sharing the first column as one group: the value is drawn once per
     /// run (a hunt's one-row-per-detail output, grouped per DeviceName like the KQL).
     pub group_first: bool,
+    /// Rows left out of the view whatever the filter (findings judged benign, when hidden).
+    pub hidden: HashSet<usize>,
 }
 
 impl TableState {
@@ -113,6 +115,7 @@ impl TableState {
             offset: 0,
             col: 0,
             group_first: false,
+            hidden: HashSet::new(),
         };
         t.rebuild_view();
         t
@@ -143,13 +146,20 @@ impl TableState {
 
     /// Replace the rows (a recompute), keeping sort, filter, column, the marks of rows that
     /// still exist and the cursor on the same row when it still exists.
+    #[cfg(test)]
     pub fn replace_rows(&mut self, rows: Vec<Vec<Cell>>) {
+        self.replace_rows_hiding(rows, HashSet::new());
+    }
+
+    /// `replace_rows`, leaving the rows in `hidden` out of the view.
+    pub fn replace_rows_hiding(&mut self, rows: Vec<Vec<Cell>>, hidden: HashSet<usize>) {
         let cursor_key: Option<Vec<Cell>> = self.cursor_row().map(|r| self.key_of(r).into_iter().cloned().collect());
         let marked_keys: std::collections::BTreeSet<Vec<Cell>> =
             self.marked.iter().map(|&r| self.key_of(r).into_iter().cloned().collect()).collect();
         let old_cursor = self.cursor;
         self.search = rows.iter().map(|r| search_text(r)).collect();
         self.rows = rows;
+        self.hidden = hidden;
         self.marked = (0..self.rows.len())
             .filter(|&r| marked_keys.contains(&self.key_of(r).into_iter().cloned().collect::<Vec<_>>()))
             .collect();
@@ -172,11 +182,9 @@ impl TableState {
         if let Some(view) = within {
             return view.iter().copied().filter(|&i| self.row_matches(i, &q)).collect();
         }
-        let mut view: Vec<usize> = if self.filter.is_empty() {
-            (0..self.rows.len()).collect()
-        } else {
-            (0..self.rows.len()).filter(|&i| self.row_matches(i, &q)).collect()
-        };
+        let shown = (0..self.rows.len()).filter(|i| !self.hidden.contains(i));
+        let mut view: Vec<usize> =
+            if self.filter.is_empty() { shown.collect() } else { shown.filter(|&i| self.row_matches(i, &q)).collect() };
         if let Some((c, desc)) = self.sort {
             let rows = &self.rows;
             // Stable: ties keep the engine's order, so the result stays reproducible.

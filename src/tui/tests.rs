@@ -102,6 +102,15 @@ fn fake_output(hunt: HuntId) -> HuntOutput {
 }
 
 /// Answer the app's commands with `answer` until it asks for nothing more.
+/// What the case writer thread does, done in line.
+pub(crate) fn save_case(path: PathBuf, mut case: rarity::case::CaseFile) -> Option<Msg> {
+    let result = match case.save(&path) {
+        Ok(w) => Ok(super::msg::CaseSaved { merged: case, warning: w.map(|e| e.to_string()) }),
+        Err(e) => Err(e.to_string()),
+    };
+    Some(Msg::CaseSaved(result))
+}
+
 pub(crate) fn settle(app: &mut App, answer: &mut dyn FnMut(Cmd) -> Option<Msg>) {
     for _ in 0..100 {
         let cmds: Vec<Cmd> = app.cmds.drain(..).collect();
@@ -112,6 +121,7 @@ pub(crate) fn settle(app: &mut App, answer: &mut dyn FnMut(Cmd) -> Option<Msg>) 
             // File-system jobs run here as the I/O thread would run them.
             let m = match c {
                 Cmd::Io(job) => Some(super::jobs::run(job)),
+                Cmd::SaveCase { path, case } => save_case(path, case),
                 c => answer(c),
             };
             if let Some(m) = m {
@@ -133,7 +143,7 @@ fn fake_answer(cmd: Cmd) -> Option<Msg> {
         Cmd::Drill { hunt, gen, req } => {
             Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &|_| {})) }))
         }
-        Cmd::Sweep { .. } | Cmd::Io(_) | Cmd::CancelLoad => None,
+        Cmd::Sweep { .. } | Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } => None,
     }
 }
 
@@ -295,10 +305,16 @@ fn every_hunt_tab_renders_its_results() {
 
 #[test]
 fn tabs_show_live_result_counts() {
-    let app = ready_app();
+    let mut app = ready_app();
+    app.update(Msg::Resize(200, 30));
+    let screen = render(&app, 200, 30);
+    assert!(screen.contains("1 Rare process (3 · 3 unreviewed)"), "{screen}");
+    assert!(screen.contains("2 VM new country (7 · 7 unreviewed)"), "{screen}");
+    // Narrower: short names, rows/unreviewed.
+    app.update(Msg::Resize(120, 30));
     let screen = render(&app, 120, 30);
-    assert!(screen.contains("1 Rare process (3)"), "{screen}");
-    assert!(screen.contains("2 VM new country (7)"), "{screen}");
+    assert!(screen.contains("1 Rare 3/3?"), "{screen}");
+    assert!(screen.contains("2 VM 7/7?"), "{screen}");
 }
 
 #[test]
@@ -323,10 +339,13 @@ fn help_overlay_lists_keys_and_closes_on_any_key() {
         assert!(short.contains(needle), "{needle} missing:\n{short}");
     }
     app.update(Msg::Resize(140, 26));
-    app.update(Msg::PageDown);
-    app.update(Msg::PageDown);
-    let scrolled = render(&app, 140, 26);
-    for needle in ["Prompts", "answer a question", "known_domains"] {
+    // Every section is reached by scrolling down a page at a time.
+    let mut scrolled = short.clone();
+    for _ in 0..4 {
+        app.update(Msg::PageDown);
+        scrolled.push_str(&render(&app, 140, 26));
+    }
+    for needle in ["Prompts", "answer a question", "known_domains", "Verdict (after v)"] {
         assert!(scrolled.contains(needle), "{needle} missing after scrolling:\n{scrolled}");
     }
     // Every binding's help text is in the overlay: it is generated from the one key table.
@@ -576,11 +595,11 @@ fn export_writes_marked_rows_and_refuses_to_overwrite_without_asking() {
     let mut lines = written.lines();
     assert_eq!(
         lines.next(),
-        Some("InitiatingProcessFileName,DeviceCount,Hashes,SampleProcess,SampleRemoteIP,Ports,RemoteIP_country,EventCount")
+        Some("InitiatingProcessFileName,DeviceCount,Hashes,SampleProcess,SampleRemoteIP,Ports,RemoteIP_country,EventCount,Verdict,Note")
     );
     assert_eq!(
         lines.next(),
-        Some("update\u{202E}txt.exe,2,[],update.exe /quiet,198.51.100.20,\"[8443,9001]\",Germany,3")
+        Some("update\u{202E}txt.exe,2,[],update.exe /quiet,198.51.100.20,\"[8443,9001]\",Germany,3,unreviewed,")
     );
     assert_eq!(lines.next(), None);
     assert!(app.status.as_ref().unwrap().text.contains(&path.display().to_string()));
@@ -746,7 +765,7 @@ mod engine_tests {
                 let result = b.sweep(&params, key, &values);
                 Some(Msg::SweepDone(crate::tui::msg::SweepDone { hunt, key, params, values, result }))
             }
-            Cmd::Io(_) | Cmd::CancelLoad => None,
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } => None,
         }
     }
 
@@ -1018,7 +1037,7 @@ mod sample_tests {
                 let result = b.sweep(&params, key, &values);
                 Some(Msg::SweepDone(crate::tui::msg::SweepDone { hunt, key, params, values, result }))
             }
-            Cmd::Io(_) | Cmd::CancelLoad => None,
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } => None,
         }
     }
 
@@ -1285,4 +1304,251 @@ fn counts_of_one_are_singular() {
     });
     let screen = render(&app, 120, 30);
     assert!(screen.contains(": 1 row ·") && !screen.contains("1 rows"), "{screen}");
+}
+
+// ---- triage: verdicts, notes, hide-benign, undo/redo ------------------------------------
+
+mod triage_tests {
+    use super::*;
+    use crate::tui::app::CaseStore;
+    use rarity::case::{CaseFile, Verdict};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    /// A ready app with an empty case file in `dir`.
+    fn triage_app(dir: &std::path::Path) -> App {
+        let mut app = new_app(dir.to_path_buf());
+        let path = dir.join("case.json");
+        app.case = Some(CaseStore { case: CaseFile::load(&path).unwrap(), path });
+        app.update(Msg::Loaded(Box::new(summary())));
+        settle(&mut app, &mut fake_answer);
+        app
+    }
+
+    fn verdict_cell(app: &App, row: usize) -> String {
+        let t = app.tab().table.as_ref().unwrap();
+        let c = t.columns.iter().position(|c| c.name == "Verdict").unwrap();
+        crate::tui::table::display_cell(&t.rows[row][c])
+    }
+
+    fn note_cell(app: &App, row: usize) -> String {
+        let t = app.tab().table.as_ref().unwrap();
+        let c = t.columns.iter().position(|c| c.name == "Note").unwrap();
+        crate::tui::table::display_cell(&t.rows[row][c])
+    }
+
+    fn on_disk(dir: &std::path::Path, name: &str) -> Verdict {
+        CaseFile::load(&dir.join("case.json")).unwrap().verdict(rarity::hunt::rare_process::ID, &[name.to_string()])
+    }
+
+    fn key(app: &App, code: KeyCode, mods: KeyModifiers) -> Option<Msg> {
+        crate::tui::keys::map_key(app, &KeyEvent::new(code, mods))
+    }
+
+    fn press(app: &mut App, c: char) {
+        let msg = key(app, KeyCode::Char(c), KeyModifiers::NONE).unwrap_or_else(|| panic!("`{c}` means nothing"));
+        app.update(msg);
+    }
+
+    fn status(app: &App) -> String {
+        app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn v_then_a_letter_sets_the_selected_rows_verdict_and_saves_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        assert_eq!(verdict_cell(&app, 0), "unreviewed");
+        assert_eq!(app.tab().unreviewed, Some(3));
+        press(&mut app, 'v');
+        assert_eq!(app.prompt, Prompt::Verdict);
+        assert!(render(&app, 120, 30).contains("malicious"), "the hint bar lists the verdicts");
+        press(&mut app, 'm');
+        assert_eq!(app.prompt, Prompt::None);
+        assert_eq!(verdict_cell(&app, 0), "malicious");
+        assert_eq!(app.tab().unreviewed, Some(2));
+        assert_eq!(status(&app), "evil.exe → malicious");
+        settle(&mut app, &mut fake_answer);
+        assert_eq!(on_disk(dir.path(), "evil.exe"), Verdict::Malicious);
+        // Any other key after `v` cancels.
+        press(&mut app, 'v');
+        let msg = key(&app, KeyCode::Char('x'), KeyModifiers::NONE).unwrap();
+        app.update(msg);
+        assert_eq!(app.prompt, Prompt::None);
+        assert_eq!(verdict_cell(&app, 0), "malicious");
+    }
+
+    #[test]
+    fn a_verdict_applies_to_every_marked_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        app.update(Msg::ToggleMark); // marks evil.exe, moves down
+        app.update(Msg::Down);
+        app.update(Msg::ToggleMark); // putty.exe
+        press(&mut app, 'v');
+        press(&mut app, 's');
+        assert_eq!(status(&app), "2 findings → suspicious");
+        assert_eq!(verdict_cell(&app, 0), "suspicious");
+        assert_eq!(verdict_cell(&app, 1), "unreviewed");
+        assert_eq!(verdict_cell(&app, 2), "suspicious");
+        settle(&mut app, &mut fake_answer);
+        assert_eq!(on_disk(dir.path(), "putty.exe"), Verdict::Suspicious);
+    }
+
+    #[test]
+    fn n_edits_the_note_enter_saves_and_esc_cancels() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        press(&mut app, 'n');
+        assert!(matches!(app.prompt, Prompt::Note { .. }));
+        keys(&mut app, "backup agent");
+        assert!(render(&app, 120, 30).contains("note for evil.exe: backup agent"));
+        app.update(Msg::Input(InputKey::Submit));
+        assert_eq!(note_cell(&app, 0), "backup agent");
+        assert_eq!(verdict_cell(&app, 0), "unreviewed", "a note leaves the verdict alone");
+        press(&mut app, 'n');
+        app.update(Msg::Input(InputKey::Clear));
+        keys(&mut app, "changed my mind");
+        app.update(Msg::Input(InputKey::Cancel));
+        assert_eq!(app.prompt, Prompt::None);
+        assert_eq!(note_cell(&app, 0), "backup agent");
+        settle(&mut app, &mut fake_answer);
+        let case = CaseFile::load(&dir.path().join("case.json")).unwrap();
+        assert_eq!(case.note(rarity::hunt::rare_process::ID, &["evil.exe".into()]), "backup agent");
+    }
+
+    #[test]
+    fn hide_benign_hides_those_rows_says_so_and_is_reversible() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        press(&mut app, 'v');
+        press(&mut app, 'b');
+        press(&mut app, 'B');
+        let t = app.tab().table.as_ref().unwrap();
+        assert_eq!(t.view.len(), 2);
+        let screen = render(&app, 120, 30);
+        assert!(screen.contains("benign hidden"), "{screen}");
+        assert!(!screen.contains("evil.exe"), "{screen}");
+        press(&mut app, 'B');
+        assert_eq!(app.tab().table.as_ref().unwrap().view.len(), 3);
+        let screen = render(&app, 120, 30);
+        assert!(!screen.contains("benign hidden") && screen.contains("evil.exe"), "{screen}");
+    }
+
+    #[test]
+    fn verdict_column_is_sortable_filterable_and_exported() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        app.update(Msg::End);
+        press(&mut app, 'v');
+        press(&mut app, 'm');
+        // Filter on the verdict's word.
+        app.update(Msg::StartFilter);
+        keys(&mut app, "malicious");
+        app.update(Msg::Input(InputKey::Submit));
+        assert_eq!(app.tab().table.as_ref().unwrap().view, vec![2]);
+        app.update(Msg::Back);
+        // Sort by the verdict column.
+        let t = app.tab().table.as_ref().unwrap();
+        let col = t.columns.iter().position(|c| c.name == "Verdict").unwrap();
+        for _ in 0..col {
+            app.update(Msg::Right);
+        }
+        app.update(Msg::SortAsc);
+        assert_eq!(app.tab().table.as_ref().unwrap().view[0], 2, "malicious sorts before unreviewed");
+        app.update(Msg::StartExport);
+        app.update(Msg::Input(InputKey::Clear));
+        keys(&mut app, "out.csv");
+        app.update(Msg::Input(InputKey::Submit));
+        settle(&mut app, &mut fake_answer);
+        let csv = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
+        assert!(csv.lines().next().unwrap().ends_with(",EventCount,Verdict,Note"), "{csv}");
+        assert!(csv.lines().nth(1).unwrap().starts_with("putty.exe,") && csv.contains(",7,malicious,"), "{csv}");
+    }
+
+    #[test]
+    fn verdicts_survive_a_retuning_that_removes_and_restores_the_row_and_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        press(&mut app, 'v');
+        press(&mut app, 'm');
+        settle(&mut app, &mut fake_answer);
+        let gen = app.tab().gen;
+        let hunt = rarity::hunt::rare_process::ID;
+        let without: Vec<Vec<Cell>> = rare_rows().into_iter().skip(1).collect();
+        let done =
+            |rows| Msg::HuntDone(HuntDone { hunt, gen, result: Ok(output(hunt, rows)), elapsed: Duration::ZERO });
+        app.update(done(without));
+        assert_eq!(verdict_cell(&app, 0), "unreviewed");
+        assert_eq!(app.tab().unreviewed, Some(2));
+        app.update(done(rare_rows()));
+        assert_eq!(verdict_cell(&app, 0), "malicious");
+        // A new session on the same case file.
+        let again = triage_app(dir.path());
+        assert_eq!(verdict_cell(&again, 0), "malicious");
+        assert_eq!(again.tab().unreviewed, Some(2));
+    }
+
+    #[test]
+    fn ctrl_z_and_ctrl_y_undo_and_redo_verdicts_and_say_what() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        press(&mut app, 'v');
+        press(&mut app, 'm');
+        let undo = key(&app, KeyCode::Char('z'), KeyModifiers::CONTROL).unwrap();
+        app.update(undo);
+        assert_eq!(verdict_cell(&app, 0), "unreviewed");
+        assert_eq!(status(&app), "undone: evil.exe → malicious");
+        settle(&mut app, &mut fake_answer);
+        assert_eq!(on_disk(dir.path(), "evil.exe"), Verdict::Unreviewed);
+        let redo = key(&app, KeyCode::Char('y'), KeyModifiers::CONTROL).unwrap();
+        app.update(redo);
+        assert_eq!(verdict_cell(&app, 0), "malicious");
+        assert_eq!(status(&app), "redone: evil.exe → malicious");
+        settle(&mut app, &mut fake_answer);
+        assert_eq!(on_disk(dir.path(), "evil.exe"), Verdict::Malicious);
+        app.update(Msg::Redo);
+        assert_eq!(status(&app), "nothing to redo");
+    }
+
+    #[test]
+    fn undo_and_redo_parameter_changes_and_one_key_exclusions() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        let before = app.tab().params.clone();
+        // A one-key exclusion: the row's remote IP into excluded_nets.
+        app.update(Msg::ExcludeIp);
+        settle(&mut app, &mut fake_answer);
+        let excluded = app.tab().params.clone();
+        assert_ne!(excluded, before);
+        // A parameter step.
+        app.update(Msg::FocusParams);
+        app.update(Msg::ParamStep(1));
+        settle(&mut app, &mut fake_answer);
+        let stepped = app.tab().params.clone();
+        assert_ne!(stepped, excluded);
+        app.update(Msg::Undo);
+        assert_eq!(app.tab().params, excluded);
+        assert!(status(&app).contains("undone: lookback: 30d → 31d"), "{}", status(&app));
+        settle(&mut app, &mut fake_answer);
+        app.update(Msg::Undo);
+        assert_eq!(app.tab().params, before);
+        assert!(status(&app).contains("undone: excluded_nets: +203.0.113.9"), "{}", status(&app));
+        settle(&mut app, &mut fake_answer);
+        app.update(Msg::Redo);
+        assert_eq!(app.tab().params, excluded);
+        app.update(Msg::Redo);
+        assert_eq!(app.tab().params, stepped);
+        app.update(Msg::Undo);
+        app.update(Msg::Undo);
+        app.update(Msg::Undo);
+        assert_eq!(status(&app), "nothing to undo");
+    }
+
+    #[test]
+    fn without_a_case_file_verdict_keys_say_why_nothing_happens() {
+        let mut app = ready_app();
+        press(&mut app, 'v');
+        assert_eq!(app.prompt, Prompt::None);
+        assert!(status(&app).contains("no case file"), "{}", status(&app));
+    }
 }

@@ -69,7 +69,7 @@ impl Worker {
             Cmd::Run { hunt, gen, params } => Job::Run { hunt, gen, params },
             Cmd::Drill { hunt, gen, req } => Job::Drill { hunt, gen, req },
             Cmd::Sweep { hunt, params, key, values } => Job::Sweep { hunt, params, key, values },
-            Cmd::Io(_) | Cmd::CancelLoad => return,
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } => return,
         };
         // A closed channel means the worker died; the tab then keeps showing "computing".
         let _ = self.tx.send(job);

@@ -9,10 +9,12 @@ mod cockpit;
 mod export;
 mod params;
 mod prompt;
+mod triage;
 mod update;
 
 pub use params::{panel_lines, PanelLine};
 pub use prompt::{EditTarget, LineEdit, Prompt};
+pub use triage::{CaseStore, NOTE_COLUMN, VERDICT_COLUMN};
 
 use super::msg::{Cmd, Level, Section, Summary};
 use super::table::TableState;
@@ -85,6 +87,8 @@ pub struct Tab {
     pub drill_gen: u64,
     pub drill_pending: bool,
     pub panel_cursor: usize,
+    /// Result rows without a verdict.
+    pub unreviewed: Option<usize>,
     /// The funnel of the shown result (arrives just after it).
     pub funnel: Option<rarity::hunt::Funnel>,
     /// The sensitivity chart of the parameter under the panel cursor.
@@ -119,6 +123,7 @@ impl Tab {
             drill_gen: 0,
             drill_pending: false,
             panel_cursor: 0,
+            unreviewed: None,
             funnel: None,
             sensitivity: None,
             sweep_asked: None,
@@ -181,6 +186,14 @@ pub struct App {
     /// The last failed tuning save: shown in the status line and the load report until a save
     /// works, whatever other messages come.
     pub save_error: Option<String>,
+    /// Verdicts and notes (None: no case file, verdict keys say so).
+    pub case: Option<CaseStore>,
+    /// Findings judged benign are left out of the results tables.
+    pub hide_benign: bool,
+    undo: Vec<triage::Change>,
+    redo: Vec<triage::Change>,
+    /// The last `set_at` given out: each change gets a later one, so an undo always wins a merge.
+    last_stamp: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn local_clock() -> String {
@@ -216,6 +229,11 @@ impl App {
             sweep_job: None,
             clock: local_clock,
             overlay_scroll: 0,
+            case: None,
+            hide_benign: false,
+            undo: Vec::new(),
+            redo: Vec::new(),
+            last_stamp: None,
         }
     }
 

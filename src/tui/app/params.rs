@@ -159,13 +159,22 @@ impl App {
         Ok(())
     }
 
-    /// Replace a tab's parameters: save the tuning and recompute.
+    /// Replace a tab's parameters (undoably): save the tuning and recompute.
     pub(super) fn change_params(&mut self, i: usize, params: HuntParams, desc: String) {
+        let before = self.tabs[i].params.clone();
+        if self.apply_params(i, params, desc.clone()) {
+            let after = self.tabs[i].params.clone();
+            self.record(super::triage::Change::Params { tab: i, before, after, desc });
+        }
+    }
+
+    /// Replace a tab's parameters: save the tuning and recompute. False when nothing changed.
+    pub(super) fn apply_params(&mut self, i: usize, params: HuntParams, desc: String) -> bool {
         let tab = &mut self.tabs[i];
         if tab.params == params {
             let key = tab.hunt.key();
             self.info(format!("{key}: unchanged"));
-            return;
+            return false;
         }
         let rows_before = match &tab.pending {
             Some(p) => p.rows_before,
@@ -187,6 +196,7 @@ impl App {
             self.cmds.push(Cmd::Io(job));
         }
         self.recompute(i);
+        true
     }
 }
 

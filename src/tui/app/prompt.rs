@@ -82,6 +82,13 @@ pub enum Prompt {
         path: PathBuf,
     },
     ConfirmReset,
+    /// After `v`: waiting for b / s / m / u.
+    Verdict,
+    /// Editing the note of the finding `key`.
+    Note {
+        key: rarity::case::FindingKey,
+        line: LineEdit,
+    },
 }
 
 impl App {
@@ -141,6 +148,13 @@ impl App {
                 }
                 let path = self.cwd.join(super::export::expand_home(&text));
                 self.export_to(&path, false);
+            }
+            Prompt::Note { key: finding, line } => {
+                if line.apply(key) {
+                    return;
+                }
+                let (finding, text) = (finding.clone(), line.text.clone());
+                self.submit_note(finding, text, key == InputKey::Cancel);
             }
             _ => {}
         }

@@ -23,6 +23,7 @@ impl App {
             Msg::FunnelDone { hunt, gen, funnel } => self.on_funnel_done(hunt, gen, funnel),
             Msg::SweepDone(done) => self.on_sweep_done(done),
             Msg::Exported(done) => self.on_exported(done),
+            Msg::CaseSaved(result) => self.on_case_saved(result),
             Msg::ConfigSaved { desc, result } => match result {
                 // A failed save stays on screen (and in the load report) until a save works.
                 Err(e) => self.save_error = Some(format!("tuning not saved ({desc}): {e}")),
@@ -112,20 +113,21 @@ impl App {
         let pending = tab.pending.take();
         match done.result {
             Ok(output) => {
-                let rows = output.rows.clone();
-                let n = rows.len();
-                match &mut tab.table {
-                    Some(t) => t.replace_rows(rows),
-                    None => {
-                        let t = TableState::new(Column::from_specs(output.columns), rows, key_cols(tab.hunt));
-                        // Hunts whose rows are one per detail are drawn grouped (docs/hunts.md).
-                        tab.table = Some(if tab.hunt.spec().group_by.is_some() { t.grouped() } else { t })
-                    }
+                let n = output.rows.len();
+                if tab.table.is_none() {
+                    let mut columns = Column::from_specs(output.columns);
+                    columns.push(Column::new(super::VERDICT_COLUMN, rarity::hunt::CellKind::Text));
+                    columns.push(Column::new(super::NOTE_COLUMN, rarity::hunt::CellKind::Text));
+                    // Rows (with their verdicts) are filled in by `refresh_verdicts` below.
+                    let t = TableState::new(columns, Vec::new(), key_cols(tab.hunt));
+                    // Hunts whose rows are one per detail are drawn grouped (docs/hunts.md).
+                    tab.table = Some(if tab.hunt.spec().group_by.is_some() { t.grouped() } else { t })
                 }
                 tab.output = Some(Arc::new(output));
                 tab.funnel = None;
                 tab.error = None;
                 tab.last = Some(Recompute { elapsed: done.elapsed, rows: n, at: (self.clock)() });
+                self.refresh_verdicts(i);
                 if let Some(p) = pending {
                     let delta = match p.rows_before {
                         Some(b) => {
@@ -134,7 +136,7 @@ impl App {
                         }
                         None => format!("{n} {}", super::plural(n, "row")),
                     };
-                    let key = tab.hunt.key();
+                    let key = self.tabs[i].hunt.key();
                     self.info(format!("{key} {} - {delta} ({n} total)", p.desc));
                 }
             }
@@ -213,7 +215,15 @@ impl App {
                 }
                 return;
             }
-            Prompt::Filter(_) | Prompt::Edit { .. } | Prompt::Export { .. } => {
+            Prompt::Verdict => {
+                self.prompt = Prompt::None;
+                match msg {
+                    Msg::SetVerdict(v) => self.set_verdict(v),
+                    _ => self.info("verdict: cancelled"),
+                }
+                return;
+            }
+            Prompt::Filter(_) | Prompt::Edit { .. } | Prompt::Export { .. } | Prompt::Note { .. } => {
                 if let Msg::Input(k) = msg {
                     self.on_input(k);
                 }
@@ -305,6 +315,27 @@ impl App {
             Msg::ParamDelete => self.param_delete(),
             Msg::Click { x, y } => self.click(x, y),
             Msg::Unbound(key) => self.info(format!("{key} does nothing here: ? for help")),
+            Msg::StartVerdict => {
+                if let Err(e) = self.verdict_targets() {
+                    return self.warn(e);
+                }
+                self.prompt = Prompt::Verdict;
+                self.info("verdict: b benign · s suspicious · m malicious · u unreviewed · Esc cancel");
+            }
+            Msg::StartNote => self.start_note(),
+            Msg::ToggleHideBenign => {
+                self.hide_benign = !self.hide_benign;
+                for i in 0..self.tabs.len() {
+                    self.refresh_verdicts(i);
+                }
+                self.info(if self.hide_benign {
+                    "benign findings hidden (B shows them)"
+                } else {
+                    "benign findings shown"
+                });
+            }
+            Msg::Undo => self.undo(),
+            Msg::Redo => self.redo(),
             _ => {}
         }
     }

@@ -113,18 +113,28 @@ pub fn table_body_height(app: &App) -> usize {
     table_body(app).1 as usize
 }
 
-/// The tab labels as drawn, in order; short names when the full ones do not fit.
+/// The tab labels as drawn, in order: the first of these that fits: full names with "N
+/// unreviewed", full names with `rows/unreviewed?`, short names with `rows/unreviewed?`, short
+/// names with the row count only.
 pub fn tab_labels(app: &App) -> Vec<String> {
-    let full = labels(app, false);
-    let width: usize = full.iter().map(|l| l.width() + 1).sum();
-    if width <= app.size.0 as usize {
-        full
-    } else {
-        labels(app, true)
+    let tries = [(false, Unreviewed::Long), (false, Unreviewed::Short), (true, Unreviewed::Short)];
+    for (short, unreviewed) in tries {
+        let l = labels(app, short, unreviewed);
+        if l.iter().map(|l| l.width() + 1).sum::<usize>() <= app.size.0 as usize {
+            return l;
+        }
     }
+    labels(app, true, Unreviewed::None)
 }
 
-fn labels(app: &App, short: bool) -> Vec<String> {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unreviewed {
+    Long,
+    Short,
+    None,
+}
+
+fn labels(app: &App, short: bool, unreviewed: Unreviewed) -> Vec<String> {
     app.tabs
         .iter()
         .enumerate()
@@ -134,6 +144,12 @@ fn labels(app: &App, short: bool) -> Vec<String> {
                 (None, Some(n)) if !t.computing() => n.to_string(),
                 (None, Some(n)) => format!("{n}…"),
                 (None, None) => "…".to_string(),
+            };
+            // How many of the findings still wait for a verdict.
+            let count = match (t.error.is_none(), t.unreviewed, unreviewed) {
+                (true, Some(u), Unreviewed::Long) => format!("{count} · {u} unreviewed"),
+                (true, Some(u), Unreviewed::Short) => format!("{count}/{u}?"),
+                _ => count,
             };
             let title =
                 if short { t.hunt.spec().title.split(' ').next().unwrap_or_default() } else { t.hunt.spec().title };
@@ -228,7 +244,7 @@ pub fn render(app: &App, frame: &mut Frame) {
             "Reset",
             &format!("Reset every {} parameter to its default?", app.tab().hunt.key()),
         ),
-        Prompt::None | Prompt::Filter(_) | Prompt::Edit { .. } => {}
+        Prompt::None | Prompt::Filter(_) | Prompt::Edit { .. } | Prompt::Verdict | Prompt::Note { .. } => {}
     }
 }
 

@@ -2,7 +2,7 @@
 //! window of rows is formatted, so 100,000 rows scroll as fast as 10.
 
 use super::{palette, safe_line, text_spans};
-use crate::tui::app::{App, Focus, Prompt};
+use crate::tui::app::{App, Focus, Prompt, VERDICT_COLUMN};
 use crate::tui::table::{cell_at, display_cell, TableState};
 use rarity::hunt::CellKind;
 use ratatui::layout::Rect;
@@ -49,9 +49,7 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
         Some(level) if level.sections.len() > 1 => {
             let mut spans = vec![];
             for (i, s) in level.sections.iter().enumerate() {
-                // `+`: the list holds the first rows only (the footer says how many in all).
-                let more = if s.note.is_some() { "+" } else { "" };
-                let label = format!(" {} ({}{more}) ", s.name, s.table.rows.len());
+                let label = format!(" {} ({}) ", s.name, super::thousands(s.table.rows.len() as u64));
                 let style = if i == level.active {
                     Style::default().fg(Color::Black).bg(palette::ACCENT).add_modifier(Modifier::BOLD)
                 } else {
@@ -322,7 +320,8 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
             let text = if c == 0 && continues { String::new() } else { display_cell(cell_at(&t.rows[r], c)) };
             // Counts line up on their last digit.
             let numeric = t.columns[c].kind == CellKind::Int;
-            let mut cell = text_spans(&text, &matches[c], w, base);
+            let style = if t.columns[c].name == VERDICT_COLUMN { verdict_style(&text, base) } else { base };
+            let mut cell = text_spans(&text, &matches[c], w, style);
             let cw: usize = cell.iter().map(|s| s.content.width()).sum();
             let padding = Span::styled(" ".repeat(w.saturating_sub(cw)), base);
             if numeric {
@@ -340,6 +339,16 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
         out.push(line);
     }
     out
+}
+
+/// A verdict cell's colour. The cell's word says the same, so nothing is lost under `NO_COLOR`.
+fn verdict_style(text: &str, base: Style) -> Style {
+    match text {
+        "malicious" => base.fg(palette::ERROR).add_modifier(Modifier::BOLD),
+        "suspicious" => base.fg(palette::WARN),
+        "benign" => base.fg(palette::MARK),
+        _ => base.fg(palette::DIM),
+    }
 }
 
 /// `s` (sanitized, cut) padded to `w` columns, on the left when `right`-aligned.

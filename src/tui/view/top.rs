@@ -1,7 +1,7 @@
 //! The header (dataset summary), the hunt tabs, the status line and the key hints.
 
 use super::{key_style, palette, safe_line, tab_labels, thousands};
-use crate::tui::app::{plural, App, StatusLevel};
+use crate::tui::app::{plural, App, Prompt, StatusLevel};
 use rarity::model::time::format_short;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -77,6 +77,7 @@ pub fn render_tabs(app: &App, frame: &mut Frame, area: Rect) {
 
 pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let tab = app.tab();
+    let hidden = if app.hide_benign { "benign hidden (B) · " } else { "" };
     let right = if tab.computing() {
         format!("{}: recomputing… ", tab.hunt.key())
     } else if let Some(r) = &tab.last {
@@ -95,10 +96,23 @@ pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         String::new()
     };
+    let right = format!("{hidden}{right}");
     let w = area.width as usize;
     let rw = right.chars().count().min(w);
     let left_w = w.saturating_sub(rw + 1);
     let error_style = Style::default().fg(palette::ERROR).add_modifier(Modifier::BOLD);
+    if let Prompt::Note { key, line: edit } = &app.prompt {
+        // The note being typed takes the status line.
+        let label = format!(" note for {}: ", key.finding.join(" | "));
+        let mut line = safe_line(&label, left_w / 2, Style::default().fg(palette::ACCENT));
+        let used = line.width();
+        line.spans.extend(super::table::edit_spans(&edit.text, edit.cursor, left_w.saturating_sub(used + 1)));
+        let used = line.width();
+        line.spans.push(Span::raw(" ".repeat(w.saturating_sub(used + rw))));
+        line.spans.push(Span::styled(right, Style::default().fg(palette::MUTED)));
+        frame.render_widget(Paragraph::new(line).style(Style::default().bg(Color::Rgb(30, 30, 40))), area);
+        return;
+    }
     let mut line = match (&app.save_error, &app.status) {
         (Some(e), Some(s)) => safe_line(&format!(" {e} (L) · {}", s.text), left_w, error_style),
         (Some(e), None) => safe_line(&format!(" {e} (L: details)"), left_w, error_style),
