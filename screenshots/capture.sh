@@ -53,7 +53,7 @@ shot() {
 }
 
 wait_for 'rare-process: [0-9]+ rows · recomputed'
-wait_for '5 TI inbound \([0-9!]+\)'
+wait_for '5 TI inbound \([0-9!/?]+\)'
 shot 01-rare-process
 keys 2; shot 02-vm-new-country
 keys 3; shot 03-supply-chain
