@@ -1,7 +1,8 @@
 //! Hunt engine benchmarks on a generated fleet: 1,000,000 network events (2,000 devices, ~5%
 //! servers, ~300 process names, ~200k remote IPs, 30 days), DeviceInfo, 200,000 VMConnection
 //! rows and a 10,000-address feed. Measures `Engine::new` and, per hunt, a run with the
-//! defaults and a re-run after one parameter change.
+//! defaults and a re-run after one parameter change; and the cockpit (funnel, timeline, sweeps)
+//! next to a run.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rarity::hunt::fixture::DatasetBuilder;
@@ -211,5 +212,39 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// The cockpit's cost next to a recompute: per hunt the funnel, the timeline of the largest
+/// finding's events, and a 20-point sweep of every numeric and duration parameter.
+fn cockpit(c: &mut Criterion) {
+    let eng = Engine::new(Arc::new(generate()));
+    let mut g = c.benchmark_group("cockpit");
+    g.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
+    for h in HuntId::all() {
+        let p = params(h, &[]);
+        let name = h.key();
+        g.bench_function(format!("{name}/run"), |b| b.iter(|| black_box(eng.run(&p, None))));
+        g.bench_function(format!("{name}/funnel"), |b| b.iter(|| black_box(eng.funnel(&p, None))));
+        let Ok(out) = eng.run(&p, None) else { continue };
+        if let Some(row) = (0..out.rows.len()).max_by_key(|&r| eng.drill(&out, r).rows.len()) {
+            let d = eng.drill(&out, row);
+            let window = eng.hunt_window(&out.params, out.now);
+            g.bench_function(format!("{name}/timeline_{}_events", d.rows.len()), |b| {
+                b.iter(|| black_box(eng.timeline(d.table, &d.rows, window, 120)))
+            });
+        }
+        for spec in h.spec().params.iter().filter(|s| rarity::hunt::funnel::sweepable(s.kind)) {
+            let mut values = rarity::hunt::funnel::sweep_values(&p, spec.key, None).expect("sweepable");
+            values.truncate(20);
+            let mut best = Duration::MAX;
+            for _ in 0..3 {
+                let t = Instant::now();
+                black_box(eng.sweep(&p, None, spec.key, &values).ok());
+                best = best.min(t.elapsed());
+            }
+            eprintln!("sweep {name} {} x{}: {:?}", spec.key, values.len(), best);
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, cockpit);
 criterion_main!(benches);

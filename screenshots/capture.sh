@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Capture the TUI screens shown in screenshots/: one per hunt tab, a drill-down, an event's
-# full record, the parameter panel, the filter and the help overlay. (00-loading was taken by
+# full record (the drill-down shows the finding's timeline), the parameter panel, the filter, the
+# help overlay and the sensitivity chart of max_devices. (00-loading was taken by
 # hand while loading `rarity gen --events 1000000 --devices 2000 /tmp/fleet`.) Each screen is saved plain
 # (NAME.txt) and with colours (NAME.ansi.txt, from `tmux capture-pane -e`); then every
 # NAME.ansi.txt is rendered to NAME.png by render_png.py when python3 has Pillow.
@@ -52,7 +53,7 @@ shot() {
 }
 
 wait_for 'rare-process: [0-9]+ rows · recomputed'
-wait_for '5 TI inbound \([0-9!]+\)'
+wait_for '5 TI inbound \([0-9!/?]+\)'
 shot 01-rare-process
 keys 2; shot 02-vm-new-country
 keys 3; shot 03-supply-chain
@@ -64,7 +65,7 @@ shot 06-drill-down
 keys '['
 shot 07-drill-events
 keys Enter
-wait_for 'event 1 of'
+wait_for '› event '
 shot 08-event-record
 keys Escape Escape p Down Down
 shot 09-parameters
@@ -72,6 +73,11 @@ keys Escape / e x e
 shot 10-filter
 keys Escape '?'
 shot 11-help
+# The sensitivity chart: the panel cursor on max_devices (16 lines down from lookback).
+keys Escape p Home
+for _ in $(seq 1 16); do keys Down; done
+wait_for 'rows by max_devices'
+shot 12-sensitivity
 keys Escape q
 
 # PNGs for the README (screenshots/render_png.py; a doc tool, needs Python 3 with Pillow).

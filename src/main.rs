@@ -1,4 +1,4 @@
-//! The `rarity` command line: the TUI (default), `inspect`, `run`, `hunts`, `gen`.
+//! The `rarity` command line: the TUI (default), `inspect`, `run`, `hunts`, `gen`, `explain`, `sweep`.
 
 mod tui;
 
@@ -45,6 +45,10 @@ enum Cmd {
     Pivot(PivotArgs),
     /// Write a synthetic fleet with planted findings (for demos and benchmarks).
     Gen(GenArgs),
+    /// Show a hunt's funnel: each step with how many events, tuples or groups pass it.
+    Explain(ExplainArgs),
+    /// Show how a hunt's row count moves with one numeric or duration parameter.
+    Sweep(SweepArgs),
     /// Write a hunt (or `all`), with its current tuning, as a KQL query for Sentinel, Defender or ADX.
     Kql(KqlArgs),
     /// Summarize the case file: verdicts per hunt, and judged findings the current tuning hides.
@@ -361,6 +365,8 @@ fn main() -> ExitCode {
         Some(Cmd::Hunts(a)) => hunts(a),
         Some(Cmd::Pivot(a)) => pivot(a),
         Some(Cmd::Gen(a)) => gen(a),
+        Some(Cmd::Explain(a)) => explain(a),
+        Some(Cmd::Sweep(a)) => sweep(a),
         Some(Cmd::Kql(a)) => kql(a),
         Some(Cmd::Case(a)) => case(a),
         Some(Cmd::Cache(a)) => cache(a),
@@ -588,12 +594,17 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
         Origin::Snapshot { path, .. } => Some(path.display().to_string()),
         Origin::Files => None,
     };
+    let clock = if ds.latest.is_some() {
+        rarity::hunt::clock::clock_warnings(&ds, ds.reference_now(a.now))
+    } else {
+        Vec::new()
+    };
     let stdout = std::io::stdout();
     let tty = stdout.is_terminal();
     let mut out = stdout.lock();
     let res = match a.format {
         InspectFormat::Json => {
-            let v = serde_json::json!({ "files": report.files, "totals": t, "snapshot": snapshot });
+            let v = serde_json::json!({ "files": report.files, "totals": t, "snapshot": snapshot, "clock_warnings": clock });
             let text = serde_json::to_string_pretty(&v).unwrap_or_default();
             // Data output: exact in files and pipes, made safe only for a terminal.
             let text = if tty { rarity::text::sanitize_lines(&text) } else { text.into() };
@@ -632,6 +643,9 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
                 _ => writeln!(out, "Time range: (no events)")?,
             }
             writeln!(out, "Reference now: {}", t.now.as_deref().unwrap_or("(none)"))?;
+            for w in &clock {
+                writeln!(out, "Clock:  {}", rarity::text::sanitize(&w.message))?;
+            }
             // The description carries the database's own metadata.
             let geoip = t.geoip.as_deref().map_or("none (use --geoip FILE)".into(), rarity::text::sanitize);
             writeln!(out, "GeoIP: {geoip}")?;
@@ -1168,6 +1182,189 @@ fn run_tui(a: TuiArgs) -> Result<(), Failure> {
         case_path: a.case.clone(),
     };
     tui::run(args).map_err(|e| fail(1, format!("{e:#}")))
+}
+
+/// Arguments of `explain` and `sweep` that pick the data and the parameters, as `run` takes them.
+#[derive(Args, Debug)]
+struct TuneArgs {
+    /// Export files or directories; `-` reads standard input. None: the built-in sample fleet.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Reference time for every window (RFC 3339). Default: the latest event loaded.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<Nanos>,
+    /// Set a parameter: `key=value` (lists comma-separated; durations like 30d, 1h, 90m). Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: RunFormat,
+    /// Saved tuning file to start from (default: the user's config directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore the saved tuning: start from the defaults.
+    #[arg(long)]
+    no_config: bool,
+}
+
+#[derive(Args, Debug)]
+struct ExplainArgs {
+    /// The hunt to explain (see `rarity hunts`).
+    #[arg(value_name = "HUNT")]
+    hunt: String,
+    #[command(flatten)]
+    tune: TuneArgs,
+}
+
+#[derive(Args, Debug)]
+struct SweepArgs {
+    /// The hunt (see `rarity hunts`).
+    #[arg(value_name = "HUNT")]
+    hunt: String,
+    /// A numeric or duration parameter of the hunt.
+    #[arg(value_name = "PARAM")]
+    param: String,
+    /// Values to try, comma-separated (default: a range around the current value).
+    #[arg(long, value_name = "V1,V2,...")]
+    values: Option<String>,
+    #[command(flatten)]
+    tune: TuneArgs,
+}
+
+/// One hunt's parameters (saved tuning and `--set`, as `run` applies them) and its engine.
+fn tune_setup(hunt: &str, t: &TuneArgs) -> Result<(HuntParams, Engine), Failure> {
+    let hunts = hunts_named(hunt)?;
+    let [h] = hunts[..] else { return Err(fail(2, "name one hunt, not `all`")) };
+    let as_run = RunArgs {
+        hunt: h.key().to_string(),
+        paths: Vec::new(),
+        load: t.load.clone(),
+        now: t.now,
+        set: t.set.clone(),
+        format: t.format,
+        output: None,
+        csv_raw: false,
+        config: t.config.clone(),
+        no_config: t.no_config,
+        case: None,
+    };
+    let params = params_for(&[h], &as_run)?.pop().ok_or_else(|| fail(2, "no parameters"))?;
+    let (inputs, ti) = if t.paths.is_empty() { sample_inputs(&t.load) } else { (inputs_of(&t.paths), Vec::new()) };
+    let (ds, report, _) = load_cli_with(&inputs, &ti, &t.load)?;
+    if !report.loaded_anything() {
+        let mut err = std::io::stderr().lock();
+        let _ = print_file_table(&mut err, &report.files);
+        return Err(fail(2, "nothing usable was loaded"));
+    }
+    let engine = Engine::new(Arc::new(ds));
+    let now = engine.resolve_now(t.now);
+    for w in rarity::hunt::clock::clock_warnings(engine.dataset(), now) {
+        eprintln!("rarity: warning: {}", sanitize_cell(&w.message, 400));
+    }
+    Ok((params, engine))
+}
+
+fn write_out(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Failure> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    f(&mut out).and_then(|_| out.flush()).map_err(|e| fail(1, format!("cannot write output: {e}")))
+}
+
+fn explain(a: ExplainArgs) -> Result<(), Failure> {
+    let (params, engine) = tune_setup(&a.hunt, &a.tune)?;
+    let now = engine.resolve_now(a.tune.now);
+    let funnel = engine.funnel(&params, Some(now)).map_err(|e| fail(2, e.to_string()))?;
+    let key = params.hunt.key();
+    match a.tune.format {
+        RunFormat::Csv => {
+            let rows: Vec<Vec<Cell>> = funnel
+                .steps
+                .iter()
+                .map(|s| vec![Cell::Text(s.step.clone()), Cell::Text(s.condition.clone()), Cell::Int(s.count as i64)])
+                .collect();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            rarity::export::write_csv(
+                &mut out,
+                &["step", "condition", "count"],
+                rows.iter().map(|r| r.as_slice()),
+                false,
+            )
+            .map(|_| ())
+            .map_err(|e| fail(1, format!("cannot write output: {e}")))
+        }
+        RunFormat::Json => {
+            let v = serde_json::json!({ "hunt": key, "now": format_iso(now), "rows": funnel.rows(), "steps": funnel.steps });
+            write_out(|out| writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default()))
+        }
+        RunFormat::Table => write_out(|out| {
+            writeln!(out, "{key}: {} rows at now {}", funnel.rows(), format_iso(now))?;
+            let emptied = funnel.emptied_at();
+            let w = funnel.steps.iter().map(|s| rarity::hunt::funnel::thousands(s.count).len()).max().unwrap_or(1);
+            for (i, s) in funnel.steps.iter().enumerate() {
+                let mark = if emptied == Some(i) { ">>" } else { "  " };
+                writeln!(
+                    out,
+                    "{mark} {:6} {:>w$} {:7} {}",
+                    s.step,
+                    rarity::hunt::funnel::thousands(s.count),
+                    s.unit.label(),
+                    sanitize_cell(&s.condition, 200)
+                )?;
+                if let Some(n) = &s.note {
+                    writeln!(out, "   {:6} {:>w$} {:7} {}", "", "", "", sanitize_cell(n, 300))?;
+                }
+            }
+            if let Some(i) = emptied {
+                writeln!(out, "\nThe step marked >> removed everything that was left.")?;
+                let _ = i;
+            }
+            Ok(())
+        }),
+    }
+}
+
+fn sweep(a: SweepArgs) -> Result<(), Failure> {
+    let (params, engine) = tune_setup(&a.hunt, &a.tune)?;
+    let values = rarity::hunt::funnel::sweep_values(&params, &a.param, a.values.as_deref())
+        .map_err(|e| fail(2, e.to_string()))?;
+    let now = engine.resolve_now(a.tune.now);
+    let counts = engine.sweep(&params, Some(now), &a.param, &values).map_err(|e| fail(2, e.to_string()))?;
+    let key = params.index_of(&a.param).map(|i| params.specs()[i].key).unwrap_or_default();
+    let current = params.get(key).to_text();
+    match a.tune.format {
+        RunFormat::Csv => {
+            let rows: Vec<Vec<Cell>> =
+                values.iter().zip(&counts).map(|(v, n)| vec![Cell::Text(v.to_text()), Cell::Int(*n as i64)]).collect();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            rarity::export::write_csv(&mut out, &["value", "rows"], rows.iter().map(|r| r.as_slice()), false)
+                .map(|_| ())
+                .map_err(|e| fail(1, format!("cannot write output: {e}")))
+        }
+        RunFormat::Json => {
+            let points: Vec<serde_json::Value> = values
+                .iter()
+                .zip(&counts)
+                .map(|(v, n)| serde_json::json!({ "value": v.to_text(), "rows": n }))
+                .collect();
+            let v = serde_json::json!({
+                "hunt": params.hunt.key(), "param": key, "current": current, "now": format_iso(now), "points": points,
+            });
+            write_out(|out| writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default()))
+        }
+        RunFormat::Table => write_out(|out| {
+            writeln!(out, "{}: rows by {key} (current {current}) at now {}", params.hunt.key(), format_iso(now))?;
+            let max = counts.iter().copied().max().unwrap_or(0).max(1);
+            let vw = values.iter().map(|v| v.to_text().len()).max().unwrap_or(1);
+            for (v, n) in values.iter().zip(&counts) {
+                let t = v.to_text();
+                let mark = if t == current { "<- current" } else { "" };
+                let bar = "#".repeat((n * 40).div_ceil(max));
+                writeln!(out, "{t:>vw$} {n:>8} {bar:40} {mark}")?;
+            }
+            Ok(())
+        }),
+    }
 }
 
 /// `rarity kql`: the hunt(s) as KQL with the saved tuning and every `--set` applied.

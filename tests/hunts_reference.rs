@@ -762,3 +762,249 @@ fn reference_host_parsing_agrees_on_examples() {
     assert_eq!(host("https://user@Login.Live.COM.:443/x?y"), "login.live.com");
     assert_eq!(host("login.live.com.evil.example"), "login.live.com.evil.example");
 }
+
+// ---------------------------------------------------------------- funnels and sweeps
+
+/// The funnel counts by a plain reading of each hunt's steps (`hunts.md` "Funnel"), in the
+/// engine's step order.
+fn ref_funnel(ds: &Dataset, p: &HuntParams, now: Nanos) -> Vec<usize> {
+    let n = &ds.net;
+    let rows = reference(ds, p, now).len();
+    match p.hunt {
+        rarity::hunt::rare_process::ID => {
+            let from = now - p.duration("lookback");
+            let nets: Vec<ipnet::IpNet> = p.enabled("excluded_nets").iter().map(|s| s.parse().unwrap()).collect();
+            let browsers: Vec<String> = p.enabled("browsers").iter().map(|s| lc(s)).collect();
+            let ports: Vec<u32> = p.enabled("excluded_ports").iter().map(|s| s.parse().unwrap()).collect();
+            let conds: Vec<Box<dyn Fn(usize) -> bool>> = vec![
+                Box::new(|r| n.ts[r] > from),
+                Box::new(|r| n.remote_url.get(r).is_empty()),
+                Box::new(|r| !p.boolean("ipv4_only") || n.remote_ip.get(r).is_some_and(|i| i.is_ipv4())),
+                Box::new(|r| !n.remote_ip.get(r).is_some_and(|i| nets.iter().any(|net| net.contains(&i)))),
+                Box::new(|r| !browsers.contains(&lc(n.proc_name.get(r)))),
+                Box::new(|r| {
+                    eq_ci(n.protocol.get(r), "Tcp")
+                        && eq_ci(n.action.get(r), "ConnectionSuccess")
+                        && eq_ci(n.remote_ip_type.get(r), "Public")
+                }),
+                Box::new(|r| !p.boolean("require_exe") || lc(n.proc_name.get(r)).ends_with(".exe")),
+                Box::new(|r| !ports.contains(&n.remote_port[r])),
+            ];
+            let mut out: Vec<usize> =
+                (1..=conds.len()).map(|k| (0..n.len()).filter(|&r| conds[..k].iter().all(|c| c(r))).count()).collect();
+            let groups: HashSet<String> =
+                (0..n.len()).filter(|&r| conds.iter().all(|c| c(r))).map(|r| lc(n.proc_name.get(r))).collect();
+            out.push(groups.len());
+            out.push(rows);
+            out
+        }
+        rarity::hunt::vm_new_country::ID => {
+            let v = &ds.vm;
+            let recent = now - p.duration("recent");
+            let ok: Vec<usize> = (0..v.len())
+                .filter(|&r| eq_ci(v.direction.get(r), "outbound") && !v.remote_country.get(r).is_empty())
+                .collect();
+            let in_window = |r: usize, from: Nanos| from <= v.ts[r] && v.ts[r] < recent;
+            let country = |r: usize| {
+                let look = now - p.duration("lookback");
+                ok.iter().filter(|&&x| in_window(x, look) && v.remote_country.get(x) == v.remote_country.get(r)).count()
+                    as i64
+            };
+            let tuple = |r: usize| {
+                let base = now - p.duration("baseline");
+                let t = |x: usize| {
+                    (lc(v.process_name.get(x)), v.source_ip.get(x), v.destination_ip.get(x), v.remote_country.get(x))
+                };
+                ok.iter().filter(|&&x| in_window(x, base) && t(x) == t(r)).count() as i64
+            };
+            let rec: Vec<usize> = ok.iter().copied().filter(|&r| v.ts[r] >= recent).collect();
+            let unc: Vec<usize> =
+                rec.iter().copied().filter(|&r| country(r) <= p.integer("country_common_above")).collect();
+            let new = unc.iter().filter(|&&r| tuple(r) <= p.integer("tuple_seen_above")).count();
+            vec![ok.len(), rec.len(), unc.len(), new, rows]
+        }
+        rarity::hunt::supply_chain::ID => {
+            let from = now - p.duration("lookback");
+            let servers = servers_since(ds, from);
+            let conds: Vec<Box<dyn Fn(usize) -> bool>> = vec![
+                Box::new(|r| n.ts[r] > from),
+                Box::new(|r| servers.contains(&lc(n.device_name.get(r)))),
+                Box::new(|r| !eq_ci(n.action.get(r), "ListeningConnectionCreated")),
+                Box::new(|r| {
+                    let ty = n.remote_ip_type.get(r);
+                    let mapped = eq_ci(ty, "FourToSixMapping") && ipt(n.remote_ip.get(r)).starts_with("::ffff:");
+                    !(eq_ci(ty, "Private") || eq_ci(ty, "Loopback") || mapped)
+                }),
+                Box::new(|r| !excluded(ds, p, r)),
+            ];
+            let mut out: Vec<usize> =
+                (1..=conds.len()).map(|k| (0..n.len()).filter(|&r| conds[..k].iter().all(|c| c(r))).count()).collect();
+            let e: Vec<usize> = (0..n.len()).filter(|&r| conds.iter().all(|c| c(r))).collect();
+            let mut company_servers: HashMap<&str, HashSet<String>> = HashMap::new();
+            for &r in &e {
+                if !n.company.get(r).is_empty() {
+                    company_servers.entry(n.company.get(r)).or_default().insert(lc(n.device_name.get(r)));
+                }
+            }
+            let rare: HashSet<&str> = company_servers
+                .iter()
+                .filter(|(_, s)| (s.len() as i64) < p.integer("company_max_servers"))
+                .map(|(c, _)| *c)
+                .collect();
+            let third: HashSet<String> =
+                e.iter().filter(|&&r| rare.contains(n.company.get(r))).map(|&r| lc(n.device_name.get(r))).collect();
+            let mut starts: HashMap<(String, String, u32), Nanos> = HashMap::new();
+            for &r in e.iter().filter(|&&r| third.contains(&lc(n.device_name.get(r)))) {
+                let s = starts
+                    .entry((lc(n.device_name.get(r)), ipt(n.remote_ip.get(r)), n.remote_port[r]))
+                    .or_insert(n.ts[r]);
+                *s = (*s).min(n.ts[r]);
+            }
+            let new_from = now - p.duration("new_within");
+            out.extend([
+                rare.len(),
+                third.len(),
+                starts.len(),
+                starts.values().filter(|&&s| s > new_from).count(),
+                rows,
+            ]);
+            out
+        }
+        rarity::hunt::server_anomaly::ID => {
+            let look = now - p.duration("lookback");
+            let recent = now - p.duration("recent");
+            let named = p.enabled("servers");
+            let servers: HashSet<String> =
+                if named.is_empty() { servers_since(ds, look) } else { named.iter().map(|s| lc(s)).collect() };
+            let domains: Vec<String> =
+                p.enabled("known_domains").iter().map(|d| lc(d.trim_start_matches('.'))).collect();
+            let conds: Vec<Box<dyn Fn(usize) -> bool>> = vec![
+                Box::new(|r| servers.contains(&lc(n.device_name.get(r)))),
+                Box::new(|r| eq_ci(n.action.get(r), "ConnectionSuccess")),
+                Box::new(|r| !eq_ci(n.remote_ip_type.get(r), "Private") && !eq_ci(n.remote_ip_type.get(r), "Loopback")),
+                Box::new(|r| {
+                    !ipt(n.remote_ip.get(r)).starts_with("169.254.")
+                        && !n
+                            .remote_ip
+                            .get(r)
+                            .is_some_and(|ip| "fe80::/10".parse::<ipnet::IpNet>().unwrap().contains(&ip))
+                }),
+                Box::new(|r| !excluded(ds, p, r)),
+                Box::new(|r| n.ts[r] > look),
+            ];
+            let mut out: Vec<usize> =
+                (1..=conds.len()).map(|k| (0..n.len()).filter(|&r| conds[..k].iter().all(|c| c(r))).count()).collect();
+            let mut by_ip: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for r in (0..n.len()).filter(|&r| conds[..5].iter().all(|c| c(r))) {
+                by_ip.entry(ipt(n.remote_ip.get(r))).or_default().push(r);
+            }
+            let (mut rare, mut unknown) = (0, 0);
+            for rows in by_ip.values() {
+                let look_rows: Vec<usize> = rows.iter().copied().filter(|&r| n.ts[r] > look).collect();
+                if look_rows.is_empty() || look_rows.len() as i64 >= p.integer("max_connections") {
+                    continue;
+                }
+                rare += 1;
+                let known = look_rows.iter().any(|&r| {
+                    let h = host(n.remote_url.get(r));
+                    !h.is_empty() && domains.iter().any(|d| h == *d || h.ends_with(&format!(".{d}")))
+                });
+                if !known {
+                    unknown += 1;
+                }
+                let _ = recent;
+            }
+            out.extend([rare, unknown, rows]);
+            out
+        }
+        rarity::hunt::ti_inbound::ID => {
+            let d = &ds.devinfo;
+            let mut latest: HashMap<(&str, u32), usize> = HashMap::new();
+            for r in 0..d.len() {
+                if d.device_id.get(r).is_empty() || d.if_local_port[r] == NO_PORT {
+                    continue;
+                }
+                let e = latest.entry((d.device_id.get(r), d.if_local_port[r])).or_insert(r);
+                if d.ts[r] >= d.ts[*e] {
+                    *e = r;
+                }
+            }
+            let level = p.integer("min_level") as u32;
+            let ports: Vec<u32> = p.enabled("excluded_local_ports").iter().map(|s| s.parse().unwrap()).collect();
+            let conds: Vec<Box<dyn Fn(usize) -> bool>> = vec![
+                Box::new(|r| eq_ci(n.action.get(r), "InboundConnectionAccepted")),
+                Box::new(|r| {
+                    !n.device_id.get(r).is_empty()
+                        && latest
+                            .get(&(n.device_id.get(r), n.local_port[r]))
+                            .is_some_and(|&fr| d.is_internet_facing[fr] == 1)
+                }),
+                Box::new(|r| !excluded(ds, p, r)),
+                Box::new(|r| n.remote_ip.get(r).and_then(|ip| ds.ti.lookup(ip)).is_some_and(|h| h.listed(level))),
+                Box::new(|r| !ports.contains(&n.local_port[r])),
+            ];
+            (1..=conds.len()).map(|k| (0..n.len()).filter(|&r| conds[..k].iter().all(|c| c(r))).count()).collect()
+        }
+        other => unreachable!("no reference funnel for {other:?}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_funnel_step_equals_a_plain_count_and_ends_at_the_row_count(
+        net in prop::collection::vec(net_spec(), 0..80),
+        dev in prop::collection::vec(dev_spec(), 0..12),
+        vm in prop::collection::vec(vm_spec(), 0..30),
+        feed in prop::collection::vec(any::<bool>(), 4),
+        choices in prop::collection::vec(prop::collection::vec(0usize..6, 7), 5),
+    ) {
+        let eng = Engine::new(Arc::new(build(&net, &dev, &vm, &feed)));
+        let ds = eng.dataset().clone();
+        for (h, c) in HuntId::all().zip(&choices) {
+            let p = params_from(h, c);
+            let Ok(out) = eng.run(&p, Some(now())) else { continue };
+            let funnel = eng.funnel(&p, Some(now())).unwrap();
+            prop_assert_eq!(funnel.rows(), out.rows.len(), "{:?} {:?}", h, p.changed());
+            let counts: Vec<usize> = funnel.steps.iter().map(|s| s.count).collect();
+            prop_assert_eq!(counts, ref_funnel(&ds, &p, now()), "{:?} {:?}", h, p.changed());
+        }
+    }
+
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_sweep_point_equals_a_full_run(
+        net in prop::collection::vec(net_spec(), 0..60),
+        dev in prop::collection::vec(dev_spec(), 0..10),
+        vm in prop::collection::vec(vm_spec(), 0..30),
+        feed in prop::collection::vec(any::<bool>(), 4),
+        choices in prop::collection::vec(prop::collection::vec(0usize..6, 7), 5),
+    ) {
+        let eng = Engine::new(Arc::new(build(&net, &dev, &vm, &feed)));
+        for (h, c) in HuntId::all().zip(&choices) {
+            let p = params_from(h, c);
+            if eng.run(&p, Some(now())).is_err() {
+                continue;
+            }
+            for spec in h.spec().params.iter().filter(|s| rarity::hunt::funnel::sweepable(s.kind)) {
+                let mut values = rarity::hunt::funnel::sweep_values(&p, spec.key, None).unwrap();
+                let extra = match spec.kind {
+                    rarity::hunt::ParamKind::Integer => "0,1,2,3,5,8,13",
+                    _ => "1s,59m,1h,1d,2d,5d,6d,7d,10d,29d,30d,31d,40d",
+                };
+                values.extend(rarity::hunt::funnel::sweep_values(&p, spec.key, Some(extra)).unwrap());
+                let swept = eng.sweep(&p, Some(now()), spec.key, &values).unwrap();
+                for (v, got) in values.iter().zip(swept) {
+                    let at = rarity::hunt::funnel::with_value(&p, spec.key, v);
+                    let want = eng.run(&at, Some(now())).unwrap().rows.len();
+                    prop_assert_eq!(got, want, "{:?} {}={} {:?}", h, spec.key, v.to_text(), p.changed());
+                }
+            }
+        }
+    }
+}

@@ -4,8 +4,10 @@
 //! behind a result row. Nothing outside this module matches on which hunt it is: tabs, number
 //! keys, help and the CLI all follow `registry()`. The contract is `docs/hunts.md`.
 
+pub mod clock;
 pub mod drill;
 pub mod fixture;
+pub mod funnel;
 pub mod index;
 pub mod kql;
 pub mod params;
@@ -14,12 +16,15 @@ pub mod rare_process;
 pub mod server_anomaly;
 pub mod supply_chain;
 pub mod ti_inbound;
+pub mod timeline;
 pub mod vm_new_country;
 
 pub use drill::{event_cells, event_columns, event_fields, DrillOutput, Facet, FacetKind, FacetValue, IpSummary};
+pub use funnel::{Funnel, FunnelStep, FunnelUnit, SweepError};
 pub use index::{Common, Engine};
 pub use params::{HuntParams, ListItem, ParamError, ParamKind, ParamSpec, ParamValue};
 pub use pivot::{Pivot, PivotError};
+pub use timeline::{Rhythm, Timeline};
 
 use crate::enrich::ti::ThreatIntel;
 use crate::model::tables::TableKind;
@@ -80,6 +85,23 @@ pub trait HuntIndex: Send + Sync {
 
     /// Approximate heap bytes of the index.
     fn heap_bytes(&self) -> usize;
+
+    /// The funnel of a run with `params` at `now` (`hunts.md` "Funnel"): the contract's steps
+    /// in order, each with what passes it and every step before it; the last count is the
+    /// number of rows `run` returns.
+    fn funnel(&self, eng: &Engine, params: &HuntParams, now: Nanos) -> Funnel;
+
+    /// Result counts of runs with the numeric or duration parameter `param` set to each of
+    /// `values`, every other parameter as in `params` (`hunts.md` "Sweep"). Default: full runs
+    /// (in parallel); hunts answer from their pre-aggregates where the parameter allows.
+    fn sweep(&self, eng: &Engine, params: &HuntParams, now: Nanos, param: &str, values: &[ParamValue]) -> Vec<usize> {
+        use rayon::prelude::*;
+        values.par_iter().map(|v| self.run(eng, &funnel::with_value(params, param, v), now).len()).collect()
+    }
+
+    /// Why the result row `key` (with `cells`) is there: one line naming the values that
+    /// qualified it against the parameters, e.g. "DeviceCount 1 < max_devices 4; ...".
+    fn why(&self, eng: &Engine, params: &HuntParams, now: Nanos, key: &RowKey, cells: &[Cell]) -> String;
 }
 
 /// A result row's typed identity inside one dataset: dictionary codes and folded ids, never

@@ -5,13 +5,18 @@
 //! (RemoteUrl empty, Tcp, ConnectionSuccess, Public) in time order; a run only applies the
 //! parameter filters and stops counting a process once it reaches `max_devices` devices.
 
+use super::funnel::{named_window, sweep_at_least, window_note};
 use super::index::{first_after, port_set, text_set, Common, Engine};
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
-use super::{Cell, CellKind, ColumnSpec, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, Pivot, RowKey};
+use super::{
+    Cell, CellKind, ColumnSpec, Funnel, FunnelUnit, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, ParamValue,
+    Pivot, RowKey,
+};
 use crate::enrich::ti::ThreatIntel;
 use crate::model::ip::ip_text;
 use crate::model::tables::TableKind;
+use crate::model::time::format_duration;
 use crate::model::{Nanos, NO_PORT};
 use crate::store::Dataset;
 use rayon::prelude::*;
@@ -326,5 +331,183 @@ impl HuntIndex for Index {
             return Vec::new();
         }
         self.group(g as usize, &f).iter().filter(|e| f.keeps(e)).map(|e| e.row as usize).collect()
+    }
+
+    /// Conditions 1-8 counted over every network event in order, then the groups formed and
+    /// the groups kept (the latter by the run's own code, so it is the run's row count).
+    fn funnel(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Funnel {
+        let ds = &eng.ds;
+        let n = &ds.net;
+        let c = &eng.common;
+        let cutoff = now.saturating_sub(p.duration("lookback"));
+        let order = &c.net_order;
+        let ipv4_only = p.boolean("ipv4_only");
+        let nets: Vec<ipnet::IpNet> = p.enabled("excluded_nets").iter().filter_map(|s| s.parse().ok()).collect();
+        let ips = &n.remote_ip.ips;
+        // Per RemoteIP code: (passes condition 3, passes condition 4).
+        let ip_pass: Vec<(bool, bool)> = (0..n.remote_ip.distinct())
+            .into_par_iter()
+            .map(|code| match (code, ips.get(code)) {
+                (0, _) | (_, None) => (!ipv4_only, true),
+                (_, Some(ip)) => (!ipv4_only || ip.is_ipv4(), !nets.iter().any(|net| net.contains(ip))),
+            })
+            .collect();
+        let browsers: Vec<String> = p.enabled("browsers").iter().map(|b| b.trim().to_lowercase()).collect();
+        let require_exe = p.boolean("require_exe");
+        let not_browser: Vec<bool> = c.procs.names.iter().map(|name| !browsers.iter().any(|b| b == name)).collect();
+        let exe_ok: Vec<bool> = c.procs.names.iter().map(|name| !require_exe || name.ends_with(".exe")).collect();
+        let tcp = super::index::mask_any(&n.protocol.dict, &["tcp"]);
+        let success = super::index::mask_any(&n.action.dict, &["connectionsuccess"]);
+        let public = super::index::mask_any(&n.remote_ip_type.dict, &["public"]);
+        let mut port_excluded = vec![false; 65_536];
+        for s in p.enabled("excluded_ports") {
+            if let Ok(port) = s.parse::<usize>() {
+                if port < port_excluded.len() {
+                    port_excluded[port] = true;
+                }
+            }
+        }
+        let groups = c.procs.len();
+        // Counts after conditions 1..=8, and the groups with an event after condition 8.
+        // Storage order, not time order: counts need no order and sequential reads are fast.
+        let (counts, formed) = (0..n.len())
+            .into_par_iter()
+            .chunks(64 * 1024)
+            .map(|chunk| {
+                let mut k = [0usize; 8];
+                let mut formed = vec![false; groups];
+                for r in chunk {
+                    if n.ts[r] <= cutoff {
+                        continue;
+                    }
+                    k[0] += 1;
+                    if n.remote_url.codes[r] != 0 {
+                        continue;
+                    }
+                    k[1] += 1;
+                    let (v4, not_excluded) = ip_pass[n.remote_ip.codes[r] as usize];
+                    if !v4 {
+                        continue;
+                    }
+                    k[2] += 1;
+                    if !not_excluded {
+                        continue;
+                    }
+                    k[3] += 1;
+                    let g = c.net_proc[n.proc_name.codes[r] as usize] as usize;
+                    if !not_browser[g] {
+                        continue;
+                    }
+                    k[4] += 1;
+                    if !(tcp[n.protocol.codes[r] as usize]
+                        && success[n.action.codes[r] as usize]
+                        && public[n.remote_ip_type.codes[r] as usize])
+                    {
+                        continue;
+                    }
+                    k[5] += 1;
+                    if !exe_ok[g] {
+                        continue;
+                    }
+                    k[6] += 1;
+                    let port = n.remote_port[r];
+                    if port != NO_PORT && port_excluded[port as usize] {
+                        continue;
+                    }
+                    k[7] += 1;
+                    formed[g] = true;
+                }
+                (k, formed)
+            })
+            .reduce(
+                || ([0usize; 8], vec![false; groups]),
+                |(mut a, mut fa), (b, fb)| {
+                    for i in 0..8 {
+                        a[i] += b[i];
+                    }
+                    for (x, y) in fa.iter_mut().zip(fb) {
+                        *x |= y;
+                    }
+                    (a, fa)
+                },
+            );
+        let list = |key: &str| {
+            let v = p.enabled(key);
+            if v.is_empty() {
+                "(none)".to_string()
+            } else {
+                v.join(",")
+            }
+        };
+        let mut out = Funnel::default();
+        let ev = FunnelUnit::Events;
+        out.push("1", format!("Timestamp > now - {}", named_window(p, "lookback")), counts[0], ev);
+        let range = order.first().zip(order.last()).map(|(&a, &b)| (n.ts[a as usize], n.ts[b as usize]));
+        out.note(window_note(counts[0], n.len(), ev, range, cutoff, now, &named_window(p, "lookback")));
+        out.push("2", "RemoteUrl empty", counts[1], ev);
+        out.push("3", format!("RemoteIP is IPv4 (ipv4_only {ipv4_only})"), counts[2], ev);
+        out.push("4", format!("RemoteIP not in excluded_nets {}", list("excluded_nets")), counts[3], ev);
+        out.push("5", format!("process not in browsers {}", list("browsers")), counts[4], ev);
+        out.push("6", "Protocol Tcp, ActionType ConnectionSuccess, RemoteIPType Public", counts[5], ev);
+        out.push("7", format!("process name ends with .exe (require_exe {require_exe})"), counts[6], ev);
+        out.push("8", format!("RemotePort not in excluded_ports {}", list("excluded_ports")), counts[7], ev);
+        let formed = formed.iter().filter(|&&x| x).count();
+        out.push("groups", "grouped by lower-cased process name", formed, FunnelUnit::Groups);
+        let kept = self.rare_groups(&self.filter(eng, p, now)).len();
+        out.push("kept", format!("DeviceCount < max_devices {}", p.integer("max_devices")), kept, FunnelUnit::Groups);
+        out
+    }
+
+    /// `max_devices` from one pass: each group's device count (uncapped) decides the least
+    /// threshold that keeps it.
+    fn sweep(&self, eng: &Engine, p: &HuntParams, now: Nanos, param: &str, values: &[ParamValue]) -> Vec<usize> {
+        match param {
+            "max_devices" => {
+                let mut f = self.filter(eng, p, now);
+                f.max_devices = usize::MAX;
+                let groups = self.rare_groups(&f);
+                sweep_at_least(groups.iter().map(|&(_, dcount, _, _)| Some(dcount as i64 + 1)), values)
+            }
+            "lookback" => {
+                // Walking a group back in time from its newest event, it is kept from the
+                // lookback that reaches that event until the one that reaches its
+                // max_devices-th device.
+                let mut f = self.filter(eng, p, now);
+                f.cutoff = Nanos::MIN;
+                let age = |ts: Nanos| now.saturating_sub(ts).saturating_add(1);
+                let spans: Vec<(i64, i64)> = (0..self.offsets.len() - 1)
+                    .into_par_iter()
+                    .filter(|&g| f.group_ok[g] && f.max_devices > 0)
+                    .filter_map(|g| {
+                        let mut devices = DistinctUpTo::new(f.max_devices);
+                        let mut newest = None;
+                        for e in self.group(g, &f).iter().rev().filter(|e| f.keeps(e)) {
+                            let lo = *newest.get_or_insert(age(e.ts));
+                            if devices.insert(e.dev) >= f.max_devices {
+                                return Some((lo, age(e.ts)));
+                            }
+                        }
+                        newest.map(|lo| (lo, i64::MAX))
+                    })
+                    .collect();
+                super::funnel::sweep_between(spans, values)
+            }
+            _ => values.par_iter().map(|v| self.run(eng, &super::funnel::with_value(p, param, v), now).len()).collect(),
+        }
+    }
+
+    fn why(&self, _eng: &Engine, p: &HuntParams, _now: Nanos, _key: &RowKey, cells: &[Cell]) -> String {
+        let int = |i: usize| match cells.get(i) {
+            Some(Cell::Int(v)) => *v,
+            _ => 0,
+        };
+        let ports = cells.get(5).map(Cell::to_csv).unwrap_or_default();
+        format!(
+            "DeviceCount {} < max_devices {}; {} events on ports {ports} inside lookback {}",
+            int(1),
+            p.integer("max_devices"),
+            int(7),
+            format_duration(p.duration("lookback"))
+        )
     }
 }

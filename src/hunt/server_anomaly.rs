@@ -4,13 +4,14 @@
 //! Private/Loopback, not 169.254.x) by RemoteIP, each bucket in time order; a run counts each
 //! bucket's server events and stops at `max_connections`.
 
+use super::funnel::{named_window, sweep_at_least, window_note};
 use super::index::{excluded_ips, first_after, port_set, text_set, Common, Engine};
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::pivot::{host_in_domain, normalize_domain, url_host};
 use super::{
-    Cell, CellKind, ColumnSpec, Hunt, HuntError, HuntId, HuntIndex, HuntParams, HuntSpec, Need, Pivot, RowKey,
-    DEV_HINT, NET_HINT,
+    Cell, CellKind, ColumnSpec, Funnel, FunnelUnit, Hunt, HuntError, HuntId, HuntIndex, HuntParams, HuntSpec, Need,
+    ParamValue, Pivot, RowKey, DEV_HINT, NET_HINT,
 };
 use crate::enrich::ti::ThreatIntel;
 use crate::model::ip::ip_text;
@@ -159,6 +160,9 @@ pub(crate) struct Index {
     evs: Vec<Ev>,
     /// `url_host` of every RemoteUrl dictionary entry.
     hosts: Vec<String>,
+    /// Per folded DeviceName, network events passing E's parameter-free conditions in turn:
+    /// [all, ConnectionSuccess, + not Private/Loopback, + not link-local] (for the funnel).
+    name_counts: Vec<[usize; 4]>,
 }
 
 /// Whether `ip` is link-local: its text starts with `169.254.`, or it is in IPv6 `fe80::/10`.
@@ -208,7 +212,21 @@ impl Index {
         }
         let urls: Vec<&str> = n.remote_url.dict.iter().map(|(_, s)| s).collect();
         let hosts = urls.par_iter().map(|u| url_host(u)).collect();
-        Index { offsets, evs, hosts }
+        let mut name_counts = vec![[0usize; 4]; c.devnames.len()];
+        for r in 0..n.len() {
+            let k = &mut name_counts[c.net_name[n.device_name.codes[r] as usize] as usize];
+            k[0] += 1;
+            if success[n.action.codes[r] as usize] {
+                k[1] += 1;
+                if !private[n.remote_ip_type.codes[r] as usize] {
+                    k[2] += 1;
+                    if !is_link_local(n.remote_ip.get(r)) {
+                        k[3] += 1;
+                    }
+                }
+            }
+        }
+        Index { offsets, evs, hosts, name_counts }
     }
 
     fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {
@@ -232,6 +250,11 @@ impl Index {
 
     /// The recent server events of `ip` when it is a rare, not known-good IP; with its
     /// `count_` and URL set over the lookback.
+    /// Whether any of the URL codes is inside an enabled known-good domain.
+    fn known(&self, f: &Filter, url_codes: &[u32]) -> bool {
+        url_codes.iter().any(|&u| f.domains.iter().any(|d| host_in_domain(&self.hosts[u as usize], d)))
+    }
+
     fn rare_ip(&self, ds: &Dataset, f: &Filter, ip: usize) -> Option<(i64, Vec<String>, Vec<Ev>)> {
         if f.excluded[ip] {
             return None;
@@ -268,7 +291,7 @@ impl Index {
         url_codes.sort_unstable();
         url_codes.dedup();
         let dict = &ds.net.remote_url.dict;
-        if url_codes.iter().any(|&u| f.domains.iter().any(|d| host_in_domain(&self.hosts[u as usize], d))) {
+        if self.known(f, &url_codes) {
             return None;
         }
         Some((count, text_set(url_codes.iter().map(|&u| dict.get(u))), recent))
@@ -324,5 +347,132 @@ impl HuntIndex for Index {
             Some((_, _, recent)) => recent.iter().map(|e| e.row as usize).collect(),
             None => Vec::new(),
         }
+    }
+
+    fn funnel(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Funnel {
+        let ds = &eng.ds;
+        let f = self.filter(eng, p, now);
+        let mut e = [0usize; 4];
+        for (name, k) in self.name_counts.iter().enumerate() {
+            if f.servers.get(name).copied().unwrap_or(false) {
+                for i in 0..4 {
+                    e[i] += k[i];
+                }
+            }
+        }
+        // Per RemoteIP: [E events kept by excluded_nets, inside lookback, rare, not known,
+        // recent], and the time range of the kept events.
+        let per_ip = |ip: usize| -> ([usize; 5], Option<(Nanos, Nanos)>) {
+            let mut k = [0usize; 5];
+            if f.excluded[ip] {
+                return (k, None);
+            }
+            let on = || self.bucket(ip).iter().filter(|e| f.servers[e.name as usize]);
+            let mut range = None;
+            for e in on() {
+                k[0] += 1;
+                range = Some(range.map_or((e.ts, e.ts), |(lo, _): (Nanos, Nanos)| (lo, e.ts)));
+                k[1] += usize::from(e.ts > f.lookback_from);
+            }
+            if k[1] == 0 || k[1] as i64 >= f.max_connections {
+                return (k, range);
+            }
+            k[2] = 1;
+            let urls = &ds.net.remote_url.codes;
+            let mut codes: Vec<u32> =
+                on().filter(|e| e.ts > f.lookback_from).map(|e| urls[e.row as usize]).filter(|&u| u != 0).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            if self.known(&f, &codes) {
+                return (k, range);
+            }
+            k[3] = 1;
+            k[4] = usize::from(range.is_some_and(|(_, last)| last > f.recent_from));
+            (k, range)
+        };
+        let (k, range) = (0..self.offsets.len() - 1).into_par_iter().map(per_ip).reduce(
+            || ([0usize; 5], None),
+            |(a, ra), (b, rb)| {
+                let range = match (ra, rb) {
+                    (Some((l1, h1)), Some((l2, h2))) => Some((l1.min(l2), h1.max(h2))),
+                    (x, None) | (None, x) => x,
+                };
+                (std::array::from_fn(|i| a[i] + b[i]), range)
+            },
+        );
+        let ev = FunnelUnit::Events;
+        let mut out = Funnel::default();
+        let named = p.enabled("servers");
+        let servers = if named.is_empty() {
+            format!("servers of DeviceInfo inside {}", named_window(p, "lookback"))
+        } else {
+            format!("servers {}", named.join(","))
+        };
+        out.push("E1", format!("on {servers}"), e[0], ev);
+        out.push("E2", "ActionType ConnectionSuccess", e[1], ev);
+        out.push("E3", "RemoteIPType not Private/Loopback", e[2], ev);
+        out.push("E4", "RemoteIP not link-local (169.254/16, fe80::/10)", e[3], ev);
+        let nets = p.enabled("excluded_nets");
+        let nets = if nets.is_empty() { "(none)".to_string() } else { nets.join(",") };
+        out.push("E5", format!("RemoteIP not in excluded_nets {nets}"), k[0], ev);
+        let lookback = named_window(p, "lookback");
+        out.push("1", format!("Timestamp > now - {lookback}"), k[1], ev);
+        out.note(window_note(k[1], k[0], ev, range, f.lookback_from, now, &lookback));
+        let rare = format!("rare RemoteIPs: count_ < max_connections {}", f.max_connections);
+        out.push("1", rare, k[2], FunnelUnit::Groups);
+        out.push("2", "no URL inside known_domains", k[3], FunnelUnit::Groups);
+        let recent = format!("a recent event: Timestamp > now - {}", named_window(p, "recent"));
+        out.push("3", recent, k[4], FunnelUnit::Rows);
+        out
+    }
+
+    /// `max_connections` from one pass: every remote IP that passes the other conditions has
+    /// one `count_`, which decides the least threshold that keeps it.
+    fn sweep(&self, eng: &Engine, p: &HuntParams, now: Nanos, param: &str, values: &[ParamValue]) -> Vec<usize> {
+        let mut f = self.filter(eng, p, now);
+        let keys: Vec<Option<i64>> = match param {
+            "max_connections" => {
+                f.max_connections = i64::MAX;
+                (0..self.offsets.len() - 1)
+                    .into_par_iter()
+                    .filter_map(|ip| self.rare_ip(&eng.ds, &f, ip).map(|(count, _, _)| Some(count.saturating_add(1))))
+                    .collect()
+            }
+            "recent" => {
+                // A rare IP's latest event decides the least `recent` that shows it.
+                f.recent_from = Nanos::MIN;
+                (0..self.offsets.len() - 1)
+                    .into_par_iter()
+                    .filter_map(|ip| {
+                        let (_, _, recent) = self.rare_ip(&eng.ds, &f, ip)?;
+                        let last = recent.iter().map(|e| e.ts).max()?;
+                        Some(Some(now.saturating_sub(last).saturating_add(1)))
+                    })
+                    .collect()
+            }
+            _ => {
+                return values
+                    .par_iter()
+                    .map(|v| self.run(eng, &super::funnel::with_value(p, param, v), now).len())
+                    .collect()
+            }
+        };
+        sweep_at_least(keys, values)
+    }
+
+    fn why(&self, _eng: &Engine, p: &HuntParams, _now: Nanos, _key: &RowKey, cells: &[Cell]) -> String {
+        let int = |i: usize| match cells.get(i) {
+            Some(Cell::Int(v)) => *v,
+            _ => 0,
+        };
+        let devices = cells.get(4).map(Cell::to_csv).unwrap_or_default();
+        format!(
+            "count_ {} < max_connections {} inside {}; no URL in known_domains; {} recent events inside {} from {devices}",
+            int(1),
+            p.integer("max_connections"),
+            named_window(p, "lookback"),
+            int(3),
+            named_window(p, "recent"),
+        )
     }
 }

@@ -5,10 +5,14 @@
 //! ListeningConnectionCreated, not Private/Loopback, not an IPv4-mapped FourToSixMapping) in
 //! time order, plus every network event bucketed by RemoteIP for the prevalence lookup.
 
+use super::funnel::{named_window, sweep_at_least, window_note};
 use super::index::{excluded_ips, first_after, text_set, Common, Engine};
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
-use super::{Cell, CellKind, ColumnSpec, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, Pivot, RowKey};
+use super::{
+    Cell, CellKind, ColumnSpec, Funnel, FunnelUnit, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, ParamValue,
+    Pivot, RowKey,
+};
 use crate::enrich::ti::ThreatIntel;
 use crate::model::ip::ip_text;
 use crate::model::tables::TableKind;
@@ -240,32 +244,60 @@ impl Index {
         Index { cand, by_ip: ByIp::build(ds, &c.net_order) }
     }
 
-    /// The baseline events: E on third-party servers, in time order.
-    fn baseline_events(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<Ev> {
-        let ds = &eng.ds;
+    /// E: events inside the lookback on servers, minus excluded networks, in time order.
+    fn e_events(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<Ev> {
         let lookback_from = now.saturating_sub(p.duration("lookback"));
         let servers = eng.common.servers_since(lookback_from);
-        let excluded = excluded_ips(ds, p);
-        let e: Vec<Ev> = self.cand[first_after(&self.cand, lookback_from, |e| e.ts)..]
+        let excluded = excluded_ips(&eng.ds, p);
+        self.cand[first_after(&self.cand, lookback_from, |e| e.ts)..]
             .par_iter()
             .filter(|e| servers[e.name as usize] && !excluded[e.ip as usize])
             .copied()
-            .collect();
+            .collect()
+    }
+
+    /// Per company code of E: the number of distinct servers it runs on (0 = not in E).
+    fn company_servers(&self, ds: &Dataset, e: &[Ev]) -> Vec<i64> {
         let mut pairs: Vec<(u32, u32)> = e.iter().filter(|e| e.company != 0).map(|e| (e.company, e.name)).collect();
         pairs.par_sort_unstable();
         pairs.dedup();
-        let max_servers = p.integer("company_max_servers");
-        let mut rare = vec![false; ds.net.company.dict.len()];
+        let mut count = vec![0i64; ds.net.company.dict.len()];
         for chunk in pairs.chunk_by(|a, b| a.0 == b.0) {
-            rare[chunk[0].0 as usize] = (chunk.len() as i64) < max_servers;
+            count[chunk[0].0 as usize] = chunk.len() as i64;
         }
+        count
+    }
+
+    /// Rare companies (by code) and third-party servers (by folded name) of E.
+    fn third_party(&self, eng: &Engine, p: &HuntParams, e: &[Ev]) -> (Vec<bool>, Vec<bool>) {
+        let max_servers = p.integer("company_max_servers");
+        let rare: Vec<bool> = self.company_servers(&eng.ds, e).iter().map(|&n| n > 0 && n < max_servers).collect();
         let mut third_party = vec![false; eng.common.devnames.len()];
-        for ev in &e {
+        for ev in e {
             if rare[ev.company as usize] {
                 third_party[ev.name as usize] = true;
             }
         }
+        (rare, third_party)
+    }
+
+    /// The baseline events: E on third-party servers, in time order.
+    fn baseline_events(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<Ev> {
+        let e = self.e_events(eng, p, now);
+        let (_, third_party) = self.third_party(eng, p, &e);
         e.into_iter().filter(|ev| third_party[ev.name as usize]).collect()
+    }
+
+    /// Events aggregated per (DeviceName, RemoteIP, RemotePort).
+    fn aggregate(evs: impl IntoIterator<Item = Ev>) -> HashMap<(u32, u32, u32), Agg> {
+        let mut baseline: HashMap<(u32, u32, u32), Agg> = HashMap::new();
+        for e in evs {
+            let a = baseline.entry((e.name, e.ip, e.port)).or_insert(Agg { count: 0, start: e.ts, end: e.ts });
+            a.count += 1;
+            a.start = a.start.min(e.ts);
+            a.end = a.end.max(e.ts);
+        }
+        baseline
     }
 
     /// (Prevalence, URLs) of a RemoteIP over every network event with `Timestamp > since`.
@@ -291,13 +323,7 @@ impl HuntIndex for Index {
 
     fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<(RowKey, Vec<Cell>)> {
         let ds = &eng.ds;
-        let mut baseline: HashMap<(u32, u32, u32), Agg> = HashMap::new();
-        for e in self.baseline_events(eng, p, now) {
-            let a = baseline.entry((e.name, e.ip, e.port)).or_insert(Agg { count: 0, start: e.ts, end: e.ts });
-            a.count += 1;
-            a.start = a.start.min(e.ts);
-            a.end = a.end.max(e.ts);
-        }
+        let baseline = Index::aggregate(self.baseline_events(eng, p, now));
         let new_from = now.saturating_sub(p.duration("new_within"));
         let prev_from = now.saturating_sub(p.duration("prevalence_window"));
         let max_prev = p.integer("max_prevalence");
@@ -340,4 +366,185 @@ impl HuntIndex for Index {
             .map(|e| e.row as usize)
             .collect()
     }
+
+    fn funnel(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Funnel {
+        let ds = &eng.ds;
+        let n = &ds.net;
+        let c = &eng.common;
+        let lookback_from = now.saturating_sub(p.duration("lookback"));
+        let servers = c.servers_since(lookback_from);
+        let listening = super::index::mask_any(&n.action.dict, &["listeningconnectioncreated"]);
+        let private = super::index::mask_any(&n.remote_ip_type.dict, &["private", "loopback"]);
+        let four_six = super::index::mask_any(&n.remote_ip_type.dict, &["fourtosixmapping"]);
+        let excluded = excluded_ips(ds, p);
+        let order = &c.net_order;
+        // Storage order, not time order: counts need no order and sequential reads are fast.
+        let counts = (0..n.len())
+            .into_par_iter()
+            .chunks(64 * 1024)
+            .map(|chunk| {
+                let mut k = [0usize; 5];
+                for r in chunk {
+                    if n.ts[r] <= lookback_from {
+                        continue;
+                    }
+                    k[0] += 1;
+                    if !servers[c.net_name[n.device_name.codes[r] as usize] as usize] {
+                        continue;
+                    }
+                    k[1] += 1;
+                    if listening[n.action.codes[r] as usize] {
+                        continue;
+                    }
+                    k[2] += 1;
+                    let ty = n.remote_ip_type.codes[r] as usize;
+                    if private[ty] || (four_six[ty] && is_v4_mapped(n.remote_ip.get(r))) {
+                        continue;
+                    }
+                    k[3] += 1;
+                    if excluded[n.remote_ip.codes[r] as usize] {
+                        continue;
+                    }
+                    k[4] += 1;
+                }
+                k
+            })
+            .reduce(|| [0usize; 5], |a, b| std::array::from_fn(|i| a[i] + b[i]));
+        let e = self.e_events(eng, p, now);
+        let (rare, third_party) = self.third_party(eng, p, &e);
+        let baseline = Index::aggregate(e.into_iter().filter(|ev| third_party[ev.name as usize]));
+        let new_from = now.saturating_sub(p.duration("new_within"));
+        let new: Vec<(u32, Agg)> =
+            baseline.iter().filter(|(_, a)| a.start > new_from).map(|(k, a)| (k.1, *a)).collect();
+        let kept = self.run(eng, p, now).len();
+        let ev = FunnelUnit::Events;
+        let mut out = Funnel::default();
+        let lookback = named_window(p, "lookback");
+        out.push("E1", format!("Timestamp > now - {lookback}"), counts[0], ev);
+        let range = order.first().zip(order.last()).map(|(&a, &b)| (n.ts[a as usize], n.ts[b as usize]));
+        out.note(window_note(counts[0], n.len(), ev, range, lookback_from, now, &lookback));
+        out.push("E2", format!("on servers (DeviceInfo inside {lookback})"), counts[1], ev);
+        out.push("E3", "ActionType != ListeningConnectionCreated", counts[2], ev);
+        out.push("E4", "RemoteIPType not Private/Loopback, not an IPv4-mapped FourToSixMapping", counts[3], ev);
+        let nets = p.enabled("excluded_nets");
+        let nets = if nets.is_empty() { "(none)".to_string() } else { nets.join(",") };
+        out.push("E5", format!("RemoteIP not in excluded_nets {nets}"), counts[4], ev);
+        let max_servers = p.integer("company_max_servers");
+        let rare_n = rare.iter().filter(|&&x| x).count();
+        out.push(
+            "1",
+            format!("rare companies: on < company_max_servers {max_servers} servers"),
+            rare_n,
+            FunnelUnit::Groups,
+        );
+        let third_n = third_party.iter().filter(|&&x| x).count();
+        out.push("2", "third-party servers: an E event with a rare company", third_n, FunnelUnit::Groups);
+        out.push(
+            "3",
+            "baseline: (DeviceName, RemoteIP, RemotePort) on third-party servers",
+            baseline.len(),
+            FunnelUnit::Tuples,
+        );
+        let new_within = named_window(p, "new_within");
+        out.push("4", format!("new: starttime > now - {new_within}"), new.len(), FunnelUnit::Tuples);
+        let starts = new_range(baseline.values());
+        out.note(window_note(new.len(), baseline.len(), FunnelUnit::Tuples, starts, new_from, now, &new_within));
+        out.push(
+            "5-6",
+            format!(
+                "Prevalence (devices to RemoteIP over {}) < max_prevalence {}, or none",
+                named_window(p, "prevalence_window"),
+                p.integer("max_prevalence")
+            ),
+            kept,
+            FunnelUnit::Rows,
+        );
+        out
+    }
+
+    /// `max_prevalence` and `company_max_servers` from one pass each: a new tuple's prevalence
+    /// decides the least `max_prevalence` that keeps it; a server's rarest company decides the
+    /// least `company_max_servers` that makes it third-party (and so keeps its tuples).
+    fn sweep(&self, eng: &Engine, p: &HuntParams, now: Nanos, param: &str, values: &[ParamValue]) -> Vec<usize> {
+        let ds = &eng.ds;
+        let new_from = now.saturating_sub(p.duration("new_within"));
+        let prev_from = now.saturating_sub(p.duration("prevalence_window"));
+        match param {
+            "max_prevalence" => {
+                let baseline = Index::aggregate(self.baseline_events(eng, p, now));
+                let keys: Vec<Option<i64>> = baseline
+                    .iter()
+                    .filter(|(_, a)| a.start > new_from)
+                    .map(|((_, ip, _), _)| Some(self.prevalence(ds, *ip, prev_from).map_or(i64::MIN, |(c, _)| c + 1)))
+                    .collect();
+                sweep_at_least(keys, values)
+            }
+            "new_within" => {
+                // A kept tuple's starttime decides the least new_within that makes it new.
+                let max_prev = p.integer("max_prevalence");
+                let keys: Vec<Option<i64>> = Index::aggregate(self.baseline_events(eng, p, now))
+                    .iter()
+                    .filter(|((_, ip, _), _)| self.prevalence(ds, *ip, prev_from).is_none_or(|(c, _)| c < max_prev))
+                    .map(|(_, a)| Some(now.saturating_sub(a.start).saturating_add(1)))
+                    .collect();
+                sweep_at_least(keys, values)
+            }
+            "company_max_servers" => {
+                let e = self.e_events(eng, p, now);
+                let company = self.company_servers(ds, &e);
+                // The least threshold at which each server is third-party.
+                let mut server_key: Vec<Option<i64>> = vec![None; eng.common.devnames.len()];
+                for ev in e.iter().filter(|ev| ev.company != 0) {
+                    let k = company[ev.company as usize] + 1;
+                    let s = &mut server_key[ev.name as usize];
+                    *s = Some(s.map_or(k, |x| x.min(k)));
+                }
+                let max_prev = p.integer("max_prevalence");
+                let keys: Vec<Option<i64>> = Index::aggregate(e)
+                    .iter()
+                    .filter(|(_, a)| a.start > new_from)
+                    .filter(|((_, ip, _), _)| self.prevalence(ds, *ip, prev_from).is_none_or(|(c, _)| c < max_prev))
+                    .map(|((name, _, _), _)| server_key[*name as usize])
+                    .collect();
+                sweep_at_least(keys, values)
+            }
+            _ => values.par_iter().map(|v| self.run(eng, &super::funnel::with_value(p, param, v), now).len()).collect(),
+        }
+    }
+
+    fn why(&self, eng: &Engine, p: &HuntParams, now: Nanos, key: &RowKey, cells: &[Cell]) -> String {
+        let &[name, _, _] = &key.0[..] else { return String::new() };
+        let e = self.e_events(eng, p, now);
+        let company = self.company_servers(&eng.ds, &e);
+        let max_servers = p.integer("company_max_servers");
+        let mut rare: Vec<(String, i64)> = e
+            .iter()
+            .filter(|ev| ev.name == name && ev.company != 0)
+            .map(|ev| ev.company)
+            .collect::<std::collections::BTreeSet<u32>>()
+            .into_iter()
+            .map(|co| (eng.ds.net.company.dict.get(co).to_string(), company[co as usize]))
+            .filter(|(_, n)| *n < max_servers)
+            .collect();
+        rare.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        let companies: Vec<String> = rare.iter().take(3).map(|(c, n)| format!("{c} on {n} servers")).collect();
+        let start = cells.get(4).map(Cell::to_csv).unwrap_or_default();
+        let prevalence = match cells.get(6) {
+            Some(Cell::Int(v)) => format!("Prevalence {v} < max_prevalence {}", p.integer("max_prevalence")),
+            _ => format!("no prevalence inside {}", named_window(p, "prevalence_window")),
+        };
+        format!(
+            "rare company {} (< company_max_servers {max_servers}); first seen {start} inside new_within {}; {prevalence}",
+            if companies.is_empty() { "(none)".to_string() } else { companies.join(", ") },
+            crate::model::time::format_duration(p.duration("new_within")),
+        )
+    }
+}
+
+/// Earliest and latest starttime of baseline tuples.
+fn new_range<'a>(aggs: impl Iterator<Item = &'a Agg>) -> Option<(Nanos, Nanos)> {
+    aggs.fold(None, |acc, a| match acc {
+        None => Some((a.start, a.start)),
+        Some((lo, hi)) => Some((lo.min(a.start), hi.max(a.start))),
+    })
 }

@@ -7,7 +7,10 @@
 use super::index::{excluded_ips, Common, Engine};
 use super::kql::{ti_feed, KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
-use super::{Cell, CellKind, ColumnSpec, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, Pivot, RowKey};
+use super::{
+    Cell, CellKind, ColumnSpec, Funnel, FunnelUnit, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, ParamValue,
+    Pivot, RowKey,
+};
 use crate::enrich::ti::ThreatIntel;
 use crate::enrich::ti::TiHit;
 use crate::model::ip::ip_text;
@@ -122,6 +125,8 @@ struct Cand {
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     cands: Vec<Cand>,
+    /// InboundConnectionAccepted events (the funnel's first step).
+    inbound: usize,
 }
 
 /// Per (DeviceId, InternetFacingLocalPort): the DeviceInfo row with the latest Timestamp (ties:
@@ -170,7 +175,8 @@ impl Index {
                 Some(Cand { ts: n.ts[ri], row: r, ip, dev_row, hit, local_port: n.local_port[ri] })
             })
             .collect();
-        Index { cands }
+        let inbound = (0..n.len()).filter(|&r| inbound[n.action.codes[r] as usize]).count();
+        Index { cands, inbound }
     }
 
     fn qualifying(&self, ds: &Dataset, p: &HuntParams) -> Vec<Cand> {
@@ -221,5 +227,71 @@ impl HuntIndex for Index {
     fn events(&self, eng: &Engine, p: &HuntParams, _now: Nanos, key: &RowKey) -> Vec<usize> {
         let Some(&row) = key.0.first() else { return Vec::new() };
         self.qualifying(&eng.ds, p).iter().filter(|c| c.row == row).map(|c| c.row as usize).collect()
+    }
+
+    fn funnel(&self, eng: &Engine, p: &HuntParams, _now: Nanos) -> Funnel {
+        let ds: &Dataset = &eng.ds;
+        let level = super::index::clamp_u32(p.integer("min_level"));
+        let excluded_ports: Vec<u32> =
+            p.enabled("excluded_local_ports").iter().filter_map(|s| s.parse().ok()).collect();
+        let excluded_ip = excluded_ips(ds, p);
+        let not_excluded: Vec<&Cand> = self.cands.iter().filter(|c| !excluded_ip[c.ip as usize]).collect();
+        let listed: Vec<&Cand> =
+            not_excluded.iter().copied().filter(|c| c.hit.is_some_and(|h| h.listed(level))).collect();
+        let kept = listed.iter().filter(|c| !excluded_ports.contains(&c.local_port)).count();
+        let list = |key: &str| {
+            let v = p.enabled(key);
+            if v.is_empty() {
+                "(none)".to_string()
+            } else {
+                v.join(",")
+            }
+        };
+        let ev = FunnelUnit::Events;
+        let mut out = Funnel::default();
+        out.push("1", "ActionType InboundConnectionAccepted", self.inbound, ev);
+        out.push("2", "joined on DeviceId and an internet-facing LocalPort (latest DeviceInfo)", self.cands.len(), ev);
+        out.push("3", format!("RemoteIP not in excluded_nets {}", list("excluded_nets")), not_excluded.len(), ev);
+        out.push(
+            "4",
+            format!("RemoteIP listed in the feed (no count, or count >= min_level {level})"),
+            listed.len(),
+            ev,
+        );
+        let ports = format!("LocalPort not in excluded_local_ports {}", list("excluded_local_ports"));
+        out.push("5", ports, kept, FunnelUnit::Rows);
+        out
+    }
+
+    /// `min_level` from one pass: each event's feed count is the largest level that lists it
+    /// (an entry without a count lists it at every level).
+    fn sweep(&self, eng: &Engine, p: &HuntParams, now: Nanos, param: &str, values: &[ParamValue]) -> Vec<usize> {
+        if param != "min_level" {
+            return values.iter().map(|v| self.run(eng, &super::funnel::with_value(p, param, v), now).len()).collect();
+        }
+        let excluded_ports: Vec<u32> =
+            p.enabled("excluded_local_ports").iter().filter_map(|s| s.parse().ok()).collect();
+        let excluded_ip = excluded_ips(&eng.ds, p);
+        let keys = self
+            .cands
+            .iter()
+            .filter(|c| !excluded_ip[c.ip as usize] && !excluded_ports.contains(&c.local_port))
+            .map(|c| c.hit.and_then(|h| if h.uncounted { Some(i64::MAX) } else { h.max_count.map(i64::from) }));
+        super::funnel::sweep_at_most(keys, values)
+    }
+
+    fn why(&self, eng: &Engine, p: &HuntParams, _now: Nanos, key: &RowKey, cells: &[Cell]) -> String {
+        let Some(&row) = key.0.first() else { return String::new() };
+        let Some(c) = self.cands.iter().find(|c| c.row == row) else { return String::new() };
+        let ip = cells.get(2).map(Cell::to_csv).unwrap_or_default();
+        let level = p.integer("min_level");
+        let feed = match c.hit {
+            Some(h) if h.uncounted => "listed in the feed without a count (every level)".to_string(),
+            Some(TiHit { max_count: Some(n), .. }) => format!("feed count {n} >= min_level {level}"),
+            _ => "not in the feed".to_string(),
+        };
+        let reason = eng.ds.devinfo.if_reason.get(c.dev_row as usize);
+        let reason = if reason.is_empty() { String::new() } else { format!(" ({reason})") };
+        format!("{ip}: {feed}; inbound to internet-facing LocalPort {}{reason}", c.local_port)
     }
 }

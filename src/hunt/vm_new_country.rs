@@ -4,10 +4,14 @@
 //! The index keeps the outbound rows with a country in time order, each with its country code
 //! and well-known-tuple id; a run counts the two history windows with binary-searched ranges.
 
+use super::funnel::{named_window, window_note};
 use super::index::{first_at_or_after, Common, Engine, Folded};
 use super::kql::{Dialect, KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
-use super::{Cell, CellKind, ColumnSpec, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, Pivot, RowKey};
+use super::{
+    Cell, CellKind, ColumnSpec, Funnel, FunnelUnit, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, ParamValue,
+    Pivot, RowKey,
+};
 use crate::enrich::ti::ThreatIntel;
 use crate::model::tables::TableKind;
 use crate::model::{Nanos, NO_PORT};
@@ -218,8 +222,9 @@ impl Index {
         Index { rows, tuples: tuple_ids.len(), countries: v.remote_country.dict.len() }
     }
 
-    /// Recent rows of new tuples to uncommon countries, in time order.
-    fn qualifying(&self, p: &HuntParams, now: Nanos) -> Vec<Row> {
+    /// Where the recent rows start, and the per-country and per-tuple counts of the history
+    /// windows.
+    fn history(&self, p: &HuntParams, now: Nanos) -> (usize, Vec<i64>, Vec<i64>) {
         let recent_from = now.saturating_sub(p.duration("recent"));
         let lookback_from = now.saturating_sub(p.duration("lookback"));
         let baseline_from = now.saturating_sub(p.duration("baseline"));
@@ -227,22 +232,22 @@ impl Index {
         let at = |t: Nanos| first_at_or_after(rows, t, |r| r.ts);
         let recent_start = at(recent_from);
         let mut country_count = vec![0i64; self.countries];
-        let lo = at(lookback_from);
-        if lo < recent_start {
-            for r in &rows[lo..recent_start] {
-                country_count[r.country as usize] += 1;
-            }
+        for r in rows.get(at(lookback_from)..recent_start).unwrap_or(&[]) {
+            country_count[r.country as usize] += 1;
         }
         let mut tuple_count = vec![0i64; self.tuples];
-        let lo = at(baseline_from);
-        if lo < recent_start {
-            for r in &rows[lo..recent_start] {
-                tuple_count[r.tuple as usize] += 1;
-            }
+        for r in rows.get(at(baseline_from)..recent_start).unwrap_or(&[]) {
+            tuple_count[r.tuple as usize] += 1;
         }
+        (recent_start, country_count, tuple_count)
+    }
+
+    /// Recent rows of new tuples to uncommon countries, in time order.
+    fn qualifying(&self, p: &HuntParams, now: Nanos) -> Vec<Row> {
+        let (recent_start, country_count, tuple_count) = self.history(p, now);
         let common_above = p.integer("country_common_above");
         let seen_above = p.integer("tuple_seen_above");
-        rows[recent_start..]
+        self.rows[recent_start..]
             .iter()
             .filter(|r| {
                 country_count[r.country as usize] <= common_above && tuple_count[r.tuple as usize] <= seen_above
@@ -335,5 +340,93 @@ impl HuntIndex for Index {
             .map(|r| r.row as usize)
             .filter(|&r| key_of(ds, r)[..] == key.0[..])
             .collect()
+    }
+
+    fn funnel(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Funnel {
+        let ds: &Dataset = &eng.ds;
+        let (recent_start, countries, tuples) = self.history(p, now);
+        let recent = &self.rows[recent_start..];
+        let common_above = p.integer("country_common_above");
+        let seen_above = p.integer("tuple_seen_above");
+        let uncommon: Vec<&Row> = recent.iter().filter(|r| countries[r.country as usize] <= common_above).collect();
+        let new: Vec<&Row> = uncommon.iter().copied().filter(|r| tuples[r.tuple as usize] <= seen_above).collect();
+        let keys: std::collections::HashSet<Key> = new.iter().map(|r| key_of(ds, r.row as usize)).collect();
+        let ev = FunnelUnit::Events;
+        let mut out = Funnel::default();
+        out.push("rows", "VMConnection rows with Direction outbound and RemoteCountry non-empty", self.rows.len(), ev);
+        let recent_from = now.saturating_sub(p.duration("recent"));
+        out.push("recent", format!("TimeGenerated >= now - {}", named_window(p, "recent")), recent.len(), ev);
+        let range = self.rows.first().zip(self.rows.last()).map(|(a, b)| (a.ts, b.ts));
+        out.note(window_note(recent.len(), self.rows.len(), ev, range, recent_from, now, &named_window(p, "recent")));
+        out.push(
+            "country",
+            format!(
+                "RemoteCountry not common: <= country_common_above {common_above} rows in {} before recent",
+                named_window(p, "lookback")
+            ),
+            uncommon.len(),
+            ev,
+        );
+        out.push(
+            "tuple",
+            format!(
+                "tuple (process, SourceIp, DestinationIp, country) not well known: <= tuple_seen_above {seen_above} rows in {} before recent",
+                named_window(p, "baseline")
+            ),
+            new.len(),
+            ev,
+        );
+        out.push("summarized", "summarized by the nine output keys", keys.len(), FunnelUnit::Rows);
+        out
+    }
+
+    /// The two count thresholds from one pass: every result key has one country count and one
+    /// tuple count, so each threshold is one histogram. `alert_above` never changes the rows.
+    fn sweep(&self, eng: &Engine, p: &HuntParams, now: Nanos, param: &str, values: &[ParamValue]) -> Vec<usize> {
+        let ds: &Dataset = &eng.ds;
+        let common_above = p.integer("country_common_above");
+        let seen_above = p.integer("tuple_seen_above");
+        let per_key = || {
+            let (recent_start, countries, tuples) = self.history(p, now);
+            let mut keys: HashMap<Key, (i64, i64)> = HashMap::new();
+            for r in &self.rows[recent_start..] {
+                keys.insert(key_of(ds, r.row as usize), (countries[r.country as usize], tuples[r.tuple as usize]));
+            }
+            keys
+        };
+        match param {
+            "country_common_above" => super::funnel::sweep_at_least(
+                per_key().into_values().map(|(c, t)| (t <= seen_above).then_some(c)),
+                values,
+            ),
+            "tuple_seen_above" => super::funnel::sweep_at_least(
+                per_key().into_values().map(|(c, t)| (c <= common_above).then_some(t)),
+                values,
+            ),
+            "alert_above" => vec![self.run(eng, p, now).len(); values.len()],
+            _ => {
+                use rayon::prelude::*;
+                values.par_iter().map(|v| self.run(eng, &super::funnel::with_value(p, param, v), now).len()).collect()
+            }
+        }
+    }
+
+    fn why(&self, eng: &Engine, p: &HuntParams, now: Nanos, key: &RowKey, _cells: &[Cell]) -> String {
+        let ds: &Dataset = &eng.ds;
+        let (recent_start, countries, tuples) = self.history(p, now);
+        let Some(r) = self.rows[recent_start..].iter().find(|r| key_of(ds, r.row as usize)[..] == key.0[..]) else {
+            return "not a result of these parameters".to_string();
+        };
+        let country = ds.vm.remote_country.dict.get(r.country);
+        format!(
+            "RemoteCountry {country}: {} earlier rows <= country_common_above {} ({}); tuple seen {} times <= tuple_seen_above {} ({}); inside recent {}",
+            countries[r.country as usize],
+            p.integer("country_common_above"),
+            named_window(p, "lookback"),
+            tuples[r.tuple as usize],
+            p.integer("tuple_seen_above"),
+            named_window(p, "baseline"),
+            crate::model::time::format_duration(p.duration("recent")),
+        )
     }
 }

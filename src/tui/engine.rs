@@ -2,16 +2,20 @@
 //! (a finding's events and summaries, a summary value's events, a pivot, one full record) into
 //! the lists the TUI shows. Every list carries the engine's typed handles for its rows.
 
-use super::msg::{DrillRequest, Level, Section, SectionKind};
+use super::msg::{DrillRequest, Insight, Level, Section, SectionKind};
 use super::table::{display_cell, Column, TableState};
 use super::worker::HuntBackend;
 use rarity::hunt::{
-    event_cells, event_columns, Cell, CellKind, DrillOutput, Engine, FacetKind, HuntOutput, HuntParams,
+    event_cells, event_columns, Cell, CellKind, DrillOutput, Engine, FacetKind, Funnel, HuntOutput, HuntParams,
+    ParamValue,
 };
 use rarity::model::tables::TableKind;
 use rarity::model::Nanos;
 use rarity::Dataset;
 use std::sync::Arc;
+
+/// Buckets a drill-down timeline is cut into (the view squeezes it to its width).
+pub const TIMELINE_BUCKETS: usize = 96;
 
 pub struct EngineBackend {
     engine: Engine,
@@ -29,13 +33,26 @@ impl HuntBackend for EngineBackend {
         self.engine.run(params, Some(self.now)).map_err(|e| e.to_string())
     }
 
+    fn funnel(&self, params: &HuntParams) -> Option<Funnel> {
+        self.engine.funnel(params, Some(self.now)).ok()
+    }
+
+    fn sweep(&self, params: &HuntParams, key: &str, values: &[ParamValue]) -> Result<Vec<usize>, String> {
+        self.engine.sweep(params, Some(self.now), key, values).map_err(|e| e.to_string())
+    }
+
     fn drill(&self, req: &DrillRequest) -> Result<Level, String> {
         let e = &self.engine;
         match req {
             DrillRequest::Finding { output, row } => {
                 let drill = Arc::new(e.drill(output, *row));
                 let title = output.finding(*row).into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · ");
-                Ok(finding_level(e, title, drill))
+                let window = e.hunt_window(&output.params, output.now);
+                let timeline = e.timeline(drill.table, &drill.rows, window, TIMELINE_BUCKETS);
+                let why = Some(e.why(output, *row));
+                let mut level = finding_level(e, title, drill);
+                level.insight = Some(Insight { timeline, why });
+                Ok(level)
             }
             DrillRequest::Facet { drill, facet, value } => {
                 let rows = e.drill_events(drill, *facet, value);
@@ -45,7 +62,10 @@ impl HuntBackend for EngineBackend {
             DrillRequest::Pivot { pivot, value } => {
                 let rows = e.pivot(*pivot, value).map_err(|err| err.to_string())?;
                 let title = format!("every event with {} {value}", pivot.name());
-                Ok(events_level(e, title, TableKind::DeviceNetworkEvents, rows))
+                let timeline = e.timeline(TableKind::DeviceNetworkEvents, &rows, None, TIMELINE_BUCKETS);
+                let mut level = events_level(e, title, TableKind::DeviceNetworkEvents, rows);
+                level.insight = Some(Insight { timeline, why: None });
+                Ok(level)
             }
             DrillRequest::Record { table, row } => Ok(record_level(e, *table, *row)),
         }
@@ -70,7 +90,7 @@ fn events_section(engine: &Engine, table: TableKind, rows: Vec<usize>) -> Sectio
 }
 
 fn events_level(engine: &Engine, title: String, table: TableKind, rows: Vec<usize>) -> Level {
-    Level { title, sections: vec![events_section(engine, table, rows)], active: 0 }
+    Level { title, sections: vec![events_section(engine, table, rows)], active: 0, insight: None }
 }
 
 fn finding_level(engine: &Engine, title: String, d: Arc<DrillOutput>) -> Level {
@@ -112,7 +132,7 @@ fn finding_level(engine: &Engine, title: String, d: Arc<DrillOutput>) -> Level {
         sections.push(Section { name: facet.kind.title().into(), table, kind, note: None });
     }
     sections.push(events_section(engine, d.table, d.rows.clone()));
-    Level { title, sections, active: 0 }
+    Level { title, sections, active: 0, insight: None }
 }
 
 /// One event with every original column, re-read from its source; the engine's normalized
@@ -134,5 +154,6 @@ fn record_level(engine: &Engine, table: TableKind, row: usize) -> Level {
         title: format!("event {}", rarity::model::time::format_short(engine.event_ts(table, row))),
         sections: vec![Section { name: super::msg::RECORD.into(), table: t, kind: SectionKind::Record, note: None }],
         active: 0,
+        insight: None,
     }
 }

@@ -15,6 +15,8 @@ pub mod view;
 pub mod worker;
 
 #[cfg(test)]
+mod cockpit_tests;
+#[cfg(test)]
 mod kql_tests;
 #[cfg(test)]
 mod tests;
@@ -241,7 +243,7 @@ fn event_loop<B: worker::HuntBackend>(
             };
             let Some(msg) = msg else { continue };
             app.update(msg);
-            for cmd in app.cmds.drain(..) {
+            for cmd in app.cmds.drain(..).chain(app.sweep_job.take()) {
                 match cmd {
                     Cmd::CancelLoad => cancel.store(true, Ordering::Relaxed),
                     Cmd::Io(job) => io.submit(job),

@@ -3,7 +3,9 @@
 
 use super::table::TableState;
 use rarity::case::{CaseFile, Verdict};
-use rarity::hunt::{DrillOutput, FacetKind, FacetValue, HuntId, HuntOutput, HuntParams, Pivot};
+use rarity::hunt::{
+    DrillOutput, FacetKind, FacetValue, Funnel, HuntId, HuntOutput, HuntParams, ParamValue, Pivot, Timeline,
+};
 use rarity::ingest::Progress;
 use rarity::model::tables::TableKind;
 use rarity::model::Nanos;
@@ -130,6 +132,13 @@ pub enum Msg {
     /// The case writer saved: the merged case (this session's and any other writer's
     /// entries), or why it could not.
     CaseSaved(Result<CaseSaved, String>),
+    /// The funnel of recompute `gen` (follows its `HuntDone`).
+    FunnelDone {
+        hunt: HuntId,
+        gen: u64,
+        funnel: Funnel,
+    },
+    SweepDone(SweepDone),
 }
 
 /// A finished case-file save.
@@ -138,6 +147,25 @@ pub struct CaseSaved {
     pub merged: CaseFile,
     /// Something to tell the user although the save succeeded (a corrupt file moved aside).
     pub warning: Option<String>,
+}
+
+/// A finished sensitivity sweep of one parameter.
+#[derive(Debug)]
+pub struct SweepDone {
+    pub hunt: HuntId,
+    pub key: &'static str,
+    /// The parameters it was computed with (the app drops it when they are no longer current).
+    pub params: HuntParams,
+    pub values: Vec<ParamValue>,
+    pub result: Result<Vec<usize>, String>,
+}
+
+/// What a drill-down shows above its lists: when its events happened and, for a finding, why
+/// the row is there.
+#[derive(Clone, Debug)]
+pub struct Insight {
+    pub timeline: Timeline,
+    pub why: Option<String>,
 }
 
 /// A finished recompute.
@@ -163,6 +191,7 @@ pub struct Level {
     pub title: String,
     pub sections: Vec<Section>,
     pub active: usize,
+    pub insight: Option<Insight>,
 }
 
 /// Name of the one-event list (Column, Value) that Enter on an event opens.
@@ -250,6 +279,13 @@ pub enum Cmd {
     Io(super::jobs::IoJob),
     /// Put text on the clipboard: the runner writes the OSC 52 escape to the terminal.
     CopyToClipboard(String),
+    /// Result counts with `key` at each of `values` (the sensitivity chart).
+    Sweep {
+        hunt: HuntId,
+        params: HuntParams,
+        key: &'static str,
+        values: Vec<ParamValue>,
+    },
     /// Merge `case` into the case file at `path` (on the case writer thread).
     SaveCase {
         path: std::path::PathBuf,

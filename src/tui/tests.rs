@@ -144,7 +144,12 @@ pub(crate) fn fake_answer(cmd: Cmd) -> Option<Msg> {
         Cmd::Drill { hunt, gen, req } => {
             Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &|_| {})) }))
         }
-        Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) | Cmd::CopyToClipboard(_) => None,
+        Cmd::Sweep { .. }
+        | Cmd::Io(_)
+        | Cmd::CancelLoad
+        | Cmd::SaveCase { .. }
+        | Cmd::Terminal(_)
+        | Cmd::CopyToClipboard(_) => None,
     }
 }
 
@@ -167,9 +172,16 @@ fn fake_drill(req: &DrillRequest, edit: &dyn Fn(&mut Level)) -> Level {
             let rows = keep.iter().map(|&r| events.table.rows[r].clone()).collect();
             let table = TableState::new(events.table.columns.clone(), rows, 1);
             let kind = SectionKind::Events { table: rarity::model::tables::TableKind::DeviceNetworkEvents, rows: keep };
-            Level { title: ip, sections: vec![Section { name: "Events".into(), table, kind, note: None }], active: 0 }
+            Level {
+                title: ip,
+                sections: vec![Section { name: "Events".into(), table, kind, note: None }],
+                active: 0,
+                insight: None,
+            }
         }
-        DrillRequest::Pivot { value, .. } => Level { title: value.clone(), sections: vec![events], active: 0 },
+        DrillRequest::Pivot { value, .. } => {
+            Level { title: value.clone(), sections: vec![events], active: 0, insight: None }
+        }
         DrillRequest::Record { row, .. } => {
             let t = &events.table;
             let rows =
@@ -180,7 +192,7 @@ fn fake_drill(req: &DrillRequest, edit: &dyn Fn(&mut Level)) -> Level {
                 1,
             );
             let section = Section { name: super::msg::RECORD.into(), table, kind: SectionKind::Record, note: None };
-            Level { title: format!("event {}", row + 1), sections: vec![section], active: 0 }
+            Level { title: format!("event {}", row + 1), sections: vec![section], active: 0, insight: None }
         }
     }
 }
@@ -240,6 +252,7 @@ fn fake_level(row: &[Cell]) -> Level {
             },
         ],
         active: 0,
+        insight: None,
     }
 }
 
@@ -801,6 +814,10 @@ mod engine_tests {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
             Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
+            Cmd::Sweep { hunt, params, key, values } => {
+                let result = b.sweep(&params, key, &values);
+                Some(Msg::SweepDone(crate::tui::msg::SweepDone { hunt, key, params, values, result }))
+            }
             Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) | Cmd::CopyToClipboard(_) => None,
         }
     }
@@ -1103,6 +1120,10 @@ mod sample_tests {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
             Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
+            Cmd::Sweep { hunt, params, key, values } => {
+                let result = b.sweep(&params, key, &values);
+                Some(Msg::SweepDone(crate::tui::msg::SweepDone { hunt, key, params, values, result }))
+            }
             Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) | Cmd::CopyToClipboard(_) => None,
         }
     }

@@ -2,8 +2,8 @@
 //! latest-wins: when several are queued for the same hunt only the newest runs, and every
 //! result carries the generation it was asked for so `App` drops stale ones.
 
-use super::msg::{Cmd, DrillDone, DrillRequest, HuntDone, Level, Msg};
-use rarity::hunt::{HuntId, HuntOutput, HuntParams};
+use super::msg::{Cmd, DrillDone, DrillRequest, HuntDone, Level, Msg, SweepDone};
+use rarity::hunt::{Funnel, HuntId, HuntOutput, HuntParams, ParamValue};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::Instant;
 
@@ -11,20 +11,30 @@ use std::time::Instant;
 pub trait HuntBackend: 'static {
     fn run(&self, params: &HuntParams) -> Result<HuntOutput, String>;
     fn drill(&self, req: &DrillRequest) -> Result<Level, String>;
+    /// The funnel of a run with `params` (None: this backend has none).
+    fn funnel(&self, _params: &HuntParams) -> Option<Funnel> {
+        None
+    }
+    /// Result counts with `key` at each of `values`.
+    fn sweep(&self, _params: &HuntParams, _key: &str, _values: &[ParamValue]) -> Result<Vec<usize>, String> {
+        Err("no sweeps here".into())
+    }
 }
 
 #[derive(Debug)]
 enum Job {
     Run { hunt: HuntId, gen: u64, params: HuntParams },
     Drill { hunt: HuntId, gen: u64, req: DrillRequest },
+    Sweep { hunt: HuntId, params: HuntParams, key: &'static str, values: Vec<ParamValue> },
 }
 
 impl Job {
     /// Jobs with the same slot replace each other.
-    fn slot(&self) -> (bool, HuntId) {
+    fn slot(&self) -> (u8, HuntId) {
         match self {
-            Job::Run { hunt, .. } => (false, *hunt),
-            Job::Drill { hunt, .. } => (true, *hunt),
+            Job::Run { hunt, .. } => (0, *hunt),
+            Job::Drill { hunt, .. } => (1, *hunt),
+            Job::Sweep { hunt, .. } => (2, *hunt),
         }
     }
 }
@@ -58,6 +68,7 @@ impl Worker {
         let job = match cmd {
             Cmd::Run { hunt, gen, params } => Job::Run { hunt, gen, params },
             Cmd::Drill { hunt, gen, req } => Job::Drill { hunt, gen, req },
+            Cmd::Sweep { hunt, params, key, values } => Job::Sweep { hunt, params, key, values },
             Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) | Cmd::CopyToClipboard(_) => return,
         };
         // A closed channel means the worker died; the tab then keeps showing "computing".
@@ -78,9 +89,23 @@ fn work<B: HuntBackend>(backend: B, rx: Receiver<Job>, send: impl Fn(Msg) -> boo
         let mut batch = vec![first];
         batch.extend(rx.try_iter());
         for job in latest_wins(batch) {
+            // The funnel follows its run's rows, so the table never waits for it.
+            let funnel = match &job {
+                Job::Run { hunt, gen, params } => Some((*hunt, *gen, params.clone())),
+                _ => None,
+            };
             let msg = run_job(&backend, job);
+            let ok = matches!(&msg, Msg::HuntDone(HuntDone { result: Ok(_), .. }));
             if !send(msg) {
                 return;
+            }
+            if let (true, Some((hunt, gen, params))) = (ok, funnel) {
+                let f = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| backend.funnel(&params)));
+                if let Ok(Some(funnel)) = f {
+                    if !send(Msg::FunnelDone { hunt, gen, funnel }) {
+                        return;
+                    }
+                }
             }
         }
     }
@@ -111,6 +136,12 @@ fn run_job<B: HuntBackend>(backend: &B, job: Job) -> Msg {
                 Msg::DrillDone(DrillDone { hunt, gen, result: Err(e) })
             })
         }
+        Job::Sweep { hunt, params, key, values } => {
+            let done = |result| {
+                Msg::SweepDone(SweepDone { hunt, key, params: params.clone(), values: values.clone(), result })
+            };
+            guarded(&|| done(backend.sweep(&params, key, &values)), &|e| done(Err(e)))
+        }
     }
 }
 
@@ -131,7 +162,7 @@ mod tests {
             .into_iter()
             .map(|j| match j {
                 Job::Run { hunt, gen, .. } => (hunt, gen),
-                Job::Drill { .. } => unreachable!(),
+                _ => unreachable!(),
             })
             .collect();
         assert_eq!(kept, vec![(b, 1), (a, 3)]);

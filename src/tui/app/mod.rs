@@ -5,6 +5,7 @@
 //! pushing `Cmd`s.
 
 mod actions;
+mod cockpit;
 mod export;
 mod kql;
 mod params;
@@ -97,6 +98,22 @@ pub struct Tab {
     pub panel_cursor: usize,
     /// Result rows without a verdict.
     pub unreviewed: Option<usize>,
+    /// The funnel of the shown result (arrives just after it).
+    pub funnel: Option<rarity::hunt::Funnel>,
+    /// The sensitivity chart of the parameter under the panel cursor.
+    pub sensitivity: Option<Sensitivity>,
+    /// The sweep last asked for: (parameter, the parameters it runs with).
+    pub(super) sweep_asked: Option<(&'static str, HuntParams)>,
+}
+
+/// Result counts of one parameter over a range of values around its current one.
+#[derive(Clone, Debug)]
+pub struct Sensitivity {
+    pub key: &'static str,
+    pub values: Vec<rarity::hunt::ParamValue>,
+    pub counts: Vec<usize>,
+    /// The value the parameters hold now.
+    pub current: rarity::hunt::ParamValue,
 }
 
 impl Tab {
@@ -118,6 +135,9 @@ impl Tab {
             drill_refresh: false,
             panel_cursor: 0,
             unreviewed: None,
+            funnel: None,
+            sensitivity: None,
+            sweep_asked: None,
         }
     }
 
@@ -166,6 +186,8 @@ pub struct App {
     pub cancelling: bool,
     /// Commands for the runner, drained after each update.
     pub cmds: Vec<Cmd>,
+    /// The newest sensitivity sweep asked for, taken by the runner (a newer ask replaces it).
+    pub sweep_job: Option<Cmd>,
     /// The wall clock as `HH:MM:SS` (tests pin it).
     pub clock: fn() -> String,
     /// What loading the saved tuning reported, kept for the load report.
@@ -229,6 +251,7 @@ impl App {
             quit: false,
             cancelling: false,
             cmds: Vec::new(),
+            sweep_job: None,
             clock: local_clock,
             overlay_scroll: 0,
             kql: None,

@@ -30,6 +30,8 @@ impl App {
             Msg::Warn(w) => self.warn(w),
             Msg::HuntDone(done) => self.on_hunt_done(done),
             Msg::DrillDone(done) => self.on_drill_done(done),
+            Msg::FunnelDone { hunt, gen, funnel } => self.on_funnel_done(hunt, gen, funnel),
+            Msg::SweepDone(done) => self.on_sweep_done(done),
             Msg::Exported(done) => self.on_exported(done),
             Msg::CaseSaved(result) => self.on_case_saved(result),
             Msg::ConfigSaved { desc, result } => match result {
@@ -79,6 +81,9 @@ impl App {
         let height = self.table_height();
         if let Some(t) = self.current_table_mut() {
             t.scroll_into_view(height);
+        }
+        if matches!(self.phase, Phase::Ready) {
+            self.ask_sweep();
         }
     }
 
@@ -144,6 +149,7 @@ impl App {
                 }
                 let output = Arc::new(output);
                 tab.output = Some(output.clone());
+                tab.funnel = None;
                 tab.error = None;
                 tab.last = Some(Recompute { elapsed: done.elapsed, rows: n, at: (self.clock)() });
                 self.refresh_verdicts(i);

@@ -1,6 +1,7 @@
 //! Drawing the app: one `render` entry that reads `App` and changes nothing, plus the pure
 //! layout functions `update` shares for mouse hit-testing and page sizes.
 
+mod cockpit;
 mod overlay;
 mod panel;
 pub(crate) mod table;
@@ -73,7 +74,9 @@ fn table_extra_rows(app: &App) -> u16 {
     let tab = app.tab();
     let mut n = 0;
     match tab.stack.last() {
-        Some(level) => n += u16::from(level.sections.len() > 1),
+        Some(level) => {
+            n += u16::from(level.sections.len() > 1) + level.insight.as_ref().map_or(0, cockpit::insight_rows)
+        }
         None => n += u16::from(tab.output.as_ref().is_some_and(|o| o.banner.is_some())),
     }
     let filtering =

@@ -136,10 +136,35 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
             lines.push(Line::from(Span::styled(format!(" {l}"), Style::default().fg(palette::DIM))));
         }
     }
+    // The funnel of the shown result, live with every recompute.
+    if let Some(f) = &tab.funnel {
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(" funnel", Style::default().fg(palette::MUTED))));
+        lines.extend(super::cockpit::funnel_lines(f, width));
+    }
+    // The sensitivity chart of the parameter under the cursor, at the bottom when it fits.
+    let chart = tab.sensitivity.as_ref().filter(|s| {
+        focused
+            && matches!(all.get(tab.panel_cursor), Some(PanelLine::Param(i)) if params.specs()[*i].key == s.key)
+            && inner.height >= 14
+    });
+    let (text_area, chart_area) = match chart {
+        Some(_) => {
+            let h = (inner.height / 2).min(12);
+            (
+                Rect { height: inner.height - h, ..inner },
+                Some(Rect { y: inner.y + inner.height - h, height: h, ..inner }),
+            )
+        }
+        None => (inner, None),
+    };
     // Scroll so the cursor line stays visible.
-    let h = inner.height as usize;
+    let h = text_area.height as usize;
     let scroll = panel_scroll(cursor_line, h);
-    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), text_area);
+    if let (Some(s), Some(area)) = (chart, chart_area) {
+        super::cockpit::render_sensitivity(s, frame, area);
+    }
 }
 
 /// First panel line shown: enough to keep the cursor line and one below it in view.

@@ -65,6 +65,13 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
             lines.push(Line::from(spans));
         }
         Some(_) => {}
+        None => {}
+    }
+    if let Some(insight) = tab.stack.last().and_then(|l| l.insight.as_ref()) {
+        lines.extend(super::cockpit::insight_lines(insight, width));
+    }
+    match tab.stack.last() {
+        Some(_) => {}
         None => {
             if let Some(banner) = tab.output.as_ref().and_then(|o| o.banner.as_ref()) {
                 let style = Style::default().fg(Color::White).bg(palette::BANNER_BG).add_modifier(Modifier::BOLD);
@@ -130,15 +137,23 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
         return;
     }
     if t.view.is_empty() {
-        let why = if t.rows.is_empty() {
-            match &tab.error {
-                Some(e) => e.clone(),
-                None => "no rows: nothing matches this hunt with these parameters".into(),
-            }
+        let funnel = tab.funnel.as_ref().filter(|_| t.rows.is_empty() && tab.error.is_none() && tab.stack.is_empty());
+        if let Some(f) = funnel {
+            // Why the tab is empty: the funnel, with the step that removed everything marked.
+            let head = " no rows: each step of the hunt with what passes it (▶ removed everything left)";
+            lines.push(safe_line(head, width, Style::default().fg(palette::MUTED)));
+            lines.extend(super::cockpit::funnel_lines(f, width));
         } else {
-            "no rows match the filter (Esc clears it)".into()
-        };
-        lines.push(safe_line(&format!(" {why}"), width, Style::default().fg(palette::MUTED)));
+            let why = if t.rows.is_empty() {
+                match &tab.error {
+                    Some(e) => e.clone(),
+                    None => "no rows: nothing matches this hunt with these parameters".into(),
+                }
+            } else {
+                "no rows match the filter (Esc clears it)".into()
+            };
+            lines.push(safe_line(&format!(" {why}"), width, Style::default().fg(palette::MUTED)));
+        }
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }
