@@ -172,12 +172,19 @@ fn main() -> anyhow::Result<()> {
         if last_report.elapsed() > Duration::from_secs(10) {
             last_report = Instant::now();
             let secs = start.elapsed().as_secs_f64();
-            eprintln!("fuzz: {execs} executions in {secs:.0} s ({:.0}/s), {} panic sites", execs as f64 / secs, panics.len());
+            eprintln!(
+                "fuzz: {execs} executions in {secs:.0} s ({:.0}/s), {} panic sites",
+                execs as f64 / secs,
+                panics.len()
+            );
         }
     }
     let secs = start.elapsed().as_secs_f64();
     println!("executions: {execs} in {secs:.1} s ({:.0}/s)", execs as f64 / secs.max(1e-9));
-    println!("mutations applied: {}", by_mutation.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
+    println!(
+        "mutations applied: {}",
+        by_mutation.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+    );
     println!("panics found: {} distinct sites, {} executions", panics.len(), panics.values().map(|v| v.0).sum::<u64>());
     for (site, (n, path)) in &panics {
         println!("  {site}: {n} times; first input {}", path.display());

@@ -104,7 +104,11 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 pub fn generated_mmdb() -> Vec<u8> {
     use rarity::gen::mmdb::{country_record, Layout, Writer};
     let mut w = Writer::new("GeoLite2-Country", "fuzz seed", 1_700_000_000);
-    let nets = [("81.2.69.0/24", "GB", "United Kingdom"), ("8.8.8.0/24", "US", "United States"), ("2001:db8::/32", "NL", "Netherlands")];
+    let nets = [
+        ("81.2.69.0/24", "GB", "United Kingdom"),
+        ("8.8.8.0/24", "US", "United States"),
+        ("2001:db8::/32", "NL", "Netherlands"),
+    ];
     for (i, (net, iso, name)) in nets.into_iter().enumerate() {
         let layout = if i % 2 == 0 { Layout::MaxMind } else { Layout::IpLocationDb };
         if let Ok(n) = net.parse() {
@@ -209,7 +213,9 @@ fn some_line(rng: &mut Rng, b: &[u8]) -> Option<(usize, usize)> {
 
 /// Positions right after a delimiter or quote in `b[s..e]` (field starts), plus `s`.
 fn field_starts(b: &[u8], s: usize, e: usize) -> Vec<usize> {
-    std::iter::once(s).chain((s..e).filter(|&i| matches!(b[i], b',' | b';' | b'\t' | b'"' | b':')).map(|i| i + 1)).collect()
+    std::iter::once(s)
+        .chain((s..e).filter(|&i| matches!(b[i], b',' | b';' | b'\t' | b'"' | b':')).map(|i| i + 1))
+        .collect()
 }
 
 /// Apply one random mutation to `b`; returns its name.
@@ -256,7 +262,8 @@ pub fn mutate_once(rng: &mut Rng, b: &mut Vec<u8>, others: &[Seed], limits: Limi
             "line duplication"
         }
         5 => {
-            let pairs: [(u8, u8); 6] = [(b',', b';'), (b',', b'\t'), (b';', b','), (b'"', b'\''), (b'\n', b'\r'), (b':', b',')];
+            let pairs: [(u8, u8); 6] =
+                [(b',', b';'), (b',', b'\t'), (b';', b','), (b'"', b'\''), (b'\n', b'\r'), (b':', b',')];
             let (from, to) = *rng.pick(&pairs);
             let all = rng.chance(2);
             for c in b.iter_mut() {
@@ -378,7 +385,8 @@ pub fn exercise(seed: &Seed, bytes: &[u8], variant: u64) {
         date_order: if variant & 2 == 2 { DateOrder::DayFirst } else { DateOrder::MonthFirst },
     };
     let input = Input::Memory { name: seed.name.clone(), bytes: data.clone() };
-    let (inputs, ti) = if seed.kind == SeedKind::Feed && variant & 4 == 4 { (vec![], vec![input]) } else { (vec![input], vec![]) };
+    let (inputs, ti) =
+        if seed.kind == SeedKind::Feed && variant & 4 == 4 { (vec![], vec![input]) } else { (vec![input], vec![]) };
     let cancel = AtomicBool::new(false);
     if let Ok((ds, report)) = ingest::load(&inputs, &ti, None, &opts, &|_| {}, &cancel) {
         for f in &report.files {
