@@ -233,6 +233,22 @@ fn dev_zero_is_skipped_from_its_head() {
     assert_eq!(report.files[0].skipped.as_deref(), Some("binary file of unknown format"));
 }
 
+#[cfg(unix)]
+#[test]
+fn a_geoip_database_that_is_a_device_or_a_lonely_fifo_is_skipped_not_read_forever() {
+    let cancel = AtomicBool::new(false);
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("geo.mmdb");
+    mkfifo(&fifo);
+    for (db, why) in
+        [(Path::new("/dev/zero"), "binary file of unknown format"), (&fifo, "a named pipe (FIFO) with no writer")]
+    {
+        let (_, report) = ingest::load(&[], &[], Some(db), &LoadOptions::default(), &|_| {}, &cancel).unwrap();
+        let reason = report.files[0].skipped.clone().unwrap_or_default();
+        assert!(reason.starts_with(why), "{reason}");
+    }
+}
+
 // ---- 6. Over-long lines and files cut inside a quoted field ----
 
 #[test]

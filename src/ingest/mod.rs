@@ -178,7 +178,17 @@ pub fn load(
     let mut geo: Option<GeoIp> = None;
     if let Some(g) = geoip {
         let mut fr = FileReport { path: g.display().to_string(), ..Default::default() };
-        match GeoIp::open(g) {
+        // A FIFO or device is read once as a stream (a FIFO without a writer must not block).
+        let opened = match std::fs::metadata(g) {
+            Ok(m) if !m.is_file() => match inputs::read_path_stream(g, &tracker) {
+                Ok(StreamRead::Data { bytes, .. }) => GeoIp::from_data(&SourceData::Memory(bytes.into()), &fr.path),
+                Ok(StreamRead::Unrecognized(reason)) => Err(LoadError::Unreadable { path: fr.path.clone(), reason }),
+                Err(LoadError::Cancelled) => return Err(LoadError::Cancelled),
+                Err(e) => Err(e),
+            },
+            _ => GeoIp::open(g),
+        };
+        match opened {
             Ok(db) => {
                 fr.format = Some(format!("GeoIP database ({})", db.description()));
                 geo = Some(db);
