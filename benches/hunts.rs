@@ -193,11 +193,11 @@ fn bench(c: &mut Criterion) {
         ds.net.heap_bytes() >> 20
     );
     let cases: [(HuntId, &str, &str, &str); 5] = [
-        (HuntId::RareProcess, "rare-process", "max_devices", "5"),
-        (HuntId::VmNewCountry, "vm-new-country", "recent", "2h"),
-        (HuntId::SupplyChain, "supply-chain", "new_within", "2d"),
-        (HuntId::ServerAnomaly, "server-anomaly", "max_connections", "40"),
-        (HuntId::TiInbound, "ti-inbound", "min_level", "3"),
+        (rarity::hunt::rare_process::ID, "rare-process", "max_devices", "5"),
+        (rarity::hunt::vm_new_country::ID, "vm-new-country", "recent", "2h"),
+        (rarity::hunt::supply_chain::ID, "supply-chain", "new_within", "2d"),
+        (rarity::hunt::server_anomaly::ID, "server-anomaly", "max_connections", "40"),
+        (rarity::hunt::ti_inbound::ID, "ti-inbound", "min_level", "3"),
     ];
     for (h, name, key, value) in cases {
         let defaults = params(h, &[]);

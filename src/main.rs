@@ -3,7 +3,8 @@
 mod tui;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rarity::hunt::{Cell, CellKind, Engine, HuntId, HuntOutput, HuntParams};
+use rarity::case::CaseFile;
+use rarity::hunt::{Cell, CellKind, ColumnSpec, Engine, HuntId, HuntOutput, HuntParams};
 use rarity::ingest::{FileReport, Input, LoadOptions, LoadReport, Progress};
 use rarity::model::time::{format_iso, parse_rfc3339, DateOrder, Nanos, Zone};
 use rarity::snapshot::{self, CacheOptions, CachedLoad, Origin};
@@ -40,8 +41,14 @@ enum Cmd {
     Run(RunArgs),
     /// List the hunts, what each needs, and every parameter with its default.
     Hunts(HuntsArgs),
+    /// Every network event with an IP, device, process, hash or domain, in time order.
+    Pivot(PivotArgs),
     /// Write a synthetic fleet with planted findings (for demos and benchmarks).
     Gen(GenArgs),
+    /// Write a hunt (or `all`), with its current tuning, as a KQL query for Sentinel, Defender or ADX.
+    Kql(KqlArgs),
+    /// Summarize the case file: verdicts per hunt, and judged findings the current tuning hides.
+    Case(CaseArgs),
     /// Show or empty the cache of load snapshots (`list` is the default).
     Cache(CacheArgs),
 }
@@ -97,6 +104,9 @@ struct TuiArgs {
     /// Do not read or write the saved tuning.
     #[arg(long)]
     no_config: bool,
+    /// Case file of verdicts and notes (default: the user's data directory, rarity/case.json).
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
@@ -107,8 +117,9 @@ enum InspectFormat {
 
 #[derive(Args, Debug)]
 struct InspectArgs {
-    /// Export files or directories; `-` reads standard input.
-    #[arg(value_name = "PATH", required = true)]
+    /// Export files or directories; `-` reads standard input. None with `--ti` or `--geoip`:
+    /// check just those feeds or that database.
+    #[arg(value_name = "PATH", required_unless_present_any = ["ti", "geoip"])]
     paths: Vec<PathBuf>,
     #[command(flatten)]
     load: LoadArgs,
@@ -159,6 +170,71 @@ struct RunArgs {
     /// Ignore the saved tuning: start from the defaults.
     #[arg(long)]
     no_config: bool,
+    /// Case file: add each finding's `Verdict` and `Note` as the last columns.
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct CaseArgs {
+    /// Export files or directories the hunts run over; `-` reads standard input. None: the built-in sample fleet.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Reference time for every window (RFC 3339). Default: the latest event loaded.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<Nanos>,
+    /// Case file (default: the user's data directory, rarity/case.json).
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
+    /// Saved tuning the hunts run with (default: the user's config directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore the saved tuning: run the hunts with their defaults.
+    #[arg(long)]
+    no_config: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: InspectFormat,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum PivotKind {
+    /// RemoteIP or LocalIP equal (an IPv4-mapped address equals its IPv4 form).
+    Ip,
+    /// DeviceName (case-insensitive) or DeviceId.
+    Device,
+    /// InitiatingProcessFileName, case-insensitive.
+    Process,
+    /// InitiatingProcessMD5, SHA1 or SHA256, case-insensitive.
+    Hash,
+    /// RemoteUrl whose host is the domain or a subdomain of it.
+    Domain,
+}
+
+#[derive(Args, Debug)]
+struct PivotArgs {
+    /// What VALUE is.
+    #[arg(value_enum, value_name = "KIND")]
+    kind: PivotKind,
+    /// The IP, device, process, hash or domain.
+    #[arg(value_name = "VALUE")]
+    value: String,
+    /// Export files or directories; `-` reads standard input. None: the built-in sample fleet.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: RunFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// CSV: write cells exactly, without the leading `'` that stops spreadsheets running formulas.
+    #[arg(long)]
+    csv_raw: bool,
 }
 
 #[derive(Args, Debug)]
@@ -210,6 +286,55 @@ struct GenArgs {
     format: GenFormatArg,
 }
 
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum DialectArg {
+    Defender,
+    Sentinel,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum, PartialEq, Eq)]
+enum TiSourceArg {
+    Ipsum,
+    Inline,
+    Sentinel,
+}
+
+#[derive(Args, Debug)]
+struct KqlArgs {
+    /// The hunt to write (see `rarity hunts`), or `all`.
+    #[arg(value_name = "HUNT")]
+    hunt: String,
+    /// Threat-intel feeds (files or directories); only needed for `--ti-source inline`.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Set a parameter: `key=value`, as for `rarity run`. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Saved tuning file to start from (default: the user's config directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore the saved tuning: start from the defaults.
+    #[arg(long)]
+    no_config: bool,
+    /// Where the query runs: Defender XDR advanced hunting or Sentinel / Log Analytics.
+    #[arg(long, value_enum, default_value = "sentinel")]
+    dialect: DialectArg,
+    /// ti-inbound's threat intel: IPsum levels/N.txt via externaldata, the loaded feed inline, or Sentinel's TI table.
+    #[arg(long = "ti-source", value_enum, default_value = "ipsum")]
+    ti_source: TiSourceArg,
+    /// Fixed reference time (RFC 3339) instead of now().
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<Nanos>,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Case file: the query ends with `Verdict` and `Note` columns from its verdicts and notes.
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
+}
+
 /// A user-facing failure with the exit status it maps to.
 struct Failure {
     code: u8,
@@ -234,14 +359,17 @@ fn main() -> ExitCode {
         Some(Cmd::Inspect(a)) => inspect(a),
         Some(Cmd::Run(a)) => run(a),
         Some(Cmd::Hunts(a)) => hunts(a),
+        Some(Cmd::Pivot(a)) => pivot(a),
         Some(Cmd::Gen(a)) => gen(a),
+        Some(Cmd::Kql(a)) => kql(a),
+        Some(Cmd::Case(a)) => case(a),
         Some(Cmd::Cache(a)) => cache(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.message.is_empty() {
-                eprintln!("rarity: {}", f.message);
+                eprintln!("rarity: {}", rarity::text::sanitize_lines(&f.message));
             }
             ExitCode::from(f.code)
         }
@@ -283,7 +411,7 @@ fn load_cli_with(inputs: &[Input], extra_ti: &[Input], l: &LoadArgs) -> Result<(
                 p.files_total,
                 pct.min(100),
                 p.rows,
-                p.current.chars().rev().take(50).collect::<Vec<_>>().into_iter().rev().collect::<String>()
+                rarity::text::fit_tail(&p.current, 50)
             );
         }
     };
@@ -360,7 +488,15 @@ fn totals(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Totals {
     }
 }
 
+/// The per-file report. Paths, formats, reasons, column names and rejects come from the input,
+/// so the whole text is sanitized on its way out.
 fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Result<()> {
+    let mut text = Vec::new();
+    write_file_table(&mut text, files)?;
+    out.write_all(rarity::text::sanitize_lines(&String::from_utf8_lossy(&text)).as_bytes())
+}
+
+fn write_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Result<()> {
     for f in files {
         match &f.skipped {
             Some(reason) => writeln!(out, "{}\n  skipped: {}", f.path, reason)?,
@@ -374,7 +510,7 @@ fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
                     (f.rows.ti, "ThreatIntel entries"),
                 ] {
                     if n > 0 {
-                        parts.push(format!("{} {}", tui::view::thousands(n), name));
+                        parts.push(format!("{} {}", rarity::model::thousands(n), name));
                     }
                 }
                 if parts.is_empty() {
@@ -405,7 +541,7 @@ fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
                     )?;
                 }
                 if f.rejected > 0 {
-                    writeln!(out, "  rejected: {} rows", tui::view::thousands(f.rejected))?;
+                    writeln!(out, "  rejected: {} rows", rarity::model::thousands(f.rejected))?;
                     for r in &f.rejects {
                         writeln!(out, "    {r}")?;
                     }
@@ -422,6 +558,28 @@ fn print_file_table(out: &mut impl Write, files: &[FileReport]) -> std::io::Resu
     Ok(())
 }
 
+/// `run`'s account of the load on stderr, one line each, made safe (paths and reasons come from
+/// the input): skipped files, rejected rows, and the warnings of feeds (a feed listing every
+/// address changes every result) and of files that loaded nothing (they say why).
+fn print_load_problems(files: &[FileReport]) {
+    let safe = rarity::text::sanitize;
+    for f in files {
+        match &f.skipped {
+            Some(r) => eprintln!("rarity: skipped {}: {}", safe(&f.path), safe(r)),
+            None if f.rejected > 0 => {
+                eprintln!("rarity: {}: {} rows rejected (see `rarity inspect`)", safe(&f.path), f.rejected)
+            }
+            None => {}
+        }
+        let r = &f.rows;
+        if r.ti > 0 || r.net + r.dev + r.vm + r.ti == 0 {
+            for w in &f.warnings {
+                eprintln!("rarity: {}: {}", safe(&f.path), safe(w));
+            }
+        }
+    }
+}
+
 fn inspect(a: InspectArgs) -> Result<(), Failure> {
     let inputs = inputs_of(&a.paths);
     let (ds, report, origin) = load_cli(&inputs, &a.load)?;
@@ -430,11 +588,16 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
         Origin::Snapshot { path, .. } => Some(path.display().to_string()),
         Origin::Files => None,
     };
-    let mut out = std::io::stdout().lock();
+    let stdout = std::io::stdout();
+    let tty = stdout.is_terminal();
+    let mut out = stdout.lock();
     let res = match a.format {
         InspectFormat::Json => {
             let v = serde_json::json!({ "files": report.files, "totals": t, "snapshot": snapshot });
-            writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())
+            let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+            // Data output: exact in files and pipes, made safe only for a terminal.
+            let text = if tty { rarity::text::sanitize_lines(&text) } else { text.into() };
+            writeln!(out, "{text}")
         }
         InspectFormat::Table => (|| {
             print_file_table(&mut out, &report.files)?;
@@ -442,19 +605,19 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
             writeln!(
                 out,
                 "Totals: {} DeviceNetworkEvents, {} DeviceInfo, {} VMConnection, {} threat-intel entries",
-                tui::view::thousands(t.net),
-                tui::view::thousands(t.dev),
-                tui::view::thousands(t.vm),
-                tui::view::thousands(t.ti)
+                rarity::model::thousands(t.net),
+                rarity::model::thousands(t.dev),
+                rarity::model::thousands(t.vm),
+                rarity::model::thousands(t.ti)
             )?;
             writeln!(
                 out,
                 "Files:  {} loaded, {} skipped; {} rows rejected",
                 t.files_loaded,
                 t.files_skipped,
-                tui::view::thousands(t.rejected)
+                rarity::model::thousands(t.rejected)
             )?;
-            writeln!(out, "Devices: {}", tui::view::thousands(t.devices))?;
+            writeln!(out, "Devices: {}", rarity::model::thousands(t.devices))?;
             if let Some(per) = t.net_bytes_per_event {
                 // Per-event cost only means something once fixed overheads are amortized.
                 let per = if t.net >= 100_000 { format!(" ({per} bytes per event)") } else { String::new() };
@@ -469,7 +632,9 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
                 _ => writeln!(out, "Time range: (no events)")?,
             }
             writeln!(out, "Reference now: {}", t.now.as_deref().unwrap_or("(none)"))?;
-            writeln!(out, "GeoIP: {}", t.geoip.as_deref().unwrap_or("none (use --geoip FILE)"))?;
+            // The description carries the database's own metadata.
+            let geoip = t.geoip.as_deref().map_or("none (use --geoip FILE)".into(), rarity::text::sanitize);
+            writeln!(out, "GeoIP: {geoip}")?;
             if let Some(path) = &snapshot {
                 writeln!(out, "Loaded from snapshot: {} (--no-cache reads the files)", sanitize_cell(path, 200))?;
             }
@@ -487,8 +652,7 @@ fn inspect(a: InspectArgs) -> Result<(), Failure> {
 fn hunts(a: HuntsArgs) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     let res = if a.format == InspectFormat::Json {
-        let v: Vec<serde_json::Value> = HuntId::ALL
-            .iter()
+        let v: Vec<serde_json::Value> = HuntId::all()
             .map(|h| {
                 let s = h.spec();
                 serde_json::json!({
@@ -500,7 +664,7 @@ fn hunts(a: HuntsArgs) -> Result<(), Failure> {
         writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())
     } else {
         (|| {
-            for h in HuntId::ALL {
+            for h in HuntId::all() {
                 let s = h.spec();
                 writeln!(out, "{}  ({})\n  {}", s.key, s.title, s.summary)?;
                 let needs: Vec<&str> = s
@@ -538,10 +702,10 @@ fn hunts(a: HuntsArgs) -> Result<(), Failure> {
 /// Which hunts `rarity run` was asked for.
 fn hunts_named(name: &str) -> Result<Vec<HuntId>, Failure> {
     if name.eq_ignore_ascii_case("all") {
-        return Ok(HuntId::ALL.to_vec());
+        return Ok(HuntId::all().collect());
     }
     HuntId::from_key(name).map(|h| vec![h]).ok_or_else(|| {
-        let known: Vec<&str> = HuntId::ALL.iter().map(|h| h.key()).collect();
+        let known: Vec<&str> = HuntId::all().map(|h| h.key()).collect();
         fail(2, format!("unknown hunt `{name}`; the hunts are: {}, or all", known.join(", ")))
     })
 }
@@ -549,58 +713,37 @@ fn hunts_named(name: &str) -> Result<Vec<HuntId>, Failure> {
 /// Starting parameters (saved tuning unless --no-config) with every `--set` applied.
 /// With several hunts, `hunt.key=value` sets one hunt and a bare `key=value` every hunt that has it.
 fn params_for(hunts: &[HuntId], a: &RunArgs) -> Result<Vec<HuntParams>, Failure> {
-    let config = if a.no_config { None } else { a.config.clone().or_else(rarity::config::default_path) };
+    tuned_params(hunts, &a.set, a.config.as_ref(), a.no_config)
+}
+
+/// `params_for` from its parts: the saved tuning (unless `no_config`) with `set` applied.
+fn tuned_params(
+    hunts: &[HuntId],
+    set: &[String],
+    config: Option<&PathBuf>,
+    no_config: bool,
+) -> Result<Vec<HuntParams>, Failure> {
+    let config = if no_config { None } else { config.cloned().or_else(rarity::config::default_path) };
     let cfg = match config {
         Some(path) => {
             let (cfg, warning) = rarity::config::Config::load(&path);
             if let Some(w) = warning {
-                eprintln!("rarity: {w}");
+                eprintln!("rarity: {}", rarity::text::sanitize(&w));
             }
             cfg
         }
         None => rarity::config::Config::default(),
     };
     let mut params: Vec<HuntParams> = hunts.iter().map(|h| cfg.params_for(*h)).collect();
-    for s in &a.set {
-        let (key, value) = s
-            .split_once('=')
-            .ok_or_else(|| fail(2, format!("--set `{s}`: expected key=value (e.g. --set lookback=7d)")))?;
-        let (target, key) = match key.split_once('.') {
-            Some((h, k)) if HuntId::from_key(h).is_some() => (HuntId::from_key(h), k),
-            _ => (None, key),
-        };
-        let mut applied = false;
-        let mut last_err = None;
-        for p in params.iter_mut() {
-            if target.is_some_and(|t| t != p.hunt) {
-                continue;
-            }
-            if hunts.len() > 1 && target.is_none() && p.index_of(key.trim()).is_none() {
-                continue;
-            }
-            match p.set(key.trim(), value) {
-                Ok(()) => applied = true,
-                Err(e) => last_err = Some(e),
-            }
-        }
-        if let Some(e) = last_err {
-            return Err(fail(2, format!("--set {s}: {e}")));
-        }
-        if !applied {
-            return Err(fail(
-                2,
-                format!("--set {s}: no selected hunt has a parameter `{}` (see `rarity hunts`)", key.trim()),
-            ));
-        }
-    }
+    rarity::hunt::params::apply_sets(&mut params, set).map_err(|e| fail(2, e.to_string()))?;
     Ok(params)
 }
 
-fn run(a: RunArgs) -> Result<(), Failure> {
-    let hunts = hunts_named(&a.hunt)?;
-    let params = params_for(&hunts, &a)?;
-    let (inputs, ti) = if a.paths.is_empty() { sample_inputs(&a.load) } else { (inputs_of(&a.paths), Vec::new()) };
-    let (ds, report, origin) = load_cli_with(&inputs, &ti, &a.load)?;
+/// Load `paths` (the built-in sample when empty) for the hunts, reporting rejected rows and
+/// skipped files on stderr.
+fn load_engine(paths: &[PathBuf], load: &LoadArgs) -> Result<Engine, Failure> {
+    let (inputs, ti) = if paths.is_empty() { sample_inputs(load) } else { (inputs_of(paths), Vec::new()) };
+    let (ds, report, origin) = load_cli_with(&inputs, &ti, load)?;
     if let Origin::Snapshot { path, .. } = &origin {
         if std::io::stderr().is_terminal() {
             eprintln!(
@@ -614,19 +757,52 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         let _ = print_file_table(&mut err, &report.files);
         return Err(fail(2, "nothing usable was loaded"));
     }
-    for f in report.files.iter().filter(|f| f.rejected > 0 || f.skipped.is_some()) {
-        match &f.skipped {
-            Some(r) => eprintln!("rarity: skipped {}: {r}", f.path),
-            None => eprintln!("rarity: {}: {} rows rejected (see `rarity inspect`)", f.path, f.rejected),
+    print_load_problems(&report.files);
+    Ok(Engine::new(Arc::new(ds)))
+}
+
+/// Read a case file for the CLI. A corrupt file has been moved aside: say so and go on with
+/// an empty case; any other problem is fatal.
+fn load_case(path: &std::path::Path) -> Result<CaseFile, Failure> {
+    match CaseFile::load(path) {
+        Ok(c) => Ok(c),
+        Err(e @ rarity::case::CaseError::Corrupt { .. }) => {
+            eprintln!("rarity: {}; starting an empty case", rarity::text::sanitize(&e.to_string()));
+            Ok(CaseFile::default())
         }
+        Err(e) => Err(fail(1, e.to_string())),
     }
-    let engine = Engine::new(Arc::new(ds));
-    let mut out: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).map_err(|e| fail(1, format!("cannot write {}: {e}", p.display())))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+}
+
+/// The output's columns and rows, with `Verdict` and `Note` appended when a case is given.
+/// An unreviewed finding's verdict reads `unreviewed`; a finding without a note has an empty Note.
+fn with_verdicts(o: &HuntOutput, case: Option<&CaseFile>) -> (Vec<ColumnSpec>, Vec<Vec<Cell>>) {
+    let mut cols = o.columns.to_vec();
+    let Some(case) = case else { return (cols, o.rows.clone()) };
+    cols.push(ColumnSpec::new("Verdict", CellKind::Text));
+    cols.push(ColumnSpec::new("Note", CellKind::Text));
+    let rows = o
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let finding = o.finding(i);
+            let mut r = r.clone();
+            r.push(Cell::Text(case.verdict(o.hunt, &finding).label().to_string()));
+            let note = case.note(o.hunt, &finding);
+            r.push(if note.is_empty() { Cell::Empty } else { Cell::Text(note.to_string()) });
+            r
+        })
+        .collect();
+    (cols, rows)
+}
+
+fn run(a: RunArgs) -> Result<(), Failure> {
+    let hunts = hunts_named(&a.hunt)?;
+    let params = params_for(&hunts, &a)?;
+    let case = a.case.as_deref().map(load_case).transpose()?;
+    let engine = load_engine(&a.paths, &a.load)?;
+    let mut out = output_sink(a.output.as_deref(), a.format)?;
     let mut missing = Vec::new();
     let mut json_all = serde_json::Map::new();
     let many = hunts.len() > 1;
@@ -635,16 +811,17 @@ fn run(a: RunArgs) -> Result<(), Failure> {
         let output = match engine.run(p, a.now) {
             Ok(o) => o,
             Err(e) => {
-                eprintln!("rarity: {e}");
+                eprintln!("rarity: {}", rarity::text::sanitize(&e.to_string()));
                 missing.push(key);
                 continue;
             }
         };
+        let (cols, rows) = with_verdicts(&output, case.as_ref());
         if let Some(b) = &output.banner {
             if a.format == RunFormat::Table {
                 let _ = writeln!(out, "!! {b}");
             } else {
-                eprintln!("rarity: {key}: {b}");
+                eprintln!("rarity: {key}: {}", rarity::text::sanitize(b));
             }
         }
         let res = match a.format {
@@ -655,10 +832,10 @@ fn run(a: RunArgs) -> Result<(), Failure> {
                     }
                     writeln!(out, "== {key}: {} ({} rows)", p.hunt.spec().summary, output.rows.len())?;
                 }
-                if output.rows.is_empty() {
+                if rows.is_empty() {
                     writeln!(out, "(no rows)")
                 } else {
-                    write_table(&mut out, &output)
+                    write_table(&mut out, &cols, &rows)
                 }
             })()
             .map_err(|e| e.to_string()),
@@ -666,18 +843,17 @@ fn run(a: RunArgs) -> Result<(), Failure> {
                 if many {
                     let _ = writeln!(out, "{}# hunt: {key}", if i > 0 { "\n" } else { "" });
                 }
-                let cols: Vec<&str> = output.columns.iter().map(|c| c.name).collect();
-                rarity::export::write_csv(&mut out, &cols, output.rows.iter().map(|r| r.as_slice()), a.csv_raw)
+                let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
+                rarity::export::write_csv(&mut out, &names, rows.iter().map(|r| r.as_slice()), a.csv_raw)
                     .map(|_| ())
                     .map_err(|e| e.to_string())
             }
             RunFormat::Json => {
-                let rows: Vec<serde_json::Value> = output
-                    .rows
+                let rows: Vec<serde_json::Value> = rows
                     .iter()
                     .map(|r| {
                         let mut m = serde_json::Map::new();
-                        for (c, v) in output.columns.iter().zip(r) {
+                        for (c, v) in cols.iter().zip(r) {
                             m.insert(c.name.to_string(), v.to_json());
                         }
                         serde_json::Value::Object(m)
@@ -706,43 +882,201 @@ fn run(a: RunArgs) -> Result<(), Failure> {
     }
 }
 
-/// A cell for a terminal table: made safe (`tui::sanitize::sanitize`) and cut to `max` characters.
+/// `rarity case`: verdict counts per hunt, and the judged findings the current tuning no
+/// longer shows (each hunt with judged findings runs with the saved tuning).
+fn case(a: CaseArgs) -> Result<(), Failure> {
+    let path = a
+        .case
+        .clone()
+        .or_else(rarity::case::default_path)
+        .ok_or_else(|| fail(2, "no data directory on this system: name the case file with --case FILE"))?;
+    let case = load_case(&path)?;
+    let judged_hunts: Vec<HuntId> = HuntId::all().filter(|h| case.judged().any(|(k, _)| k.hunt == h.key())).collect();
+    let mut absent = Vec::new();
+    let mut not_run = Vec::new();
+    if !judged_hunts.is_empty() {
+        let params = tuned_params(&judged_hunts, &[], a.config.as_ref(), a.no_config)?;
+        let engine = load_engine(&a.paths, &a.load)?;
+        for p in &params {
+            match engine.run(p, a.now) {
+                Ok(o) => absent.extend(case.absent_from(&o)),
+                Err(e) => not_run.push((p.hunt.key(), rarity::text::sanitize(&e.to_string()).into_owned())),
+            }
+        }
+    }
+    let counts = case.counts();
+    let mut out = std::io::stdout().lock();
+    let res = match a.format {
+        InspectFormat::Json => {
+            let counts: serde_json::Map<String, serde_json::Value> = counts
+                .iter()
+                .map(|(h, c)| {
+                    let mut v = serde_json::to_value(c).unwrap_or_default();
+                    if let Some(m) = v.as_object_mut() {
+                        m.insert("total".into(), c.total().into());
+                    }
+                    (h.clone(), v)
+                })
+                .collect();
+            let absent: Vec<serde_json::Value> = absent
+                .iter()
+                .map(|(k, e)| {
+                    serde_json::json!({
+                        "hunt": k.hunt, "finding": k.finding, "verdict": e.verdict, "note": e.note,
+                        "set_at": rarity::case::format_set_at(e.set_at),
+                    })
+                })
+                .collect();
+            let not_run: Vec<serde_json::Value> =
+                not_run.iter().map(|(h, e)| serde_json::json!({ "hunt": h, "error": e })).collect();
+            let v = serde_json::json!({
+                "case_file": path.display().to_string(), "counts": counts, "absent": absent, "not_run": not_run,
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default())
+        }
+        InspectFormat::Table => (|| {
+            writeln!(out, "Case file: {}", sanitize_cell(&path.display().to_string(), 200))?;
+            if counts.is_empty() {
+                writeln!(out, "(no findings judged yet)")?;
+            } else {
+                let mut cols = vec![ColumnSpec::new("hunt", CellKind::Text)];
+                cols.extend(rarity::case::Verdict::ALL.iter().map(|v| ColumnSpec::new(v.label(), CellKind::Int)));
+                cols.push(ColumnSpec::new("total", CellKind::Int));
+                let rows: Vec<Vec<Cell>> = counts
+                    .iter()
+                    .map(|(h, c)| {
+                        let mut r = vec![Cell::Text(h.clone())];
+                        r.extend(rarity::case::Verdict::ALL.iter().map(|v| Cell::Int(c.get(*v) as i64)));
+                        r.push(Cell::Int(c.total() as i64));
+                        r
+                    })
+                    .collect();
+                writeln!(out)?;
+                write_table(&mut out, &cols, &rows)?;
+            }
+            for (h, e) in &not_run {
+                writeln!(out, "\n{h}: not run ({e}); its judged findings cannot be checked")?;
+            }
+            if !counts.is_empty() {
+                writeln!(out, "\nJudged findings not in the current results ({}):", absent.len())?;
+                if absent.is_empty() {
+                    writeln!(out, "(none: every judged finding still appears)")?;
+                } else {
+                    let cols =
+                        ["hunt", "finding", "verdict", "set_at", "note"].map(|n| ColumnSpec::new(n, CellKind::Text));
+                    let rows: Vec<Vec<Cell>> = absent
+                        .iter()
+                        .map(|(k, e)| {
+                            vec![
+                                Cell::Text(k.hunt.clone()),
+                                Cell::Text(k.finding.join(" | ")),
+                                Cell::Text(e.verdict.label().into()),
+                                Cell::Text(rarity::case::format_set_at(e.set_at)),
+                                Cell::Text(e.note.clone()),
+                            ]
+                        })
+                        .collect();
+                    write_table(&mut out, &cols, &rows)?;
+                }
+            }
+            Ok(())
+        })(),
+    };
+    res.map_err(|e| fail(1, format!("cannot write output: {e}")))
+}
+
+/// Where `run` and `pivot` write (`--output FILE` or standard output). The table is for people:
+/// always made safe. CSV and JSON are data: exact bytes in files and pipes, made safe only when
+/// they land on a terminal.
+fn output_sink(path: Option<&std::path::Path>, format: RunFormat) -> Result<Box<dyn Write>, Failure> {
+    let (sink, tty): (Box<dyn Write>, bool) = match path {
+        Some(p) => {
+            let f = std::fs::File::create(p).map_err(|e| fail(1, format!("cannot write {}: {e}", p.display())))?;
+            let tty = f.is_terminal();
+            (Box::new(f), tty)
+        }
+        None => (Box::new(std::io::stdout().lock()), std::io::stdout().is_terminal()),
+    };
+    Ok(if format == RunFormat::Table || tty {
+        Box::new(rarity::text::SafeWriter::new(std::io::BufWriter::new(sink)))
+    } else {
+        Box::new(std::io::BufWriter::new(sink))
+    })
+}
+
+/// `rarity pivot`: every network event with the value, sorted by Timestamp, with the event
+/// columns. A value that matches nothing prints nothing (exit 0); a malformed IP exits 2.
+fn pivot(a: PivotArgs) -> Result<(), Failure> {
+    use rarity::hunt::{event_cells, event_columns, Pivot};
+    use rarity::model::tables::TableKind;
+    let kind = match a.kind {
+        PivotKind::Ip => Pivot::Ip,
+        PivotKind::Device => Pivot::Device,
+        PivotKind::Process => Pivot::Process,
+        PivotKind::Hash => Pivot::Hash,
+        PivotKind::Domain => Pivot::Domain,
+    };
+    if kind == Pivot::Ip && rarity::model::ip::parse_ip(a.value.trim()).is_none() {
+        return Err(fail(2, format!("`{}` is not an IP address (e.g. 203.0.113.7 or 2001:db8::1)", a.value)));
+    }
+    let engine = load_engine(&a.paths, &a.load)?;
+    let rows = engine.pivot(kind, &a.value).map_err(|e| fail(2, e.to_string()))?;
+    let table = TableKind::DeviceNetworkEvents;
+    let cols = event_columns(table);
+    let cells: Vec<Vec<Cell>> = rows.iter().map(|&r| event_cells(engine.dataset(), table, r)).collect();
+    if cells.is_empty() {
+        return Ok(());
+    }
+    let mut out = output_sink(a.output.as_deref(), a.format)?;
+    let res = match a.format {
+        RunFormat::Table => write_table(&mut out, cols, &cells).map_err(|e| e.to_string()),
+        RunFormat::Csv => {
+            let names: Vec<&str> = cols.iter().map(|c| c.name).collect();
+            rarity::export::write_csv(&mut out, &names, cells.iter().map(|r| r.as_slice()), a.csv_raw)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+        RunFormat::Json => {
+            let v: Vec<serde_json::Value> = cells
+                .iter()
+                .map(|r| {
+                    let m: serde_json::Map<String, serde_json::Value> =
+                        cols.iter().zip(r).map(|(c, v)| (c.name.to_string(), v.to_json())).collect();
+                    serde_json::Value::Object(m)
+                })
+                .collect();
+            writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default()).map_err(|e| e.to_string())
+        }
+    };
+    res.and_then(|_| out.flush().map_err(|e| e.to_string())).map_err(|e| fail(1, format!("cannot write output: {e}")))
+}
+
+/// A cell for a terminal table: made safe (`rarity::text`) and, when wider than `max` columns,
+/// cut to `max` columns and `…`.
 fn sanitize_cell(s: &str, max: usize) -> String {
-    let safe = tui::sanitize::sanitize(s);
-    if safe.chars().count() <= max {
+    let safe = rarity::text::sanitize(s);
+    if rarity::text::width(&safe) <= max {
         return safe.into_owned();
     }
-    let mut out: String = safe.chars().take(max).collect();
-    out.push('…');
-    out
+    rarity::text::fit(&safe, max + 1).into_owned()
 }
 
-fn cell_text(c: &Cell) -> String {
-    match c {
-        Cell::Empty => String::new(),
-        Cell::Text(s) => s.clone(),
-        Cell::Int(i) => i.to_string(),
-        Cell::Time(t) => format_iso(*t),
-        Cell::TextSet(v) => v.join(", "),
-        Cell::IntSet(v) => v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", "),
-    }
-}
-
-fn write_table(out: &mut dyn Write, o: &HuntOutput) -> std::io::Result<()> {
-    let cols = o.columns;
-    let cells: Vec<Vec<String>> =
-        o.rows.iter().map(|r| r.iter().map(|c| sanitize_cell(&cell_text(c), 48)).collect()).collect();
+fn write_table(out: &mut dyn Write, cols: &[rarity::hunt::ColumnSpec], rows: &[Vec<Cell>]) -> std::io::Result<()> {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| sanitize_cell(&c.display(rarity::hunt::TimeStyle::Iso), 48)).collect())
+        .collect();
     let widths: Vec<usize> = cols
         .iter()
         .enumerate()
-        .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).max().unwrap_or(0).max(c.name.len()))
+        .map(|(i, c)| cells.iter().map(|r| rarity::text::width(&r[i])).max().unwrap_or(0).max(c.name.len()))
         .collect();
     let line = |out: &mut dyn Write, vals: Vec<&str>| -> std::io::Result<()> {
         let mut s = String::new();
         for (i, v) in vals.iter().enumerate() {
             let w = widths[i];
             let right = matches!(cols[i].kind, CellKind::Int);
-            let pad = w.saturating_sub(v.chars().count());
+            let pad = w.saturating_sub(rarity::text::width(v));
             if i > 0 {
                 s.push_str("  ");
             }
@@ -831,8 +1165,102 @@ fn run_tui(a: TuiArgs) -> Result<(), Failure> {
         cache: cache_options(&a.load),
         config_path: a.config.clone(),
         no_config: a.no_config,
+        case_path: a.case.clone(),
     };
     tui::run(args).map_err(|e| fail(1, format!("{e:#}")))
+}
+
+/// `rarity kql`: the hunt(s) as KQL with the saved tuning and every `--set` applied.
+fn kql(a: KqlArgs) -> Result<(), Failure> {
+    use rarity::hunt::kql::{Dialect, KqlOptions, TiSource};
+    let hunts = hunts_named(&a.hunt)?;
+    let as_run = RunArgs {
+        hunt: a.hunt.clone(),
+        paths: Vec::new(),
+        load: a.load.clone(),
+        now: a.now,
+        set: a.set.clone(),
+        format: RunFormat::Table,
+        output: None,
+        csv_raw: false,
+        config: a.config.clone(),
+        no_config: a.no_config,
+        case: None,
+    };
+    let params = params_for(&hunts, &as_run)?;
+    let case = a.case.as_deref().map(load_case).transpose()?;
+    let ti_source = match a.ti_source {
+        TiSourceArg::Ipsum => TiSource::Ipsum,
+        TiSourceArg::Inline => TiSource::Inline,
+        TiSourceArg::Sentinel => TiSource::Sentinel,
+    };
+    let inline_needed = ti_source == TiSource::Inline && hunts.contains(&rarity::hunt::ti_inbound::ID);
+    if !inline_needed && (!a.paths.is_empty() || !a.load.ti.is_empty()) {
+        return Err(fail(
+            2,
+            "PATH and --ti are only read for --ti-source inline with ti-inbound; the query needs no data",
+        ));
+    }
+    let ds = if inline_needed {
+        let (ds, _, _) = load_cli(&inputs_of(&a.paths), &a.load)?;
+        Some(ds)
+    } else {
+        None
+    };
+    // SOURCE_DATE_EPOCH (reproducible builds' convention) fixes the header's time.
+    let written = match std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse::<i64>().ok()) {
+        Some(secs) => secs.saturating_mul(1_000_000_000),
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
+    };
+    let dialect = match a.dialect {
+        DialectArg::Defender => Dialect::Defender,
+        DialectArg::Sentinel => Dialect::Sentinel,
+    };
+    let opts = KqlOptions {
+        dialect,
+        ti_source,
+        now: a.now,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        written: Some(written),
+    };
+    let all = hunts.len() > 1;
+    let mut text = String::new();
+    for p in &params {
+        let h = p.hunt;
+        match h.hunt().kql(p, &opts, ds.as_ref().map(|d| &d.ti)) {
+            Ok(q) => {
+                if all {
+                    text.push_str(&format!("// ===== rarity hunt {} ({}) =====\n", h.key(), h.spec().title));
+                }
+                text.push_str(&q);
+                if let Some(case) = &case {
+                    if !q.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    text.push_str(&case.kql_columns(h));
+                }
+                text.push('\n');
+            }
+            // `all` in a dialect a hunt has no form in: say so in place of the query.
+            Err(e @ rarity::hunt::kql::KqlError::NoForm { .. }) if all => {
+                text.push_str(&format!(
+                    "// ===== rarity hunt {} ({}) =====\n// skipped: {e}\n\n",
+                    h.key(),
+                    h.spec().title
+                ));
+            }
+            Err(e) => return Err(fail(2, format!("kql {}: {e}", h.key()))),
+        }
+    }
+    let res = match &a.output {
+        Some(path) => {
+            std::fs::write(path, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| format!("cannot write output: {e}")),
+    };
+    res.map_err(|m| fail(1, m))
 }
 
 /// `rarity cache [list|clear]`: the snapshot cache directory.
@@ -882,7 +1310,7 @@ fn cache(a: CacheArgs) -> Result<(), Failure> {
                     Ok(s) => {
                         let rows = s.rows.net + s.rows.dev + s.rows.vm;
                         let inputs = s.inputs.join(", ");
-                        format!("{} rows  {}", tui::view::thousands(rows), sanitize_cell(&inputs, 120))
+                        format!("{} rows  {}", rarity::model::thousands(rows), sanitize_cell(&inputs, 120))
                     }
                     Err(why) => format!("unusable ({}): replaced on next load", sanitize_cell(why, 80)),
                 };

@@ -11,7 +11,7 @@ fn rarity() -> Command {
 fn hunts_lists_every_hunt_and_parameter_with_defaults() {
     let out = rarity().arg("hunts").assert().success().get_output().stdout.clone();
     let text = String::from_utf8(out).unwrap();
-    for h in rarity::hunt::HuntId::ALL {
+    for h in rarity::hunt::HuntId::all() {
         assert!(text.contains(h.key()), "missing {}", h.key());
         for p in h.spec().params {
             assert!(text.contains(p.key), "missing {} of {}", p.key, h.key());

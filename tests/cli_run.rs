@@ -164,7 +164,7 @@ fn saved_tuning_is_used_unless_no_config() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.json");
     let mut c = rarity::config::Config::default();
-    let mut p = rarity::hunt::HuntParams::defaults(rarity::hunt::HuntId::RareProcess);
+    let mut p = rarity::hunt::HuntParams::defaults(rarity::hunt::rare_process::ID);
     p.set("max_devices", "2").unwrap();
     c.set_params(&p);
     c.save(&cfg).unwrap();

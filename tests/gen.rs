@@ -285,29 +285,29 @@ fn a_larger_fleet_finds_exactly_the_same_planted_rows() {
 }
 
 fn assert_planted_findings(eng: &rarity::hunt::Engine) {
-    use rarity::hunt::{HuntId, HuntParams};
+    use rarity::hunt::HuntParams;
     let run = |h| eng.run(&HuntParams::defaults(h), None).unwrap();
 
-    let out = run(HuntId::RareProcess);
+    let out = run(rarity::hunt::rare_process::ID);
     assert_eq!(column(&out, "InitiatingProcessFileName"), ["ncat.exe", "rclone.exe", "acmeagent.exe", "putty.exe"]);
     assert_eq!(column(&out, "DeviceCount"), ["1", "1", "2", "2"]);
     assert_eq!(column(&out, "RemoteIP_country"), ["Russia", "United States", "Russia", "United States"]);
 
-    let out = run(HuntId::VmNewCountry);
+    let out = run(rarity::hunt::vm_new_country::ID);
     assert_eq!(column(&out, "RemoteCountry"), ["China", "North Korea", "Russia"]);
     assert_eq!(column(&out, "MaliciousIp"), ["", "", "5.188.206.14"]);
     assert_eq!(out.banner, None);
 
-    let out = run(HuntId::SupplyChain);
+    let out = run(rarity::hunt::supply_chain::ID);
     assert_eq!(column(&out, "DeviceName"), ["srv-app02.contoso.local", "srv-app03.contoso.local"]);
     assert_eq!(column(&out, "RemoteIP"), ["91.215.85.17", "91.215.85.17"]);
     assert_eq!(column(&out, "Prevalence"), ["2", "2"]);
 
-    let out = run(HuntId::ServerAnomaly);
+    let out = run(rarity::hunt::server_anomaly::ID);
     assert_eq!(column(&out, "RemoteIP"), ["185.241.208.77", "194.26.29.113", "185.220.101.45", "91.215.85.17"]);
     assert_eq!(column(&out, "set_RemoteUrl")[0], r#"["login.live.com.evil.example"]"#);
 
-    let out = run(HuntId::TiInbound);
+    let out = run(rarity::hunt::ti_inbound::ID);
     assert_eq!(
         column(&out, "ThreatIntelligenceIP"),
         ["80.94.95.115", "45.155.205.233", "45.155.205.233", "218.92.0.107", "185.156.73.54"]

@@ -3,7 +3,7 @@
 mod support;
 
 use rarity::hunt::fixture::DatasetBuilder;
-use rarity::hunt::{event_fields, Engine, HuntId};
+use rarity::hunt::{event_fields, Engine, FacetKind, FacetValue};
 use rarity::model::tables::{DevField as DF, NetField as F, TableKind, VmField as VF};
 use std::sync::Arc;
 use support::*;
@@ -34,21 +34,27 @@ fn drill_rare_process_lists_qualifying_events_in_time_order_with_summaries() {
     conn(&mut b, -2 * H, "ws1", "putty.exe", "8.8.8.8", "2222", &[(F::InitiatingProcessMD5, "m1")]); // row 2
     conn(&mut b, -2 * H, "ws1", "putty.exe", "8.8.8.8", "443", &[]); // row 3: excluded port
     conn(&mut b, -2 * H, "ws1", "other.exe", "8.8.8.8", "22", &[]); // row 4: other process
-    let (eng, p, out) = run(b.build(), HuntId::RareProcess, &[]);
+    let (eng, _p, out) = run(b.build(), rarity::hunt::rare_process::ID, &[]);
     let putty = out.rows.iter().position(|r| r[0] == t("putty.exe")).unwrap();
-    let d = eng.drill(&p, None, &out, putty);
+    let d = eng.drill(&out, putty);
     assert_eq!(d.table, TableKind::DeviceNetworkEvents);
     assert_eq!(d.rows, vec![1, 2, 0]);
-    assert_eq!(d.hashes, vec![("m1".to_string(), 2), ("m2".to_string(), 1)]);
-    assert_eq!(d.devices, vec![("ws1".to_string(), 2), ("ws2".to_string(), 1)]);
-    assert_eq!(d.ports, vec![(22, 2), (2222, 1)]);
-    assert_eq!(d.processes, vec![("putty.exe".to_string(), 3)]);
+    assert_eq!(
+        d.facet(FacetKind::Hashes),
+        vec![(FacetValue::Text("m1".into()), 2), (FacetValue::Text("m2".into()), 1)]
+    );
+    assert_eq!(
+        d.facet(FacetKind::Devices),
+        vec![(FacetValue::Text("ws1".into()), 2), (FacetValue::Text("ws2".into()), 1)]
+    );
+    assert_eq!(d.facet(FacetKind::Ports), vec![(FacetValue::Port(22), 2), (FacetValue::Port(2222), 1)]);
+    assert_eq!(d.facet(FacetKind::Processes), vec![(FacetValue::Text("putty.exe".into()), 3)]);
     assert_eq!(d.remote_ips.len(), 2);
     assert_eq!((d.remote_ips[0].ip.as_str(), d.remote_ips[0].count), ("8.8.8.8", 2));
     assert_eq!(d.remote_ips[0].ti.and_then(|h| h.max_count), Some(7));
     assert_eq!(d.remote_ips[1].ti, None);
     // Out of range rows drill to nothing rather than panic.
-    assert!(eng.drill(&p, None, &out, 99).rows.is_empty());
+    assert!(eng.drill(&out, 99).rows.is_empty());
 }
 
 #[test]
@@ -60,11 +66,11 @@ fn drill_server_anomaly_lists_recent_events_of_the_ip() {
     conn(&mut b, -H, "srv1", "a", "8.8.8.8", "53", &[(F::RemoteUrl, "dns.example")]); // row 1
     conn(&mut b, -2 * H, "SRV1", "b", "8.8.8.8", "853", &[]); // row 2
     conn(&mut b, -2 * H, "ws1", "b", "8.8.8.8", "853", &[]); // row 3: not a server
-    let (eng, p, out) = run(b.build(), HuntId::ServerAnomaly, &[]);
-    let d = eng.drill(&p, None, &out, 0);
+    let (eng, _p, out) = run(b.build(), rarity::hunt::server_anomaly::ID, &[]);
+    let d = eng.drill(&out, 0);
     assert_eq!(d.rows, vec![2, 1]);
-    assert_eq!(d.urls, vec![("dns.example".to_string(), 1)]);
-    assert_eq!(d.devices, vec![("srv1".to_string(), 2)]);
+    assert_eq!(d.facet(FacetKind::Urls), vec![(FacetValue::Text("dns.example".into()), 1)]);
+    assert_eq!(d.facet(FacetKind::Devices), vec![(FacetValue::Text("srv1".into()), 2)]);
 }
 
 #[test]
@@ -76,9 +82,9 @@ fn drill_supply_chain_lists_the_baseline_events_of_the_tuple() {
     conn(&mut b, -H, "srv1", "a", "8.8.8.8", "53", &[]); // row 1
     conn(&mut b, -2 * H, "srv1", "a", "8.8.8.8", "53", &[]); // row 2
     conn(&mut b, -2 * H, "srv1", "a", "8.8.8.8", "54", &[]); // row 3: other port
-    let (eng, p, out) = run(b.build(), HuntId::SupplyChain, &[]);
+    let (eng, _p, out) = run(b.build(), rarity::hunt::supply_chain::ID, &[]);
     let row = out.rows.iter().position(|r| r[2] == i(53)).unwrap();
-    assert_eq!(eng.drill(&p, None, &out, row).rows, vec![2, 1]);
+    assert_eq!(eng.drill(&out, row).rows, vec![2, 1]);
 }
 
 #[test]
@@ -95,13 +101,13 @@ fn drill_vm_new_country_lists_rows_of_the_summarized_tuple() {
             (VF::RemoteCountry, "Xland"),
         ]);
     }
-    let (eng, p, out) = run(b.build(), HuntId::VmNewCountry, &[]);
+    let (eng, _p, out) = run(b.build(), rarity::hunt::vm_new_country::ID, &[]);
     let row = out.rows.iter().position(|r| r[4] == t("1.1.1.1")).unwrap();
-    let d = eng.drill(&p, None, &out, row);
+    let d = eng.drill(&out, row);
     assert_eq!(d.table, TableKind::VMConnection);
     assert_eq!(d.rows, vec![1, 0]);
     assert_eq!(d.remote_ips[0].ip, "1.1.1.1");
-    assert_eq!(d.devices, vec![("vm1".to_string(), 2)]);
+    assert_eq!(d.facet(FacetKind::Devices), vec![(FacetValue::Text("vm1".into()), 2)]);
 }
 
 #[test]
@@ -128,10 +134,10 @@ fn drill_ti_inbound_is_the_single_event_and_fields_are_normalized() {
     }
     let ds = b.build();
     let eng = Engine::new(Arc::new(ds));
-    let p = params(HuntId::TiInbound, &[]);
+    let p = params(rarity::hunt::ti_inbound::ID, &[]);
     let out = eng.run(&p, Some(now())).unwrap();
-    assert_eq!(eng.drill(&p, None, &out, 0).rows, vec![1]);
-    assert_eq!(eng.drill(&p, None, &out, 1).rows, vec![0]);
+    assert_eq!(eng.drill(&out, 0).rows, vec![1]);
+    assert_eq!(eng.drill(&out, 1).rows, vec![0]);
     let f = event_fields(eng.dataset(), TableKind::DeviceNetworkEvents, 1);
     let get = |k: &str| f.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()).unwrap();
     assert_eq!(get("RemoteIP"), "1.2.3.4");

@@ -1,9 +1,8 @@
-//! rare-process (hunts.md section 1): every filter and threshold from both sides.
+//! rare-process (docs/hunts.md section 1): every filter and threshold from both sides.
 
 mod support;
 
 use rarity::hunt::fixture::DatasetBuilder;
-use rarity::hunt::HuntId;
 use rarity::model::tables::NetField as F;
 use support::*;
 
@@ -43,7 +42,7 @@ fn hunt(evs: Vec<Ev>, sets: &[(&str, &str)]) -> rarity::hunt::HuntOutput {
     for e in evs {
         push(&mut b, e);
     }
-    run(b.build(), HuntId::RareProcess, sets).2
+    run(b.build(), rarity::hunt::rare_process::ID, sets).2
 }
 
 #[test]
@@ -210,7 +209,7 @@ fn rare_process_now_defaults_to_latest_event() {
     push(&mut b, ev(-30 * D - H + 2, "d1", "inside.exe"));
     push(&mut b, ev(-H + 1, "d1", "latest.exe"));
     let eng = rarity::hunt::Engine::new(std::sync::Arc::new(b.build()));
-    let out = eng.run(&params(HuntId::RareProcess, &[]), None).unwrap();
+    let out = eng.run(&params(rarity::hunt::rare_process::ID, &[]), None).unwrap();
     assert_eq!(out.now, now() - H + 1);
     assert_eq!(keys(&out), ["inside.exe", "latest.exe"]);
 }

@@ -1,10 +1,10 @@
-//! server-anomaly (hunts.md section 4): rarity threshold, known-good domains, recent window.
+//! server-anomaly (docs/hunts.md section 4): rarity threshold, known-good domains, recent window.
 
 mod support;
 
 use rarity::hunt::fixture::DatasetBuilder;
-use rarity::hunt::server_anomaly::url_in_domain;
-use rarity::hunt::{HuntError, HuntId, HuntOutput, HuntParams};
+use rarity::hunt::pivot::url_in_domain;
+use rarity::hunt::{HuntError, HuntOutput, HuntParams};
 use rarity::model::tables::{DevField as DF, NetField as F};
 use support::*;
 
@@ -41,7 +41,7 @@ fn base() -> DatasetBuilder {
 }
 
 fn hunt(b: DatasetBuilder, sets: &[(&str, &str)]) -> HuntOutput {
-    run(b.build(), HuntId::ServerAnomaly, sets).2
+    run(b.build(), rarity::hunt::server_anomaly::ID, sets).2
 }
 
 #[test]
@@ -121,7 +121,7 @@ fn server_anomaly_disabled_domain_item_is_not_applied() {
     conn(&mut b, -H, "srv1", "2.2.2.2", &[(F::RemoteUrl, "login.live.com")]);
     let ds = b.build();
     let eng = rarity::hunt::Engine::new(std::sync::Arc::new(ds));
-    let mut p = HuntParams::defaults(HuntId::ServerAnomaly);
+    let mut p = HuntParams::defaults(rarity::hunt::server_anomaly::ID);
     for item in p.items_mut("known_domains").unwrap() {
         if item.text == "login.live.com" {
             item.enabled = false;
@@ -158,10 +158,10 @@ fn server_anomaly_servers_parameter_replaces_device_info() {
     conn(&mut b, -H, "ws8", "1.1.1.1", &[]);
     let ds = b.build();
     let eng = rarity::hunt::Engine::new(std::sync::Arc::new(ds));
-    let err = eng.run(&params(HuntId::ServerAnomaly, &[]), Some(now())).unwrap_err();
+    let err = eng.run(&params(rarity::hunt::server_anomaly::ID, &[]), Some(now())).unwrap_err();
     assert!(matches!(err, HuntError::MissingTable { table: "DeviceInfo", .. }), "{err}");
     assert!(err.to_string().contains("servers="), "{err}");
-    let out = eng.run(&params(HuntId::ServerAnomaly, &[("servers", "ws9")]), Some(now())).unwrap();
+    let out = eng.run(&params(rarity::hunt::server_anomaly::ID, &[("servers", "ws9")]), Some(now())).unwrap();
     assert_eq!(keys(&out), ["8.8.8.8"]);
 }
 

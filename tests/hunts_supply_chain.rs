@@ -1,9 +1,9 @@
-//! supply-chain (hunts.md section 3): servers, rare companies, new baseline rows, prevalence.
+//! supply-chain (docs/hunts.md section 3): servers, rare companies, new baseline rows, prevalence.
 
 mod support;
 
 use rarity::hunt::fixture::DatasetBuilder;
-use rarity::hunt::{Cell, HuntId, HuntOutput};
+use rarity::hunt::{Cell, HuntOutput};
 use rarity::model::tables::{DevField as DF, NetField as F};
 use support::*;
 
@@ -48,7 +48,7 @@ fn base() -> DatasetBuilder {
 }
 
 fn hunt(b: DatasetBuilder, sets: &[(&str, &str)]) -> HuntOutput {
-    run(b.build(), HuntId::SupplyChain, sets).2
+    run(b.build(), rarity::hunt::supply_chain::ID, sets).2
 }
 
 fn ips(out: &HuntOutput) -> Vec<String> {

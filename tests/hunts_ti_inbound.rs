@@ -1,9 +1,9 @@
-//! ti-inbound (hunts.md section 5): internet-facing join, feed levels, excluded ports.
+//! ti-inbound (docs/hunts.md section 5): internet-facing join, feed levels, excluded ports.
 
 mod support;
 
 use rarity::hunt::fixture::DatasetBuilder;
-use rarity::hunt::{Cell, Engine, HuntError, HuntId, HuntOutput};
+use rarity::hunt::{Cell, Engine, HuntError, HuntOutput};
 use rarity::model::tables::{DevField as DF, NetField as F};
 use std::sync::Arc;
 use support::*;
@@ -48,7 +48,7 @@ fn base() -> DatasetBuilder {
 }
 
 fn hunt(b: DatasetBuilder, sets: &[(&str, &str)]) -> HuntOutput {
-    run(b.build(), HuntId::TiInbound, sets).2
+    run(b.build(), rarity::hunt::ti_inbound::ID, sets).2
 }
 
 fn ips(out: &HuntOutput) -> Vec<String> {
@@ -137,14 +137,14 @@ fn ti_inbound_needs_a_feed_and_device_info() {
     facing(&mut b, -D, "dev1", 3389, "true", "x");
     inbound(&mut b, -H, "dev1", "3389", "1.2.3.4", &[]);
     let eng = Engine::new(Arc::new(b.build()));
-    let err = eng.run(&params(HuntId::TiInbound, &[]), None).unwrap_err();
+    let err = eng.run(&params(rarity::hunt::ti_inbound::ID, &[]), None).unwrap_err();
     assert!(matches!(err, HuntError::MissingTable { .. }));
     assert!(err.to_string().contains("--ti"), "{err}");
     let mut b = DatasetBuilder::new();
     b.ti("1.2.3.4", None);
     inbound(&mut b, -H, "dev1", "3389", "1.2.3.4", &[]);
     let eng = Engine::new(Arc::new(b.build()));
-    let err = eng.run(&params(HuntId::TiInbound, &[]), None).unwrap_err();
+    let err = eng.run(&params(rarity::hunt::ti_inbound::ID, &[]), None).unwrap_err();
     assert!(matches!(err, HuntError::MissingTable { table: "DeviceInfo", .. }), "{err}");
 }
 
@@ -152,11 +152,11 @@ fn ti_inbound_needs_a_feed_and_device_info() {
 fn every_hunt_names_its_missing_table() {
     let eng = Engine::new(Arc::new(DatasetBuilder::new().build()));
     for (h, table) in [
-        (HuntId::RareProcess, "DeviceNetworkEvents"),
-        (HuntId::VmNewCountry, "VMConnection"),
-        (HuntId::SupplyChain, "DeviceNetworkEvents"),
-        (HuntId::ServerAnomaly, "DeviceNetworkEvents"),
-        (HuntId::TiInbound, "DeviceNetworkEvents"),
+        (rarity::hunt::rare_process::ID, "DeviceNetworkEvents"),
+        (rarity::hunt::vm_new_country::ID, "VMConnection"),
+        (rarity::hunt::supply_chain::ID, "DeviceNetworkEvents"),
+        (rarity::hunt::server_anomaly::ID, "DeviceNetworkEvents"),
+        (rarity::hunt::ti_inbound::ID, "DeviceNetworkEvents"),
     ] {
         match eng.run(&params(h, &[]), None) {
             Err(HuntError::MissingTable { table: t, .. }) => assert_eq!(t, table, "{h:?}"),
@@ -166,6 +166,6 @@ fn every_hunt_names_its_missing_table() {
     let mut b = DatasetBuilder::new();
     inbound(&mut b, -H, "dev1", "3389", "1.2.3.4", &[]);
     let eng = Engine::new(Arc::new(b.build()));
-    let err = eng.run(&params(HuntId::SupplyChain, &[]), None).unwrap_err();
+    let err = eng.run(&params(rarity::hunt::supply_chain::ID, &[]), None).unwrap_err();
     assert!(matches!(err, HuntError::MissingTable { table: "DeviceInfo", .. }));
 }

@@ -1,9 +1,9 @@
-//! vm-new-country (hunts.md section 2): windows, thresholds, summarizing, banner.
+//! vm-new-country (docs/hunts.md section 2): windows, thresholds, summarizing, banner.
 
 mod support;
 
 use rarity::hunt::fixture::DatasetBuilder;
-use rarity::hunt::{Cell, HuntId, HuntOutput};
+use rarity::hunt::{Cell, HuntOutput};
 use rarity::model::tables::VmField as F;
 use support::*;
 
@@ -52,7 +52,7 @@ fn hunt(rows: &[Row], sets: &[(&str, &str)]) -> HuntOutput {
             (F::BytesReceived, "5"),
         ]));
     }
-    run(b.build(), HuntId::VmNewCountry, sets).2
+    run(b.build(), rarity::hunt::vm_new_country::ID, sets).2
 }
 
 /// `n` earlier rows to `country` (distinct destinations, so no tuple becomes well known).

@@ -91,7 +91,7 @@ fn damaged_record_is_rejected_with_its_record_number_and_the_rest_loads() {
     assert_eq!(ds.net.len(), 3);
     assert_eq!(fr.rejected, 1);
     let expected = format!("{}:2: corrupted EVTX record: Failed to parse record number 2", p.display());
-    assert!(fr.rejects[0].starts_with(&expected), "{:?}", fr.rejects);
+    assert!(fr.rejects[0].to_string().starts_with(&expected), "{:?}", fr.rejects);
     assert_eq!(fr.warnings, vec![format!("4 {OTHER}")]);
 }
 

@@ -110,6 +110,8 @@ fn assert_same(a: &Dataset, b: &Dataset) {
         proc_folder,
         cmdline,
         md5,
+        sha1,
+        sha256,
         company,
         prov,
     } = net;
@@ -127,6 +129,8 @@ fn assert_same(a: &Dataset, b: &Dataset) {
         (proc_folder, &n.proc_folder, "proc_folder"),
         (cmdline, &n.cmdline, "cmdline"),
         (md5, &n.md5, "md5"),
+        (sha1, &n.sha1, "sha1"),
+        (sha256, &n.sha256, "sha256"),
         (company, &n.company, "company"),
     ] {
         assert_dict(x, y, w);

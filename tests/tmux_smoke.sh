@@ -69,7 +69,7 @@ wait_for() {
     exit 1
 }
 
-wait_for '1 Rare process \([0-9]+\)' "the rare-process results"
+wait_for '1 Rare( process \(| )[0-9]+' "the rare-process results"
 wait_for 'rare-process: [0-9]+ rows · recomputed' "the first recompute"
 
 send 2
@@ -81,7 +81,7 @@ wait_for '╭ ti-inbound' "the ti-inbound tab"
 send BTab
 wait_for '╭ server-anomaly' "Shift-Tab to server-anomaly"
 send '?'
-wait_for 'Keys \(any key closes\)' "the help overlay"
+wait_for 'Keys \((.*, )?any (other )?key closes\)' "the help overlay"
 esc
 send 1
 wait_for '╭ rare-process' "back on rare-process"

@@ -1,11 +1,17 @@
 //! GeoIP country lookups over a MaxMind-format `.mmdb` (MaxMind / DB-IP layout with
 //! `country.names.en` / `country.iso_code`, or the ip-location-db layout with `country_code`).
 
-use crate::ingest::{LoadError, SourceData};
+use crate::source::{LoadError, SourceData};
 use maxminddb::Reader;
 use serde::Deserialize;
+use std::io::Read;
 use std::net::IpAddr;
 use std::path::Path;
+
+/// The largest database read (the biggest commercial City databases are a few hundred MiB).
+/// The whole file is held in memory, so a larger file, or an endless stream such as
+/// `/dev/zero`, is refused rather than read.
+pub const MAX_DB_BYTES: u64 = 1 << 30;
 
 /// The database bytes: read from a file or compiled into the binary (the sample fleet's).
 enum Bytes {
@@ -53,17 +59,13 @@ pub struct GeoIp {
 
 impl GeoIp {
     pub fn open(path: &Path) -> Result<GeoIp, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.display().to_string(), source })?;
-        Self::build(Bytes::Owned(bytes), &path.display().to_string())
+        Self::from_data(&SourceData::File(path.to_path_buf()), &path.display().to_string())
     }
 
     pub fn from_data(data: &SourceData, display: &str) -> Result<GeoIp, LoadError> {
         match data {
             SourceData::Static(b) => Self::from_static(b, display),
-            other => {
-                let bytes = other.read_all().map_err(|source| LoadError::Io { path: display.into(), source })?;
-                Self::build(Bytes::Owned(bytes), display)
-            }
+            other => Self::build(Bytes::Owned(read_bounded(other, display)?), display),
         }
     }
 
@@ -86,9 +88,15 @@ impl GeoIp {
             });
         }
         // A damaged data section opens fine and fails on lookups: probe a few addresses now so
-        // the user hears about it at load, not as silently empty country columns.
-        for probe in ["81.2.69.142", "8.8.8.8", "1.1.1.1", "2001:4860::8888"] {
-            let ip: IpAddr = probe.parse().expect("valid probe address");
+        // the user hears about it at load, not as silently empty country columns. An IPv4-only
+        // database (ip_version 4) refuses IPv6 lookups by design: it gets IPv4 probes only.
+        let probes: &[IpAddr] = &[
+            IpAddr::V4([81, 2, 69, 142].into()),
+            IpAddr::V4([8, 8, 8, 8].into()),
+            IpAddr::V4([1, 1, 1, 1].into()),
+            IpAddr::V6([0x2001, 0x4860, 0, 0, 0, 0, 0, 0x8888].into()),
+        ];
+        for &ip in probes.iter().filter(|ip| m.ip_version == 6 || ip.is_ipv4()) {
             let res = reader.lookup(ip).and_then(|found| found.decode::<serde_json::Value>().map(|_| ()));
             if let Err(e) = res {
                 return Err(LoadError::Unreadable {
@@ -121,6 +129,40 @@ impl GeoIp {
         };
         pick(name).or_else(|| pick(iso)).or_else(|| pick(rec.country_code))
     }
+}
+
+/// The whole database, refusing anything over `MAX_DB_BYTES` before reading it when its size
+/// is known, and after `MAX_DB_BYTES` bytes when it is not (a pipe, a device).
+fn read_bounded(data: &SourceData, display: &str) -> Result<Vec<u8>, LoadError> {
+    let too_big = || LoadError::Unreadable {
+        path: display.into(),
+        reason: format!("larger than {} MiB: not read as a GeoIP database", MAX_DB_BYTES >> 20),
+    };
+    if let SourceData::File(p) = data {
+        let meta = std::fs::metadata(p).map_err(|source| LoadError::Io { path: display.into(), source })?;
+        if meta.is_file() && meta.len() > MAX_DB_BYTES {
+            return Err(too_big());
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            let t = meta.file_type();
+            if t.is_char_device() || t.is_block_device() {
+                return Err(LoadError::Unreadable {
+                    path: display.into(),
+                    reason: "a device, not a GeoIP database file".into(),
+                });
+            }
+        }
+    }
+    let mut bytes = Vec::new();
+    data.open()
+        .and_then(|r| r.take(MAX_DB_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|source| LoadError::Io { path: display.into(), source })?;
+    if bytes.len() as u64 > MAX_DB_BYTES {
+        return Err(too_big());
+    }
+    Ok(bytes)
 }
 
 impl std::fmt::Debug for GeoIp {

@@ -1,18 +1,36 @@
 //! Threat-intel IP feeds: IPsum (`IP<TAB>count`), its `levels/N.txt`, plain IP and CIDR lists.
-//! Entries from every feed are merged; an address is listed at a level when some entry for it
-//! has no count or a count >= the level.
+//!
+//! Every loaded feed is merged into one set of entries: an address or network listed by several
+//! feeds is one entry that keeps the highest count seen (and whether some feed listed it with
+//! no count, which lists it at every level). A file named `N.txt` (N a whole number) is an
+//! IPsum level file: its bare addresses carry count N. IPv4-mapped IPv6 entries
+//! (`::ffff:a.b.c.d`) are the IPv4 address they map, so they match IPv4 events.
 
-use crate::ingest::sink::{clip, MAX_LISTED_REJECTS};
-use crate::ingest::{LoadError, Reject, SourceData, Tracker};
+use crate::model::clip;
 use crate::model::ip::parse_ip;
-use ipnet::IpNet;
+use crate::source::{LoadError, Reject, SourceData, Tracker, MAX_LISTED_REJECTS};
+use ipnet::{IpNet, Ipv4Net};
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
+
+/// The longest feed line read as an entry (an address, a count and a comment fit many times
+/// over); a longer line is rejected.
+pub const MAX_LINE_BYTES: usize = 4 * 1024;
+
+/// A line that runs this long without a line break is not a feed line at all (binary data,
+/// `/dev/zero`): the rest of the file is not read.
+pub const MAX_UNBROKEN_BYTES: usize = 1024 * 1024;
+
+/// Distinct entries kept over all feeds (about 40 bytes each); entries past it are not loaded
+/// and the feed says so.
+pub const MAX_ENTRIES: usize = 20_000_000;
 
 /// What reading one feed file did.
 #[derive(Debug, Default)]
 pub struct FeedReport {
     pub format: String,
+    /// Entry lines read from this file (an entry also listed elsewhere counts here too).
     pub entries: u64,
     pub rejected: u64,
     pub rejects: Vec<Reject>,
@@ -59,17 +77,33 @@ pub struct ThreatIntel {
     nets: HashMap<IpNet, TiHit>,
     /// The prefix lengths present in `nets` (IPv4, IPv6): a lookup probes each once.
     prefixes: (Vec<u8>, Vec<u8>),
-    entries: usize,
+    /// `MAX_ENTRIES` unless a test sets a smaller one.
+    cap: Option<usize>,
+}
+
+/// `net` with IPv4-mapped IPv6 (`::ffff:a.b.c.d`, `::ffff:a.b.c.0/120`) as the IPv4 it maps,
+/// and host bits cleared.
+fn canonical(net: IpNet) -> IpNet {
+    if let IpNet::V6(n) = net {
+        if n.prefix_len() >= 96 {
+            if let Some(v4) = n.addr().to_ipv4_mapped() {
+                if let Ok(v4net) = Ipv4Net::new(v4, n.prefix_len() - 96) {
+                    return IpNet::V4(v4net).trunc();
+                }
+            }
+        }
+    }
+    net.trunc()
 }
 
 impl ThreatIntel {
-    /// Add one entry (readers, tests and the generator). A CIDR lists every address in it.
+    /// Add one entry (readers, tests and the generator). A CIDR lists every address in it; an
+    /// entry already present keeps the highest count.
     pub fn insert(&mut self, net: IpNet, count: Option<u32>) {
-        self.entries += 1;
+        let net = canonical(net);
         if net.prefix_len() == net.max_prefix_len() {
             self.exact.entry(net.addr()).or_default().add(count);
         } else {
-            let net = net.trunc();
             let lens = match net {
                 IpNet::V4(_) => &mut self.prefixes.0,
                 IpNet::V6(_) => &mut self.prefixes.1,
@@ -78,6 +112,16 @@ impl ThreatIntel {
                 lens.insert(i, net.prefix_len());
             }
             self.nets.entry(net).or_default().add(count);
+        }
+    }
+
+    /// Whether `net` is already an entry (adding it again does not grow the set).
+    fn contains(&self, net: IpNet) -> bool {
+        let net = canonical(net);
+        if net.prefix_len() == net.max_prefix_len() {
+            self.exact.contains_key(&net.addr())
+        } else {
+            self.nets.contains_key(&net)
         }
     }
 
@@ -101,13 +145,26 @@ impl ThreatIntel {
         hit
     }
 
-    /// Number of entries loaded (lines that named an address or network).
+    /// Every merged entry: single addresses (as host networks) and wider networks, with their
+    /// hits, sorted by network (the KQL export embeds them).
+    pub fn entries(&self) -> impl Iterator<Item = (IpNet, TiHit)> {
+        let mut all: Vec<(IpNet, TiHit)> = self
+            .exact
+            .iter()
+            .map(|(ip, h)| (IpNet::from(*ip), *h))
+            .chain(self.nets.iter().map(|(n, h)| (*n, *h)))
+            .collect();
+        all.sort_by_key(|e| e.0);
+        all.into_iter()
+    }
+
+    /// Number of distinct entries (addresses and networks) over every feed loaded.
     pub fn len(&self) -> usize {
-        self.entries
+        self.exact.len() + self.nets.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries == 0
+        self.len() == 0
     }
 
     /// Everything loaded, as plain lists (load snapshots): `(feeds, entries, exact hits,
@@ -116,7 +173,7 @@ impl ThreatIntel {
     pub fn to_parts(&self) -> (Vec<String>, usize, Vec<(IpAddr, TiHit)>, Vec<(IpNet, TiHit)>) {
         (
             self.sources.clone(),
-            self.entries,
+            self.len(),
             self.exact.iter().map(|(k, v)| (*k, *v)).collect(),
             self.nets.iter().map(|(k, v)| (*k, *v)).collect(),
         )
@@ -126,11 +183,11 @@ impl ThreatIntel {
     /// collected as `insert` does, so lookups behave the same.
     pub fn from_parts(
         sources: Vec<String>,
-        entries: usize,
+        _entries: usize,
         exact: Vec<(IpAddr, TiHit)>,
         nets: Vec<(IpNet, TiHit)>,
     ) -> ThreatIntel {
-        let mut ti = ThreatIntel { sources, entries, exact: exact.into_iter().collect(), ..Default::default() };
+        let mut ti = ThreatIntel { sources, exact: exact.into_iter().collect(), ..Default::default() };
         for (net, hit) in nets {
             let net = net.trunc();
             let lens = match net {
@@ -148,30 +205,85 @@ impl ThreatIntel {
     /// Read one feed file and merge its entries.
     ///
     /// Lines are `IP`, `CIDR` or `IP<whitespace>count`; `#` and `;` start comments anywhere on
-    /// a line. A bad line is rejected with its number and the rest still loads.
+    /// a line. A bad line is rejected with its number and the rest still loads. In a level
+    /// file (`N.txt`) an entry without a count has count N.
     pub fn read_list(&mut self, data: &SourceData, display: &str, tracker: &Tracker) -> Result<FeedReport, LoadError> {
-        let bytes = data.read_all().map_err(|source| LoadError::Io { path: display.into(), source })?;
-        let text = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(&bytes);
+        let io = |source| LoadError::Io { path: display.into(), source };
+        let mut reader = BufReader::with_capacity(64 * 1024, data.open().map_err(io)?);
+        let level = level_of(display);
         let mut report = FeedReport::default();
-        let (mut counted, mut cidrs) = (0u64, 0u64);
-        let mut reported_bytes = 0usize;
-        let mut start = 0usize;
+        let (mut counted, mut cidrs, mut comments) = (0u64, 0u64, 0u64);
         let mut line_no = 0u64;
-        while start < text.len() {
-            let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+        let mut unreported = 0u64;
+        let mut line = Vec::with_capacity(256);
+        let mut full = false;
+        loop {
+            // One line, at most MAX_LINE_BYTES of it kept.
+            line.clear();
+            let (mut len, mut ended, mut eof) = (0usize, false, false);
+            while !ended {
+                let buf = reader.fill_buf().map_err(io)?;
+                if buf.is_empty() {
+                    eof = true;
+                    break;
+                }
+                let (take, found) = match memchr::memchr(b'\n', buf) {
+                    Some(i) => (i, true),
+                    None => (buf.len(), false),
+                };
+                let room = (MAX_LINE_BYTES + 1).saturating_sub(line.len());
+                line.extend_from_slice(&buf[..take.min(room)]);
+                len += take;
+                reader.consume(take + usize::from(found));
+                ended = found;
+                if len > MAX_UNBROKEN_BYTES {
+                    return Err(LoadError::Unreadable {
+                        path: display.into(),
+                        reason: format!(
+                            "line {} runs over {} MiB without a line break: not a feed",
+                            line_no + 1,
+                            MAX_UNBROKEN_BYTES >> 20
+                        ),
+                    });
+                }
+            }
+            if eof && len == 0 {
+                break;
+            }
             line_no += 1;
+            unreported += len as u64 + u64::from(ended);
             if line_no % 16_384 == 0 {
                 tracker.check()?;
-                tracker.advance((end - reported_bytes) as u64, 16_384);
-                reported_bytes = end;
+                tracker.advance(std::mem::take(&mut unreported), 16_384);
             }
-            let line = String::from_utf8_lossy(&text[start..end]);
-            start = end + 1;
-            match parse_line(&line) {
-                Ok(None) => {}
+            if line_no == 1 && line.starts_with(b"\xEF\xBB\xBF") {
+                line.drain(..3);
+            }
+            let parsed = if line.len() > MAX_LINE_BYTES {
+                Err(format!("line longer than {} KiB", MAX_LINE_BYTES >> 10))
+            } else {
+                parse_line(&String::from_utf8_lossy(&line))
+            };
+            match parsed {
+                Ok(None) => comments += u64::from(line.iter().any(|b| !b.is_ascii_whitespace())),
                 Ok(Some((net, count))) => {
+                    let cap = self.cap.unwrap_or(MAX_ENTRIES);
+                    if full || (self.len() >= cap && !self.contains(net)) {
+                        if !full {
+                            report.warnings.push(format!(
+                                "line {line_no}: more than {cap} distinct entries over all feeds; \
+                                 the rest of this feed is not loaded"
+                            ));
+                        }
+                        full = true;
+                        continue;
+                    }
+                    let count = count.or(level);
                     counted += u64::from(count.is_some());
                     cidrs += u64::from(net.prefix_len() != net.max_prefix_len());
+                    if let Some(w) = broad_network_warning(net, line_no) {
+                        report.warnings.push(w);
+                    }
                     self.insert(net, count);
                     report.entries += 1;
                 }
@@ -182,22 +294,55 @@ impl ThreatIntel {
                     }
                 }
             }
+            if eof {
+                break;
+            }
         }
-        tracker.advance((text.len().saturating_sub(reported_bytes)) as u64, line_no % 16_384);
-        report.format = if counted > 0 {
-            "IPsum feed (IP and count)"
-        } else if cidrs > 0 {
-            "IP and CIDR list"
-        } else {
-            "IP list"
-        }
-        .into();
-        if report.entries == 0 {
-            report.warnings.push("no addresses or networks in this feed".into());
+        tracker.advance(unreported, line_no % 16_384);
+        report.format = match level {
+            Some(n) if counted > 0 => format!("IPsum level file (count {n})"),
+            _ if counted > 0 => "IPsum feed (IP and count)".into(),
+            _ if cidrs > 0 => "IP and CIDR list".into(),
+            _ => "IP list".into(),
+        };
+        if report.entries == 0 && report.rejected == 0 {
+            let what = if comments > 0 { "only comments" } else { "no lines" };
+            report.warnings.push(format!("no addresses or networks in this feed ({what})"));
         }
         self.sources.push(display.into());
         Ok(report)
     }
+}
+
+/// The count an IPsum level file gives its bare addresses: N for a file named `N.txt`.
+fn level_of(display: &str) -> Option<u32> {
+    let name = std::path::Path::new(display).file_name()?.to_str()?;
+    let n = name.strip_suffix(".txt")?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok()
+}
+
+/// A network so wide that listing it makes nearly every connection "threat intel": the feed
+/// is probably wrong, and the user must hear it.
+fn broad_network_warning(net: IpNet, line_no: u64) -> Option<String> {
+    let net = canonical(net);
+    let (family, limit) = match net {
+        IpNet::V4(_) => ("IPv4", 8),
+        IpNet::V6(_) => ("IPv6", 16),
+    };
+    if net.prefix_len() >= limit {
+        return None;
+    }
+    Some(if net.prefix_len() == 0 {
+        format!("line {line_no}: `{net}` lists EVERY {family} address: every inbound connection will match this feed")
+    } else {
+        format!(
+            "line {line_no}: `{net}` lists 1/{} of all {family} addresses: nearly every connection will match this feed",
+            1u64 << net.prefix_len()
+        )
+    })
 }
 
 /// One feed line: `Ok(None)` for blank and comment lines, the entry, or why it is not one.
@@ -214,12 +359,32 @@ fn parse_line(line: &str) -> Result<Option<(IpNet, Option<u32>)>, String> {
     };
     let count = match parts.next() {
         None => None,
-        Some(c) => Some(c.parse::<u32>().map_err(|_| format!("bad count `{}` after {addr}", clip(c)))?),
+        Some(c) => Some(c.parse::<u32>().map_err(|_| format!("bad count `{}` after {}", clip(c), clip(addr)))?),
     };
     if let Some(extra) = parts.next() {
-        return Err(format!("unexpected `{}` after {addr}", clip(extra)));
+        return Err(format!("unexpected `{}` after {}", clip(extra), clip(addr)));
     }
     Ok(Some((net, count)))
+}
+
+/// Whether the start of a file (`head`, as text) is a feed, for recognizing feeds found in a
+/// directory by content. A feed may have a few bad lines (they are rejected when it is read,
+/// as with `--ti`): it needs one entry line, and at most one bad line plus one per ten entries.
+/// A file of nothing but `#` / `;` comments is an (empty) feed, so its warning names it.
+pub fn looks_like_feed(head: &str) -> bool {
+    let head = head.strip_prefix('\u{feff}').unwrap_or(head);
+    let (mut good, mut bad, mut comments) = (0usize, 0usize, 0usize);
+    for line in head.lines().take(2_000) {
+        match parse_line(line) {
+            Ok(Some(_)) => good += 1,
+            Ok(None) => comments += usize::from(!line.trim().is_empty()),
+            Err(_) => bad += 1,
+        }
+    }
+    if good == 0 {
+        return bad == 0 && comments > 0;
+    }
+    bad <= 1 + good / 10
 }
 
 #[cfg(test)]
@@ -249,12 +414,16 @@ mod read_tests {
     use std::sync::atomic::AtomicBool;
 
     fn read(text: &'static str) -> (ThreatIntel, FeedReport) {
-        let cancel = AtomicBool::new(false);
-        let cb = |_: &crate::ingest::Progress| {};
-        let tracker = Tracker::new(&cb, &cancel);
         let mut ti = ThreatIntel::default();
-        let r = ti.read_list(&SourceData::Static(text.as_bytes()), "feed.txt", &tracker).unwrap();
+        let r = read_into(&mut ti, text.as_bytes(), "feed.txt").unwrap();
         (ti, r)
+    }
+
+    fn read_into(ti: &mut ThreatIntel, bytes: &[u8], display: &str) -> Result<FeedReport, LoadError> {
+        let cancel = AtomicBool::new(false);
+        let cb = |_: &crate::source::Progress| {};
+        let tracker = Tracker::new(&cb, &cancel);
+        ti.read_list(&SourceData::Memory(bytes.to_vec().into()), display, &tracker)
     }
 
     fn ip(s: &str) -> IpAddr {
@@ -321,7 +490,7 @@ mod read_tests {
     #[test]
     fn invalid_utf8_is_read_lossily() {
         let cancel = AtomicBool::new(false);
-        let cb = |_: &crate::ingest::Progress| {};
+        let cb = |_: &crate::source::Progress| {};
         let tracker = Tracker::new(&cb, &cancel);
         let mut ti = ThreatIntel::default();
         let data = SourceData::Static(b"# caf\xe9 list\n1.2.3.4\n\xff\xfe\n");
@@ -347,13 +516,113 @@ mod read_tests {
         assert_eq!(ti.lookup(ip("203.0.113.1")).unwrap().max_count, Some(1));
         assert_eq!(ti.lookup(ip("2001:db8:1::1")), None);
         assert_eq!(ti.lookup(ip("2001:db8::1")).unwrap().max_count, Some(2));
-        assert_eq!(ti.len(), 5_004);
+        // 10.1.2.0/24 was listed twice: one entry.
+        assert_eq!(ti.len(), 5_003);
     }
 
     #[test]
     fn empty_feed_warns() {
         let (ti, r) = read("# nothing here\n\n");
         assert!(ti.is_empty());
+        assert_eq!(r.warnings, vec!["no addresses or networks in this feed (only comments)".to_string()]);
+        let (_, r) = read("");
+        assert_eq!(r.warnings, vec!["no addresses or networks in this feed (no lines)".to_string()]);
+    }
+
+    #[test]
+    fn level_files_give_bare_addresses_their_level_as_count() {
+        let mut ti = ThreatIntel::default();
+        let r = read_into(&mut ti, b"198.51.100.7\n203.0.113.9\t9\n", "/feeds/levels/4.txt").unwrap();
+        assert_eq!(r.format, "IPsum level file (count 4)");
+        assert_eq!(ti.lookup(ip("198.51.100.7")).unwrap(), TiHit { uncounted: false, max_count: Some(4) });
+        // A count on the line wins over the file's level.
+        assert_eq!(ti.lookup(ip("203.0.113.9")).unwrap().max_count, Some(9));
+        assert!(!ti.lookup(ip("198.51.100.7")).unwrap().listed(5));
+        for name in ["ipsum.txt", "4a.txt", ".txt", "4.csv", "-", "levels/99999999999.txt"] {
+            let mut other = ThreatIntel::default();
+            read_into(&mut other, b"192.0.2.1\n", name).unwrap();
+            assert_eq!(other.lookup(ip("192.0.2.1")).unwrap().max_count, None, "{name}");
+        }
+        assert_eq!(level_of("8.txt"), Some(8));
+    }
+
+    #[test]
+    fn an_entry_listed_by_several_feeds_is_one_entry_with_the_highest_count() {
+        let mut ti = ThreatIntel::default();
+        read_into(&mut ti, b"198.51.100.7\t3\n10.0.0.0/8\t2\n", "ipsum.txt").unwrap();
+        read_into(&mut ti, b"198.51.100.7\n203.0.113.1\n", "levels/6.txt").unwrap();
+        read_into(&mut ti, b"198.51.100.7\t5\n10.1.0.0/8\t7\n", "other.txt").unwrap();
+        assert_eq!(ti.len(), 3);
+        assert_eq!(ti.lookup(ip("198.51.100.7")).unwrap().max_count, Some(6));
+        // 10.1.0.0/8 is 10.0.0.0/8 written with host bits: the same entry.
+        assert_eq!(ti.lookup(ip("10.200.0.1")).unwrap().max_count, Some(7));
+        assert_eq!(ti.sources.len(), 3);
+    }
+
+    #[test]
+    fn ipv4_mapped_entries_match_ipv4_events() {
+        let (ti, r) = read("::ffff:198.51.100.7\t5\n::ffff:10.20.0.0/112\n::ffff:c633:6409\n");
+        assert_eq!((r.entries, r.rejected), (3, 0));
+        assert_eq!(ti.lookup(ip("198.51.100.7")).unwrap().max_count, Some(5));
+        assert_eq!(ti.lookup(ip("::ffff:198.51.100.7")).unwrap().max_count, Some(5));
+        assert!(ti.lookup(ip("10.20.3.4")).is_some());
+        assert!(ti.lookup(ip("10.21.3.4")).is_none());
+        assert!(ti.lookup(ip("198.51.100.9")).is_some());
+        assert_eq!(ti.len(), 3);
+        assert_eq!(r.format, "IPsum feed (IP and count)");
+    }
+
+    #[test]
+    fn networks_covering_everything_warn_loudly() {
+        let (ti, r) = read("0.0.0.0/0\n::/0\n::ffff:0.0.0.0/96\n4.0.0.0/6\n10.0.0.0/8\n2001::/16\n");
+        assert_eq!(r.entries, 6);
+        assert_eq!(r.warnings.len(), 4, "{:?}", r.warnings);
+        assert!(r.warnings[0].contains("line 1") && r.warnings[0].contains("EVERY IPv4 address"), "{:?}", r.warnings);
+        assert!(r.warnings[1].contains("line 2") && r.warnings[1].contains("EVERY IPv6 address"));
+        assert!(r.warnings[2].contains("line 3") && r.warnings[2].contains("`0.0.0.0/0`"));
+        assert!(r.warnings[3].contains("`4.0.0.0/6` lists 1/64 of all IPv4 addresses"));
+        // It is still loaded: the user asked for it.
+        assert!(ti.lookup(ip("8.8.8.8")).is_some());
+    }
+
+    #[test]
+    fn overlong_and_unbroken_lines_are_bounded() {
+        let mut text = b"1.2.3.4\n".to_vec();
+        text.extend(std::iter::repeat_n(b'9', MAX_LINE_BYTES + 10));
+        text.extend_from_slice(b"\n5.6.7.8\n");
+        let mut ti = ThreatIntel::default();
+        let r = read_into(&mut ti, &text, "f").unwrap();
+        assert_eq!((r.entries, r.rejected), (2, 1));
+        assert_eq!(r.rejects[0], Reject { line: 2, reason: "line longer than 4 KiB".into() });
+        let zeros = vec![0u8; MAX_UNBROKEN_BYTES + 1];
+        let err = read_into(&mut ThreatIntel::default(), &zeros, "/dev/zero").unwrap_err().to_string();
+        assert_eq!(err, "/dev/zero: line 1 runs over 1 MiB without a line break: not a feed");
+    }
+
+    #[test]
+    fn entries_past_the_cap_are_not_loaded_and_the_feed_says_so() {
+        let mut ti = ThreatIntel { cap: Some(2), ..Default::default() };
+        let r = read_into(&mut ti, b"1.1.1.1\n2.2.2.2\n1.1.1.1\t9\n3.3.3.3\n4.4.4.4\n", "big.txt").unwrap();
+        assert_eq!(ti.len(), 2);
+        assert_eq!(ti.lookup(ip("1.1.1.1")).unwrap().max_count, Some(9));
+        assert!(ti.lookup(ip("3.3.3.3")).is_none());
         assert_eq!(r.warnings.len(), 1);
+        assert!(r.warnings[0].starts_with("line 4: more than 2 distinct entries"), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn feeds_with_a_few_bad_lines_are_recognized_by_content() {
+        assert!(looks_like_feed("1.2.3.4\nnot an address\n5.6.7.8\n"));
+        assert!(looks_like_feed("\u{feff}# IPsum\n1.2.3.4\t3\n"));
+        assert!(looks_like_feed("# only\n; comments\n\n"));
+        assert!(looks_like_feed("ip\n1.2.3.4\n"));
+        let many: String = (0..30).map(|i| format!("10.0.0.{i}\n")).collect::<String>() + "x\ny\nz\n";
+        assert!(looks_like_feed(&many));
+        assert!(!looks_like_feed(&(many + "p\nq\n")));
+        assert!(!looks_like_feed("# Title\n\nSome prose about 1.2.3.4\n"));
+        assert!(!looks_like_feed("Timestamp,DeviceName,RemoteIP\n2024-01-01,a,1.2.3.4\n"));
+        assert!(!looks_like_feed("10.0.0.1,443,tcp\n10.0.0.2,80,tcp\n"));
+        assert!(!looks_like_feed("1.2.3.4 - - [10/Oct/2000:13:55:36] \"GET /\"\n"));
+        assert!(!looks_like_feed(""));
     }
 }

@@ -2,8 +2,7 @@
 //! events per hunt, server lists) built once, so re-running a hunt after a parameter change only
 //! filters compact arrays.
 
-use super::{rare_process, server_anomaly, supply_chain, ti_inbound, vm_new_country};
-use super::{HuntError, HuntId, HuntOutput, HuntParams};
+use super::{registry, HuntError, HuntIndex, HuntOutput, HuntParams};
 use crate::model::dict::Dict;
 use crate::model::Nanos;
 use crate::store::Dataset;
@@ -92,6 +91,21 @@ pub(crate) fn port_set(it: impl IntoIterator<Item = u32>) -> Vec<i64> {
     v
 }
 
+/// Per RemoteIP code of the network events: whether the address is inside an enabled entry of
+/// the hunt's `excluded_nets` (code 0, no address, never is).
+pub(crate) fn excluded_ips(ds: &Dataset, p: &HuntParams) -> Vec<bool> {
+    use rayon::prelude::*;
+    let nets: Vec<ipnet::IpNet> = p.enabled("excluded_nets").iter().filter_map(|s| s.parse().ok()).collect();
+    let ips = &ds.net.remote_ip;
+    if nets.is_empty() {
+        return vec![false; ips.distinct()];
+    }
+    (0..ips.distinct() as u32)
+        .into_par_iter()
+        .map(|code| ips.addr(code).is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))))
+        .collect()
+}
+
 /// A count parameter as `u32` for comparisons against feed levels.
 pub(crate) fn clamp_u32(v: i64) -> u32 {
     v.clamp(0, u32::MAX as i64) as u32
@@ -99,19 +113,19 @@ pub(crate) fn clamp_u32(v: i64) -> u32 {
 
 /// Things several hunts share: folded device names and the DeviceInfo server candidates.
 #[derive(Debug)]
-pub(crate) struct Common {
+pub struct Common {
     /// Lower-cased device names from network events, DeviceInfo and nothing else.
-    pub devnames: Folded,
+    pub(crate) devnames: Folded,
     /// `net.device_name` code -> folded device-name id.
-    pub net_name: Vec<u32>,
+    pub(crate) net_name: Vec<u32>,
     /// DeviceInfo rows that make their DeviceName a server (OSPlatform non-empty, DeviceType not
     /// Workstation, OSPlatform not macOS), as (Timestamp, folded name), sorted by time.
-    pub server_rows: Vec<(Nanos, u32)>,
+    pub(crate) server_rows: Vec<(Nanos, u32)>,
     /// `net.proc_name` code -> folded process-name id; `procs.names` holds the lower-cased names.
-    pub procs: Folded,
-    pub net_proc: Vec<u32>,
+    pub(crate) procs: Folded,
+    pub(crate) net_proc: Vec<u32>,
     /// Every network-event row in time order (ties: load order).
-    pub net_order: Vec<u32>,
+    pub(crate) net_order: Vec<u32>,
 }
 
 impl Common {
@@ -136,7 +150,7 @@ impl Common {
     }
 
     /// Folded device names that are servers by the DeviceInfo rule over `Timestamp > since`.
-    pub fn servers_since(&self, since: Nanos) -> Vec<bool> {
+    pub(crate) fn servers_since(&self, since: Nanos) -> Vec<bool> {
         let mut mask = vec![false; self.devnames.len()];
         let start = first_after(&self.server_rows, since, |e| e.0);
         for &(_, id) in &self.server_rows[start..] {
@@ -148,7 +162,7 @@ impl Common {
     }
 
     /// Folded device names equal (ignoring case) to one of `names`.
-    pub fn servers_named(&self, names: &[&str]) -> Vec<bool> {
+    pub(crate) fn servers_named(&self, names: &[&str]) -> Vec<bool> {
         let mut mask = vec![false; self.devnames.len()];
         for n in names {
             if let Some(id) = self.devnames.lookup(n.trim()) {
@@ -165,11 +179,8 @@ impl Common {
 pub struct Engine {
     pub(crate) ds: Arc<Dataset>,
     pub(crate) common: Common,
-    pub(crate) rare: rare_process::Index,
-    pub(crate) vm: vm_new_country::Index,
-    pub(crate) supply: supply_chain::Index,
-    pub(crate) anomaly: server_anomaly::Index,
-    pub(crate) ti: ti_inbound::Index,
+    /// One index per hunt, in registry order.
+    indexes: Vec<Box<dyn HuntIndex>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -181,19 +192,10 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Precompute the per-hunt indexes of `ds`.
     pub fn new(ds: Arc<Dataset>) -> Engine {
+        use rayon::prelude::*;
         let common = Common::build(&ds);
-        let d: &Dataset = &ds;
-        let c = &common;
-        let ((rare, vm), ((supply, anomaly), ti)) = rayon::join(
-            || rayon::join(|| rare_process::Index::build(d, c), || vm_new_country::Index::build(d)),
-            || {
-                rayon::join(
-                    || rayon::join(|| supply_chain::Index::build(d, c), || server_anomaly::Index::build(d, c)),
-                    || ti_inbound::Index::build(d, c),
-                )
-            },
-        );
-        Engine { ds, common, rare, vm, supply, anomaly, ti }
+        let indexes = registry().par_iter().map(|h| h.build(&ds, &common)).collect();
+        Engine { ds, common, indexes }
     }
 
     /// Approximate heap bytes of the indexes (on top of the dataset).
@@ -202,11 +204,7 @@ impl Engine {
         c.net_order.capacity() * 4
             + (c.net_name.capacity() + c.net_proc.capacity()) * 4
             + c.server_rows.capacity() * 16
-            + self.rare.heap_bytes()
-            + self.vm.heap_bytes()
-            + self.supply.heap_bytes()
-            + self.anomaly.heap_bytes()
-            + self.ti.heap_bytes()
+            + self.indexes.iter().map(|i| i.heap_bytes()).sum::<usize>()
     }
 
     pub fn dataset(&self) -> &Arc<Dataset> {
@@ -218,77 +216,32 @@ impl Engine {
         self.ds.reference_now(now)
     }
 
+    /// The index of `params.hunt`.
+    pub(crate) fn index(&self, params: &HuntParams) -> &dyn HuntIndex {
+        self.indexes[params.hunt.position()].as_ref()
+    }
+
     /// Run one hunt with `params` at `now` (None = the latest event).
     pub fn run(&self, params: &HuntParams, now: Option<Nanos>) -> Result<HuntOutput, HuntError> {
         self.check_tables(params)?;
         let now = self.resolve_now(now);
-        let rows = match params.hunt {
-            HuntId::RareProcess => self.rare.run(self, params, now),
-            HuntId::VmNewCountry => self.vm.run(&self.ds, params, now),
-            HuntId::SupplyChain => self.supply.run(self, params, now),
-            HuntId::ServerAnomaly => self.anomaly.run(self, params, now),
-            HuntId::TiInbound => self.ti.run(&self.ds, params),
-        };
-        let banner = match params.hunt {
-            HuntId::VmNewCountry => {
-                let above = params.integer("alert_above");
-                (rows.len() as i64 > above).then(|| {
-                    format!(
-                        "ALERT: {} new VM connections to rarely contacted countries (alert above {above})",
-                        rows.len()
-                    )
-                })
-            }
-            _ => None,
-        };
-        let spec = params.hunt.spec();
-        Ok(HuntOutput { hunt: params.hunt, columns: spec.columns, rows, banner, now })
+        let (keys, rows): (Vec<_>, Vec<_>) = self.index(params).run(self, params, now).into_iter().unzip();
+        let hunt = params.hunt.hunt();
+        let banner = hunt.banner(params, rows.len());
+        Ok(HuntOutput {
+            hunt: params.hunt,
+            columns: hunt.spec().columns,
+            rows,
+            keys,
+            params: params.clone(),
+            banner,
+            now,
+        })
     }
 
     /// The tables a hunt needs with `params`, or the error naming the first one missing.
     pub fn check_tables(&self, params: &HuntParams) -> Result<(), HuntError> {
-        let ds = &self.ds;
-        let hunt = params.hunt.key();
-        let missing = |table: &'static str, hint: &str| HuntError::MissingTable { hunt, table, hint: hint.to_string() };
-        const NET_HINT: &str =
-            "load a DeviceNetworkEvents export (Defender / Sentinel) or Sysmon Event ID 3 logs (Event, WindowsEvent, JSON, .evtx)";
-        const DEV_HINT: &str = "load a DeviceInfo export (Defender advanced hunting or Sentinel)";
-        let need_net = || if ds.net.is_empty() { Err(missing("DeviceNetworkEvents", NET_HINT)) } else { Ok(()) };
-        let need_dev = || if ds.devinfo.is_empty() { Err(missing("DeviceInfo", DEV_HINT)) } else { Ok(()) };
-        match params.hunt {
-            HuntId::RareProcess => need_net(),
-            HuntId::VmNewCountry => {
-                if ds.vm.is_empty() {
-                    Err(missing("VMConnection", "load a VMConnection export (Azure Monitor VM insights / Sentinel)"))
-                } else {
-                    Ok(())
-                }
-            }
-            HuntId::SupplyChain => need_net().and_then(|_| need_dev()),
-            HuntId::ServerAnomaly => {
-                need_net()?;
-                if params.enabled("servers").is_empty() && ds.devinfo.is_empty() {
-                    Err(missing(
-                        "DeviceInfo",
-                        "load a DeviceInfo export to find the servers, or name them with --set servers=NAME,...",
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
-            HuntId::TiInbound => {
-                need_net()?;
-                need_dev()?;
-                if ds.ti.is_empty() {
-                    Err(missing(
-                        "threat-intel feed",
-                        "load an IP feed with --ti FILE (IPsum ipsum.txt, levels/N.txt, IP or CIDR lists)",
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
-        }
+        params.hunt.hunt().check(&self.ds, params)
     }
 }
 

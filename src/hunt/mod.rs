@@ -1,23 +1,167 @@
-//! The five hunts of `hunts.md`: their specs (parameters, columns, needs), result cells and
-//! outputs, and the entry point that runs one over a dataset.
+//! The hunts: the `Hunt` trait every hunt implements and the registry, the one list of hunts.
+//! Each hunt lives in one file (`rare_process.rs`, ...) holding everything about it: its spec
+//! (parameters, columns, key columns, needs), its index over a dataset, its run, and the events
+//! behind a result row. Nothing outside this module matches on which hunt it is: tabs, number
+//! keys, help and the CLI all follow `registry()`. The contract is `docs/hunts.md`.
 
 pub mod drill;
 pub mod fixture;
 pub mod index;
+pub mod kql;
 pub mod params;
+pub mod pivot;
 pub mod rare_process;
 pub mod server_anomaly;
 pub mod supply_chain;
 pub mod ti_inbound;
 pub mod vm_new_country;
 
-pub use drill::{event_fields, DrillOutput, IpSummary};
-pub use index::Engine;
+pub use drill::{event_cells, event_columns, event_fields, DrillOutput, Facet, FacetKind, FacetValue, IpSummary};
+pub use index::{Common, Engine};
 pub use params::{HuntParams, ListItem, ParamError, ParamKind, ParamSpec, ParamValue};
+pub use pivot::{Pivot, PivotError};
 
+use crate::enrich::ti::ThreatIntel;
+use crate::model::tables::TableKind;
 use crate::model::time::{format_iso, Nanos};
-use crate::model::NO_PORT;
 use crate::store::Dataset;
+
+/// The registry: every hunt, in tab order. A new hunt adds its file, its `pub mod` line above
+/// and one entry here.
+static REGISTRY: [&dyn Hunt; 5] = [
+    &rare_process::RareProcess,
+    &vm_new_country::VmNewCountry,
+    &supply_chain::SupplyChain,
+    &server_anomaly::ServerAnomaly,
+    &ti_inbound::TiInbound,
+];
+
+/// Every hunt, in tab order.
+pub fn registry() -> &'static [&'static dyn Hunt] {
+    &REGISTRY
+}
+
+/// Everything about one hunt. Implemented by one unit struct per hunt file.
+pub trait Hunt: Send + Sync {
+    /// Static description: key, title, parameters, columns, key columns, needs.
+    fn spec(&self) -> &'static HuntSpec;
+
+    /// Whether the dataset has what a run with `params` needs (default: every table in `needs`).
+    fn check(&self, ds: &Dataset, _params: &HuntParams) -> Result<(), HuntError> {
+        check_needs(self.spec(), ds)
+    }
+
+    /// Precompute this hunt's index over a dataset (once per load).
+    fn build(&self, ds: &Dataset, common: &Common) -> Box<dyn HuntIndex>;
+
+    /// An alert line to show above the results for `rows` result rows.
+    fn banner(&self, _params: &HuntParams, _rows: usize) -> Option<String> {
+        None
+    }
+
+    /// This hunt with `params` as one KQL query (`docs/hunts.md`, every difference from the
+    /// seed marked). `feed` is the loaded threat intel, needed only for inline TI.
+    fn kql(
+        &self,
+        params: &HuntParams,
+        opts: &kql::KqlOptions,
+        feed: Option<&ThreatIntel>,
+    ) -> Result<String, kql::KqlError>;
+}
+
+/// A hunt's precomputed index over one dataset: runs, and the events behind a result row.
+pub trait HuntIndex: Send + Sync {
+    /// The result rows at `now`, each with its typed key, in the contract's sort order.
+    fn run(&self, eng: &Engine, params: &HuntParams, now: Nanos) -> Vec<(RowKey, Vec<Cell>)>;
+
+    /// Row indices (into the hunt's `spec().table`) of the events behind the result row `key`,
+    /// computed with the same `params` and `now` as the row; any order.
+    fn events(&self, eng: &Engine, params: &HuntParams, now: Nanos, key: &RowKey) -> Vec<usize>;
+
+    /// Approximate heap bytes of the index.
+    fn heap_bytes(&self) -> usize;
+}
+
+/// A result row's typed identity inside one dataset: dictionary codes and folded ids, never
+/// display text. Only the hunt that made it reads it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RowKey(pub(crate) Vec<u32>);
+
+/// A hunt's identity: its CLI key (`rare-process`, ...). Ordered as the registry.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HuntId(&'static str);
+
+impl HuntId {
+    /// For a hunt file's `ID` constant; every other `HuntId` comes from the registry.
+    pub(crate) const fn new(key: &'static str) -> HuntId {
+        HuntId(key)
+    }
+
+    /// Every hunt, in tab order.
+    pub fn all() -> impl Iterator<Item = HuntId> {
+        REGISTRY.iter().map(|h| h.spec().id)
+    }
+
+    /// The CLI name: `rare-process`, ...
+    pub fn key(self) -> &'static str {
+        self.0
+    }
+
+    /// The hunt named `s` (case-insensitive, surrounding space ignored).
+    pub fn from_key(s: &str) -> Option<HuntId> {
+        HuntId::all().find(|h| h.key().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Position in the registry (the tab index).
+    pub fn position(self) -> usize {
+        REGISTRY.iter().position(|h| h.spec().id == self).unwrap_or(usize::MAX)
+    }
+
+    pub fn hunt(self) -> &'static dyn Hunt {
+        REGISTRY.iter().copied().find(|h| h.spec().id == self).unwrap_or(REGISTRY[0])
+    }
+
+    pub fn spec(self) -> &'static HuntSpec {
+        self.hunt().spec()
+    }
+}
+
+impl std::fmt::Debug for HuntId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::fmt::Display for HuntId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl PartialOrd for HuntId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for HuntId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.position().cmp(&other.position()).then_with(|| self.0.cmp(other.0))
+    }
+}
+
+impl serde::Serialize for HuntId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HuntId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        HuntId::from_key(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown hunt `{s}`")))
+    }
+}
 
 /// A hunt could not run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,62 +176,6 @@ pub(crate) fn text(s: &str) -> Cell {
         Cell::Empty
     } else {
         Cell::Text(s.to_string())
-    }
-}
-
-/// The string of a text cell (`Empty` is "").
-pub(crate) fn cell_str(c: &Cell) -> Option<&str> {
-    match c {
-        Cell::Empty => Some(""),
-        Cell::Text(s) => Some(s),
-        _ => None,
-    }
-}
-
-/// The RemoteIP code of a network-event table for an address cell (`Empty` = no address).
-pub(crate) fn ip_code(ds: &Dataset, c: &Cell) -> Option<u32> {
-    let s = cell_str(c)?;
-    if s.is_empty() {
-        return Some(0);
-    }
-    ds.net.remote_ip.lookup(crate::model::ip::parse_ip(s)?)
-}
-
-/// A port cell as a port value (`Empty` = no port).
-pub(crate) fn cell_port(c: &Cell) -> Option<u32> {
-    match c {
-        Cell::Empty => Some(NO_PORT),
-        Cell::Int(p) => u32::try_from(*p).ok(),
-        _ => None,
-    }
-}
-
-/// The hunts, in tab order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum HuntId {
-    RareProcess,
-    VmNewCountry,
-    SupplyChain,
-    ServerAnomaly,
-    TiInbound,
-}
-
-impl HuntId {
-    pub const ALL: [HuntId; 5] =
-        [HuntId::RareProcess, HuntId::VmNewCountry, HuntId::SupplyChain, HuntId::ServerAnomaly, HuntId::TiInbound];
-
-    /// The CLI name: `rare-process`, ...
-    pub fn key(self) -> &'static str {
-        self.spec().key
-    }
-
-    pub fn from_key(s: &str) -> Option<HuntId> {
-        HuntId::ALL.into_iter().find(|h| h.key().eq_ignore_ascii_case(s.trim()))
-    }
-
-    pub fn spec(self) -> &'static HuntSpec {
-        &SPECS[self as usize]
     }
 }
 
@@ -112,10 +200,24 @@ pub enum CellKind {
     IntSet,
 }
 
+/// One output column: its name, how its cells are typed, and what its values are (an IP, a
+/// device, ...) when a pivot or a one-key exclusion can start from them.
 #[derive(Clone, Copy, Debug, serde::Serialize)]
 pub struct ColumnSpec {
     pub name: &'static str,
     pub kind: CellKind,
+    #[serde(skip)]
+    pub pivot: Option<Pivot>,
+}
+
+impl ColumnSpec {
+    pub const fn new(name: &'static str, kind: CellKind) -> ColumnSpec {
+        ColumnSpec { name, kind, pivot: None }
+    }
+
+    pub const fn pivot(name: &'static str, kind: CellKind, pivot: Pivot) -> ColumnSpec {
+        ColumnSpec { name, kind, pivot: Some(pivot) }
+    }
 }
 
 /// Static description of a hunt.
@@ -128,6 +230,68 @@ pub struct HuntSpec {
     pub needs: &'static [Need],
     pub params: &'static [ParamSpec],
     pub columns: &'static [ColumnSpec],
+    /// The columns that identify a finding across runs, retuning and restarts.
+    pub key_columns: &'static [&'static str],
+    /// Display grouping: rows with the same value of this column are drawn as one group.
+    pub group_by: Option<&'static str>,
+    /// The table the events behind a row come from.
+    pub table: TableKind,
+    /// Which of this hunt's list parameters a value of each kind can be added to (one-key
+    /// exclusions): `(Pivot::Ip, "excluded_nets")`, ...
+    pub exclusions: &'static [(Pivot, &'static str)],
+}
+
+impl HuntSpec {
+    /// Index of the column named `name`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// Indices of the key columns.
+    pub fn key_indices(&self) -> Vec<usize> {
+        self.key_columns.iter().filter_map(|k| self.column(k)).collect()
+    }
+
+    /// The list parameter that values of kind `pivot` are excluded with, if this hunt has one.
+    pub fn exclusion_param(&self, pivot: Pivot) -> Option<&'static str> {
+        self.exclusions.iter().find(|(p, _)| *p == pivot).map(|(_, k)| *k)
+    }
+}
+
+/// The error for the first table in `spec.needs` that `ds` lacks.
+pub fn check_needs(spec: &HuntSpec, ds: &Dataset) -> Result<(), HuntError> {
+    for need in spec.needs {
+        let (empty, table, hint) = match need {
+            Need::NetworkEvents => (ds.net.is_empty(), "DeviceNetworkEvents", NET_HINT),
+            Need::DeviceInfo => (ds.devinfo.is_empty(), "DeviceInfo", DEV_HINT),
+            Need::VmConnection => {
+                (ds.vm.is_empty(), "VMConnection", "load a VMConnection export (Azure Monitor VM insights / Sentinel)")
+            }
+            Need::ThreatIntel => (
+                ds.ti.is_empty(),
+                "threat-intel feed",
+                "load an IP feed with --ti FILE (IPsum ipsum.txt, levels/N.txt, IP or CIDR lists)",
+            ),
+            Need::GeoIpOptional => (false, "", ""),
+        };
+        if empty {
+            return Err(HuntError::MissingTable { hunt: spec.key, table, hint: hint.to_string() });
+        }
+    }
+    Ok(())
+}
+
+pub(crate) const NET_HINT: &str =
+    "load a DeviceNetworkEvents export (Defender / Sentinel) or Sysmon Event ID 3 logs (Event, WindowsEvent, JSON, .evtx)";
+pub(crate) const DEV_HINT: &str = "load a DeviceInfo export (Defender advanced hunting or Sentinel)";
+
+/// How `Cell::display` writes a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeStyle {
+    /// `2025-11-20T11:00:00.0000000Z`
+    Iso,
+    /// `2025-11-20 11:00:00` (UTC)
+    Short,
 }
 
 /// One result cell.
@@ -154,6 +318,23 @@ impl Cell {
         }
     }
 
+    /// As people read it: sets as comma-separated values, times ISO 8601 (`Iso`, what
+    /// `rarity run --format table` prints) or `YYYY-MM-DD HH:MM:SS` UTC (`Short`, every TUI
+    /// view). The one display formatter; `to_csv` and `to_json` are the data forms.
+    pub fn display(&self, time: TimeStyle) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Time(t) => match time {
+                TimeStyle::Iso => format_iso(*t),
+                TimeStyle::Short => crate::model::time::format_short(*t),
+            },
+            Cell::TextSet(v) => v.join(", "),
+            Cell::IntSet(v) => v.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
+        }
+    }
+
     /// As a JSON value for `--format json`.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
@@ -167,152 +348,30 @@ impl Cell {
     }
 }
 
-/// The rows a hunt produced.
+/// The rows a hunt produced, with what they were computed from.
 #[derive(Clone, Debug)]
 pub struct HuntOutput {
     pub hunt: HuntId,
     pub columns: &'static [ColumnSpec],
     pub rows: Vec<Vec<Cell>>,
+    /// `keys[i]` is the typed identity of `rows[i]` (drill-downs use it, never the cells).
+    pub keys: Vec<RowKey>,
+    /// The parameters the rows were computed with (drill-downs use these, not the live panel).
+    pub params: HuntParams,
     /// An alert line to show above the table (vm-new-country's AlertTriggerThreshold).
     pub banner: Option<String>,
     /// The reference time the hunt ran at.
     pub now: Nanos,
 }
 
-static SPECS: [HuntSpec; 5] = [
-    HuntSpec {
-        id: HuntId::RareProcess,
-        key: "rare-process",
-        title: "Rare process",
-        summary: "Rare outbound IPv4 connections from non-browser processes",
-        needs: &[Need::NetworkEvents, Need::GeoIpOptional],
-        params: &[
-            ParamSpec { key: "lookback", kind: ParamKind::Duration, default: "30d", help: "only events with Timestamp > now - lookback" },
-            ParamSpec { key: "excluded_nets", kind: ParamKind::Cidrs, default: "100.0.0.0/16,200.200.200.0/24", help: "drop connections to these networks" },
-            ParamSpec { key: "browsers", kind: ParamKind::Names, default: "msedge.exe,chrome.exe,firefox.exe", help: "process names ignored as browsers (exact, case-insensitive)" },
-            ParamSpec { key: "excluded_ports", kind: ParamKind::Ports, default: "80,443", help: "remote ports ignored" },
-            ParamSpec { key: "ipv4_only", kind: ParamKind::Bool, default: "true", help: "keep IPv4 remote addresses only" },
-            ParamSpec { key: "require_exe", kind: ParamKind::Bool, default: "true", help: "process name must end with .exe" },
-            ParamSpec { key: "max_devices", kind: ParamKind::Integer, default: "4", help: "keep processes seen on fewer devices than this" },
-        ],
-        columns: &[
-            ColumnSpec { name: "InitiatingProcessFileName", kind: CellKind::Text },
-            ColumnSpec { name: "DeviceCount", kind: CellKind::Int },
-            ColumnSpec { name: "Hashes", kind: CellKind::TextSet },
-            ColumnSpec { name: "SampleProcess", kind: CellKind::Text },
-            ColumnSpec { name: "SampleRemoteIP", kind: CellKind::Text },
-            ColumnSpec { name: "Ports", kind: CellKind::IntSet },
-            ColumnSpec { name: "RemoteIP_country", kind: CellKind::Text },
-            ColumnSpec { name: "EventCount", kind: CellKind::Int },
-        ],
-    },
-    HuntSpec {
-        id: HuntId::VmNewCountry,
-        key: "vm-new-country",
-        title: "VM new country",
-        summary: "New outbound connections from VMs to rarely contacted countries",
-        needs: &[Need::VmConnection],
-        params: &[
-            ParamSpec { key: "lookback", kind: ParamKind::Duration, default: "30d", help: "history window for common countries" },
-            ParamSpec { key: "recent", kind: ParamKind::Duration, default: "1h", help: "the new-connections window" },
-            ParamSpec { key: "baseline", kind: ParamKind::Duration, default: "7d", help: "history window for well-known tuples" },
-            ParamSpec { key: "country_common_above", kind: ParamKind::Integer, default: "5", help: "a country is common with more earlier connections than this" },
-            ParamSpec { key: "tuple_seen_above", kind: ParamKind::Integer, default: "7", help: "a tuple is well known with more earlier connections than this" },
-            ParamSpec { key: "alert_above", kind: ParamKind::Integer, default: "5", help: "show the alert banner with more result rows than this" },
-        ],
-        columns: &[
-            ColumnSpec { name: "Computer", kind: CellKind::Text },
-            ColumnSpec { name: "Direction", kind: CellKind::Text },
-            ColumnSpec { name: "ProcessName", kind: CellKind::Text },
-            ColumnSpec { name: "SourceIp", kind: CellKind::Text },
-            ColumnSpec { name: "DestinationIp", kind: CellKind::Text },
-            ColumnSpec { name: "DestinationPort", kind: CellKind::Int },
-            ColumnSpec { name: "Protocol", kind: CellKind::Text },
-            ColumnSpec { name: "RemoteCountry", kind: CellKind::Text },
-            ColumnSpec { name: "MaliciousIp", kind: CellKind::Text },
-            ColumnSpec { name: "min_TimeGenerated", kind: CellKind::Time },
-            ColumnSpec { name: "max_TimeGenerated", kind: CellKind::Time },
-            ColumnSpec { name: "sum_BytesSent", kind: CellKind::Int },
-            ColumnSpec { name: "sum_BytesReceived", kind: CellKind::Int },
-            ColumnSpec { name: "Connections", kind: CellKind::Int },
-        ],
-    },
-    HuntSpec {
-        id: HuntId::SupplyChain,
-        key: "supply-chain",
-        title: "Supply chain",
-        summary: "New connections from servers that run rarely deployed third-party software",
-        needs: &[Need::NetworkEvents, Need::DeviceInfo],
-        params: &[
-            ParamSpec { key: "lookback", kind: ParamKind::Duration, default: "14d", help: "window for servers, companies and the baseline" },
-            ParamSpec { key: "company_max_servers", kind: ParamKind::Integer, default: "10", help: "a company is rare on fewer servers than this" },
-            ParamSpec { key: "new_within", kind: ParamKind::Duration, default: "1d", help: "a connection is new when first seen within this" },
-            ParamSpec { key: "prevalence_window", kind: ParamKind::Duration, default: "5d", help: "window for remote IP prevalence" },
-            ParamSpec { key: "max_prevalence", kind: ParamKind::Integer, default: "6", help: "keep remote IPs seen on fewer devices than this" },
-        ],
-        columns: &[
-            ColumnSpec { name: "DeviceName", kind: CellKind::Text },
-            ColumnSpec { name: "RemoteIP", kind: CellKind::Text },
-            ColumnSpec { name: "RemotePort", kind: CellKind::Int },
-            ColumnSpec { name: "Count", kind: CellKind::Int },
-            ColumnSpec { name: "starttime", kind: CellKind::Time },
-            ColumnSpec { name: "endtime", kind: CellKind::Time },
-            ColumnSpec { name: "Prevalence", kind: CellKind::Int },
-            ColumnSpec { name: "URLs", kind: CellKind::TextSet },
-        ],
-    },
-    HuntSpec {
-        id: HuntId::ServerAnomaly,
-        key: "server-anomaly",
-        title: "Server anomaly",
-        summary: "Rarely contacted remote IPs of servers",
-        needs: &[Need::NetworkEvents, Need::DeviceInfo],
-        params: &[
-            ParamSpec { key: "servers", kind: ParamKind::Names, default: "", help: "server names to watch; empty = every server in DeviceInfo" },
-            ParamSpec { key: "lookback", kind: ParamKind::Duration, default: "30d", help: "window for rarity and the server list" },
-            ParamSpec { key: "recent", kind: ParamKind::Duration, default: "5d", help: "window for the recent connections shown" },
-            ParamSpec { key: "max_connections", kind: ParamKind::Integer, default: "50", help: "a remote IP is rare with fewer connections than this" },
-            ParamSpec {
-                key: "known_domains",
-                kind: ParamKind::Domains,
-                default: ".microsoft.com,.windowsupdate.com,login.microsoftonline.com,login.live.com,autodiscover-s.outlook.com,ocsp.digicert.com,ocsp.verisign.com,login.windows.net,outlook.office365.com,accounts.accesscontrol.windows.net",
-                help: "drop rare IPs whose URLs are in these domains",
-            },
-        ],
-        columns: &[
-            ColumnSpec { name: "RemoteIP", kind: CellKind::Text },
-            ColumnSpec { name: "count_", kind: CellKind::Int },
-            ColumnSpec { name: "set_RemoteUrl", kind: CellKind::TextSet },
-            ColumnSpec { name: "RecentCount", kind: CellKind::Int },
-            ColumnSpec { name: "Devices", kind: CellKind::TextSet },
-            ColumnSpec { name: "RemotePorts", kind: CellKind::IntSet },
-            ColumnSpec { name: "Processes", kind: CellKind::TextSet },
-            ColumnSpec { name: "FirstSeen", kind: CellKind::Time },
-            ColumnSpec { name: "LastSeen", kind: CellKind::Time },
-        ],
-    },
-    HuntSpec {
-        id: HuntId::TiInbound,
-        key: "ti-inbound",
-        title: "TI inbound",
-        summary: "Inbound connections from threat-intel-listed IPs to internet-facing ports",
-        needs: &[Need::NetworkEvents, Need::DeviceInfo, Need::ThreatIntel],
-        params: &[
-            ParamSpec { key: "min_level", kind: ParamKind::Integer, default: "4", help: "feed entries with a count need at least this many lists" },
-            ParamSpec { key: "excluded_local_ports", kind: ParamKind::Ports, default: "", help: "local ports ignored (the seed suggests 25)" },
-        ],
-        columns: &[
-            ColumnSpec { name: "Timestamp", kind: CellKind::Time },
-            ColumnSpec { name: "DeviceName", kind: CellKind::Text },
-            ColumnSpec { name: "ThreatIntelligenceIP", kind: CellKind::Text },
-            ColumnSpec { name: "LocalPort", kind: CellKind::Int },
-            ColumnSpec { name: "InitiatingProcessFileName", kind: CellKind::Text },
-            ColumnSpec { name: "DeviceId", kind: CellKind::Text },
-            ColumnSpec { name: "InternetFacingReason", kind: CellKind::Text },
-            ColumnSpec { name: "TiCount", kind: CellKind::Int },
-        ],
-    },
-];
+impl HuntOutput {
+    /// The finding identity of `rows[row]`: the hunt's key columns as text (`docs/hunts.md`
+    /// "Findings"). Verdicts attach to it.
+    pub fn finding(&self, row: usize) -> Vec<String> {
+        let Some(cells) = self.rows.get(row) else { return Vec::new() };
+        self.hunt.spec().key_indices().into_iter().map(|i| cells.get(i).map(Cell::to_csv).unwrap_or_default()).collect()
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -320,7 +379,7 @@ mod tests {
 
     #[test]
     fn every_default_parses_and_specs_line_up() {
-        for h in HuntId::ALL {
+        for h in HuntId::all() {
             assert_eq!(h.spec().id, h);
             assert_eq!(HuntId::from_key(h.key()), Some(h));
             let p = HuntParams::defaults(h);
@@ -330,8 +389,28 @@ mod tests {
     }
 
     #[test]
+    fn registry_keys_are_unique_and_key_columns_exist() {
+        let keys: std::collections::HashSet<&str> = HuntId::all().map(HuntId::key).collect();
+        assert_eq!(keys.len(), registry().len());
+        for h in HuntId::all() {
+            let s = h.spec();
+            assert_eq!(s.key, h.key());
+            assert_eq!(s.key_indices().len(), s.key_columns.len(), "{}: a key column is not a column", s.key);
+            if let Some(g) = s.group_by {
+                assert!(s.column(g).is_some(), "{}: group column {g}", s.key);
+            }
+            for (_, param) in s.exclusions {
+                assert!(s.params.iter().any(|p| p.key == *param && p.kind.is_list()), "{}: {param}", s.key);
+            }
+            assert_eq!(HuntId::from_key(&s.key.to_uppercase()), Some(h));
+        }
+        let order: Vec<usize> = HuntId::all().map(HuntId::position).collect();
+        assert_eq!(order, (0..registry().len()).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn set_rejects_unknown_keys_and_bad_values() {
-        let mut p = HuntParams::defaults(HuntId::RareProcess);
+        let mut p = HuntParams::defaults(rare_process::ID);
         assert!(matches!(p.set("nope", "1"), Err(ParamError::UnknownKey { .. })));
         let e = p.set("excluded_nets", "10.0.0.0/33").unwrap_err();
         assert!(e.to_string().contains("excluded_nets"), "{e}");

@@ -281,3 +281,90 @@ impl HuntParams {
             .collect()
     }
 }
+
+/// A `--set` that could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetError {
+    #[error("--set `{0}`: expected key=value (e.g. --set lookback=7d)")]
+    NotKeyValue(String),
+    #[error("--set {set}: {error}")]
+    Param { set: String, error: ParamError },
+    #[error("--set {set}: no selected hunt has a parameter `{key}` (see `rarity hunts`)")]
+    NoSuchKey { set: String, key: String },
+}
+
+/// Apply `--set` items to the parameters of the selected hunts, in order. `hunt.key=value` sets
+/// one hunt; a bare `key=value` sets the only hunt, or with several hunts every one that has
+/// the key (an error when none has it, or when one that has it rejects the value).
+pub fn apply_sets(params: &mut [HuntParams], sets: &[String]) -> Result<(), SetError> {
+    let many = params.len() > 1;
+    for s in sets {
+        let (key, value) = s.split_once('=').ok_or_else(|| SetError::NotKeyValue(s.clone()))?;
+        let (target, key) = match key.split_once('.') {
+            Some((h, k)) if HuntId::from_key(h).is_some() => (HuntId::from_key(h), k.trim()),
+            _ => (None, key.trim()),
+        };
+        let mut applied = false;
+        let mut last_err = None;
+        for p in params.iter_mut() {
+            if target.is_some_and(|t| t != p.hunt) || (many && target.is_none() && p.index_of(key).is_none()) {
+                continue;
+            }
+            match p.set(key, value) {
+                Ok(()) => applied = true,
+                Err(e) => last_err = Some(e),
+            }
+        }
+        if let Some(error) = last_err {
+            return Err(SetError::Param { set: s.clone(), error });
+        }
+        if !applied {
+            return Err(SetError::NoSuchKey { set: s.clone(), key: key.to_string() });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod set_tests {
+    use super::*;
+    use crate::hunt::{rare_process, server_anomaly, ti_inbound};
+
+    fn all() -> Vec<HuntParams> {
+        HuntId::all().map(HuntParams::defaults).collect()
+    }
+
+    #[test]
+    fn a_bare_key_sets_every_selected_hunt_that_has_it() {
+        let mut ps = all();
+        apply_sets(&mut ps, &["lookback=7d".into()]).unwrap();
+        for p in &ps {
+            if p.index_of("lookback").is_some() {
+                assert_eq!(p.get("lookback").to_text(), "7d", "{:?}", p.hunt);
+            }
+        }
+        assert_eq!(ps.iter().find(|p| p.hunt == ti_inbound::ID).unwrap(), &HuntParams::defaults(ti_inbound::ID));
+    }
+
+    #[test]
+    fn a_hunt_prefix_sets_one_hunt_only() {
+        let mut ps = all();
+        apply_sets(&mut ps, &["server-anomaly.lookback=2d".into()]).unwrap();
+        let changed: Vec<HuntId> = ps.iter().filter(|p| !p.is_default()).map(|p| p.hunt).collect();
+        assert_eq!(changed, vec![server_anomaly::ID]);
+    }
+
+    #[test]
+    fn unknown_keys_bad_values_and_missing_equals_are_errors() {
+        let mut one = vec![HuntParams::defaults(rare_process::ID)];
+        assert!(matches!(apply_sets(&mut one, &["nope=1".into()]), Err(SetError::Param { .. })));
+        assert!(matches!(apply_sets(&mut one, &["lookback".into()]), Err(SetError::NotKeyValue(_))));
+        assert!(matches!(apply_sets(&mut one, &["max_devices=x".into()]), Err(SetError::Param { .. })));
+        let mut ps = all();
+        let e = apply_sets(&mut ps, &["nope=1".into()]).unwrap_err();
+        assert!(e.to_string().contains("no selected hunt has a parameter `nope`"), "{e}");
+        // A later item wins.
+        apply_sets(&mut one, &["max_devices=9".into(), "max_devices=3".into()]).unwrap();
+        assert_eq!(one[0].integer("max_devices"), 3);
+    }
+}

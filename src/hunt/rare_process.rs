@@ -1,16 +1,121 @@
 //! Hunt 1, rare-process: rare outbound IPv4 connections from non-browser processes, grouped by
-//! lower-cased process name (`hunts.md` section 1).
+//! lower-cased process name (`docs/hunts.md` section 1).
 //!
 //! The index keeps, per folded process name, the events that pass every parameter-free filter
 //! (RemoteUrl empty, Tcp, ConnectionSuccess, Public) in time order; a run only applies the
 //! parameter filters and stops counting a process once it reaches `max_devices` devices.
 
 use super::index::{first_after, port_set, text_set, Common, Engine};
-use super::{Cell, HuntParams};
+use super::kql::{KqlError, KqlOptions, Query};
+use super::params::{ParamKind, ParamSpec};
+use super::{Cell, CellKind, ColumnSpec, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, Pivot, RowKey};
+use crate::enrich::ti::ThreatIntel;
 use crate::model::ip::ip_text;
+use crate::model::tables::TableKind;
 use crate::model::{Nanos, NO_PORT};
 use crate::store::Dataset;
 use rayon::prelude::*;
+
+pub const ID: HuntId = HuntId::new("rare-process");
+
+/// Hunt 1 in the registry.
+pub struct RareProcess;
+
+static SPEC: HuntSpec = HuntSpec {
+    id: ID,
+    key: "rare-process",
+    title: "Rare process",
+    summary: "Rare outbound IPv4 connections from non-browser processes",
+    needs: &[Need::NetworkEvents, Need::GeoIpOptional],
+    params: &[
+        ParamSpec {
+            key: "lookback",
+            kind: ParamKind::Duration,
+            default: "30d",
+            help: "only events with Timestamp > now - lookback",
+        },
+        ParamSpec {
+            key: "excluded_nets",
+            kind: ParamKind::Cidrs,
+            default: "100.0.0.0/16,200.200.200.0/24",
+            help: "drop connections to these networks",
+        },
+        ParamSpec {
+            key: "browsers",
+            kind: ParamKind::Names,
+            default: "msedge.exe,chrome.exe,firefox.exe",
+            help: "process names ignored as browsers (exact, case-insensitive)",
+        },
+        ParamSpec { key: "excluded_ports", kind: ParamKind::Ports, default: "80,443", help: "remote ports ignored" },
+        ParamSpec { key: "ipv4_only", kind: ParamKind::Bool, default: "true", help: "keep IPv4 remote addresses only" },
+        ParamSpec {
+            key: "require_exe",
+            kind: ParamKind::Bool,
+            default: "true",
+            help: "process name must end with .exe",
+        },
+        ParamSpec {
+            key: "max_devices",
+            kind: ParamKind::Integer,
+            default: "4",
+            help: "keep processes seen on fewer devices than this",
+        },
+    ],
+    columns: &[
+        ColumnSpec::pivot("InitiatingProcessFileName", CellKind::Text, Pivot::Process),
+        ColumnSpec::new("DeviceCount", CellKind::Int),
+        ColumnSpec::pivot("Hashes", CellKind::TextSet, Pivot::Hash),
+        ColumnSpec::new("SampleProcess", CellKind::Text),
+        ColumnSpec::pivot("SampleRemoteIP", CellKind::Text, Pivot::Ip),
+        ColumnSpec::new("Ports", CellKind::IntSet),
+        ColumnSpec::new("RemoteIP_country", CellKind::Text),
+        ColumnSpec::new("EventCount", CellKind::Int),
+    ],
+    key_columns: &["InitiatingProcessFileName"],
+    group_by: None,
+    table: TableKind::DeviceNetworkEvents,
+    exclusions: &[(Pivot::Ip, "excluded_nets"), (Pivot::Process, "browsers")],
+};
+
+impl Hunt for RareProcess {
+    fn spec(&self) -> &'static HuntSpec {
+        &SPEC
+    }
+
+    fn build(&self, ds: &Dataset, common: &Common) -> Box<dyn HuntIndex> {
+        Box::new(Index::build(ds, common))
+    }
+
+    fn kql(&self, params: &HuntParams, opts: &KqlOptions, _feed: Option<&ThreatIntel>) -> Result<String, KqlError> {
+        let mut q = Query::new(params, opts)?;
+        q.net_events();
+        let t = q.t();
+        q.push(&format!(
+            "NetEvents
+| where {t} > RefTime - lookback // 1
+| where isempty(RemoteUrl) // 2
+| where not(ipv4_only) or isnotnull(parse_ipv4(RemoteIP)) // 3 (differs: the seed's title promises IPv4 but its ipv4_lookup(..., return_unmatched=true) lets IPv6 through)
+| where not(in_nets(RemoteIP, excluded_nets)) // 4
+| where not(InitiatingProcessFileName in~ (browsers)) // 5: exact names, case-insensitive, as the seed's (?i)^(msedge|chrome|firefox)\\.exe$
+| where Protocol =~ \"Tcp\" and ActionType =~ \"ConnectionSuccess\" and RemoteIPType =~ \"Public\" // 6 (differs: case-insensitive; Sysmon writes tcp)
+| where not(require_exe) or InitiatingProcessFileName endswith \".exe\" // 7 (endswith is case-insensitive)
+| where isnull(RemotePort) or RemotePort !in (excluded_ports) // 8
+| extend InitiatingProcessFileName = tolower(InitiatingProcessFileName), DeviceKey = DeviceKeyOf(DeviceId, DeviceName)
+| summarize DeviceCount = count_distinct(DeviceKey), // exact distinct count (dcount is an estimate)
+    Hashes = make_set_if(InitiatingProcessMD5, isnotempty(InitiatingProcessMD5)),
+    Ports = make_set_if(RemotePort, isnotnull(RemotePort)),
+    EventCount = count(),
+    arg_min({t}, SampleProcess = InitiatingProcessCommandLine, SampleRemoteIP = RemoteIP) // (differs: the earliest event, not any(): reproducible)
+    by InitiatingProcessFileName
+| where DeviceCount < max_devices
+| extend Hashes = array_sort_asc(Hashes), Ports = array_sort_asc(Ports)
+| extend RemoteIP_country = tostring(geo_info_from_ip_address(SampleRemoteIP).country)
+| project InitiatingProcessFileName, DeviceCount, Hashes, SampleProcess, SampleRemoteIP, Ports, RemoteIP_country, EventCount
+| sort by DeviceCount asc, InitiatingProcessFileName asc"
+        ));
+        Ok(q.finish())
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Ev {
@@ -112,10 +217,6 @@ impl Index {
         Index { offsets, evs }
     }
 
-    pub fn heap_bytes(&self) -> usize {
-        self.offsets.capacity() * 8 + self.evs.capacity() * std::mem::size_of::<Ev>()
-    }
-
     fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {
         let ds = &eng.ds;
         let nets: Vec<ipnet::IpNet> = p.enabled("excluded_nets").iter().filter_map(|s| s.parse().ok()).collect();
@@ -179,8 +280,14 @@ impl Index {
             })
             .collect()
     }
+}
 
-    pub fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<Vec<Cell>> {
+impl HuntIndex for Index {
+    fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * 8 + self.evs.capacity() * std::mem::size_of::<Ev>()
+    }
+
+    fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<(RowKey, Vec<Cell>)> {
         let f = self.filter(eng, p, now);
         let ds = &eng.ds;
         let n = &ds.net;
@@ -196,7 +303,7 @@ impl Index {
                 let row = first.row as usize;
                 let ip = n.remote_ip.get(row);
                 let country = ip.and_then(|ip| ds.geoip.as_ref().and_then(|g| g.country(ip))).unwrap_or_default();
-                vec![
+                let cells = vec![
                     super::text(&eng.common.procs.names[g]),
                     Cell::Int(dcount as i64),
                     Cell::TextSet(hashes),
@@ -205,17 +312,17 @@ impl Index {
                     Cell::IntSet(ports),
                     super::text(&country),
                     Cell::Int(count as i64),
-                ]
+                ];
+                (RowKey(vec![g as u32]), cells)
             })
             .collect()
     }
 
     /// Network-event rows behind a result row: the qualifying events of its process.
-    pub fn events(&self, eng: &Engine, p: &HuntParams, now: Nanos, key: &[Cell]) -> Vec<usize> {
-        let Some(Cell::Text(name)) = key.first() else { return Vec::new() };
-        let Some(g) = eng.common.procs.lookup(name) else { return Vec::new() };
+    fn events(&self, eng: &Engine, p: &HuntParams, now: Nanos, key: &RowKey) -> Vec<usize> {
+        let Some(&g) = key.0.first() else { return Vec::new() };
         let f = self.filter(eng, p, now);
-        if !f.group_ok[g as usize] {
+        if (g as usize) >= self.offsets.len() - 1 || !f.group_ok[g as usize] {
             return Vec::new();
         }
         self.group(g as usize, &f).iter().filter(|e| f.keeps(e)).map(|e| e.row as usize).collect()

@@ -1,16 +1,147 @@
-//! Hunt 4, server-anomaly: rarely contacted remote IPs of servers (`hunts.md` section 4).
+//! Hunt 4, server-anomaly: rarely contacted remote IPs of servers (`docs/hunts.md` section 4).
 //!
 //! The index buckets the events that pass the parameter-free filters (ConnectionSuccess, not
 //! Private/Loopback, not 169.254.x) by RemoteIP, each bucket in time order; a run counts each
 //! bucket's server events and stops at `max_connections`.
 
-use super::index::{first_after, port_set, text_set, Common, Engine};
-use super::{Cell, HuntParams};
+use super::index::{excluded_ips, first_after, port_set, text_set, Common, Engine};
+use super::kql::{KqlError, KqlOptions, Query};
+use super::params::{ParamKind, ParamSpec};
+use super::pivot::{host_in_domain, normalize_domain, url_host};
+use super::{
+    Cell, CellKind, ColumnSpec, Hunt, HuntError, HuntId, HuntIndex, HuntParams, HuntSpec, Need, Pivot, RowKey,
+    DEV_HINT, NET_HINT,
+};
+use crate::enrich::ti::ThreatIntel;
 use crate::model::ip::ip_text;
+use crate::model::tables::TableKind;
 use crate::model::Nanos;
 use crate::store::Dataset;
 use rayon::prelude::*;
 use std::net::IpAddr;
+
+pub const ID: HuntId = HuntId::new("server-anomaly");
+
+/// Hunt 4 in the registry.
+pub struct ServerAnomaly;
+
+static SPEC: HuntSpec = HuntSpec {
+    id: ID,
+    key: "server-anomaly",
+    title: "Server anomaly",
+    summary: "Rarely contacted remote IPs of servers",
+    needs: &[Need::NetworkEvents, Need::DeviceInfo],
+    params: &[
+        ParamSpec { key: "servers", kind: ParamKind::Names, default: "", help: "server names to watch; empty = every server in DeviceInfo" },
+        ParamSpec { key: "lookback", kind: ParamKind::Duration, default: "30d", help: "window for rarity and the server list" },
+        ParamSpec { key: "recent", kind: ParamKind::Duration, default: "5d", help: "window for the recent connections shown" },
+        ParamSpec { key: "max_connections", kind: ParamKind::Integer, default: "50", help: "a remote IP is rare with fewer connections than this" },
+        ParamSpec {
+            key: "known_domains",
+            kind: ParamKind::Domains,
+            default: ".microsoft.com,.windowsupdate.com,login.microsoftonline.com,login.live.com,autodiscover-s.outlook.com,ocsp.digicert.com,ocsp.verisign.com,login.windows.net,outlook.office365.com,accounts.accesscontrol.windows.net",
+            help: "drop rare IPs whose URLs are in these domains",
+        },
+        ParamSpec { key: "excluded_nets", kind: ParamKind::Cidrs, default: "", help: "drop events to these remote networks before anything is counted" },
+    ],
+    columns: &[
+        ColumnSpec::pivot("RemoteIP", CellKind::Text, Pivot::Ip),
+        ColumnSpec::new("count_", CellKind::Int),
+        ColumnSpec::pivot("set_RemoteUrl", CellKind::TextSet, Pivot::Domain),
+        ColumnSpec::new("RecentCount", CellKind::Int),
+        ColumnSpec::pivot("Devices", CellKind::TextSet, Pivot::Device),
+        ColumnSpec::new("RemotePorts", CellKind::IntSet),
+        ColumnSpec::pivot("Processes", CellKind::TextSet, Pivot::Process),
+        ColumnSpec::new("FirstSeen", CellKind::Time),
+        ColumnSpec::new("LastSeen", CellKind::Time),
+    ],
+key_columns: &["RemoteIP"],
+group_by: None,
+table: TableKind::DeviceNetworkEvents,
+exclusions: &[(Pivot::Ip, "excluded_nets"), (Pivot::Domain, "known_domains")],
+};
+
+impl Hunt for ServerAnomaly {
+    fn spec(&self) -> &'static HuntSpec {
+        &SPEC
+    }
+
+    /// DeviceInfo is needed only to find the servers when none are named.
+    fn check(&self, ds: &Dataset, p: &HuntParams) -> Result<(), HuntError> {
+        let missing =
+            |table: &'static str, hint: &str| HuntError::MissingTable { hunt: SPEC.key, table, hint: hint.to_string() };
+        if ds.net.is_empty() {
+            return Err(missing("DeviceNetworkEvents", NET_HINT));
+        }
+        if p.enabled("servers").is_empty() && ds.devinfo.is_empty() {
+            return Err(missing(
+                "DeviceInfo",
+                &format!("{DEV_HINT} to find the servers, or name them with --set servers=NAME,..."),
+            ));
+        }
+        Ok(())
+    }
+
+    fn build(&self, ds: &Dataset, common: &Common) -> Box<dyn HuntIndex> {
+        Box::new(Index::build(ds, common))
+    }
+
+    fn kql(&self, params: &HuntParams, opts: &KqlOptions, _feed: Option<&ThreatIntel>) -> Result<String, KqlError> {
+        let mut q = Query::new(params, opts)?;
+        q.net_events();
+        let t = q.t();
+        let rule = q.servers_rule("lookback");
+        q.push(&format!(
+            "// Servers: the servers list when set (case-insensitive), else every server in DeviceInfo.
+let Servers = union
+    (print DeviceName = servers | mv-expand DeviceName to typeof(string) | project DeviceName = tolower(DeviceName)),
+    ({rule}
+    | where array_length(servers) == 0)
+| distinct DeviceName;
+// The host of a URL: scheme, user, port and path dropped, lower-cased, trailing dots removed.
+let HostOf = (url:string) {{
+    trim_end(@\"\\.+\", tolower(extract(@\"^(?:[^:/?#]*://)?(?:[^/?#]*@)?(\\[[^\\]]*\\]|[^/?#:]*)\", 1, trim(@\"\\s+\", url))))
+}};
+let KnownDomains = print Domain = known_domains
+| mv-expand Domain to typeof(string)
+| project Domain = trim_end(@\"\\.+\", trim_start(@\"\\.+\", tolower(Domain))), Join = 1;
+// (differs: excluded_nets drops events before anything is counted; the seed has no such list)
+let E = NetEvents
+| where not(in_nets(RemoteIP, excluded_nets))
+| where tolower(DeviceName) in (Servers)
+| where ActionType =~ \"ConnectionSuccess\"
+| where RemoteIPType !in~ (\"Private\", \"Loopback\")
+| where not(RemoteIP startswith \"169.254.\")
+| where not(coalesce(ipv6_is_in_range(RemoteIP, \"fe80::/10\"), false)); // (differs: the seed knows only the IPv4 link-local prefix; Sysmon reports IPv6 link-local peers)
+let Rare = E
+| where {t} > RefTime - lookback
+| summarize count_ = count(), set_RemoteUrl = make_set_if(RemoteUrl, isnotempty(RemoteUrl)) by RemoteIP
+| where count_ < max_connections;
+// (differs: has_any matches terms, so login.live.com.evil.example would match login.live.com; here a URL matches an
+// entry when its host is the entry or ends with \".\" + entry)
+let KnownIPs = Rare
+| mv-expand Url = set_RemoteUrl to typeof(string)
+| extend Host = HostOf(Url), Join = 1
+| join kind=inner KnownDomains on Join
+| where isnotempty(Domain) and (Host == Domain or Host endswith strcat(\".\", Domain))
+| distinct RemoteIP;
+let RareIPs = Rare
+| where RemoteIP !in (KnownIPs);
+E
+| where {t} > RefTime - recent
+| where RemoteIP in (RareIPs | project RemoteIP)
+| summarize RecentCount = count(), Devices = make_set_if(DeviceName, isnotempty(DeviceName)),
+    RemotePorts = make_set_if(RemotePort, isnotnull(RemotePort)),
+    Processes = make_set_if(tolower(InitiatingProcessFileName), isnotempty(InitiatingProcessFileName)),
+    FirstSeen = min({t}), LastSeen = max({t}) by RemoteIP
+| join kind=inner RareIPs on RemoteIP
+| project RemoteIP, count_, set_RemoteUrl = array_sort_asc(set_RemoteUrl), RecentCount, Devices = array_sort_asc(Devices),
+    RemotePorts = array_sort_asc(RemotePorts), Processes = array_sort_asc(Processes), FirstSeen, LastSeen
+| sort by count_ asc, RemoteIP asc"
+        ));
+        Ok(q.finish())
+    }
+}
 
 /// 16 bytes per candidate event: what the rarity count reads. URL, port and process are read
 /// from the table only for the few rare IPs.
@@ -30,51 +161,19 @@ pub(crate) struct Index {
     hosts: Vec<String>,
 }
 
-/// The host of a RemoteUrl, lower-cased: scheme, user info, port, path, query and a trailing
-/// dot removed (`https://Login.Live.com:443/x` -> `login.live.com`).
-pub fn url_host(url: &str) -> String {
-    let mut s = url.trim();
-    if let Some(i) = s.find("://") {
-        s = &s[i + 3..];
+/// Whether `ip` is link-local: its text starts with `169.254.`, or it is in IPv6 `fe80::/10`.
+fn is_link_local(ip: Option<IpAddr>) -> bool {
+    match ip {
+        Some(IpAddr::V4(v4)) => v4.octets()[0] == 169 && v4.octets()[1] == 254,
+        Some(IpAddr::V6(v6)) => v6.segments()[0] & 0xffc0 == 0xfe80,
+        None => false,
     }
-    if let Some(i) = s.find(['/', '?', '#']) {
-        s = &s[..i];
-    }
-    if let Some(i) = s.rfind('@') {
-        s = &s[i + 1..];
-    }
-    if let Some(rest) = s.strip_prefix('[') {
-        s = rest.split(']').next().unwrap_or(rest);
-    } else if s.matches(':').count() == 1 {
-        s = s.split(':').next().unwrap_or(s);
-    }
-    s.trim_end_matches('.').to_lowercase()
-}
-
-/// A known-domains entry as compared: lower-cased, leading and trailing dots removed.
-fn normalize_domain(domain: &str) -> String {
-    domain.trim().trim_start_matches('.').trim_end_matches('.').to_lowercase()
-}
-
-/// Whether `host` (from `url_host`) is the normalized domain `d` or a subdomain of it.
-fn host_in_domain(host: &str, d: &str) -> bool {
-    !d.is_empty()
-        && (host == d
-            || (host.len() > d.len() && host.ends_with(d) && host.as_bytes()[host.len() - d.len() - 1] == b'.'))
-}
-
-/// Whether `url`'s host is `domain` or a subdomain of it (a leading `.` on `domain` is ignored).
-pub fn url_in_domain(url: &str, domain: &str) -> bool {
-    host_in_domain(&url_host(url), &normalize_domain(domain))
-}
-
-/// Whether `ip`'s text starts with `169.254.` (IPv4 link-local).
-fn is_link_local_v4(ip: Option<IpAddr>) -> bool {
-    matches!(ip, Some(IpAddr::V4(v4)) if v4.octets()[0] == 169 && v4.octets()[1] == 254)
 }
 
 struct Filter {
     servers: Vec<bool>,
+    /// Per RemoteIP code: in an enabled `excluded_nets` entry.
+    excluded: Vec<bool>,
     lookback_from: Nanos,
     recent_from: Nanos,
     max_connections: i64,
@@ -89,7 +188,7 @@ impl Index {
         let order = super::index::filter_order(&c.net_order, |r| {
             success[n.action.codes[r] as usize]
                 && !private[n.remote_ip_type.codes[r] as usize]
-                && !is_link_local_v4(n.remote_ip.get(r))
+                && !is_link_local(n.remote_ip.get(r))
         });
         let codes = n.remote_ip.distinct();
         let mut offsets = vec![0usize; codes + 1];
@@ -112,12 +211,6 @@ impl Index {
         Index { offsets, evs, hosts }
     }
 
-    pub fn heap_bytes(&self) -> usize {
-        self.offsets.capacity() * 8
-            + self.evs.capacity() * std::mem::size_of::<Ev>()
-            + self.hosts.iter().map(|h| h.capacity() + 24).sum::<usize>()
-    }
-
     fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {
         let lookback_from = now.saturating_sub(p.duration("lookback"));
         let named = p.enabled("servers");
@@ -125,6 +218,7 @@ impl Index {
             if named.is_empty() { eng.common.servers_since(lookback_from) } else { eng.common.servers_named(&named) };
         Filter {
             servers,
+            excluded: excluded_ips(&eng.ds, p),
             lookback_from,
             recent_from: now.saturating_sub(p.duration("recent")),
             max_connections: p.integer("max_connections"),
@@ -139,6 +233,9 @@ impl Index {
     /// The recent server events of `ip` when it is a rare, not known-good IP; with its
     /// `count_` and URL set over the lookback.
     fn rare_ip(&self, ds: &Dataset, f: &Filter, ip: usize) -> Option<(i64, Vec<String>, Vec<Ev>)> {
+        if f.excluded[ip] {
+            return None;
+        }
         let b = self.bucket(ip);
         let mut count = 0i64;
         let look = &b[first_after(b, f.lookback_from, |e| e.ts)..];
@@ -176,12 +273,20 @@ impl Index {
         }
         Some((count, text_set(url_codes.iter().map(|&u| dict.get(u))), recent))
     }
+}
 
-    pub fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<Vec<Cell>> {
+impl HuntIndex for Index {
+    fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * 8
+            + self.evs.capacity() * std::mem::size_of::<Ev>()
+            + self.hosts.iter().map(|h| h.capacity() + 24).sum::<usize>()
+    }
+
+    fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<(RowKey, Vec<Cell>)> {
         let ds = &eng.ds;
         let f = self.filter(eng, p, now);
         let c = &eng.common;
-        let mut rows: Vec<(i64, String, Vec<Cell>)> = (0..self.offsets.len() - 1)
+        let mut rows: Vec<(i64, String, RowKey, Vec<Cell>)> = (0..self.offsets.len() - 1)
             .into_par_iter()
             .filter_map(|ip| {
                 let (count, urls, recent) = self.rare_ip(ds, &f, ip)?;
@@ -201,42 +306,23 @@ impl Index {
                     Cell::Time(first),
                     Cell::Time(last),
                 ];
-                Some((count, ip_s, cells))
+                Some((count, ip_s, RowKey(vec![ip as u32]), cells))
             })
             .collect();
         rows.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        rows.into_iter().map(|r| r.2).collect()
+        rows.into_iter().map(|r| (r.2, r.3)).collect()
     }
 
     /// Network-event rows behind a result row: the recent server events of its RemoteIP.
-    pub fn events(&self, eng: &Engine, p: &HuntParams, now: Nanos, key: &[Cell]) -> Vec<usize> {
-        let ds = &eng.ds;
-        let Some(ip) = key.first().and_then(|c| super::ip_code(ds, c)) else { return Vec::new() };
+    fn events(&self, eng: &Engine, p: &HuntParams, now: Nanos, key: &RowKey) -> Vec<usize> {
+        let Some(&ip) = key.0.first() else { return Vec::new() };
+        if ip as usize >= self.offsets.len() - 1 {
+            return Vec::new();
+        }
         let f = self.filter(eng, p, now);
-        match self.rare_ip(ds, &f, ip as usize) {
+        match self.rare_ip(&eng.ds, &f, ip as usize) {
             Some((_, _, recent)) => recent.iter().map(|e| e.row as usize).collect(),
             None => Vec::new(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn url_host_drops_scheme_user_port_path_and_final_dot() {
-        assert_eq!(url_host("https://user@Login.Live.com.:443/a?b#c"), "login.live.com");
-        assert_eq!(url_host("[2001:db8::1]:443"), "2001:db8::1");
-        assert_eq!(url_host("x.microsoft.com"), "x.microsoft.com");
-    }
-
-    #[test]
-    fn domains_match_whole_labels_only() {
-        assert!(url_in_domain("x.microsoft.com", ".microsoft.com"));
-        assert!(url_in_domain("microsoft.com", ".microsoft.com"));
-        assert!(!url_in_domain("notmicrosoft.com", "microsoft.com"));
-        assert!(!url_in_domain("login.live.com.evil.example", "login.live.com"));
-        assert!(!url_in_domain("anything", "."));
     }
 }

@@ -1,18 +1,139 @@
 //! Hunt 3, supply-chain: new connections from servers that run rarely deployed third-party
-//! software (`hunts.md` section 3).
+//! software (`docs/hunts.md` section 3).
 //!
 //! The index keeps the events that pass the parameter-free filters (not
 //! ListeningConnectionCreated, not Private/Loopback, not an IPv4-mapped FourToSixMapping) in
 //! time order, plus every network event bucketed by RemoteIP for the prevalence lookup.
 
-use super::index::{first_after, text_set, Common, Engine};
-use super::{Cell, HuntParams};
+use super::index::{excluded_ips, first_after, text_set, Common, Engine};
+use super::kql::{KqlError, KqlOptions, Query};
+use super::params::{ParamKind, ParamSpec};
+use super::{Cell, CellKind, ColumnSpec, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, Pivot, RowKey};
+use crate::enrich::ti::ThreatIntel;
 use crate::model::ip::ip_text;
+use crate::model::tables::TableKind;
 use crate::model::{Nanos, NO_PORT};
 use crate::store::Dataset;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::net::IpAddr;
+
+pub const ID: HuntId = HuntId::new("supply-chain");
+
+/// Hunt 3 in the registry.
+pub struct SupplyChain;
+
+static SPEC: HuntSpec = HuntSpec {
+    id: ID,
+    key: "supply-chain",
+    title: "Supply chain",
+    summary: "New connections from servers that run rarely deployed third-party software",
+    needs: &[Need::NetworkEvents, Need::DeviceInfo],
+    params: &[
+        ParamSpec {
+            key: "lookback",
+            kind: ParamKind::Duration,
+            default: "14d",
+            help: "window for servers, companies and the baseline",
+        },
+        ParamSpec {
+            key: "company_max_servers",
+            kind: ParamKind::Integer,
+            default: "10",
+            help: "a company is rare on fewer servers than this",
+        },
+        ParamSpec {
+            key: "new_within",
+            kind: ParamKind::Duration,
+            default: "1d",
+            help: "a connection is new when first seen within this",
+        },
+        ParamSpec {
+            key: "prevalence_window",
+            kind: ParamKind::Duration,
+            default: "5d",
+            help: "window for remote IP prevalence",
+        },
+        ParamSpec {
+            key: "max_prevalence",
+            kind: ParamKind::Integer,
+            default: "6",
+            help: "keep remote IPs seen on fewer devices than this",
+        },
+        ParamSpec {
+            key: "excluded_nets",
+            kind: ParamKind::Cidrs,
+            default: "",
+            help: "drop events to these remote networks before anything is counted",
+        },
+    ],
+    columns: &[
+        ColumnSpec::pivot("DeviceName", CellKind::Text, Pivot::Device),
+        ColumnSpec::pivot("RemoteIP", CellKind::Text, Pivot::Ip),
+        ColumnSpec::new("RemotePort", CellKind::Int),
+        ColumnSpec::new("Count", CellKind::Int),
+        ColumnSpec::new("starttime", CellKind::Time),
+        ColumnSpec::new("endtime", CellKind::Time),
+        ColumnSpec::new("Prevalence", CellKind::Int),
+        ColumnSpec::pivot("URLs", CellKind::TextSet, Pivot::Domain),
+    ],
+    key_columns: &["DeviceName", "RemoteIP", "RemotePort"],
+    group_by: Some("DeviceName"),
+    table: TableKind::DeviceNetworkEvents,
+    exclusions: &[(Pivot::Ip, "excluded_nets")],
+};
+
+impl Hunt for SupplyChain {
+    fn spec(&self) -> &'static HuntSpec {
+        &SPEC
+    }
+
+    fn build(&self, ds: &Dataset, common: &Common) -> Box<dyn HuntIndex> {
+        Box::new(Index::build(ds, common))
+    }
+
+    fn kql(&self, params: &HuntParams, opts: &KqlOptions, _feed: Option<&ThreatIntel>) -> Result<String, KqlError> {
+        let mut q = Query::new(params, opts)?;
+        q.net_events();
+        let t = q.t();
+        let servers = q.servers_rule("lookback");
+        q.push(&format!(
+            "// (differs: excluded_nets drops events before anything is counted; the seed has no such list)
+let Net = NetEvents
+| where not(in_nets(RemoteIP, excluded_nets));
+let Servers = {servers};
+let E = Net
+| where {t} > RefTime - lookback
+| where tolower(DeviceName) in (Servers)
+| where ActionType !~ \"ListeningConnectionCreated\"
+| where RemoteIPType !in~ (\"Private\", \"Loopback\")
+| where not(RemoteIPType =~ \"FourToSixMapping\" and RemoteIP startswith \"::ffff:\");
+let RareCompanies = E
+| where isnotempty(InitiatingProcessVersionInfoCompanyName) // (differs: an empty company name is not a company)
+| summarize ServerCount = count_distinct(tolower(DeviceName)) by InitiatingProcessVersionInfoCompanyName
+| where ServerCount < company_max_servers
+| project InitiatingProcessVersionInfoCompanyName;
+let ThirdPartyServers = E
+| where InitiatingProcessVersionInfoCompanyName in (RareCompanies)
+| project DeviceName = tolower(DeviceName);
+let PrevalenceByIP = Net
+| where {t} > RefTime - prevalence_window
+| summarize Prevalence = count_distinct(DeviceKeyOf(DeviceId, DeviceName)), // exact distinct count (dcount is an estimate)
+    URLs = make_set_if(RemoteUrl, isnotempty(RemoteUrl)) by RemoteIP;
+E
+| where tolower(DeviceName) in (ThirdPartyServers)
+| summarize Count = count(), starttime = min({t}), endtime = max({t}) by DeviceName, RemoteIP, RemotePort
+| where starttime > RefTime - new_within
+| join kind=leftouter PrevalenceByIP on RemoteIP
+| where isnull(Prevalence) or Prevalence < max_prevalence
+| extend URLs = array_sort_asc(coalesce(URLs, dynamic([])))
+// (differs: one row per DeviceName, RemoteIP, RemotePort; the seed packs these into one row per DeviceName)
+| project DeviceName, RemoteIP, RemotePort, Count, starttime, endtime, Prevalence, URLs
+| sort by DeviceName asc, RemoteIP asc, RemotePort asc"
+        ));
+        Ok(q.finish())
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 struct Ev {
@@ -119,20 +240,15 @@ impl Index {
         Index { cand, by_ip: ByIp::build(ds, &c.net_order) }
     }
 
-    pub fn heap_bytes(&self) -> usize {
-        self.cand.capacity() * std::mem::size_of::<Ev>()
-            + self.by_ip.offsets.capacity() * 8
-            + self.by_ip.rows.capacity() * 4
-    }
-
     /// The baseline events: E on third-party servers, in time order.
     fn baseline_events(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<Ev> {
         let ds = &eng.ds;
         let lookback_from = now.saturating_sub(p.duration("lookback"));
         let servers = eng.common.servers_since(lookback_from);
+        let excluded = excluded_ips(ds, p);
         let e: Vec<Ev> = self.cand[first_after(&self.cand, lookback_from, |e| e.ts)..]
             .par_iter()
-            .filter(|e| servers[e.name as usize])
+            .filter(|e| servers[e.name as usize] && !excluded[e.ip as usize])
             .copied()
             .collect();
         let mut pairs: Vec<(u32, u32)> = e.iter().filter(|e| e.company != 0).map(|e| (e.company, e.name)).collect();
@@ -164,8 +280,16 @@ impl Index {
         let urls = text_set(evs.iter().map(|e| ds.net.remote_url.get(*e as usize)));
         Some((devs.len() as i64, urls))
     }
+}
 
-    pub fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<Vec<Cell>> {
+impl HuntIndex for Index {
+    fn heap_bytes(&self) -> usize {
+        self.cand.capacity() * std::mem::size_of::<Ev>()
+            + self.by_ip.offsets.capacity() * 8
+            + self.by_ip.rows.capacity() * 4
+    }
+
+    fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<(RowKey, Vec<Cell>)> {
         let ds = &eng.ds;
         let mut baseline: HashMap<(u32, u32, u32), Agg> = HashMap::new();
         for e in self.baseline_events(eng, p, now) {
@@ -179,7 +303,7 @@ impl Index {
         let max_prev = p.integer("max_prevalence");
         let mut prev_cache: HashMap<u32, Option<(i64, Vec<String>)>> = HashMap::new();
         let ip_str = |code: u32| ds.net.remote_ip.addr(code).map(ip_text).unwrap_or_default();
-        let mut rows: Vec<(String, String, u32, Vec<Cell>)> = Vec::new();
+        let mut rows: Vec<(String, String, u32, RowKey, Vec<Cell>)> = Vec::new();
         for ((name, ip, port), a) in baseline {
             if a.start <= new_from {
                 continue;
@@ -200,23 +324,16 @@ impl Index {
                 prev.as_ref().map_or(Cell::Empty, |(c, _)| Cell::Int(*c)),
                 prev.as_ref().map_or(Cell::Empty, |(_, u)| Cell::TextSet(u.clone())),
             ];
-            rows.push((name_s, ip_s, port, cells));
+            rows.push((name_s, ip_s, port, RowKey(vec![name, ip, port]), cells));
         }
         rows.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
-        rows.into_iter().map(|r| r.3).collect()
+        rows.into_iter().map(|r| (r.3, r.4)).collect()
     }
 
     /// Network-event rows behind a result row: the baseline events of its
     /// (DeviceName, RemoteIP, RemotePort).
-    pub fn events(&self, eng: &Engine, p: &HuntParams, now: Nanos, key: &[Cell]) -> Vec<usize> {
-        let ds = &eng.ds;
-        let (Some(name), Some(ip), Some(port)) = (
-            key.first().and_then(super::cell_str).and_then(|s| eng.common.devnames.lookup(s)),
-            key.get(1).and_then(|c| super::ip_code(ds, c)),
-            key.get(2).and_then(super::cell_port),
-        ) else {
-            return Vec::new();
-        };
+    fn events(&self, eng: &Engine, p: &HuntParams, now: Nanos, key: &RowKey) -> Vec<usize> {
+        let &[name, ip, port] = &key.0[..] else { return Vec::new() };
         self.baseline_events(eng, p, now)
             .into_iter()
             .filter(|e| e.name == name && e.ip == ip && e.port == port)

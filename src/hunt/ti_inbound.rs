@@ -1,20 +1,118 @@
 //! Hunt 5, ti-inbound: inbound connections from threat-intel-listed IPs to internet-facing
-//! ports (`hunts.md` section 5).
+//! ports (`docs/hunts.md` section 5).
 //!
 //! Everything but `min_level` and `excluded_local_ports` is fixed per dataset, so the index
 //! holds the joined candidate events (with their feed hit) in time order.
 
-use super::{Cell, HuntParams};
+use super::index::{excluded_ips, Common, Engine};
+use super::kql::{ti_feed, KqlError, KqlOptions, Query};
+use super::params::{ParamKind, ParamSpec};
+use super::{Cell, CellKind, ColumnSpec, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, Pivot, RowKey};
+use crate::enrich::ti::ThreatIntel;
 use crate::enrich::ti::TiHit;
 use crate::model::ip::ip_text;
+use crate::model::tables::TableKind;
 use crate::model::{Nanos, NO_PORT};
 use crate::store::Dataset;
 use std::collections::HashMap;
+
+pub const ID: HuntId = HuntId::new("ti-inbound");
+
+/// Hunt 5 in the registry.
+pub struct TiInbound;
+
+static SPEC: HuntSpec = HuntSpec {
+    id: ID,
+    key: "ti-inbound",
+    title: "TI inbound",
+    summary: "Inbound connections from threat-intel-listed IPs to internet-facing ports",
+    needs: &[Need::NetworkEvents, Need::DeviceInfo, Need::ThreatIntel],
+    params: &[
+        ParamSpec {
+            key: "min_level",
+            kind: ParamKind::Integer,
+            default: "4",
+            help: "feed entries with a count need at least this many lists",
+        },
+        ParamSpec {
+            key: "excluded_local_ports",
+            kind: ParamKind::Ports,
+            default: "",
+            help: "local ports ignored (the seed suggests 25)",
+        },
+        ParamSpec {
+            key: "excluded_nets",
+            kind: ParamKind::Cidrs,
+            default: "",
+            help: "drop events to these remote networks before anything is counted",
+        },
+    ],
+    columns: &[
+        ColumnSpec::new("Timestamp", CellKind::Time),
+        ColumnSpec::pivot("DeviceName", CellKind::Text, Pivot::Device),
+        ColumnSpec::pivot("ThreatIntelligenceIP", CellKind::Text, Pivot::Ip),
+        ColumnSpec::new("LocalPort", CellKind::Int),
+        ColumnSpec::pivot("InitiatingProcessFileName", CellKind::Text, Pivot::Process),
+        ColumnSpec::pivot("DeviceId", CellKind::Text, Pivot::Device),
+        ColumnSpec::new("InternetFacingReason", CellKind::Text),
+        ColumnSpec::new("TiCount", CellKind::Int),
+    ],
+    key_columns: &["DeviceId", "ThreatIntelligenceIP", "LocalPort"],
+    group_by: None,
+    table: TableKind::DeviceNetworkEvents,
+    exclusions: &[(Pivot::Ip, "excluded_nets")],
+};
+
+impl Hunt for TiInbound {
+    fn spec(&self) -> &'static HuntSpec {
+        &SPEC
+    }
+
+    fn build(&self, ds: &Dataset, common: &Common) -> Box<dyn HuntIndex> {
+        Box::new(Index::build(ds, common))
+    }
+
+    fn kql(&self, params: &HuntParams, opts: &KqlOptions, feed: Option<&ThreatIntel>) -> Result<String, KqlError> {
+        let mut q = Query::new(params, opts)?;
+        let ti = ti_feed(&q, feed)?;
+        q.push(&ti);
+        q.net_events();
+        let t = q.t();
+        q.push(&format!(
+            "// Internet-facing ports: per device and port the latest DeviceInfo row, kept when it is internet facing.
+let InternetFacing = DeviceInfo
+| extend Facing = todynamic(AdditionalFields)
+| extend InternetFacingLocalPort = toint(Facing.InternetFacingLocalPort), InternetFacingReason = tostring(Facing.InternetFacingReason),
+    InternetFacingLocalIp = tostring(Facing.InternetFacingLocalIp)
+| summarize arg_max({t}, IsInternetFacing, InternetFacingReason, InternetFacingLocalIp) by DeviceId, InternetFacingLocalPort
+| where IsInternetFacing == true and isnotnull(InternetFacingLocalPort)
+| project DeviceId, InternetFacingLocalPort, InternetFacingReason;
+let Inbound = NetEvents
+| where not(in_nets(RemoteIP, excluded_nets)) // (differs: excluded_nets drops events first; the seed has no such list)
+| where ActionType =~ \"InboundConnectionAccepted\"
+| where isnull(LocalPort) or LocalPort !in (excluded_local_ports) // the seed suggests LocalPort != 25
+| join kind=inner InternetFacing on DeviceId
+| where LocalPort == InternetFacingLocalPort;
+// Feed entries are addresses or networks: IPv4 and IPv6 lookups; an address matched by several entries is one row
+// with the highest count, as rarity merges feeds.
+union
+    (Inbound | where isnotnull(parse_ipv4(RemoteIP)) | evaluate ipv4_lookup(TiFeed, RemoteIP, TiNet)),
+    (Inbound | where isnull(parse_ipv4(RemoteIP)) | evaluate ipv6_lookup(TiFeed, RemoteIP, TiNet))
+| summarize TiCount = max(TiCount) by {t}, DeviceName, RemoteIP, LocalPort, InitiatingProcessFileName, DeviceId, InternetFacingReason, ReportId
+| project Timestamp = {t}, DeviceName, ThreatIntelligenceIP = RemoteIP, LocalPort, InitiatingProcessFileName, DeviceId,
+    InternetFacingReason, TiCount
+| sort by Timestamp asc"
+        ));
+        Ok(q.finish())
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 struct Cand {
     ts: Nanos,
     row: u32,
+    /// RemoteIP code.
+    ip: u32,
     /// The DeviceInfo row that makes the port internet-facing.
     dev_row: u32,
     hit: Option<TiHit>,
@@ -49,7 +147,7 @@ pub(crate) fn internet_facing(ds: &Dataset) -> HashMap<(String, u32), u32> {
 }
 
 impl Index {
-    pub fn build(ds: &Dataset, c: &super::index::Common) -> Index {
+    pub fn build(ds: &Dataset, c: &Common) -> Index {
         let n = &ds.net;
         let facing: HashMap<(u32, u32), u32> = internet_facing(ds)
             .into_iter()
@@ -69,34 +167,42 @@ impl Index {
                 let dev_row = *facing.get(&(n.device_id.codes[ri], n.local_port[ri]))?;
                 let ip = n.remote_ip.codes[ri];
                 let hit = *hits.entry(ip).or_insert_with(|| n.remote_ip.addr(ip).and_then(|a| ds.ti.lookup(a)));
-                Some(Cand { ts: n.ts[ri], row: r, dev_row, hit, local_port: n.local_port[ri] })
+                Some(Cand { ts: n.ts[ri], row: r, ip, dev_row, hit, local_port: n.local_port[ri] })
             })
             .collect();
         Index { cands }
     }
 
-    pub fn heap_bytes(&self) -> usize {
-        self.cands.capacity() * std::mem::size_of::<Cand>()
-    }
-
-    fn qualifying(&self, p: &HuntParams) -> Vec<Cand> {
+    fn qualifying(&self, ds: &Dataset, p: &HuntParams) -> Vec<Cand> {
         let level = super::index::clamp_u32(p.integer("min_level"));
         let excluded: Vec<u32> = p.enabled("excluded_local_ports").iter().filter_map(|s| s.parse().ok()).collect();
+        let excluded_ip = excluded_ips(ds, p);
         self.cands
             .iter()
-            .filter(|c| c.hit.is_some_and(|h| h.listed(level)) && !excluded.contains(&c.local_port))
+            .filter(|c| {
+                !excluded_ip[c.ip as usize]
+                    && c.hit.is_some_and(|h| h.listed(level))
+                    && !excluded.contains(&c.local_port)
+            })
             .copied()
             .collect()
     }
+}
 
-    pub fn run(&self, ds: &Dataset, p: &HuntParams) -> Vec<Vec<Cell>> {
+impl HuntIndex for Index {
+    fn heap_bytes(&self) -> usize {
+        self.cands.capacity() * std::mem::size_of::<Cand>()
+    }
+
+    fn run(&self, eng: &Engine, p: &HuntParams, _now: Nanos) -> Vec<(RowKey, Vec<Cell>)> {
+        let ds: &Dataset = &eng.ds;
         let n = &ds.net;
         let d = &ds.devinfo;
-        self.qualifying(p)
+        self.qualifying(ds, p)
             .into_iter()
             .map(|c| {
                 let r = c.row as usize;
-                vec![
+                let cells = vec![
                     Cell::Time(c.ts),
                     super::text(n.device_name.get(r)),
                     super::text(&n.remote_ip.get(r).map(ip_text).unwrap_or_default()),
@@ -105,13 +211,15 @@ impl Index {
                     super::text(n.device_id.get(r)),
                     super::text(d.if_reason.get(c.dev_row as usize)),
                     c.hit.and_then(|h| h.max_count).map_or(Cell::Empty, |v| Cell::Int(v as i64)),
-                ]
+                ];
+                (RowKey(vec![c.row]), cells)
             })
             .collect()
     }
 
-    /// Network-event rows behind result row `row`: its single event.
-    pub fn events(&self, p: &HuntParams, row: usize) -> Vec<usize> {
-        self.qualifying(p).get(row).map(|c| vec![c.row as usize]).unwrap_or_default()
+    /// Network-event rows behind a result row: its single event, while it still qualifies.
+    fn events(&self, eng: &Engine, p: &HuntParams, _now: Nanos, key: &RowKey) -> Vec<usize> {
+        let Some(&row) = key.0.first() else { return Vec::new() };
+        self.qualifying(&eng.ds, p).iter().filter(|c| c.row == row).map(|c| c.row as usize).collect()
     }
 }

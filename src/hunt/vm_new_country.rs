@@ -1,14 +1,150 @@
 //! Hunt 2, vm-new-country: new outbound VM connections to rarely contacted countries
-//! (`hunts.md` section 2).
+//! (`docs/hunts.md` section 2).
 //!
 //! The index keeps the outbound rows with a country in time order, each with its country code
 //! and well-known-tuple id; a run counts the two history windows with binary-searched ranges.
 
-use super::index::{first_at_or_after, Folded};
-use super::{Cell, HuntParams};
+use super::index::{first_at_or_after, Common, Engine, Folded};
+use super::kql::{Dialect, KqlError, KqlOptions, Query};
+use super::params::{ParamKind, ParamSpec};
+use super::{Cell, CellKind, ColumnSpec, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, Pivot, RowKey};
+use crate::enrich::ti::ThreatIntel;
+use crate::model::tables::TableKind;
 use crate::model::{Nanos, NO_PORT};
 use crate::store::Dataset;
 use std::collections::HashMap;
+
+pub const ID: HuntId = HuntId::new("vm-new-country");
+
+/// Hunt 2 in the registry.
+pub struct VmNewCountry;
+
+static SPEC: HuntSpec = HuntSpec {
+    id: ID,
+    key: "vm-new-country",
+    title: "VM new country",
+    summary: "New outbound connections from VMs to rarely contacted countries",
+    needs: &[Need::VmConnection],
+    params: &[
+        ParamSpec {
+            key: "lookback",
+            kind: ParamKind::Duration,
+            default: "30d",
+            help: "history window for common countries",
+        },
+        ParamSpec { key: "recent", kind: ParamKind::Duration, default: "1h", help: "the new-connections window" },
+        ParamSpec {
+            key: "baseline",
+            kind: ParamKind::Duration,
+            default: "7d",
+            help: "history window for well-known tuples",
+        },
+        ParamSpec {
+            key: "country_common_above",
+            kind: ParamKind::Integer,
+            default: "5",
+            help: "a country is common with more earlier connections than this",
+        },
+        ParamSpec {
+            key: "tuple_seen_above",
+            kind: ParamKind::Integer,
+            default: "7",
+            help: "a tuple is well known with more earlier connections than this",
+        },
+        ParamSpec {
+            key: "alert_above",
+            kind: ParamKind::Integer,
+            default: "5",
+            help: "show the alert banner with more result rows than this",
+        },
+    ],
+    columns: &[
+        ColumnSpec::pivot("Computer", CellKind::Text, Pivot::Device),
+        ColumnSpec::new("Direction", CellKind::Text),
+        ColumnSpec::pivot("ProcessName", CellKind::Text, Pivot::Process),
+        ColumnSpec::pivot("SourceIp", CellKind::Text, Pivot::Ip),
+        ColumnSpec::pivot("DestinationIp", CellKind::Text, Pivot::Ip),
+        ColumnSpec::new("DestinationPort", CellKind::Int),
+        ColumnSpec::new("Protocol", CellKind::Text),
+        ColumnSpec::new("RemoteCountry", CellKind::Text),
+        ColumnSpec::new("MaliciousIp", CellKind::Text),
+        ColumnSpec::new("min_TimeGenerated", CellKind::Time),
+        ColumnSpec::new("max_TimeGenerated", CellKind::Time),
+        ColumnSpec::new("sum_BytesSent", CellKind::Int),
+        ColumnSpec::new("sum_BytesReceived", CellKind::Int),
+        ColumnSpec::new("Connections", CellKind::Int),
+    ],
+    key_columns: &[
+        "Computer",
+        "ProcessName",
+        "SourceIp",
+        "DestinationIp",
+        "DestinationPort",
+        "Protocol",
+        "RemoteCountry",
+    ],
+    group_by: None,
+    table: TableKind::VMConnection,
+    exclusions: &[],
+};
+
+impl Hunt for VmNewCountry {
+    fn spec(&self) -> &'static HuntSpec {
+        &SPEC
+    }
+
+    fn build(&self, ds: &Dataset, _common: &Common) -> Box<dyn HuntIndex> {
+        Box::new(Index::build(ds))
+    }
+
+    /// The seed's `AlertTriggerThreshold`.
+    fn banner(&self, p: &HuntParams, rows: usize) -> Option<String> {
+        let above = p.integer("alert_above");
+        (rows as i64 > above)
+            .then(|| format!("ALERT: {rows} new VM connections to rarely contacted countries (alert above {above})"))
+    }
+
+    /// VMConnection is a Log Analytics table: Sentinel only.
+    fn kql(&self, params: &HuntParams, opts: &KqlOptions, _feed: Option<&ThreatIntel>) -> Result<String, KqlError> {
+        if opts.dialect != Dialect::Sentinel {
+            return Err(KqlError::NoForm {
+                hunt: SPEC.key,
+                dialect: opts.dialect.name(),
+                table: "VMConnection",
+                instead: Dialect::Sentinel.name(),
+            });
+        }
+        let mut q = Query::new(params, opts)?;
+        q.push(
+            "let Outbound = VMConnection
+| where Direction =~ \"outbound\" and isnotempty(RemoteCountry); // (differs: case-insensitive Direction)
+let CommonCountries = Outbound
+| where TimeGenerated >= RefTime - lookback and TimeGenerated < RefTime - recent
+| summarize Count = count() by RemoteCountry
+| where Count > country_common_above
+| project RemoteCountry;
+let KnownTuples = Outbound
+| where TimeGenerated >= RefTime - baseline and TimeGenerated < RefTime - recent
+| summarize Count = count() by ProcessKey = tolower(ProcessName), SourceIp, DestinationIp, RemoteCountry
+| where Count > tuple_seen_above
+| project ProcessKey, SourceIp, DestinationIp, RemoteCountry;
+Outbound
+| where TimeGenerated >= RefTime - recent
+| where RemoteCountry !in (CommonCountries)
+| extend ProcessKey = tolower(ProcessName)
+// (differs: the seed joins the new tuples back to the last hour on RemoteCountry only (innerunique), which drags in
+// well-known tuples of the same country when the thresholds are tuned apart; this keeps the rows of new tuples only)
+| join kind=leftanti KnownTuples on ProcessKey, SourceIp, DestinationIp, RemoteCountry
+| summarize min_TimeGenerated = min(TimeGenerated), max_TimeGenerated = max(TimeGenerated),
+    sum_BytesSent = sum(BytesSent), sum_BytesReceived = sum(BytesReceived), Connections = count()
+    by Computer, Direction, ProcessName, SourceIp, DestinationIp, DestinationPort, Protocol, RemoteCountry, MaliciousIp
+| sort by RemoteCountry asc, Computer asc, ProcessName asc, min_TimeGenerated asc
+// The seed alerts when more than AlertTriggerThreshold rows come back: in an analytics rule, alert when the
+// number of results is greater than alert_above.",
+        );
+        Ok(q.finish())
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 struct Row {
@@ -82,10 +218,6 @@ impl Index {
         Index { rows, tuples: tuple_ids.len(), countries: v.remote_country.dict.len() }
     }
 
-    pub fn heap_bytes(&self) -> usize {
-        self.rows.capacity() * std::mem::size_of::<Row>()
-    }
-
     /// Recent rows of new tuples to uncommon countries, in time order.
     fn qualifying(&self, p: &HuntParams, now: Nanos) -> Vec<Row> {
         let recent_from = now.saturating_sub(p.duration("recent"));
@@ -118,8 +250,15 @@ impl Index {
             .copied()
             .collect()
     }
+}
 
-    pub fn run(&self, ds: &Dataset, p: &HuntParams, now: Nanos) -> Vec<Vec<Cell>> {
+impl HuntIndex for Index {
+    fn heap_bytes(&self) -> usize {
+        self.rows.capacity() * std::mem::size_of::<Row>()
+    }
+
+    fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<(RowKey, Vec<Cell>)> {
+        let ds: &Dataset = &eng.ds;
         let mut groups: HashMap<Key, Agg> = HashMap::new();
         for r in self.qualifying(p, now) {
             let ri = r.row as usize;
@@ -167,7 +306,7 @@ impl Index {
         });
         out.into_iter()
             .map(|(k, a)| {
-                vec![
+                let cells = vec![
                     super::text(s(&k, 0)),
                     super::text(s(&k, 1)),
                     super::text(s(&k, 2)),
@@ -182,34 +321,19 @@ impl Index {
                     Cell::Int(a.sent),
                     Cell::Int(a.received),
                     Cell::Int(a.count),
-                ]
+                ];
+                (RowKey(k.to_vec()), cells)
             })
             .collect()
     }
 
     /// VMConnection rows behind a result row: the recent rows of its summarized tuple.
-    pub fn events(&self, ds: &Dataset, p: &HuntParams, now: Nanos, key: &[Cell]) -> Vec<usize> {
-        let v = &ds.vm;
+    fn events(&self, eng: &Engine, p: &HuntParams, now: Nanos, key: &RowKey) -> Vec<usize> {
+        let ds: &Dataset = &eng.ds;
         self.qualifying(p, now)
             .into_iter()
             .map(|r| r.row as usize)
-            .filter(|&r| {
-                let k = key_of(ds, r);
-                let strs = [
-                    v.computer.dict.get(k[0]),
-                    v.direction.dict.get(k[1]),
-                    v.process_name.dict.get(k[2]),
-                    v.source_ip.dict.get(k[3]),
-                    v.destination_ip.dict.get(k[4]),
-                ];
-                let port = if k[5] == NO_PORT { Cell::Empty } else { Cell::Int(k[5] as i64) };
-                key.len() >= 9
-                    && strs.iter().zip(key).all(|(s, c)| super::cell_str(c) == Some(*s))
-                    && key[5] == port
-                    && super::cell_str(&key[6]) == Some(v.protocol.dict.get(k[6]))
-                    && super::cell_str(&key[7]) == Some(v.remote_country.dict.get(k[7]))
-                    && super::cell_str(&key[8]) == Some(v.malicious_ip.dict.get(k[8]))
-            })
+            .filter(|&r| key_of(ds, r)[..] == key.0[..])
             .collect()
     }
 }

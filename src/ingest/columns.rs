@@ -21,6 +21,25 @@ pub enum Target {
     Unknown,
 }
 
+/// The values of one row by column position, however the reader holds them (CSV field
+/// spans, parsed JSON values). Positions past the row read as "".
+pub trait RowValues {
+    fn get(&self, i: usize) -> &str;
+
+    /// The value of an optional column ("" when the header lacks it).
+    #[inline]
+    fn at(&self, col: Option<usize>) -> &str {
+        col.map(|i| self.get(i)).unwrap_or("")
+    }
+}
+
+impl RowValues for [&str] {
+    #[inline]
+    fn get(&self, i: usize) -> &str {
+        <[&str]>::get(self, i).copied().unwrap_or("")
+    }
+}
+
 /// Positions of the kept columns in a header, plus the detected target.
 #[derive(Clone, Debug)]
 pub struct ColumnMap {
@@ -37,7 +56,19 @@ pub struct ColumnMap {
     pub computer: Option<usize>,
     pub time_generated: Option<usize>,
     pub syslog_message: Option<usize>,
+    /// Columns naming the log a Windows event came from (`Provider`, `Source`, `EventLog`,
+    /// `Channel`, ...): Sysmon rows say so there.
+    pub provider: Vec<usize>,
+    /// Where a flattened Sysmon row names its computer, in order of preference.
+    pub flat_computer: Vec<usize>,
+    /// Where a flattened Sysmon row carries a time besides `UtcTime`, in order of preference.
+    pub flat_time: Vec<usize>,
 }
+
+/// Names of the columns that say which log an event came from.
+const PROVIDER_COLUMNS: [&str; 6] = ["provider", "providername", "source", "sourcename", "eventlog", "channel"];
+const FLAT_COMPUTER_COLUMNS: [&str; 3] = ["computer", "hostname", "computername"];
+const FLAT_TIME_COLUMNS: [&str; 3] = ["timegenerated", "@timestamp", "timecreated"];
 
 impl ColumnMap {
     /// Map a header. Names may carry `[UTC]`/`[Local Time]` and typed suffixes.
@@ -54,6 +85,9 @@ impl ColumnMap {
             computer: None,
             time_generated: None,
             syslog_message: None,
+            provider: Vec::new(),
+            flat_computer: Vec::new(),
+            flat_time: Vec::new(),
         };
         let mut local = Vec::with_capacity(header.len());
         for (i, raw) in header.iter().enumerate() {
@@ -85,6 +119,11 @@ impl ColumnMap {
         let has = |v: &[Option<usize>], f: usize| v[f].is_some();
         let lower: Vec<String> = m.names.iter().map(|n| n.to_ascii_lowercase()).collect();
         let has_name = |n: &str| lower.iter().any(|x| x == n);
+        let positions =
+            |names: &[&str]| -> Vec<usize> { names.iter().filter_map(|n| lower.iter().position(|x| x == n)).collect() };
+        m.provider = positions(&PROVIDER_COLUMNS);
+        m.flat_computer = positions(&FLAT_COMPUTER_COLUMNS);
+        m.flat_time = positions(&FLAT_TIME_COLUMNS);
         m.target = if m.event_id.is_some() && m.event_data.is_some() {
             Target::SysmonEventData
         } else if m.syslog_message.is_some() {
@@ -121,25 +160,23 @@ impl ColumnMap {
         m
     }
 
-    /// The value of `col` in `row`, "" when absent or the row is short.
-    fn at<'a>(row: &[&'a str], col: Option<usize>) -> &'a str {
-        col.and_then(|i| row.get(i).copied()).unwrap_or("")
+    #[inline]
+    pub fn net_values<'a, R: RowValues + ?Sized>(&self, row: &'a R) -> NetValues<'a> {
+        std::array::from_fn(|i| row.at(self.net[i]))
     }
 
-    pub fn net_values<'a>(&self, row: &[&'a str]) -> NetValues<'a> {
-        std::array::from_fn(|i| Self::at(row, self.net[i]))
+    #[inline]
+    pub fn dev_values<'a, R: RowValues + ?Sized>(&self, row: &'a R) -> DevValues<'a> {
+        std::array::from_fn(|i| row.at(self.dev[i]))
     }
 
-    pub fn dev_values<'a>(&self, row: &[&'a str]) -> DevValues<'a> {
-        std::array::from_fn(|i| Self::at(row, self.dev[i]))
-    }
-
-    pub fn vm_values<'a>(&self, row: &[&'a str]) -> VmValues<'a> {
-        std::array::from_fn(|i| Self::at(row, self.vm[i]))
+    #[inline]
+    pub fn vm_values<'a, R: RowValues + ?Sized>(&self, row: &'a R) -> VmValues<'a> {
+        std::array::from_fn(|i| row.at(self.vm[i]))
     }
 
     /// Whether `row` is a network event (see `has_network_values`).
-    pub fn is_network_row(&self, row: &[&str]) -> bool {
+    pub fn is_network_row<R: RowValues + ?Sized>(&self, row: &R) -> bool {
         has_network_values(&self.net_values(row))
     }
 
@@ -283,11 +320,11 @@ mod tests {
         let m = ColumnMap::new(&["\u{feff}RemoteIP_s", "Timestamp [Local Time]", "ActionType"]);
         assert_eq!(m.target, Target::Net);
         assert!(m.local_time);
-        let v = m.net_values(&["1.2.3.4", "3/4/2024 10:00", "ConnectionSuccess"]);
+        let v = m.net_values(&["1.2.3.4", "3/4/2024 10:00", "ConnectionSuccess"][..]);
         assert_eq!(v[NetField::RemoteIP as usize], "1.2.3.4");
         assert_eq!(v[NetField::Timestamp as usize], "3/4/2024 10:00");
         assert_eq!(v[NetField::DeviceId as usize], "");
-        assert!(m.is_network_row(&["1.2.3.4", "", ""]));
-        assert!(!m.is_network_row(&["", "x", "y"]));
+        assert!(m.is_network_row(&["1.2.3.4", "", ""][..]));
+        assert!(!m.is_network_row(&["", "x", "y"][..]));
     }
 }

@@ -1,7 +1,8 @@
 //! Raw Windows event log files (`.evtx`): Sysmon Event ID 3 records become network events;
 //! other records are counted. A record's locator is its `EventRecordID`.
 
-use super::json::NOT_SYSMON;
+use super::route::NOT_SYSMON;
+use super::sink::RejectKind;
 use super::sysmon::{self, SysmonEvent};
 use super::{FileSink, LoadError, ReadCtx, SourceData, SourceInfo};
 use evtx::EvtxParser;
@@ -141,7 +142,7 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
                     evtx::err::EvtxError::FailedToParseRecord { record_id, .. } => *record_id,
                     _ => last_id + 1,
                 };
-                sink.reject(line, format!("corrupted EVTX record: {}", error_chain(&e)));
+                sink.reject(line, RejectKind::CorruptEvtx { message: error_chain(&e) });
             }
         }
         if records % 2048 == 0 {

@@ -1,17 +1,18 @@
 //! JSON exports: hunting API (`Schema`/`Results`), Graph (`schema`/`results`), Log Analytics
 //! (`tables`), streaming NDJSON (`category` + `properties`), Azure storage `records`, JSON Lines
-//! and arrays of flat objects. Each row is routed by its keys (`columns::ColumnMap`) to
-//! DeviceNetworkEvents, DeviceInfo, VMConnection or one of the Sysmon shapes.
+//! and arrays of flat objects. Each row is parsed into text values and handed to the row
+//! router (`route`) with the `ColumnMap` of its keys.
 //!
 //! JSON Lines are streamed in batches parsed on every core; a document is held in memory
 //! (up to 2 GiB) and walked structurally, so a damaged document keeps every row before the damage.
 
 mod scan;
-mod value;
+pub(crate) mod value;
 
-use super::columns::{ColumnMap, Target, NON_NETWORK_ROWS};
+use super::columns::{ColumnMap, Target};
+use super::route::{self, seen, RouteStats, Routed};
+use super::sink::RejectKind;
 use super::sniff::Kind;
-use super::sysmon::{self, SysmonEvent};
 use super::{FileSink, LoadError, ReadCtx, SourceData, SourceInfo};
 use crate::model::TableKind;
 use rayon::prelude::*;
@@ -31,49 +32,44 @@ pub const MAX_DOCUMENT: u64 = 2 << 30;
 const API_ROW_LIMIT: u64 = 100_000;
 const BATCH_BYTES: usize = 4 << 20;
 const BATCH_ROWS: usize = 8192;
+/// Distinct streaming categories of other tables named in the report (the rest are counted).
+const LISTED_CATEGORIES: usize = 20;
 
-/// Counter keys for event rows that are not loaded.
-pub const NOT_SYSMON: &str = "Windows events from logs other than Sysmon (not network events; not loaded)";
-pub const UNKNOWN_EVENTS: &str = "event rows that name no log and are not Sysmon network events (not loaded)";
-pub const SYSLOG_NOT_SYSMON: &str = "Syslog messages that are not Sysmon events (not loaded)";
+pub use super::route::{NOT_SYSMON, SYSLOG_NOT_SYSMON, UNKNOWN_EVENTS};
 
-// What the rows of a file turned out to be (bits, in the order they are named).
-const L_NET: u16 = 1;
-const L_DEV: u16 = 2;
-const L_VM: u16 = 4;
-const L_WINDOWS_EVENT: u16 = 8;
-const L_EVENT_XML: u16 = 16;
-const L_FLAT: u16 = 32;
-const L_SYSLOG: u16 = 64;
-const L_STREAM: u16 = 128;
+/// What the rows of a file turned out to be, in the order the format name lists them.
 const LABELS: [(u16, &str); 7] = [
-    (L_NET, "DeviceNetworkEvents"),
-    (L_DEV, "DeviceInfo"),
-    (L_VM, "VMConnection"),
-    (L_WINDOWS_EVENT, "WindowsEvent, Sysmon"),
-    (L_EVENT_XML, "Event, Sysmon XML"),
-    (L_FLAT, "flattened Sysmon"),
-    (L_SYSLOG, "Syslog, Sysmon for Linux"),
+    (seen::NET, "DeviceNetworkEvents"),
+    (seen::DEV, "DeviceInfo"),
+    (seen::VM, "VMConnection"),
+    (seen::WINDOWS_EVENT, "WindowsEvent, Sysmon"),
+    (seen::EVENT_XML, "Event, Sysmon XML"),
+    (seen::FLAT, "flattened Sysmon"),
+    (seen::SYSLOG, "Syslog, Sysmon for Linux"),
 ];
 
 /// Per-chunk observations, merged in file order.
 #[derive(Debug, Default)]
 struct Stats {
-    labels: u16,
+    route: RouteStats,
+    /// Rows came as streaming events (`category` + `properties`).
+    streaming: bool,
     other_categories: BTreeMap<String, u64>,
+    /// Events of other categories beyond the `LISTED_CATEGORIES` named ones.
+    other_unlisted: u64,
     unknown_rows: u64,
     unknown_columns: Option<Vec<String>>,
     first_columns: Option<Vec<String>>,
-    lossy: u64,
-    local: [bool; 3],
 }
 
 impl Stats {
     fn merge(&mut self, o: Stats) {
-        self.labels |= o.labels;
+        self.route.merge(&o.route);
+        self.streaming |= o.streaming;
         for (k, v) in o.other_categories {
-            *self.other_categories.entry(k).or_insert(0) += v;
+            self.count_category(k, v);
         }
+        self.other_unlisted += o.other_unlisted;
         self.unknown_rows += o.unknown_rows;
         if self.unknown_columns.is_none() {
             self.unknown_columns = o.unknown_columns;
@@ -81,9 +77,17 @@ impl Stats {
         if self.first_columns.is_none() {
             self.first_columns = o.first_columns;
         }
-        self.lossy += o.lossy;
-        for i in 0..3 {
-            self.local[i] |= o.local[i];
+    }
+
+    /// Count events of a streaming table rarity does not read; only the first few distinct
+    /// names are kept (a file may name any number of them).
+    fn count_category(&mut self, category: String, n: u64) {
+        if let Some(c) = self.other_categories.get_mut(&category) {
+            *c += n;
+        } else if self.other_categories.len() < LISTED_CATEGORIES {
+            self.other_categories.insert(category, n);
+        } else {
+            self.other_unlisted += n;
         }
     }
 }
@@ -91,19 +95,23 @@ impl Stats {
 /// Column maps of the key lists seen, bucketed by a hash of the keys.
 type MapCache = HashMap<u64, Vec<(Vec<String>, Arc<ColumnMap>)>>;
 
-/// Routes parsed rows into a sink, caching one `ColumnMap` per distinct key list.
+/// Parses JSON rows into values and hands them to the row router, caching one `ColumnMap`
+/// per distinct key list.
 #[derive(Default)]
-struct Router {
+struct RowReader {
     maps: MapCache,
     hasher: std::collections::hash_map::RandomState,
     stats: Stats,
 }
 
-fn table_index(t: TableKind) -> usize {
-    match t {
-        TableKind::DeviceNetworkEvents => 0,
-        TableKind::DeviceInfo => 1,
-        TableKind::VMConnection => 2,
+/// Text of a span, lossily when it is not UTF-8 (counted as the CSV reader counts it).
+fn span_text<'b>(bytes: &'b [u8], sink: &mut FileSink) -> Cow<'b, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => {
+            sink.count(route::INVALID_UTF8_ROWS);
+            String::from_utf8_lossy(bytes)
+        }
     }
 }
 
@@ -111,73 +119,12 @@ fn find(keys: &[Cow<str>], name: &str) -> Option<usize> {
     keys.iter().position(|k| k.eq_ignore_ascii_case(name))
 }
 
-/// Some(true) when the row's provider/channel names Sysmon, Some(false) when it names
-/// another log, None when the row does not say.
-fn names_sysmon(keys: &[Cow<str>], vals: &[&str]) -> Option<bool> {
-    let mut seen = None;
-    for k in ["Provider", "ProviderName", "Source", "SourceName", "EventLog", "Channel"] {
-        if let Some(i) = find(keys, k) {
-            let v = vals.get(i).copied().unwrap_or("").trim();
-            if v.is_empty() {
-                continue;
-            }
-            if v.to_ascii_lowercase().contains("sysmon") {
-                return Some(true);
-            }
-            seen = Some(false);
-        }
-    }
-    seen
+/// The reject for a row that does not parse.
+fn json_error(e: &serde_json::Error, column: Option<usize>) -> RejectKind {
+    RejectKind::Json { truncated: e.is_eof(), message: value::error_message(e), column }
 }
 
-fn first_value<'v>(keys: &[Cow<str>], vals: &[&'v str], names: &[&str]) -> &'v str {
-    for n in names {
-        if let Some(i) = find(keys, n) {
-            let v = vals.get(i).copied().unwrap_or("");
-            if !v.trim().is_empty() {
-                return v;
-            }
-        }
-    }
-    ""
-}
-
-/// Text of a span, lossily when it is not UTF-8.
-fn span_text<'b>(bytes: &'b [u8], stats: &mut Stats) -> Cow<'b, str> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => {
-            stats.lossy += 1;
-            String::from_utf8_lossy(bytes)
-        }
-    }
-}
-
-/// `<EventID>N</EventID>` (attributes allowed) of an XML event, without parsing the rest.
-fn xml_event_id(xml: &str) -> Option<u32> {
-    let i = xml.find("<EventID")?;
-    let rest = &xml[i + 8..];
-    let gt = rest.find('>')?;
-    if rest[..gt].ends_with('/') {
-        return None;
-    }
-    let body = &rest[gt + 1..];
-    let end = body.find('<')?;
-    body[..end].trim().parse().ok()
-}
-
-/// `(key, value)` pairs of a JSON object's text (EventData as a JSON object).
-fn object_pairs(text: &str) -> Result<Vec<(String, String)>, String> {
-    match Row::parse(text) {
-        Ok(Row::Object { keys, vals }) => {
-            Ok(keys.into_iter().zip(vals).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-        }
-        Ok(_) => Err("not a JSON object".into()),
-        Err(e) => Err(value::error_message(&e)),
-    }
-}
-
-impl Router {
+impl RowReader {
     fn map_for(&mut self, keys: &[Cow<str>]) -> Arc<ColumnMap> {
         let mut h = self.hasher.build_hasher();
         for k in keys {
@@ -198,29 +145,36 @@ impl Router {
 
     /// Parse and route one row.
     fn handle(&mut self, sink: &mut FileSink, buf: &[u8], job: &Job, tables: &[TableCols], lines: bool) {
+        let listed = sink.rejects.len();
+        self.handle_row(sink, buf, job, tables, lines);
+        if !lines {
+            // Many rows may share a line in a document: name the row too.
+            for r in &mut sink.rejects[listed..] {
+                r.pos.record = Some(job.index + 1);
+            }
+        }
+    }
+
+    fn handle_row(&mut self, sink: &mut FileSink, buf: &[u8], job: &Job, tables: &[TableCols], lines: bool) {
         if job.kind == RowKind::Overlong {
-            sink.reject(job.line, "line longer than 64 MiB skipped");
+            sink.reject(job.line, RejectKind::LineTooLong { mib: MAX_LINE >> 20 });
             return;
         }
-        let text = span_text(&buf[job.start..job.end], &mut self.stats);
+        let text = span_text(&buf[job.start..job.end], sink);
         if job.kind == RowKind::Object && self.try_streaming(sink, &text, job, lines) {
             return;
         }
         let row = match Row::parse(&text) {
             Ok(r) => r,
             Err(e) => {
-                let msg = value::error_message(&e);
-                let what = if e.is_eof() { "truncated JSON" } else { "bad JSON" };
                 if lines {
-                    sink.reject(job.line, format!("{what}: {msg} (column {})", e.column()));
+                    sink.reject(job.line, json_error(&e, Some(e.column())));
                 } else {
-                    let line = job.line + e.line().saturating_sub(1) as u64;
-                    sink.reject(line, format!("{what} in row {}: {msg}", job.index + 1));
+                    sink.reject(job.line + e.line().saturating_sub(1) as u64, json_error(&e, None));
                 }
                 return;
             }
         };
-        let listed = sink.rejects.len();
         match (job.kind, row) {
             (RowKind::Object, Row::Object { keys, vals }) => {
                 self.route_object(sink, &keys, &vals, job.line, job.index);
@@ -228,18 +182,11 @@ impl Router {
             (RowKind::Positional(t), Row::Array(vals)) => {
                 let Some(table) = tables.get(t as usize) else { return };
                 let vals: Vec<&str> = vals.iter().map(|v| v.as_ref()).collect();
-                let keys: Vec<Cow<str>> = table.columns.iter().map(|c| Cow::Borrowed(c.as_str())).collect();
                 self.stats.first_columns.get_or_insert_with(|| table.columns.clone());
-                self.route_mapped(sink, &table.map, &keys, &vals, job.line, job.index, None);
+                self.route_mapped(sink, &table.map, &table.columns, &vals, job.line, job.index, None);
             }
-            (RowKind::Positional(_), _) => sink.reject(job.line, "row is not a JSON array"),
-            (RowKind::Object | RowKind::Overlong, _) => sink.reject(job.line, "row is not a JSON object"),
-        }
-        if !lines {
-            // Many rows share a line in a one-line document: name the row too.
-            for r in &mut sink.rejects[listed..] {
-                r.reason.push_str(&format!(" (row {})", job.index + 1));
-            }
+            (RowKind::Positional(_), _) => sink.reject(job.line, RejectKind::NotJsonArray),
+            (RowKind::Object | RowKind::Overlong, _) => sink.reject(job.line, RejectKind::NotJsonObject),
         }
     }
 
@@ -252,30 +199,23 @@ impl Router {
         let Some(members) = scan::object_members(text.as_bytes()) else { return false };
         let member = |name: &str| members.iter().find(|(k, _, _)| k.eq_ignore_ascii_case(name));
         let (Some(&(_, cs, ce)), Some(&(_, ps, pe))) = (member("category"), member("properties")) else { return false };
-        if !text[ps..pe].starts_with('{') {
+        let (Some(props), Some(cat)) = (text.get(ps..pe), text.get(cs..ce)) else { return false };
+        if !props.starts_with('{') {
             return false;
         }
-        let Ok(category) = serde_json::from_str::<String>(&text[cs..ce]) else { return false };
-        let listed = sink.rejects.len();
-        let line = job.line + memchr::memchr_iter(b'\n', &text.as_bytes()[..ps]).count() as u64;
-        match Row::parse(&text[ps..pe]) {
+        let Ok(category) = serde_json::from_str::<String>(cat) else { return false };
+        match Row::parse(props) {
             Ok(Row::Object { keys, vals }) => self.route_streaming(sink, &category, &keys, &vals, job.line, job.index),
             Ok(_) => return false,
             Err(e) => {
-                let what = if e.is_eof() { "truncated JSON" } else { "bad JSON" };
-                let msg = value::error_message(&e);
                 if lines {
                     // Columns count from the start of the line.
                     let col = if e.line() == 1 { e.column() + ps } else { e.column() };
-                    sink.reject(job.line, format!("{what}: {msg} (column {col})"));
+                    sink.reject(job.line, json_error(&e, Some(col)));
                 } else {
-                    sink.reject(line + e.line().saturating_sub(1) as u64, format!("{what}: {msg}"));
+                    let line = job.line + memchr::memchr_iter(b'\n', &text.as_bytes()[..ps]).count() as u64;
+                    sink.reject(line + e.line().saturating_sub(1) as u64, json_error(&e, None));
                 }
-            }
-        }
-        if !lines {
-            for r in &mut sink.rejects[listed..] {
-                r.reason.push_str(&format!(" (row {})", job.index + 1));
             }
         }
         true
@@ -291,18 +231,18 @@ impl Router {
         line: u64,
         loc: u64,
     ) {
-        self.stats.labels |= L_STREAM;
+        self.stats.streaming = true;
         let table = category
             .get(..16)
             .filter(|p| p.eq_ignore_ascii_case("AdvancedHunting-"))
-            .map(|_| &category[16..])
+            .and_then(|_| category.get(16..))
             .unwrap_or(category);
         let forced = if table.eq_ignore_ascii_case("DeviceNetworkEvents") {
             Target::Net
         } else if table.eq_ignore_ascii_case("DeviceInfo") {
             Target::DeviceInfo
         } else {
-            *self.stats.other_categories.entry(category.to_string()).or_insert(0) += 1;
+            self.stats.count_category(crate::model::clip(category), 1);
             return;
         };
         let map = self.map_for(keys);
@@ -316,7 +256,7 @@ impl Router {
             if vals[p].trim_start().starts_with('{') {
                 match Row::parse(&vals[p]) {
                     Ok(Row::Object { keys: pk, vals: pv }) => self.route_streaming(sink, &vals[c], &pk, &pv, line, loc),
-                    _ => sink.reject(line, "streaming event whose `properties` is not a JSON object"),
+                    _ => sink.reject(line, RejectKind::PropertiesNotObject),
                 }
                 return;
             }
@@ -328,227 +268,21 @@ impl Router {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn route_mapped(
+    fn route_mapped<K: AsRef<str>>(
         &mut self,
         sink: &mut FileSink,
         map: &ColumnMap,
-        keys: &[Cow<str>],
+        keys: &[K],
         vals: &[&str],
         line: u64,
         loc: u64,
         forced: Option<Target>,
     ) {
-        let mut target = forced.unwrap_or(map.target);
-        // DeviceInfo has no ActionType: such rows are another table of a union export
-        // (CloudAppEvents, IdentityDirectoryEvents) that also carries DeviceName/OSPlatform.
-        if target == Target::DeviceInfo && forced.is_none() && find(keys, "ActionType").is_some() {
-            target = Target::Unknown;
-        }
-        let table = match target {
-            Target::Net => Some(TableKind::DeviceNetworkEvents),
-            Target::DeviceInfo => Some(TableKind::DeviceInfo),
-            Target::VmConnection => Some(TableKind::VMConnection),
-            _ => None,
-        };
-        if let Some(t) = table {
-            if map.local_time && !self.stats.local[table_index(t)] {
-                self.stats.local[table_index(t)] = true;
-                sink.set_local_time(t, true);
+        if route::route(vals, map, forced, line, loc, sink, &mut self.stats.route) == Routed::Unknown {
+            self.stats.unknown_rows += 1;
+            if self.stats.unknown_columns.is_none() {
+                self.stats.unknown_columns = Some(keys.iter().map(|k| k.as_ref().to_string()).collect());
             }
-        }
-        match target {
-            Target::Net => {
-                self.stats.labels |= L_NET;
-                if forced.is_none() && !map.is_network_row(vals) {
-                    sink.count(NON_NETWORK_ROWS);
-                } else {
-                    sink.push_net(&map.net_values(vals), line, loc);
-                }
-            }
-            Target::DeviceInfo => {
-                self.stats.labels |= L_DEV;
-                sink.push_dev(&map.dev_values(vals), line, loc);
-            }
-            Target::VmConnection => {
-                self.stats.labels |= L_VM;
-                sink.push_vm(&map.vm_values(vals), line, loc);
-            }
-            Target::SysmonEventData => self.event_data_row(sink, map, keys, vals, line, loc),
-            Target::SysmonFlat => self.flat_event_row(sink, map, keys, vals, line, loc),
-            Target::SysmonSyslog => self.syslog_row(sink, map, keys, vals, line, loc),
-            Target::Unknown => {
-                if map.event_id.is_some() {
-                    self.flat_event_row(sink, map, keys, vals, line, loc);
-                } else {
-                    self.stats.unknown_rows += 1;
-                    if self.stats.unknown_columns.is_none() {
-                        self.stats.unknown_columns = Some(keys.iter().map(|k| k.to_string()).collect());
-                    }
-                }
-            }
-        }
-    }
-
-    /// The row's EventID: Ok(None) when empty, Err when malformed (rejected).
-    fn event_id(sink: &mut FileSink, map: &ColumnMap, vals: &[&str], line: u64) -> Result<Option<u32>, ()> {
-        let raw = map.event_id.and_then(|i| vals.get(i).copied()).unwrap_or("").trim();
-        if raw.is_empty() {
-            return Ok(None);
-        }
-        match raw.strip_suffix(".0").unwrap_or(raw).parse::<u32>() {
-            Ok(id) => Ok(Some(id)),
-            Err(_) => {
-                sink.reject(line, format!("bad EventID `{}`", super::sink::clip(raw)));
-                Err(())
-            }
-        }
-    }
-
-    /// A non-EID-3 Sysmon event: counted by `sysmon::push` without building its data.
-    fn count_other(sink: &mut FileSink, id: Option<u32>, line: u64, loc: u64) {
-        sysmon::push(sink, &SysmonEvent { event_id: id, ..Default::default() }, line, loc);
-    }
-
-    /// Sentinel `WindowsEvent` (JSON EventData) and `Event` (XML EventData) rows.
-    fn event_data_row(
-        &mut self,
-        sink: &mut FileSink,
-        map: &ColumnMap,
-        keys: &[Cow<str>],
-        vals: &[&str],
-        line: u64,
-        loc: u64,
-    ) {
-        let at = |i: Option<usize>| i.and_then(|i| vals.get(i).copied()).unwrap_or("");
-        let data = at(map.event_data).trim();
-        let xml = data.starts_with('<');
-        self.stats.labels |= if xml { L_EVENT_XML } else { L_WINDOWS_EVENT };
-        if names_sysmon(keys, vals) == Some(false) {
-            sink.count(NOT_SYSMON);
-            return;
-        }
-        let Ok(mut id) = Self::event_id(sink, map, vals, line) else { return };
-        if id.is_none() && xml {
-            id = xml_event_id(data);
-        }
-        if id != Some(3) {
-            Self::count_other(sink, id, line, loc);
-            return;
-        }
-        let mut ev = SysmonEvent {
-            event_id: id,
-            computer: at(map.computer).trim().to_string(),
-            time_generated: at(map.time_generated).to_string(),
-            data: Vec::new(),
-        };
-        if data.starts_with('{') {
-            match object_pairs(data) {
-                Ok(pairs) => ev.data = pairs,
-                Err(e) => {
-                    sink.reject(line, format!("bad EventData JSON: {e}"));
-                    return;
-                }
-            }
-        } else if xml {
-            match super::sysmon_xml::parse_event_xml(data) {
-                Ok(x) => {
-                    if ev.computer.is_empty() {
-                        ev.computer = x.computer.unwrap_or_default();
-                    }
-                    ev.data = x.data;
-                }
-                Err(e) => {
-                    sink.reject(line, format!("bad EventData XML: {e}"));
-                    return;
-                }
-            }
-        } else if data.is_empty() {
-            sink.reject(line, "Sysmon Event ID 3 without EventData");
-            return;
-        } else {
-            sink.reject(line, "EventData is neither a JSON object nor XML");
-            return;
-        }
-        sysmon::push(sink, &ev, line, loc);
-    }
-
-    /// Flattened Sysmon (OTRF/Mordor shippers): EventData fields are the row's own keys.
-    fn flat_event_row(
-        &mut self,
-        sink: &mut FileSink,
-        map: &ColumnMap,
-        keys: &[Cow<str>],
-        vals: &[&str],
-        line: u64,
-        loc: u64,
-    ) {
-        match names_sysmon(keys, vals) {
-            Some(false) => {
-                sink.count(NOT_SYSMON);
-                return;
-            }
-            // Without a provider, only the flattened EID 3 shape says it is Sysmon.
-            None if map.target != Target::SysmonFlat => {
-                sink.count(UNKNOWN_EVENTS);
-                return;
-            }
-            _ => {}
-        }
-        self.stats.labels |= L_FLAT;
-        let Ok(id) = Self::event_id(sink, map, vals, line) else { return };
-        if id != Some(3) {
-            Self::count_other(sink, id, line, loc);
-            return;
-        }
-        let ev = SysmonEvent {
-            event_id: id,
-            computer: first_value(keys, vals, &["Computer", "Hostname", "ComputerName"]).trim().to_string(),
-            time_generated: first_value(keys, vals, &["TimeGenerated", "@timestamp", "TimeCreated"]).to_string(),
-            data: keys.iter().zip(vals).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        };
-        sysmon::push(sink, &ev, line, loc);
-    }
-
-    /// Sentinel `Syslog` rows carrying Sysmon for Linux XML in `SyslogMessage`.
-    fn syslog_row(
-        &mut self,
-        sink: &mut FileSink,
-        map: &ColumnMap,
-        _keys: &[Cow<str>],
-        vals: &[&str],
-        line: u64,
-        loc: u64,
-    ) {
-        let at = |i: Option<usize>| i.and_then(|i| vals.get(i).copied()).unwrap_or("");
-        let msg = at(map.syslog_message).trim();
-        if !msg.starts_with("<Event") {
-            sink.count(SYSLOG_NOT_SYSMON);
-            return;
-        }
-        self.stats.labels |= L_SYSLOG;
-        // Syslog cuts long messages and Sysmon for Linux writes bare `&lt` entities: decide on
-        // the EventID first so only a damaged Event ID 3 is a reject.
-        if let Some(id) = xml_event_id(msg).filter(|&id| id != 3) {
-            Self::count_other(sink, Some(id), line, loc);
-            return;
-        }
-        match super::sysmon_xml::parse_event_xml(msg) {
-            Ok(x) => {
-                if x.event_id != Some(3) {
-                    Self::count_other(sink, x.event_id, line, loc);
-                    return;
-                }
-                let computer =
-                    x.computer.filter(|c| !c.trim().is_empty()).unwrap_or_else(|| at(map.computer).to_string());
-                let ev = SysmonEvent {
-                    event_id: x.event_id,
-                    computer: computer.trim().to_string(),
-                    time_generated: at(map.time_generated).to_string(),
-                    data: x.data,
-                };
-                sysmon::push(sink, &ev, line, loc);
-            }
-            Err(e) => sink.reject(line, format!("bad Sysmon XML in SyslogMessage: {e}")),
         }
     }
 }
@@ -560,11 +294,11 @@ fn run_jobs(buf: &[u8], jobs: &[Job], tables: &[TableCols], proto: &FileSink, li
     jobs.par_chunks(size)
         .map(|chunk| {
             let mut sink = proto.fork();
-            let mut router = Router::default();
+            let mut reader = RowReader::default();
             for job in chunk {
-                router.handle(&mut sink, buf, job, tables, lines);
+                reader.handle(&mut sink, buf, job, tables, lines);
             }
-            (sink, router.stats)
+            (sink, reader.stats)
         })
         .collect()
 }
@@ -574,7 +308,7 @@ fn absorb(sink: &mut FileSink, stats: &mut Stats, parts: Vec<(FileSink, Stats)>)
         for (i, t) in
             [TableKind::DeviceNetworkEvents, TableKind::DeviceInfo, TableKind::VMConnection].into_iter().enumerate()
         {
-            if st.local[i] && !stats.local[i] {
+            if st.route.local[i] && !stats.route.local[i] {
                 sink.set_local_time(t, true);
             }
         }
@@ -615,31 +349,34 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
             Some(Shape::DefenderApi) => "Defender hunting API JSON",
             Some(Shape::GraphApi) => "Graph runHuntingQuery JSON",
             Some(Shape::LogAnalytics) => "Log Analytics API JSON",
-            Some(Shape::Records) if stats.labels & L_STREAM != 0 => "Defender streaming JSON records",
+            Some(Shape::Records) if stats.streaming => "Defender streaming JSON records",
             Some(Shape::Records) => "JSON records",
             Some(Shape::Array) => "JSON array",
-            _ if stats.labels & L_STREAM != 0 => "Defender streaming JSON",
+            _ if stats.streaming => "Defender streaming JSON",
             _ => "JSON",
         };
         (base, schema)
     } else {
         read_lines(ctx, &mut sink, &mut stats)?;
-        (if stats.labels & L_STREAM != 0 { "Defender streaming NDJSON" } else { "JSON Lines" }, Vec::new())
+        (if stats.streaming { "Defender streaming NDJSON" } else { "JSON Lines" }, Vec::new())
     };
     if matches!(shape, Some(Shape::DefenderApi | Shape::GraphApi)) && rows_seen == API_ROW_LIMIT {
         ctx.warnings.push(format!(
             "exactly {API_ROW_LIMIT} rows: the hunting API returns at most that many, so this result was probably cut off"
         ));
     }
-    let labels: Vec<&str> = LABELS.iter().filter(|(b, _)| stats.labels & b != 0).map(|(_, n)| *n).collect();
+    let labels: Vec<&str> = LABELS.iter().filter(|(b, _)| stats.route.seen & b != 0).map(|(_, n)| *n).collect();
     ctx.format = if labels.is_empty() { base.to_string() } else { format!("{base} ({})", labels.join(", ")) };
     ctx.source.columns =
         if schema.is_empty() { stats.first_columns.clone().unwrap_or_default() } else { schema.clone() };
 
-    let recognized = stats.labels & !L_STREAM != 0 || sink.rejected > 0 || !sink.counters.is_empty();
+    let recognized = stats.route.seen != 0 || sink.rejected > 0 || !sink.counters.is_empty();
     if !recognized {
         let reason = if !stats.other_categories.is_empty() {
-            let names: Vec<&str> = stats.other_categories.keys().map(|k| k.as_str()).collect();
+            let mut names: Vec<&str> = stats.other_categories.keys().map(|k| k.as_str()).collect();
+            if stats.other_unlisted > 0 {
+                names.push("…");
+            }
             format!("JSON holds no table rarity reads (streaming tables: {})", names.join(", "))
         } else if let Some(cols) = stats.unknown_columns.as_ref().or((!schema.is_empty()).then_some(&schema)) {
             format!("JSON holds no table rarity reads (columns: {})", column_list(cols))
@@ -656,13 +393,12 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
         ));
     }
     if !stats.other_categories.is_empty() {
-        let n: u64 = stats.other_categories.values().sum();
-        let list: Vec<String> = stats.other_categories.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+        let n: u64 = stats.other_categories.values().sum::<u64>() + stats.other_unlisted;
+        let mut list: Vec<String> = stats.other_categories.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+        if stats.other_unlisted > 0 {
+            list.push(format!("other tables ({})", stats.other_unlisted));
+        }
         ctx.warnings.push(format!("{n} streaming events of other tables not loaded: {}", list.join(", ")));
-    }
-    if stats.lossy > 0 {
-        ctx.warnings
-            .push(format!("{} rows hold invalid UTF-8; read with replacement characters (\u{fffd})", stats.lossy));
     }
     Ok(sink)
 }
@@ -697,7 +433,7 @@ fn read_document(
     stats: &mut Stats,
 ) -> Result<(Option<Shape>, Vec<String>, u64), LoadError> {
     check_document_size(ctx.source)?;
-    let bytes = ctx.source.data.read_all().map_err(|e| io_err(ctx.source, e))?;
+    let bytes = ctx.source.data.read_all_limited(MAX_DOCUMENT).map_err(|e| io_err(ctx.source, e))?;
     let tracker = ctx.tracker;
     let mut walker = Walker::new(&bytes);
     let mut batch: Vec<Job> = Vec::new();
@@ -731,7 +467,7 @@ fn read_document(
         return Err(LoadError::Cancelled);
     }
     if let Err(e) = result {
-        sink.reject(e.line, e.reason);
+        sink.reject(e.line, RejectKind::JsonDocument { message: e.reason });
     }
     tracker.advance((bytes.len().saturating_sub(done_to)) as u64, 0);
     Ok((walker.shape, std::mem::take(&mut walker.schema), walker.rows()))
@@ -787,7 +523,7 @@ fn read_lines(ctx: &mut ReadCtx, sink: &mut FileSink, stats: &mut Stats) -> Resu
             }
             if buf.len() > MAX_LINE {
                 // Skip the rest of an over-long line without holding it.
-                sink.reject(base_line, "line longer than 64 MiB skipped");
+                sink.reject(base_line, RejectKind::LineTooLong { mib: MAX_LINE >> 20 });
                 let mut skipped = buf.len() as u64;
                 buf.clear();
                 let mut chunk = vec![0u8; 1 << 20];
@@ -864,7 +600,7 @@ fn reread_document(source: &SourceInfo, locators: &[u64]) -> Vec<Result<Vec<(Str
     if let Err(e) = check_document_size(source) {
         return locators.iter().map(|_| Err(e.to_string())).collect();
     }
-    let bytes = match source.data.read_all() {
+    let bytes = match source.data.read_all_limited(MAX_DOCUMENT) {
         Ok(b) => b,
         Err(e) => return locators.iter().map(|_| Err(format!("cannot read: {e}"))).collect(),
     };
@@ -906,7 +642,7 @@ fn row_pairs(text: &str, columns: Option<&[String]>) -> Result<Vec<(String, Stri
         }
         Row::Object { keys, vals } => {
             let props = match (find(&keys, "category"), find(&keys, "properties")) {
-                (Some(_), Some(p)) => object_pairs(&vals[p]).ok().map(|pp| (p, pp)),
+                (Some(_), Some(p)) => route::object_pairs(&vals[p]).ok().map(|pp| (p, pp)),
                 _ => None,
             };
             match props {
@@ -925,18 +661,7 @@ fn row_pairs(text: &str, columns: Option<&[String]>) -> Result<Vec<(String, Stri
     };
     let mut extra = Vec::new();
     for (k, v) in &pairs {
-        let t = v.trim();
-        let nested = if k.eq_ignore_ascii_case("EventData") && t.starts_with('{') {
-            object_pairs(t).ok()
-        } else if (k.eq_ignore_ascii_case("EventData") || k.eq_ignore_ascii_case("SyslogMessage")) && t.starts_with('<')
-        {
-            super::sysmon_xml::parse_event_xml(t).ok().map(|x| x.data)
-        } else {
-            None
-        };
-        for (nk, nv) in nested.unwrap_or_default() {
-            extra.push((format!("EventData.{nk}"), nv));
-        }
+        extra.extend(route::embedded_fields(k, v));
     }
     pairs.extend(extra);
     Ok(pairs)
@@ -972,16 +697,8 @@ mod tests {
         assert_eq!(got, vec![(RowKind::Object, 10, 1000), (RowKind::Overlong, 12, 1011), (RowKind::Object, 13, third)]);
         assert_eq!(&buf[jobs[0].start..jobs[0].end], b"{\"a\":1}");
         let mut sink = FileSink::default();
-        Router::default().handle(&mut sink, &buf, &jobs[1], &[], true);
-        assert_eq!(sink.rejects[0].reason, "line longer than 64 MiB skipped");
-    }
-
-    #[test]
-    fn xml_event_id_reads_the_id_of_damaged_xml() {
-        assert_eq!(xml_event_id("<Event><System><EventID>5</EventID><Data Name=\"Image\">&lt x"), Some(5));
-        assert_eq!(xml_event_id("<Event><System><EventID Qualifiers=\"0\">3</EventID>"), Some(3));
-        assert_eq!(xml_event_id("<Event><System><EventID/>"), None);
-        assert_eq!(xml_event_id("<Event><System><Ev"), None);
+        RowReader::default().handle(&mut sink, &buf, &jobs[1], &[], true);
+        assert_eq!(sink.rejects[0].kind.to_string(), "line longer than 64 MiB skipped");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //!
 //! Readers may build several sinks in parallel (one per chunk) and `merge` them in order.
 
+pub use super::reject::{Position, RejectKind, RowReject};
 use crate::model::dict::trim;
 use crate::model::ip::{classify, parse_ip};
 use crate::model::tables::{DevField, NetField, VmField, NO_PORT};
@@ -12,13 +13,12 @@ use crate::model::{DeviceInfo, NetEvents, TableKind, VmConnections};
 use std::collections::BTreeMap;
 
 /// How many reject reasons a file keeps verbatim (all are counted).
-pub const MAX_LISTED_REJECTS: usize = 5;
+pub use crate::source::{Reject, MAX_LISTED_REJECTS};
 
-/// One rejected input row.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Reject {
-    pub line: u64,
-    pub reason: String,
+impl From<Reject> for RowReject {
+    fn from(r: Reject) -> RowReject {
+        RowReject { pos: Position::line(r.line), kind: RejectKind::Text { reason: r.reason } }
+    }
 }
 
 /// Options that shape normalization.
@@ -53,7 +53,8 @@ pub struct FileSink {
     opts: SinkOptions,
     times: [TimeState; 3],
     pub rejected: u64,
-    pub rejects: Vec<Reject>,
+    /// The first `MAX_LISTED_REJECTS` rejects, in file order.
+    pub rejects: Vec<RowReject>,
     /// Counted, non-fatal observations turned into warnings at `finish` ("12 rows ...").
     pub counters: BTreeMap<&'static str, u64>,
     net_device: DeviceCache,
@@ -109,7 +110,7 @@ fn tix(t: TableKind) -> usize {
     }
 }
 
-fn port(s: &str, col: &str) -> Result<u32, String> {
+fn port(s: &str, col: &'static str) -> Result<u32, RejectKind> {
     let t = trim(s);
     if t.is_empty() {
         return Ok(NO_PORT);
@@ -117,11 +118,11 @@ fn port(s: &str, col: &str) -> Result<u32, String> {
     let t = t.strip_suffix(".0").unwrap_or(t);
     match t.parse::<u32>() {
         Ok(p) if p <= 65_535 => Ok(p),
-        _ => Err(format!("bad port `{}` in {col}", clip(s))),
+        _ => Err(RejectKind::bad_port(s, col)),
     }
 }
 
-fn number(s: &str, col: &str) -> Result<i64, String> {
+fn number(s: &str, col: &'static str) -> Result<i64, RejectKind> {
     let t = trim(s);
     if t.is_empty() {
         return Ok(0);
@@ -131,16 +132,16 @@ fn number(s: &str, col: &str) -> Result<i64, String> {
     }
     match t.parse::<f64>() {
         Ok(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
-        _ => Err(format!("bad number `{}` in {col}", clip(s))),
+        _ => Err(RejectKind::bad_number(s, col)),
     }
 }
 
-fn ip_opt(s: &str, col: &str) -> Result<Option<std::net::IpAddr>, String> {
+fn ip_opt(s: &str, col: &'static str) -> Result<Option<std::net::IpAddr>, RejectKind> {
     let t = trim(s);
     if t.is_empty() {
         return Ok(None);
     }
-    parse_ip(t).map(Some).ok_or_else(|| format!("bad IP `{}` in {col}", clip(s)))
+    parse_ip(t).map(Some).ok_or_else(|| RejectKind::bad_ip(s, col))
 }
 
 /// Shorten untrusted text quoted in a message (kept here for the readers that import it).
@@ -207,10 +208,10 @@ impl FileSink {
         s
     }
 
-    pub fn reject(&mut self, line: u64, reason: impl Into<String>) {
+    pub fn reject(&mut self, pos: impl Into<Position>, kind: RejectKind) {
         self.rejected += 1;
         if self.rejects.len() < MAX_LISTED_REJECTS {
-            self.rejects.push(Reject { line, reason: reason.into() });
+            self.rejects.push(RowReject { pos: pos.into(), kind });
         }
     }
 
@@ -222,13 +223,13 @@ impl FileSink {
         (self.net.len() + self.dev.len() + self.vm.len()) as u64
     }
 
-    fn time(&mut self, table: TableKind, s: &str, col: &str) -> Result<Nanos, String> {
+    fn time(&mut self, table: TableKind, s: &str, col: &'static str) -> Result<Nanos, RejectKind> {
         let st = &self.times[tix(table)];
         if trim(s).is_empty() {
-            return Err(format!("missing {col}"));
+            return Err(RejectKind::Missing { column: col });
         }
         let p = time::parse(s, self.opts.date_order, if st.local { self.opts.zone } else { Zone::Utc }, st.local)
-            .map_err(|e| format!("{e} in {col}"))?;
+            .map_err(|e| RejectKind::bad_timestamp(e, col))?;
         let st = &mut self.times[tix(table)];
         match p.evidence {
             Some(DateOrder::MonthFirst) => st.month_first += 1,
@@ -262,7 +263,7 @@ impl FileSink {
         }
     }
 
-    fn try_net(&mut self, v: &NetValues, locator: u64) -> Result<(), String> {
+    fn try_net(&mut self, v: &NetValues, locator: u64) -> Result<(), RejectKind> {
         use NetField as F;
         let (tcol, tval) = if !trim(v[F::Timestamp as usize]).is_empty() {
             ("Timestamp", v[F::Timestamp as usize])
@@ -312,6 +313,8 @@ impl FileSink {
         n.proc_folder.push(v[F::InitiatingProcessFolderPath as usize]);
         n.cmdline.push(v[F::InitiatingProcessCommandLine as usize]);
         n.md5.push(trim(v[F::InitiatingProcessMD5 as usize]));
+        n.sha1.push(trim(v[F::InitiatingProcessSHA1 as usize]));
+        n.sha256.push(trim(v[F::InitiatingProcessSHA256 as usize]));
         n.company.push(trim(v[F::InitiatingProcessVersionInfoCompanyName as usize]));
         n.prov.locator.push(locator);
         cache.rows = n.len();
@@ -368,7 +371,7 @@ impl FileSink {
         }
     }
 
-    fn try_vm(&mut self, v: &VmValues, locator: u64) -> Result<(), String> {
+    fn try_vm(&mut self, v: &VmValues, locator: u64) -> Result<(), RejectKind> {
         use VmField as F;
         let tval = v[F::TimeGenerated as usize];
         let ts = self.time(TableKind::VMConnection, tval, "TimeGenerated")?;
@@ -564,14 +567,16 @@ mod tests {
             9,
             0
         ));
+        let got: Vec<String> = s.rejects.iter().map(|r| r.to_string()).collect();
         assert_eq!(
-            s.rejects,
-            vec![
-                Reject { line: 7, reason: "bad IP `999.1.1.1` in RemoteIP".into() },
-                Reject { line: 8, reason: "bad timestamp `soon` in Timestamp".into() },
-                Reject { line: 9, reason: "bad port `70000` in RemotePort".into() },
+            got,
+            [
+                "7: bad IP `999.1.1.1` in RemoteIP",
+                "8: bad timestamp `soon` in Timestamp",
+                "9: bad port `70000` in RemotePort"
             ]
         );
+        assert_eq!(s.rejects[0].kind, RejectKind::bad_ip("999.1.1.1", "RemoteIP"));
         assert_eq!(s.net.len(), 0);
     }
 

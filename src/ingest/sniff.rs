@@ -141,26 +141,11 @@ fn looks_like_json_lines(t: &[u8]) -> bool {
     }
 }
 
-/// A feed: every non-comment line is an IP or CIDR, optionally followed by whitespace and a count.
+/// A feed: entry lines (IP or CIDR, optionally whitespace and a count) with at most a few bad
+/// ones, or only comments. The rule lives with the feed reader, so what is recognized here is
+/// what `--ti` reads.
 fn looks_like_feed(s: &str) -> bool {
-    let mut n = 0;
-    for line in s.lines().take(200) {
-        let l = line.trim();
-        if l.is_empty() || l.starts_with('#') || l.starts_with(';') {
-            continue;
-        }
-        let first = l.split(|c: char| c.is_whitespace() || c == ',').next().unwrap_or("");
-        let ok = crate::model::ip::parse_ip(first).is_some() || first.parse::<ipnet::IpNet>().is_ok();
-        if !ok {
-            return false;
-        }
-        let rest: Vec<&str> = l[first.len()..].split_whitespace().collect();
-        if rest.len() > 1 || rest.first().is_some_and(|r| r.parse::<u64>().is_err()) {
-            return false;
-        }
-        n += 1;
-    }
-    n > 0
+    crate::enrich::ti::looks_like_feed(s)
 }
 
 #[cfg(test)]

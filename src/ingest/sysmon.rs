@@ -1,4 +1,4 @@
-//! Sysmon Event ID 3 to a network event, as `hunts.md` maps it. Shared by the Sentinel
+//! Sysmon Event ID 3 to a network event, as `docs/hunts.md` maps it. Shared by the Sentinel
 //! `Event` (XML), `WindowsEvent` (JSON), flattened-JSON, Syslog (Sysmon for Linux) and EVTX readers.
 
 use super::sink::{FileSink, NetValues};

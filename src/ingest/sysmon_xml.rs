@@ -46,6 +46,20 @@ fn entity(name: &str) -> Option<char> {
     })
 }
 
+/// `<EventID>N</EventID>` (attributes allowed) of an XML event, read without parsing the rest
+/// (so a cut or damaged event still names its ID).
+pub fn peek_event_id(xml: &str) -> Option<u32> {
+    let i = xml.find("<EventID")?;
+    let rest = xml.get(i + "<EventID".len()..)?;
+    let gt = rest.find('>')?;
+    if rest[..gt].ends_with('/') {
+        return None;
+    }
+    let body = &rest[gt + 1..];
+    let end = body.find('<')?;
+    body[..end].trim().parse().ok()
+}
+
 /// Parse one Sysmon XML document (either shape). Err says what is wrong with the XML.
 pub fn parse_event_xml(xml: &str) -> Result<SysmonXml, String> {
     let mut reader = Reader::from_str(xml.trim_start_matches('\u{feff}'));
@@ -174,6 +188,15 @@ mod tests {
         assert_eq!(x.data.len(), 4);
         assert_eq!(x.data[1], ("Image".into(), "/usr/bin/curl".into()));
         assert_eq!(x.data[3], ("DestinationPort".into(), String::new()));
+    }
+
+    #[test]
+    fn peek_event_id_reads_the_id_of_damaged_xml() {
+        assert_eq!(peek_event_id("<Event><System><EventID>5</EventID><Data Name=\"Image\">&lt x"), Some(5));
+        assert_eq!(peek_event_id("<Event><System><EventID Qualifiers=\"0\">3</EventID>"), Some(3));
+        assert_eq!(peek_event_id("<Event><System><EventID/>"), None);
+        assert_eq!(peek_event_id("<Event><System><Ev"), None);
+        assert_eq!(peek_event_id("<EventID>\u{20ac}3</EventID>"), None);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! IP addresses: an interned IP column and the `RemoteIPType` classes of `hunts.md`.
+//! IP addresses: an interned IP column and the `RemoteIPType` classes of `docs/hunts.md`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

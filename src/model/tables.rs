@@ -98,7 +98,8 @@ fields!(
     NetField {
         Timestamp, DeviceId, DeviceName, ActionType, RemoteIP, RemotePort, RemoteUrl, LocalIP,
         LocalPort, Protocol, RemoteIPType, InitiatingProcessFileName, InitiatingProcessFolderPath,
-        InitiatingProcessCommandLine, InitiatingProcessMD5, InitiatingProcessVersionInfoCompanyName,
+        InitiatingProcessCommandLine, InitiatingProcessMD5, InitiatingProcessSHA1, InitiatingProcessSHA256,
+        InitiatingProcessVersionInfoCompanyName,
         TimeGenerated,
     }
 );
@@ -140,6 +141,8 @@ pub struct NetEvents {
     pub proc_folder: DictCol,
     pub cmdline: DictCol,
     pub md5: DictCol,
+    pub sha1: DictCol,
+    pub sha256: DictCol,
     pub company: DictCol,
     pub prov: Provenance,
 }
@@ -171,6 +174,8 @@ impl NetEvents {
         self.proc_folder.append(o.proc_folder);
         self.cmdline.append(o.cmdline);
         self.md5.append(o.md5);
+        self.sha1.append(o.sha1);
+        self.sha256.append(o.sha256);
         self.company.append(o.company);
         self.prov.append(source, o.prov.locator);
     }
@@ -190,6 +195,8 @@ impl NetEvents {
                 &self.proc_folder,
                 &self.cmdline,
                 &self.md5,
+                &self.sha1,
+                &self.sha256,
                 &self.company,
             ]
             .iter()
@@ -219,6 +226,8 @@ impl NetEvents {
             &mut self.proc_folder,
             &mut self.cmdline,
             &mut self.md5,
+            &mut self.sha1,
+            &mut self.sha256,
             &mut self.company,
         ] {
             c.codes.shrink_to_fit();

@@ -118,16 +118,30 @@ pub fn parse(s: &str, order: DateOrder, zone: Zone, zone_for_iso: bool) -> Resul
     let t = super::dict::trim(s);
     let b = t.as_bytes();
     if b.len() >= 10 && b[4] == b'-' && b[0].is_ascii_digit() {
-        return parse_iso(b, if zone_for_iso { zone } else { Zone::Utc })
-            .ok_or_else(|| format!("bad timestamp `{}`", clip(s)));
+        return parse_iso(b, if zone_for_iso { zone } else { Zone::Utc }).ok_or_else(|| bad_timestamp(s));
     }
     if b.first().is_some_and(|c| c.is_ascii_digit()) {
-        return parse_numeric_locale(t, order, zone).ok_or_else(|| format!("bad timestamp `{}`", clip(s)));
+        return parse_numeric_locale(t, order, zone).ok_or_else(|| bad_timestamp(s));
     }
     if b.first().is_some_and(|c| c.is_ascii_alphabetic()) {
-        return parse_month_name(t, zone).ok_or_else(|| format!("bad timestamp `{}`", clip(s)));
+        return parse_month_name(t, zone).ok_or_else(|| bad_timestamp(s));
     }
-    Err(format!("bad timestamp `{}`", clip(s)))
+    Err(bad_timestamp(s))
+}
+
+/// The instants a `Nanos` holds (i64 nanoseconds around 1970).
+pub const SUPPORTED_RANGE: &str = "1677-09-21T00:12:44Z .. 2262-04-11T23:47:16Z";
+
+/// Why `s` is not a timestamp; says so when its year (its first four-digit number) lies
+/// outside `SUPPORTED_RANGE`, so a date in year 1500 or 3000 is not called malformed.
+fn bad_timestamp(s: &str) -> String {
+    let year = s.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 4).and_then(|w| w.parse::<u32>().ok());
+    match year {
+        Some(y) if !(1677..=2262).contains(&y) => {
+            format!("timestamp `{}` is outside the supported range ({SUPPORTED_RANGE})", clip(s))
+        }
+        _ => format!("bad timestamp `{}`", clip(s)),
+    }
 }
 
 fn num(b: &[u8]) -> Option<u32> {
@@ -366,7 +380,9 @@ const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "au
 fn parse_month_name(t: &str, zone: Zone) -> Option<Parsed> {
     let mut words = t.splitn(4, ' ').filter(|w| !w.is_empty());
     let mon = words.next()?;
-    let m = MONTHS.iter().position(|x| mon.len() >= 3 && mon[..3].eq_ignore_ascii_case(x))? as u32 + 1;
+    // `get` rather than `[..3]`: the third byte may fall inside a multi-byte character.
+    let abbr = mon.get(..3)?;
+    let m = MONTHS.iter().position(|x| abbr.eq_ignore_ascii_case(x))? as u32 + 1;
     let d = num(words.next()?.trim_end_matches(',').as_bytes())?;
     let y = num(words.next()?.trim_end_matches(',').as_bytes())?;
     let clock = words.next().unwrap_or("");
@@ -396,10 +412,11 @@ pub fn format_short(t: Nanos) -> String {
 
 /// RFC 3339 (`--now`) to nanoseconds.
 pub fn parse_rfc3339(s: &str) -> Result<Nanos, String> {
-    DateTime::parse_from_rfc3339(s.trim())
-        .ok()
-        .and_then(|d| d.with_timezone(&Utc).timestamp_nanos_opt())
-        .ok_or_else(|| format!("`{s}` is not an RFC 3339 timestamp (e.g. 2026-11-20T12:00:00Z)"))
+    let d = DateTime::parse_from_rfc3339(s.trim())
+        .map_err(|_| format!("`{s}` is not an RFC 3339 timestamp (e.g. 2026-11-20T12:00:00Z)"))?;
+    d.with_timezone(&Utc)
+        .timestamp_nanos_opt()
+        .ok_or_else(|| format!("`{s}` is outside the supported range ({SUPPORTED_RANGE})"))
 }
 
 /// Durations like `30d`, `1h`, `90m`, `45s`, `2w`, and combinations like `1d12h`.
@@ -487,6 +504,23 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_outside_the_supported_range_say_so() {
+        for s in ["1500-01-01T00:00:00Z", "3000-06-01 12:00:00", "2/25/1066, 9:00:00 AM", "Apr 15, 2300 11:09:27 AM"] {
+            let err = parse(s, DateOrder::MonthFirst, Zone::Utc, false).unwrap_err();
+            assert_eq!(err, format!("timestamp `{s}` is outside the supported range ({SUPPORTED_RANGE})"));
+        }
+        assert_eq!(
+            parse("2023-13-01T00:00:00Z", DateOrder::MonthFirst, Zone::Utc, false).unwrap_err(),
+            "bad timestamp `2023-13-01T00:00:00Z`"
+        );
+        assert!(parse_rfc3339("3000-01-01T00:00:00Z").unwrap_err().contains("outside the supported range"));
+        assert!(parse_rfc3339("soon").unwrap_err().contains("not an RFC 3339 timestamp"));
+        // The range's ends are what Nanos holds.
+        assert!(parse_rfc3339("1677-09-21T00:12:43Z").unwrap_err().contains("outside the supported range"));
+        assert!(parse_rfc3339("1677-09-21T00:12:44Z").is_ok() && parse_rfc3339("2262-04-11T23:47:16Z").is_ok());
+    }
+
+    #[test]
     fn locale_forms_parse() {
         let p = parse("2/25/2025, 9:19:25.391 AM", DateOrder::MonthFirst, Zone::Utc, false).unwrap();
         assert_eq!(format_iso(p.nanos), "2025-02-25T09:19:25.3910000Z");
@@ -522,6 +556,39 @@ mod tests {
         for s in ["", "yesterday", "2023-13-01T00:00:00Z", "2023-02-30", "31/31/2024", "2024-01-01T25:00:00Z", "1/2/24"]
         {
             assert!(parse(s, DateOrder::MonthFirst, Zone::Utc, false).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn multi_byte_characters_anywhere_are_errors_not_panics() {
+        for s in [
+            "a\u{20ac}",
+            "Ma\u{1f600}",
+            "M\u{e9}r 1, 2024",
+            "\u{20ac}",
+            "1/2/2024, 1:0\u{20ac}",
+            "2024-01-01T1\u{e9}:00Z",
+        ] {
+            assert!(parse(s, DateOrder::MonthFirst, Zone::Utc, false).is_err(), "{s}");
+        }
+        // A month name followed by other text still reads its three letters.
+        let p = parse("March 5, 2024", DateOrder::MonthFirst, Zone::Utc, false).unwrap();
+        assert_eq!(format_iso(p.nanos), "2024-03-05T00:00:00.0000000Z");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_errs_without_panicking(s in "\\PC{0,40}", day_first in proptest::bool::ANY) {
+            let order = if day_first { DateOrder::DayFirst } else { DateOrder::MonthFirst };
+            let _ = parse(&s, order, Zone::Utc, false);
+            let _ = parse(&s, order, "Europe/Berlin".parse().unwrap(), true);
+        }
+
+        #[test]
+        fn timestamp_shaped_text_with_any_characters_never_panics(
+            s in "[0-9A-Za-z/:., T+\\-]{0,6}[^\\x00-\\x7f]{0,3}[0-9A-Za-z/:., T+\\-]{0,20}",
+        ) {
+            let _ = parse(&s, DateOrder::MonthFirst, Zone::Utc, false);
         }
     }
 

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Bump whenever the layout or the meaning of any stored value changes.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 const MAGIC: &[u8; 8] = b"RARITYSN";
 const BYTE_ORDER: u32 = 0x0102_0304;
 const HEADER: usize = 64;
@@ -168,6 +168,8 @@ impl<W: Write> Out<W> {
             proc_folder,
             cmdline,
             md5,
+            sha1,
+            sha256,
             company,
             prov,
         } = t;
@@ -190,6 +192,8 @@ impl<W: Write> Out<W> {
             proc_folder,
             cmdline,
             md5,
+            sha1,
+            sha256,
             company,
         ] {
             self.dict(d)?;
@@ -350,7 +354,7 @@ impl Blobs {
         let lens =
             [remote_ip.codes.len(), local_ip.codes.len(), remote_port.len(), local_port.len(), prov.locator.len()];
         same_length(lens.into_iter(), n, "DeviceNetworkEvents")?;
-        let [device, device_id, device_name, action, remote_url, protocol, remote_ip_type, proc_name, proc_folder, cmdline, md5, company] =
+        let [device, device_id, device_name, action, remote_url, protocol, remote_ip_type, proc_name, proc_folder, cmdline, md5, sha1, sha256, company] =
             self.dicts(n, "DeviceNetworkEvents")?;
         Ok(NetEvents {
             ts,
@@ -369,6 +373,8 @@ impl Blobs {
             proc_folder,
             cmdline,
             md5,
+            sha1,
+            sha256,
             company,
             prov,
         })
@@ -522,7 +528,14 @@ fn put_report(e: &mut Enc, report: &LoadReport) {
         e.opt_str(format.as_deref());
         put_counts(e, rows);
         e.u64(*rejected);
-        e.strs(rejects);
+        // A reject keeps its file and position; its reason is kept as the text it reads as.
+        e.len(rejects.len());
+        for r in rejects {
+            e.str(&r.file);
+            e.u64(r.pos.line);
+            e.u64(r.pos.record.map_or(0, |n| n.saturating_add(1)));
+            e.str(&r.kind.to_string());
+        }
         e.strs(warnings);
         e.opt_str(skipped.as_deref());
         e.strs(missing_columns);
@@ -555,7 +568,22 @@ fn get_report(d: &mut Dec) -> Result<LoadReport> {
                 format,
                 rows,
                 rejected: d.u64()?,
-                rejects: d.strings()?,
+                rejects: {
+                    let n = d.len(8)?;
+                    let mut v = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        let file = d.string()?;
+                        let line = d.u64()?;
+                        let record = d.u64()?.checked_sub(1);
+                        let reason = d.string()?;
+                        v.push(crate::ingest::FileReject {
+                            file,
+                            pos: crate::ingest::Position { line, record },
+                            kind: crate::ingest::RejectKind::Text { reason },
+                        });
+                    }
+                    v
+                },
                 warnings: d.strings()?,
                 skipped: d.opt_string()?,
                 missing_columns: d.strings()?,

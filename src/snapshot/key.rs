@@ -67,6 +67,7 @@ pub(crate) fn key_of(inputs: &[Input], ti: &[Input], geoip: Option<&Path>, opts:
                 Input::Path(p) => p,
                 Input::Stdin => return Err("standard input is never snapshotted".into()),
                 Input::Embedded { .. } => return Err("the built-in sample is not snapshotted".into()),
+                Input::Memory { .. } => return Err("data already in memory is not snapshotted".into()),
             };
             e.bytes(path_bytes(path).as_ref());
             let mut found = Vec::new();

@@ -6,9 +6,9 @@
 
 pub mod app;
 mod engine;
-pub mod keymap;
+mod jobs;
+pub mod keys;
 pub mod msg;
-pub mod sanitize;
 pub mod table;
 pub mod view;
 pub mod worker;
@@ -16,8 +16,9 @@ pub mod worker;
 #[cfg(test)]
 mod tests;
 
-use app::{App, ConfigStore};
-use msg::{Cmd, Msg, Summary};
+use app::{App, CaseStore, ConfigStore};
+use jobs::IoWorker;
+use msg::{CaseSaved, Cmd, Msg, Summary};
 use rarity::config::Config;
 use rarity::ingest::{self, Input, LoadError, LoadOptions, LoadReport};
 use rarity::model::Nanos;
@@ -50,12 +51,16 @@ pub struct TuiArgs {
     pub config_path: Option<PathBuf>,
     /// `--no-config`: neither read nor save tuning.
     pub no_config: bool,
+    /// `--case FILE`; None = the default case file (`rarity::case::default_path`).
+    pub case_path: Option<PathBuf>,
 }
 
 /// Everything the UI thread waits for.
 enum Incoming {
     Term(Event),
     App(Msg),
+    /// The loader's dataset: the runner starts the hunt worker on it, then tells the app.
+    Loaded(Arc<Dataset>, Box<Summary>),
 }
 
 /// Run the TUI until the user quits. The terminal is restored on every exit path, including
@@ -69,6 +74,15 @@ pub fn run_with<B: worker::HuntBackend>(args: TuiArgs, backend: fn(Arc<Dataset>,
     let (config, warning) = open_config(&args);
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut app = App::new(config, warning, cwd);
+    let (case, case_warning) = open_case(&args);
+    app.case = case;
+    if let Some(w) = case_warning {
+        app.status = Some(app::Status { level: app::StatusLevel::Warn, text: w.clone() });
+        app.config_note = Some(match app.config_note.take() {
+            Some(c) => format!("{c}; {w}"),
+            None => w,
+        });
+    }
 
     let original_hook = std::panic::take_hook();
     let mut terminal = match ratatui::try_init() {
@@ -113,6 +127,65 @@ fn open_config(args: &TuiArgs) -> (Option<ConfigStore>, Option<String>) {
     (Some(ConfigStore { config, path }), warning)
 }
 
+/// The case file (`--case FILE` or the default), read before the terminal is taken. A corrupt
+/// file has been moved aside: the session starts an empty case and says so.
+fn open_case(args: &TuiArgs) -> (Option<CaseStore>, Option<String>) {
+    let Some(path) = args.case_path.clone().or_else(rarity::case::default_path) else {
+        return (None, Some("no data directory on this system: verdicts are not kept (use --case FILE)".into()));
+    };
+    match rarity::case::CaseFile::load(&path) {
+        Ok(case) => (Some(CaseStore { case, path }), None),
+        Err(e @ rarity::case::CaseError::Corrupt { .. }) => {
+            (Some(CaseStore { case: Default::default(), path }), Some(format!("{e}; starting an empty case")))
+        }
+        // Unreadable, too large or newer: never write over it; verdicts are off this session.
+        Err(e) => (None, Some(format!("{e}; verdicts are not kept this session"))),
+    }
+}
+
+/// Saves the case file on its own thread, newest snapshot first; dropping it waits for the
+/// last save, so quitting right after a verdict never loses it.
+struct CaseWriter {
+    tx: Option<Sender<(PathBuf, rarity::case::CaseFile)>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CaseWriter {
+    fn spawn(out: Sender<Incoming>) -> std::io::Result<CaseWriter> {
+        let (tx, rx) = channel::<(PathBuf, rarity::case::CaseFile)>();
+        let handle = std::thread::Builder::new().name("rarity-case".into()).spawn(move || {
+            while let Ok(mut job) = rx.recv() {
+                // Every snapshot holds all of this session's entries: only the newest matters.
+                while let Ok(newer) = rx.try_recv() {
+                    job = newer;
+                }
+                let (path, mut case) = job;
+                let result = match case.save(&path) {
+                    Ok(warning) => Ok(CaseSaved { merged: case, warning: warning.map(|w| w.to_string()) }),
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = out.send(Incoming::App(Msg::CaseSaved(result)));
+            }
+        })?;
+        Ok(CaseWriter { tx: Some(tx), handle: Some(handle) })
+    }
+
+    fn save(&self, path: PathBuf, case: rarity::case::CaseFile) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send((path, case));
+        }
+    }
+}
+
+impl Drop for CaseWriter {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 fn event_loop<B: worker::HuntBackend>(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
@@ -131,9 +204,10 @@ fn event_loop<B: worker::HuntBackend>(
         }
     })?;
     let cancel = Arc::new(AtomicBool::new(false));
-    let (ds_tx, ds_rx) = channel::<Arc<Dataset>>();
-    spawn_loader(args, tx.clone(), ds_tx, cancel.clone())?;
+    spawn_loader(args, tx.clone(), cancel.clone())?;
     let mut worker: Option<Worker> = None;
+    let io = IoWorker::spawn(tx.clone(), Incoming::App)?;
+    let case_writer = CaseWriter::spawn(tx.clone())?;
 
     terminal.draw(|f| view::render(app, f))?;
     loop {
@@ -147,27 +221,28 @@ fn event_loop<B: worker::HuntBackend>(
         let mut queue: std::collections::VecDeque<Incoming> = first.into_iter().collect();
         while let Some(incoming) = queue.pop_front().or_else(|| rx.try_recv().ok()) {
             if let Incoming::Term(ev) = &incoming {
-                if let Some((esc, key)) = keymap::split_alt(ev) {
+                if let Some((esc, key)) = keys::split_alt(ev) {
                     queue.push_front(Incoming::Term(key));
                     queue.push_front(Incoming::Term(esc));
                     continue;
                 }
             }
             let msg = match incoming {
-                Incoming::Term(ev) => keymap::map_event(app, &ev),
+                Incoming::Term(ev) => keys::map_event(app, &ev),
                 Incoming::App(m) => Some(m),
+                Incoming::Loaded(ds, summary) => {
+                    let now = summary.now;
+                    worker = Some(Worker::spawn(move || backend(ds, now), tx.clone(), Incoming::App));
+                    Some(Msg::Loaded(summary))
+                }
             };
             let Some(msg) = msg else { continue };
-            if matches!(msg, Msg::Loaded(_)) {
-                if let Ok(ds) = ds_rx.try_recv() {
-                    let now = app_now(&ds, &msg);
-                    worker = Some(Worker::spawn(move || backend(ds, now), tx.clone(), Incoming::App));
-                }
-            }
             app.update(msg);
             for cmd in app.cmds.drain(..) {
                 match cmd {
                     Cmd::CancelLoad => cancel.store(true, Ordering::Relaxed),
+                    Cmd::Io(job) => io.submit(job),
+                    Cmd::SaveCase { path, case } => case_writer.save(path, case),
                     job => {
                         if let Some(w) = &worker {
                             w.submit(job);
@@ -184,19 +259,7 @@ fn event_loop<B: worker::HuntBackend>(
     Ok(())
 }
 
-fn app_now(ds: &Dataset, msg: &Msg) -> Nanos {
-    match msg {
-        Msg::Loaded(s) => s.now,
-        _ => ds.reference_now(None),
-    }
-}
-
-fn spawn_loader(
-    args: TuiArgs,
-    tx: Sender<Incoming>,
-    ds_tx: Sender<Arc<Dataset>>,
-    cancel: Arc<AtomicBool>,
-) -> std::io::Result<()> {
+fn spawn_loader(args: TuiArgs, tx: Sender<Incoming>, cancel: Arc<AtomicBool>) -> std::io::Result<()> {
     std::thread::Builder::new().name("rarity-load".into()).spawn(move || {
         let progress_tx = tx.clone();
         let progress = move |p: &ingest::Progress| {
@@ -237,8 +300,7 @@ fn spawn_loader(
         summary.snapshot = loaded.origin_note();
         summary.problems.splice(0..0, loaded.warnings.iter().cloned());
         let ds = Arc::new(loaded.dataset);
-        let _ = ds_tx.send(ds.clone());
-        let _ = tx.send(Incoming::App(Msg::Loaded(Box::new(summary))));
+        let _ = tx.send(Incoming::Loaded(ds.clone(), Box::new(summary)));
         // The first screen is up: now save the snapshot for next time, on this thread.
         if let Some(p) = loaded.pending {
             if let Some(w) = p.write(&ds, &loaded.report).warning() {

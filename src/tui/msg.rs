@@ -2,8 +2,10 @@
 //! commands `update` asks the runner to carry out (background jobs).
 
 use super::table::TableState;
-use rarity::hunt::{HuntId, HuntOutput, HuntParams};
+use rarity::case::{CaseFile, Verdict};
+use rarity::hunt::{DrillOutput, FacetKind, FacetValue, HuntId, HuntOutput, HuntParams, Pivot};
 use rarity::ingest::Progress;
+use rarity::model::tables::TableKind;
 use rarity::model::Nanos;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +22,8 @@ pub enum InputKey {
     End,
     /// Clear the whole line (Ctrl-U).
     Clear,
+    /// Filter prompt: switch substring / fuzzy matching (Ctrl-F).
+    ToggleFuzzy,
     Submit,
     Cancel,
 }
@@ -55,14 +59,16 @@ pub enum Msg {
     AskReset,
     ToggleHelp,
     ShowLoadReport,
-    /// Add the remote IP of the current row to rare-process `excluded_nets`.
+    /// Add the remote IP of the current row to this hunt's IP exclusion list.
     ExcludeIp,
     /// Same with its /24 (IPv6: /64).
     ExcludeNet,
-    /// Add the process of the current row to rare-process `browsers`.
+    /// Add the process of the current row to this hunt's process list, where it has one.
     AddBrowser,
-    /// Add the domain of the current row to server-anomaly `known_domains`.
+    /// Add the domain of the current row to this hunt's domain list, where it has one.
     AddDomain,
+    /// Every network event with the selected cell's value.
+    Pivot,
     NextSection,
     PrevSection,
     /// Parameter panel: step a number or duration (+1 / -1), flip a bool.
@@ -90,6 +96,37 @@ pub enum Msg {
     Warn(String),
     HuntDone(HuntDone),
     DrillDone(DrillDone),
+    /// A CSV export finished.
+    Exported(super::jobs::ExportDone),
+    /// Saving the tuning finished.
+    ConfigSaved {
+        desc: String,
+        /// `Ok(Some(note))`: saved, and the note says what the save had to do first (a file
+        /// that had gone corrupt was backed up).
+        result: Result<Option<String>, String>,
+    },
+    /// A key that means nothing where it was pressed.
+    Unbound(String),
+    /// `v`: the next key sets the verdict of the selected (or marked) findings.
+    StartVerdict,
+    SetVerdict(Verdict),
+    /// `n`: edit the selected finding's note.
+    StartNote,
+    /// Hide / show the findings judged benign.
+    ToggleHideBenign,
+    Undo,
+    Redo,
+    /// The case writer saved: the merged case (this session's and any other writer's
+    /// entries), or why it could not.
+    CaseSaved(Result<CaseSaved, String>),
+}
+
+/// A finished case-file save.
+#[derive(Debug)]
+pub struct CaseSaved {
+    pub merged: CaseFile,
+    /// Something to tell the user although the save succeeded (a corrupt file moved aside).
+    pub warning: Option<String>,
 }
 
 /// A finished recompute.
@@ -125,10 +162,43 @@ pub const RECORD: &str = "Record";
 pub struct Section {
     pub name: String,
     pub table: TableState,
-    /// Rows are raw events: Enter opens the full record of one.
-    pub events: bool,
-    /// Shown under the list, e.g. "first 2,000 of 9,120 events".
+    /// What the rows are, and what Enter on one opens.
+    pub kind: SectionKind,
+    /// Shown under the list.
     pub note: Option<String>,
+}
+
+#[cfg(test)]
+impl Section {
+    pub fn is_events(&self) -> bool {
+        matches!(self.kind, SectionKind::Events { .. })
+    }
+}
+
+/// What a drill-down list holds; the engine's typed handles for each row, so Enter asks the
+/// engine for exact matches (never a text filter over the shown cells).
+#[derive(Clone, Debug)]
+pub enum SectionKind {
+    /// Summary values of a drill-down: `values[i]` is table row i's value; Enter lists the
+    /// drilled events holding it.
+    Facet { drill: Arc<DrillOutput>, facet: FacetKind, values: Vec<FacetValue> },
+    /// Events: `rows[i]` is the dataset row of table row i; Enter opens its full record.
+    Events { table: TableKind, rows: Vec<usize> },
+    /// One event's columns (Column, Value).
+    Record,
+}
+
+/// A drill-down the worker computes.
+#[derive(Clone, Debug)]
+pub enum DrillRequest {
+    /// A result row: its events and their summaries.
+    Finding { output: Arc<HuntOutput>, row: usize },
+    /// A summary value: the drilled events holding it.
+    Facet { drill: Arc<DrillOutput>, facet: FacetKind, value: FacetValue },
+    /// Every network event with this value.
+    Pivot { pivot: Pivot, value: String },
+    /// One event with every original column.
+    Record { table: TableKind, row: usize },
 }
 
 /// What the header shows about the loaded data.
@@ -155,7 +225,22 @@ pub struct Summary {
 /// Work `update` asks for; the runner hands it to the worker threads.
 #[derive(Debug)]
 pub enum Cmd {
-    Run { hunt: HuntId, gen: u64, params: HuntParams },
-    Drill { hunt: HuntId, gen: u64, params: HuntParams, output: Arc<HuntOutput>, row: usize },
+    Run {
+        hunt: HuntId,
+        gen: u64,
+        params: HuntParams,
+    },
+    Drill {
+        hunt: HuntId,
+        gen: u64,
+        req: DrillRequest,
+    },
+    /// File-system work for the I/O thread.
+    Io(super::jobs::IoJob),
+    /// Merge `case` into the case file at `path` (on the case writer thread).
+    SaveCase {
+        path: std::path::PathBuf,
+        case: CaseFile,
+    },
     CancelLoad,
 }

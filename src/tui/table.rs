@@ -4,8 +4,7 @@
 
 use fuzzy_matcher::skim::SkimMatcherV2;
 use fuzzy_matcher::FuzzyMatcher;
-use rarity::hunt::{Cell, CellKind, ColumnSpec};
-use rarity::model::time::format_short;
+use rarity::hunt::{Cell, CellKind, ColumnSpec, Pivot};
 use std::collections::HashSet;
 
 /// A column of a table.
@@ -13,28 +12,28 @@ use std::collections::HashSet;
 pub struct Column {
     pub name: String,
     pub kind: CellKind,
+    /// What the column's values are, when a pivot or a one-key exclusion can start from them.
+    pub pivot: Option<Pivot>,
 }
 
 impl Column {
     pub fn new(name: impl Into<String>, kind: CellKind) -> Self {
-        Column { name: name.into(), kind }
+        Column { name: name.into(), kind, pivot: None }
+    }
+
+    /// A column whose values a pivot or a one-key exclusion can start from.
+    pub fn with_pivot(name: impl Into<String>, kind: CellKind, pivot: Option<Pivot>) -> Self {
+        Column { name: name.into(), kind, pivot }
     }
 
     pub fn from_specs(specs: &[ColumnSpec]) -> Vec<Column> {
-        specs.iter().map(|c| Column::new(c.name, c.kind)).collect()
+        specs.iter().map(|c| Column { name: c.name.to_string(), kind: c.kind, pivot: c.pivot }).collect()
     }
 }
 
 /// How a cell reads on screen (sets without JSON brackets, short timestamps).
 pub fn display_cell(cell: &Cell) -> String {
-    match cell {
-        Cell::Empty => String::new(),
-        Cell::Text(s) => s.clone(),
-        Cell::Int(i) => i.to_string(),
-        Cell::Time(t) => format_short(*t),
-        Cell::TextSet(v) => v.join(", "),
-        Cell::IntSet(v) => v.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
-    }
+    cell.display(rarity::hunt::TimeStyle::Short)
 }
 
 /// Sort order of two cells: text case-insensitively (ties by exact text), everything else by
@@ -83,6 +82,8 @@ pub struct TableState {
     /// Sort column and whether descending; `None` keeps the engine's order.
     pub sort: Option<(usize, bool)>,
     pub filter: String,
+    /// Fuzzy (skim) matching instead of a case-insensitive substring.
+    pub fuzzy: bool,
     pub marked: HashSet<usize>,
     /// Cursor position in `view`.
     pub cursor: usize,
@@ -91,8 +92,10 @@ pub struct TableState {
     /// Selected column (sort key, horizontal scroll).
     pub col: usize,
     /// Show runs of rows sharing the first column as one group: the value is drawn once per
-    /// run (supply-chain's one-row-per-detail output, grouped per DeviceName like the KQL).
+    /// run (a hunt's one-row-per-detail output, grouped per DeviceName like the KQL).
     pub group_first: bool,
+    /// Rows left out of the view whatever the filter (findings judged benign, when hidden).
+    pub hidden: HashSet<usize>,
 }
 
 impl TableState {
@@ -106,11 +109,13 @@ impl TableState {
             view: Vec::new(),
             sort: None,
             filter: String::new(),
+            fuzzy: false,
             marked: HashSet::new(),
             cursor: 0,
             offset: 0,
             col: 0,
             group_first: false,
+            hidden: HashSet::new(),
         };
         t.rebuild_view();
         t
@@ -141,13 +146,20 @@ impl TableState {
 
     /// Replace the rows (a recompute), keeping sort, filter, column, the marks of rows that
     /// still exist and the cursor on the same row when it still exists.
+    #[cfg(test)]
     pub fn replace_rows(&mut self, rows: Vec<Vec<Cell>>) {
+        self.replace_rows_hiding(rows, HashSet::new());
+    }
+
+    /// `replace_rows`, leaving the rows in `hidden` out of the view.
+    pub fn replace_rows_hiding(&mut self, rows: Vec<Vec<Cell>>, hidden: HashSet<usize>) {
         let cursor_key: Option<Vec<Cell>> = self.cursor_row().map(|r| self.key_of(r).into_iter().cloned().collect());
         let marked_keys: std::collections::BTreeSet<Vec<Cell>> =
             self.marked.iter().map(|&r| self.key_of(r).into_iter().cloned().collect()).collect();
         let old_cursor = self.cursor;
         self.search = rows.iter().map(|r| search_text(r)).collect();
         self.rows = rows;
+        self.hidden = hidden;
         self.marked = (0..self.rows.len())
             .filter(|&r| marked_keys.contains(&self.key_of(r).into_iter().cloned().collect::<Vec<_>>()))
             .collect();
@@ -166,16 +178,13 @@ impl TableState {
     /// matches of a prefix of the filter: a longer pattern only ever matches fewer rows), in
     /// which case it is narrowed and keeps its order.
     fn filtered_sorted(&self, within: Option<&[usize]>) -> Vec<usize> {
+        let q = self.query();
         if let Some(view) = within {
-            let m = SkimMatcherV2::default();
-            return view.iter().copied().filter(|&i| m.fuzzy_match(&self.search[i], &self.filter).is_some()).collect();
+            return view.iter().copied().filter(|&i| self.row_matches(i, &q)).collect();
         }
-        let mut view: Vec<usize> = if self.filter.is_empty() {
-            (0..self.rows.len()).collect()
-        } else {
-            let m = SkimMatcherV2::default();
-            (0..self.rows.len()).filter(|&i| m.fuzzy_match(&self.search[i], &self.filter).is_some()).collect()
-        };
+        let shown = (0..self.rows.len()).filter(|i| !self.hidden.contains(i));
+        let mut view: Vec<usize> =
+            if self.filter.is_empty() { shown.collect() } else { shown.filter(|&i| self.row_matches(i, &q)).collect() };
         if let Some((c, desc)) = self.sort {
             let rows = &self.rows;
             // Stable: ties keep the engine's order, so the result stays reproducible.
@@ -214,9 +223,41 @@ impl TableState {
         self.offset = self.offset.min(max_offset);
     }
 
+    /// The filter split into an optional column and the text to find.
+    fn query(&self) -> Query {
+        let (col, text) = match self.filter.split_once(':') {
+            Some((name, rest)) => match self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name.trim())) {
+                Some(c) => (Some(c), rest),
+                None => (None, self.filter.as_str()),
+            },
+            None => (None, self.filter.as_str()),
+        };
+        Query { col, text: text.to_string(), lower: text.to_lowercase(), fuzzy: self.fuzzy }
+    }
+
+    fn row_matches(&self, i: usize, q: &Query) -> bool {
+        let cell;
+        let hay = match q.col {
+            Some(c) => {
+                cell = display_cell(cell_at(&self.rows[i], c));
+                cell.as_str()
+            }
+            None => self.search[i].as_str(),
+        };
+        q.matches(hay)
+    }
+
+    /// Switch between substring and fuzzy matching and re-apply the filter.
+    pub fn toggle_fuzzy(&mut self) {
+        self.fuzzy = !self.fuzzy;
+        let f = std::mem::take(&mut self.filter);
+        self.set_filter(&f);
+    }
+
     pub fn set_filter(&mut self, filter: &str) {
         let key = self.cursor_row();
-        let narrowing = !self.filter.is_empty() && filter.starts_with(self.filter.as_str());
+        // A longer pattern only ever matches fewer rows, unless it names a column.
+        let narrowing = !self.filter.is_empty() && filter.starts_with(self.filter.as_str()) && !filter.contains(':');
         self.filter = filter.to_string();
         if narrowing {
             let view = std::mem::take(&mut self.view);
@@ -294,15 +335,33 @@ impl TableState {
             .collect()
     }
 
-    /// Char positions of the filter's fuzzy match in each cell of `row` (for highlighting).
+    /// Char positions of the filter's match in each cell of `row` (for highlighting).
     pub fn match_positions(&self, row: usize) -> Vec<Vec<usize>> {
         let mut per_cell = vec![Vec::new(); self.columns.len()];
         if self.filter.is_empty() {
             return per_cell;
         }
-        let Some((_, idx)) = SkimMatcherV2::default().fuzzy_indices(&self.search[row], &self.filter) else {
+        let q = self.query();
+        if !q.fuzzy {
+            for (c, cell) in per_cell.iter_mut().enumerate() {
+                if q.col.is_some_and(|qc| qc != c) || q.lower.is_empty() {
+                    continue;
+                }
+                *cell = substring_positions(&display_cell(cell_at(&self.rows[row], c)), &q.lower);
+            }
+            return per_cell;
+        }
+        let hay = match q.col {
+            Some(c) => display_cell(cell_at(&self.rows[row], c)),
+            None => self.search[row].clone(),
+        };
+        let Some((_, idx)) = SkimMatcherV2::default().fuzzy_indices(&hay, &q.text) else {
             return per_cell;
         };
+        if let Some(c) = q.col {
+            per_cell[c] = idx;
+            return per_cell;
+        }
         let starts = cell_char_starts(&self.rows[row]);
         for i in idx {
             // The last cell whose start is <= i holds it (separator hits are dropped below).
@@ -316,11 +375,40 @@ impl TableState {
         }
         per_cell
     }
+}
 
-    /// Index of a column by name (case-insensitive).
-    pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
+/// A parsed filter: `column:value` or text for every column; substring or fuzzy.
+struct Query {
+    col: Option<usize>,
+    text: String,
+    lower: String,
+    fuzzy: bool,
+}
+
+impl Query {
+    fn matches(&self, hay: &str) -> bool {
+        if self.fuzzy {
+            SkimMatcherV2::default().fuzzy_match(hay, &self.text).is_some()
+        } else {
+            hay.to_lowercase().contains(&self.lower)
+        }
     }
+}
+
+/// Char positions of every case-insensitive occurrence of `lower` in `text` (none when
+/// lower-casing changes the text's length, which would misplace them).
+fn substring_positions(text: &str, lower: &str) -> Vec<usize> {
+    let hay = text.to_lowercase();
+    if hay.chars().count() != text.chars().count() {
+        return Vec::new();
+    }
+    let n = lower.chars().count();
+    let mut out = Vec::new();
+    for (b, _) in hay.match_indices(lower) {
+        let start = hay[..b].chars().count();
+        out.extend(start..start + n);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -388,8 +476,33 @@ mod tests {
     }
 
     #[test]
+    fn filter_is_a_case_insensitive_substring_unless_fuzzy() {
+        let mut x = t(&[("86.128.13.25", 1), ("86.128.213.5", 2), ("Evil.EXE", 25)]);
+        x.set_filter("86.128.13.25");
+        assert_eq!(names(&x), ["86.128.13.25"]);
+        x.set_filter("evil.exe");
+        assert_eq!(names(&x), ["Evil.EXE"]);
+        assert_eq!(x.match_positions(2)[0], (0..8).collect::<Vec<_>>());
+        // `column:value` looks in that column only: 25 is in the first column of row 0 and the
+        // second of row 2.
+        x.set_filter("25");
+        assert_eq!(names(&x), ["86.128.13.25", "Evil.EXE"]);
+        let second = x.columns[1].name.clone();
+        x.set_filter(&format!("{}:25", second.to_uppercase()));
+        assert_eq!(names(&x), ["Evil.EXE"]);
+        assert_eq!(x.match_positions(2)[1], vec![0, 1]);
+        assert!(x.match_positions(2)[0].is_empty());
+        // Fuzzy: the letters in order, anywhere.
+        x.set_filter("86.128.13.5");
+        assert!(names(&x).is_empty());
+        x.toggle_fuzzy();
+        assert_eq!(names(&x), ["86.128.13.25", "86.128.213.5"]);
+    }
+
+    #[test]
     fn fuzzy_filter_narrows_rows_and_reports_matched_chars_per_cell() {
         let mut x = t(&[("powershell.exe", 1), ("svchost.exe", 2), ("pwsh.exe", 3)]);
+        x.toggle_fuzzy();
         x.set_filter("psh");
         assert_eq!(names(&x), ["powershell.exe", "pwsh.exe"]);
         let pos = x.match_positions(2);
@@ -404,13 +517,24 @@ mod tests {
         let rows: Vec<(String, i64)> = (0..500).map(|i| (format!("proc{i}.exe x{}", i % 7), i)).collect();
         let refs: Vec<(&str, i64)> = rows.iter().map(|(s, n)| (s.as_str(), *n)).collect();
         let mut typed = t(&refs);
+        typed.toggle_fuzzy();
         typed.col = 1;
         typed.sort_by_selected(true);
         for (i, _) in "p1.exe x3".char_indices().skip(1) {
             typed.set_filter(&"p1.exe x3"[..i]);
         }
+        let mut substring = t(&refs);
+        for (i, _) in "proc1".char_indices().skip(1) {
+            substring.set_filter(&"proc1"[..i]);
+        }
+        substring.set_filter("proc1");
+        let mut substring_fresh = t(&refs);
+        substring_fresh.set_filter("proc1");
+        assert_eq!(substring.view.len(), 111);
+        assert_eq!(substring.view, substring_fresh.view);
         typed.set_filter("p1.exe x3");
         let mut fresh = t(&refs);
+        fresh.toggle_fuzzy();
         fresh.col = 1;
         fresh.sort_by_selected(true);
         fresh.set_filter("p1.exe x3");

@@ -3,7 +3,7 @@
 //! real engine over a small dataset.
 
 use super::app::{App, EditTarget, Focus, PanelLine, Prompt};
-use super::msg::{Cmd, DrillDone, HuntDone, InputKey, Level, Msg, Section, Summary};
+use super::msg::{Cmd, DrillDone, DrillRequest, HuntDone, InputKey, Level, Msg, Section, SectionKind, Summary};
 use super::table::{Column, TableState};
 use super::view;
 use rarity::hunt::{Cell, CellKind, HuntId, HuntOutput, HuntParams, ParamValue};
@@ -88,20 +88,30 @@ fn sample_row(hunt: HuntId, i: i64) -> Vec<Cell> {
 }
 
 pub(crate) fn output(hunt: HuntId, rows: Vec<Vec<Cell>>) -> HuntOutput {
-    let banner = (hunt == HuntId::VmNewCountry && rows.len() > 5)
+    let banner = (hunt == rarity::hunt::vm_new_country::ID && rows.len() > 5)
         .then(|| format!("{} new outbound connections (alert above 5)", rows.len()));
-    HuntOutput { hunt, columns: hunt.spec().columns, rows, banner, now: T0 }
+    let keys = (0..rows.len()).map(|_| Default::default()).collect();
+    HuntOutput { hunt, columns: hunt.spec().columns, rows, keys, params: HuntParams::defaults(hunt), banner, now: T0 }
 }
 
 fn fake_output(hunt: HuntId) -> HuntOutput {
     match hunt {
-        HuntId::RareProcess => output(hunt, rare_rows()),
-        HuntId::VmNewCountry => output(hunt, (0..7).map(|i| sample_row(hunt, i)).collect()),
+        rarity::hunt::rare_process::ID => output(hunt, rare_rows()),
+        rarity::hunt::vm_new_country::ID => output(hunt, (0..7).map(|i| sample_row(hunt, i)).collect()),
         _ => output(hunt, (0..4).map(|i| sample_row(hunt, i)).collect()),
     }
 }
 
 /// Answer the app's commands with `answer` until it asks for nothing more.
+/// What the case writer thread does, done in line.
+pub(crate) fn save_case(path: PathBuf, mut case: rarity::case::CaseFile) -> Option<Msg> {
+    let result = match case.save(&path) {
+        Ok(w) => Ok(super::msg::CaseSaved { merged: case, warning: w.map(|e| e.to_string()) }),
+        Err(e) => Err(e.to_string()),
+    };
+    Some(Msg::CaseSaved(result))
+}
+
 pub(crate) fn settle(app: &mut App, answer: &mut dyn FnMut(Cmd) -> Option<Msg>) {
     for _ in 0..100 {
         let cmds: Vec<Cmd> = app.cmds.drain(..).collect();
@@ -109,7 +119,13 @@ pub(crate) fn settle(app: &mut App, answer: &mut dyn FnMut(Cmd) -> Option<Msg>) 
             return;
         }
         for c in cmds {
-            if let Some(m) = answer(c) {
+            // File-system jobs run here as the I/O thread would run them.
+            let m = match c {
+                Cmd::Io(job) => Some(super::jobs::run(job)),
+                Cmd::SaveCase { path, case } => save_case(path, case),
+                c => answer(c),
+            };
+            if let Some(m) = m {
                 app.update(m);
             }
         }
@@ -125,17 +141,67 @@ fn fake_answer(cmd: Cmd) -> Option<Msg> {
             result: Ok(fake_output(hunt)),
             elapsed: Duration::from_millis(12),
         })),
-        Cmd::Drill { hunt, gen, output, row, .. } => {
-            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_level(&output.rows[row])) }))
+        Cmd::Drill { hunt, gen, req } => {
+            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &|_| {})) }))
         }
-        Cmd::CancelLoad => None,
+        Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } => None,
     }
 }
 
+/// A fake worker's answer to a drill-down request; `edit` changes the finding's level first
+/// (events and records are cut from it, as the engine's would be from the same events).
+fn fake_drill(req: &DrillRequest, edit: &dyn Fn(&mut Level)) -> Level {
+    let mut finding = fake_level(&[text("x")]);
+    edit(&mut finding);
+    let events = finding.sections[1].clone();
+    match req {
+        DrillRequest::Finding { output, row } => {
+            finding.title = super::table::display_cell(&output.rows[*row][0]);
+            finding
+        }
+        DrillRequest::Facet { value, .. } => {
+            let ip = super::table::display_cell(&value.to_cell());
+            let keep: Vec<usize> = (0..events.table.rows.len())
+                .filter(|&r| super::table::display_cell(&events.table.rows[r][2]) == ip)
+                .collect();
+            let rows = keep.iter().map(|&r| events.table.rows[r].clone()).collect();
+            let table = TableState::new(events.table.columns.clone(), rows, 1);
+            let kind = SectionKind::Events { table: rarity::model::tables::TableKind::DeviceNetworkEvents, rows: keep };
+            Level { title: ip, sections: vec![Section { name: "Events".into(), table, kind, note: None }], active: 0 }
+        }
+        DrillRequest::Pivot { value, .. } => Level { title: value.clone(), sections: vec![events], active: 0 },
+        DrillRequest::Record { row, .. } => {
+            let t = &events.table;
+            let rows =
+                t.columns.iter().zip(&t.rows[*row]).map(|(c, v)| vec![Cell::Text(c.name.clone()), v.clone()]).collect();
+            let table = TableState::new(
+                vec![Column::new("Column", CellKind::Text), Column::new("Value", CellKind::Text)],
+                rows,
+                1,
+            );
+            let section = Section { name: super::msg::RECORD.into(), table, kind: SectionKind::Record, note: None };
+            Level { title: format!("event {}", row + 1), sections: vec![section], active: 0 }
+        }
+    }
+}
+
+fn fake_facet(values: Vec<rarity::hunt::FacetValue>) -> SectionKind {
+    let drill = rarity::hunt::DrillOutput {
+        hunt: rarity::hunt::rare_process::ID,
+        table: rarity::model::tables::TableKind::DeviceNetworkEvents,
+        rows: Vec::new(),
+        facets: Vec::new(),
+        remote_ips: Vec::new(),
+    };
+    SectionKind::Facet { drill: std::sync::Arc::new(drill), facet: rarity::hunt::FacetKind::RemoteIps, values }
+}
+
 fn fake_level(row: &[Cell]) -> Level {
+    let ips_values =
+        ["203.0.113.9", "203.0.113.10"].iter().map(|s| rarity::hunt::FacetValue::Ip(s.parse().unwrap())).collect();
     let ips = TableState::new(
         vec![
-            Column::new("RemoteIP", CellKind::Text),
+            Column::with_pivot("RemoteIP", CellKind::Text, Some(rarity::hunt::Pivot::Ip)),
             Column::new("Events", CellKind::Int),
             Column::new("Country", CellKind::Text),
             Column::new("TiCount", CellKind::Int),
@@ -162,8 +228,16 @@ fn fake_level(row: &[Cell]) -> Level {
     Level {
         title: super::table::display_cell(&row[0]),
         sections: vec![
-            Section { name: "Remote IPs".into(), table: ips, events: false, note: None },
-            Section { name: "Events".into(), table: events, events: true, note: None },
+            Section { name: "Remote IPs".into(), table: ips, kind: fake_facet(ips_values), note: None },
+            Section {
+                name: "Events".into(),
+                table: events,
+                kind: SectionKind::Events {
+                    table: rarity::model::tables::TableKind::DeviceNetworkEvents,
+                    rows: vec![0, 1],
+                },
+                note: None,
+            },
         ],
         active: 0,
     }
@@ -199,6 +273,11 @@ pub(crate) fn render(app: &App, w: u16, h: u16) -> String {
     out
 }
 
+/// Run the file-system jobs the app asked for (export, saving the tuning); drop the rest.
+fn run_io(app: &mut App) {
+    settle(app, &mut |_| None);
+}
+
 fn keys(app: &mut App, s: &str) {
     for c in s.chars() {
         app.update(Msg::Input(InputKey::Char(c)));
@@ -208,7 +287,7 @@ fn keys(app: &mut App, s: &str) {
 #[test]
 fn every_hunt_tab_renders_its_results() {
     let mut app = ready_app();
-    for (i, hunt) in HuntId::ALL.iter().enumerate() {
+    for (i, hunt) in HuntId::all().enumerate() {
         app.update(Msg::SelectHunt(i));
         let screen = render(&app, 120, 30);
         assert!(screen.contains(hunt.key()), "{screen}");
@@ -219,10 +298,16 @@ fn every_hunt_tab_renders_its_results() {
 
 #[test]
 fn tabs_show_live_result_counts() {
-    let app = ready_app();
+    let mut app = ready_app();
+    app.update(Msg::Resize(200, 30));
+    let screen = render(&app, 200, 30);
+    assert!(screen.contains("1 Rare process (3 · 3 unreviewed)"), "{screen}");
+    assert!(screen.contains("2 VM new country (7 · 7 unreviewed)"), "{screen}");
+    // Narrower: short names, rows/unreviewed.
+    app.update(Msg::Resize(120, 30));
     let screen = render(&app, 120, 30);
-    assert!(screen.contains("1 Rare process (3)"), "{screen}");
-    assert!(screen.contains("2 VM new country (7)"), "{screen}");
+    assert!(screen.contains("1 Rare 3/3?"), "{screen}");
+    assert!(screen.contains("2 VM 7/7?"), "{screen}");
 }
 
 #[test]
@@ -239,12 +324,31 @@ fn help_overlay_lists_keys_and_closes_on_any_key() {
     let mut app = ready_app();
     app.update(Msg::ToggleHelp);
     let screen = render(&app, 120, 40);
-    assert!(screen.contains("Keys (any key closes)"), "{screen}");
+    assert!(screen.contains("any other key closes"), "{screen}");
     insta::assert_snapshot!("help", screen);
-    // A short terminal gets two columns, so every section still shows.
+    // A short terminal gets two columns and scrolls, so every section still shows.
     let short = render(&app, 140, 26);
-    for needle in ["Anywhere", "Table", "Parameter panel", "Prompts", "answer a question", "known_domains"] {
+    for needle in ["Anywhere", "Table", "Parameter panel"] {
         assert!(short.contains(needle), "{needle} missing:\n{short}");
+    }
+    app.update(Msg::Resize(140, 26));
+    // Every section is reached by scrolling down a page at a time.
+    let mut scrolled = short.clone();
+    for _ in 0..4 {
+        app.update(Msg::PageDown);
+        scrolled.push_str(&render(&app, 140, 26));
+    }
+    for needle in ["Prompts", "answer a question", "known_domains", "Verdict (after v)"] {
+        assert!(scrolled.contains(needle), "{needle} missing after scrolling:\n{scrolled}");
+    }
+    // Every binding's help text is in the overlay: it is generated from the one key table.
+    app.update(Msg::Resize(200, 80));
+    let all = render(&app, 200, 80);
+    for b in super::keys::BINDINGS.iter().filter(|b| !b.help.is_empty()) {
+        if matches!(b.ctx, super::keys::Ctx::Anywhere | super::keys::Ctx::Table | super::keys::Ctx::Params) {
+            let start: String = b.help.chars().take(40).collect();
+            assert!(all.contains(&start), "{} missing:\n{all}", b.help);
+        }
     }
     app.update(Msg::ToggleHelp);
     assert_eq!(app.prompt, Prompt::None);
@@ -300,17 +404,17 @@ fn stale_results_are_dropped() {
     app.cmds.clear();
     // The older job answers last: it must not replace anything.
     app.update(Msg::HuntDone(HuntDone {
-        hunt: HuntId::RareProcess,
+        hunt: rarity::hunt::rare_process::ID,
         gen: gens[0],
-        result: Ok(output(HuntId::RareProcess, vec![])),
+        result: Ok(output(rarity::hunt::rare_process::ID, vec![])),
         elapsed: Duration::ZERO,
     }));
     assert_eq!(app.tab().count(), Some(3));
     assert!(app.tab().computing());
     app.update(Msg::HuntDone(HuntDone {
-        hunt: HuntId::RareProcess,
+        hunt: rarity::hunt::rare_process::ID,
         gen: gens[1],
-        result: Ok(output(HuntId::RareProcess, rare_rows()[..1].to_vec())),
+        result: Ok(output(rarity::hunt::rare_process::ID, rare_rows()[..1].to_vec())),
         elapsed: Duration::ZERO,
     }));
     assert_eq!(app.tab().count(), Some(1));
@@ -330,7 +434,7 @@ fn invalid_parameter_input_keeps_the_old_value_and_shows_an_error() {
     app.update(Msg::Input(InputKey::Submit));
     let Prompt::Edit { error: Some(e), .. } = &app.prompt else { panic!("{:?}", app.prompt) };
     assert!(e.contains("30x"), "{e}");
-    assert_eq!(app.tab().params, HuntParams::defaults(HuntId::RareProcess));
+    assert_eq!(app.tab().params, HuntParams::defaults(rarity::hunt::rare_process::ID));
     assert!(app.cmds.is_empty(), "no recompute for a rejected value");
     let screen = render(&app, 120, 30);
     assert!(screen.contains("✗ `30x` is not a duration"), "{screen}");
@@ -346,7 +450,7 @@ fn invalid_parameter_input_keeps_the_old_value_and_shows_an_error() {
     keys(&mut app, "10.0.0.0/33");
     app.update(Msg::Input(InputKey::Submit));
     assert!(matches!(&app.prompt, Prompt::Edit { error: Some(_), .. }));
-    assert_eq!(app.tab().params, HuntParams::defaults(HuntId::RareProcess));
+    assert_eq!(app.tab().params, HuntParams::defaults(rarity::hunt::rare_process::ID));
 }
 
 #[test]
@@ -359,7 +463,7 @@ fn typed_values_and_list_edits_apply_and_recompute() {
     app.update(Msg::Input(InputKey::Submit));
     assert_eq!(app.prompt, Prompt::None);
     assert_eq!(app.tab().params.get("lookback").to_text(), "7d");
-    assert!(matches!(app.cmds.as_slice(), [Cmd::Run { hunt: HuntId::RareProcess, .. }]));
+    assert!(matches!(app.cmds.as_slice(), [Cmd::Run { hunt: rarity::hunt::rare_process::ID, .. }]));
     settle(&mut app, &mut fake_answer);
     // Toggle the first excluded network off, then delete it.
     app.update(Msg::Down);
@@ -376,7 +480,7 @@ fn typed_values_and_list_edits_apply_and_recompute() {
     app.update(Msg::AskReset);
     assert_eq!(app.prompt, Prompt::ConfirmReset);
     app.update(Msg::Answer(true));
-    assert_eq!(app.tab().params, HuntParams::defaults(HuntId::RareProcess));
+    assert_eq!(app.tab().params, HuntParams::defaults(rarity::hunt::rare_process::ID));
 }
 
 #[test]
@@ -406,15 +510,18 @@ fn drill_down_and_back_keeps_a_stack_per_tab() {
     // Enter on a remote IP shows the events with it.
     app.update(Msg::Down);
     app.update(Msg::Enter);
+    settle(&mut app, &mut fake_answer);
     let section = app.current_section().unwrap();
-    assert!(section.events);
-    assert_eq!(section.table.filter, "203.0.113.10");
-    assert_eq!(section.table.view, vec![1]);
+    assert!(section.is_events());
+    assert_eq!(section.table.rows.len(), 1);
+    assert_eq!(super::table::display_cell(&section.table.rows[0][2]), "203.0.113.10");
     app.update(Msg::Back);
     assert_eq!(app.current_table().unwrap().view.len(), 2, "Esc clears the filter first");
     // One event's full record.
+    app.update(Msg::NextSection);
     app.update(Msg::Home);
     app.update(Msg::Enter);
+    settle(&mut app, &mut fake_answer);
     assert_eq!(app.tab().stack.len(), 2);
     let screen = render(&app, 120, 30);
     assert!(screen.contains("InitiatingProcessCommandLine") && screen.contains("␛[2J"), "{screen}");
@@ -474,17 +581,18 @@ fn export_writes_marked_rows_and_refuses_to_overwrite_without_asking() {
     app.update(Msg::Input(InputKey::Clear));
     keys(&mut app, "out.csv");
     app.update(Msg::Input(InputKey::Submit));
+    run_io(&mut app);
     assert_eq!(app.prompt, Prompt::None);
     let path = dir.path().join("out.csv");
     let written = std::fs::read_to_string(&path).unwrap();
     let mut lines = written.lines();
     assert_eq!(
         lines.next(),
-        Some("InitiatingProcessFileName,DeviceCount,Hashes,SampleProcess,SampleRemoteIP,Ports,RemoteIP_country,EventCount")
+        Some("InitiatingProcessFileName,DeviceCount,Hashes,SampleProcess,SampleRemoteIP,Ports,RemoteIP_country,EventCount,Verdict,Note")
     );
     assert_eq!(
         lines.next(),
-        Some("update\u{202E}txt.exe,2,[],update.exe /quiet,198.51.100.20,\"[8443,9001]\",Germany,3")
+        Some("update\u{202E}txt.exe,2,[],update.exe /quiet,198.51.100.20,\"[8443,9001]\",Germany,3,unreviewed,")
     );
     assert_eq!(lines.next(), None);
     assert!(app.status.as_ref().unwrap().text.contains(&path.display().to_string()));
@@ -495,13 +603,16 @@ fn export_writes_marked_rows_and_refuses_to_overwrite_without_asking() {
     app.update(Msg::Input(InputKey::Clear));
     keys(&mut app, "out.csv");
     app.update(Msg::Input(InputKey::Submit));
+    run_io(&mut app);
     assert!(matches!(app.prompt, Prompt::ConfirmOverwrite { .. }));
     assert!(render(&app, 120, 30).contains("already exists. Overwrite it?"));
     app.update(Msg::Answer(false));
     assert!(matches!(app.prompt, Prompt::Export { .. }));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
     app.update(Msg::Input(InputKey::Submit));
+    run_io(&mut app);
     app.update(Msg::Answer(true));
+    run_io(&mut app);
     assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
 }
 
@@ -522,6 +633,7 @@ fn formula_cells_are_guarded_in_exports() {
     app.update(Msg::Input(InputKey::Clear));
     keys(&mut app, "f.csv");
     app.update(Msg::Input(InputKey::Submit));
+    run_io(&mut app);
     let written = std::fs::read_to_string(dir.path().join("f.csv")).unwrap();
     assert!(written.lines().nth(1).unwrap().starts_with("\"'=HYPERLINK("), "{written}");
 }
@@ -537,9 +649,10 @@ fn tuning_is_saved_as_it_changes_and_restored() {
     app.update(Msg::SelectHunt(4));
     app.update(Msg::FocusParams);
     app.update(Msg::ParamStep(1));
+    run_io(&mut app);
     let (cfg, warning) = rarity::config::Config::load(&path);
     assert_eq!(warning, None);
-    assert_eq!(cfg.params_for(HuntId::TiInbound).integer("min_level"), 5);
+    assert_eq!(cfg.params_for(rarity::hunt::ti_inbound::ID).integer("min_level"), 5);
     let restored = App::new(Some(super::app::ConfigStore { config: cfg, path }), None, dir.path().to_path_buf());
     assert_eq!(restored.tabs[4].params.integer("min_level"), 5);
 }
@@ -571,7 +684,7 @@ fn table_scrolls_through_100k_rows() {
     app.update(Msg::Loaded(Box::new(summary())));
     settle(&mut app, &mut |cmd| match cmd {
         Cmd::Run { hunt, gen, .. } => {
-            let n = if hunt == HuntId::RareProcess { 100_000 } else { 3 };
+            let n = if hunt == rarity::hunt::rare_process::ID { 100_000 } else { 3 };
             let rows = (0..n).map(|i| sample_row(hunt, i)).collect();
             Some(Msg::HuntDone(HuntDone { hunt, gen, result: Ok(output(hunt, rows)), elapsed: Duration::ZERO }))
         }
@@ -640,10 +753,8 @@ mod engine_tests {
             Cmd::Run { hunt, gen, params } => {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
-            Cmd::Drill { hunt, gen, params, output, row } => {
-                Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&params, &output, row) }))
-            }
-            Cmd::CancelLoad => None,
+            Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } => None,
         }
     }
 
@@ -662,7 +773,7 @@ mod engine_tests {
         settle(&mut app, &mut |c| answer(&backend, c));
         assert_eq!(names(&app), ["beacon.exe"]);
         let status = app.status.clone().unwrap().text;
-        assert!(status.contains("excluded_nets: +45.33.32.0/24 - -1 rows"), "{status}");
+        assert!(status.contains("excluded_nets: +45.33.32.0/24 - -1 row ("), "{status}");
         // Turn the new item off in the panel: tool.exe comes back.
         app.update(Msg::FocusParams);
         let lines = super::super::app::panel_lines(&app.tabs[0].params);
@@ -673,7 +784,7 @@ mod engine_tests {
         settle(&mut app, &mut |c| answer(&backend, c));
         assert_eq!(app.tabs[0].count(), Some(2));
         let status = app.status.clone().unwrap().text;
-        assert!(status.contains("excluded_nets: 45.33.32.0/24 off - +1 rows"), "{status}");
+        assert!(status.contains("excluded_nets: 45.33.32.0/24 off - +1 row ("), "{status}");
     }
 
     #[test]
@@ -706,6 +817,7 @@ mod engine_tests {
         // To the events list, one event's full record, and its command line made safe.
         app.update(Msg::PrevSection);
         app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
         assert_eq!(app.tab().stack.len(), 2);
         let screen = render(&app, 120, 30);
         assert!(screen.contains("x ␛]0;pwned␇ <U+202E>gpj.exe"), "{screen}");
@@ -713,6 +825,101 @@ mod engine_tests {
         app.update(Msg::Back);
         assert!(app.tab().stack.is_empty());
         assert_eq!(names(&app), ["tool.exe", "beacon.exe"]);
+    }
+
+    /// One rare process on one device talking to `ips` (ip, events), seconds apart.
+    fn app_over(ips: &[(&str, usize)]) -> (App, EngineBackend) {
+        let mut b = DatasetBuilder::new();
+        let mut minute = 0i64;
+        for (ip, n) in ips {
+            for _ in 0..*n {
+                let ts = rarity::model::time::format_iso(T0 - 86_400_000_000_000 + minute * 1_000_000_000);
+                minute += 1;
+                assert!(b.net(&[
+                    (F::Timestamp, ts.as_str()),
+                    (F::DeviceId, "ws-01"),
+                    (F::DeviceName, "ws-01"),
+                    (F::ActionType, "ConnectionSuccess"),
+                    (F::Protocol, "Tcp"),
+                    (F::RemoteIP, ip),
+                    (F::RemotePort, "4444"),
+                    (F::InitiatingProcessFileName, "tool.exe"),
+                ]));
+            }
+        }
+        let ds = Arc::new(b.build());
+        let now = ds.reference_now(None);
+        let backend = EngineBackend::new(ds, now);
+        let mut app = new_app(std::env::temp_dir());
+        app.update(Msg::Loaded(Box::new(Summary { now, ..summary() })));
+        settle(&mut app, &mut |c| answer(&backend, c));
+        (app, backend)
+    }
+
+    fn section<'a>(app: &'a App, name: &str) -> &'a Section {
+        let level = app.tab().stack.last().unwrap();
+        level.sections.iter().find(|s| s.name == name).unwrap()
+    }
+
+    fn column(s: &Section, name: &str) -> Vec<String> {
+        let c = s.table.columns.iter().position(|c| c.name == name).unwrap();
+        s.table.rows.iter().map(|r| super::super::table::display_cell(&r[c])).collect()
+    }
+
+    #[test]
+    fn drilling_an_ip_that_prefixes_others_lists_only_its_own_events() {
+        let (mut app, backend) =
+            app_over(&[("45.33.32.1", 2), ("45.33.32.10", 3), ("45.33.32.100", 4), ("145.33.32.1", 1)]);
+        assert_eq!(names(&app), ["tool.exe"]);
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(column(section(&app, "Events"), "RemoteIP").len(), 10);
+        // Select 45.33.32.1 in the Remote IPs list, whatever order it is shown in.
+        let ips = column(section(&app, "Remote IPs"), "RemoteIP");
+        let level = app.tab().stack.last().unwrap();
+        let at = level.sections.iter().position(|s| s.name == "Remote IPs").unwrap();
+        let t = &level.sections[at].table;
+        let pos = t.view.iter().position(|&r| ips[r] == "45.33.32.1").unwrap();
+        while app.tab().stack.last().unwrap().active != at {
+            app.update(Msg::NextSection);
+        }
+        app.update(Msg::Home);
+        for _ in 0..pos {
+            app.update(Msg::Down);
+        }
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        assert_eq!(app.tab().stack.len(), 2);
+        let events = &app.tab().stack[1].sections[0];
+        assert_eq!(column(events, "RemoteIP"), ["45.33.32.1", "45.33.32.1"]);
+    }
+
+    #[test]
+    fn a_50k_event_drill_list_scrolls_to_the_end_and_exports_every_row() {
+        const N: usize = 50_000;
+        let (mut app, backend) = app_over(&[("45.33.32.156", N)]);
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        let at = app.tab().stack[0].sections.iter().position(|s| s.name == "Events").unwrap();
+        while app.tab().stack[0].active != at {
+            app.update(Msg::NextSection);
+        }
+        assert_eq!(app.current_table().unwrap().rows.len(), N);
+        app.update(Msg::End);
+        let t = app.current_table().unwrap();
+        assert_eq!(t.cursor, N - 1);
+        let screen = render(&app, 120, 30);
+        assert!(screen.contains(&format!("row {N}/{N}")), "{screen}");
+        let dir = tempfile::tempdir().unwrap();
+        app.cwd = dir.path().to_path_buf();
+        app.update(Msg::StartExport);
+        app.update(Msg::Input(InputKey::Clear));
+        keys(&mut app, "all.csv");
+        app.update(Msg::Input(InputKey::Submit));
+        run_io(&mut app);
+        let written = std::fs::read_to_string(dir.path().join("all.csv")).unwrap();
+        assert_eq!(written.lines().count(), N + 1, "header + every event");
+        assert!(app.status.as_ref().unwrap().text.contains(&format!("wrote {N} shown rows")));
     }
 
     #[test]
@@ -737,14 +944,14 @@ fn a_hunt_error_replaces_the_rows_and_marks_the_tab() {
     app.update(Msg::ParamStep(1));
     let Some(Cmd::Run { gen, .. }) = app.cmds.pop() else { panic!("no recompute") };
     app.update(Msg::HuntDone(HuntDone {
-        hunt: HuntId::TiInbound,
+        hunt: rarity::hunt::ti_inbound::ID,
         gen,
         result: Err("ti-inbound needs ThreatIntel, which is not loaded: pass --ti FILE".into()),
         elapsed: Duration::ZERO,
     }));
     assert!(app.tab().table.is_none());
     let screen = render(&app, 120, 30);
-    assert!(screen.contains("5 TI inbound (!)"), "{screen}");
+    assert!(screen.contains("5 TI inbound* (!)"), "{screen}");
     assert!(screen.contains("pass --ti FILE"), "{screen}");
 }
 
@@ -814,10 +1021,8 @@ mod sample_tests {
             Cmd::Run { hunt, gen, params } => {
                 Some(Msg::HuntDone(HuntDone { hunt, gen, result: b.run(&params), elapsed: Duration::ZERO }))
             }
-            Cmd::Drill { hunt, gen, params, output, row } => {
-                Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&params, &output, row) }))
-            }
-            Cmd::CancelLoad => None,
+            Cmd::Drill { hunt, gen, req } => Some(Msg::DrillDone(DrillDone { hunt, gen, result: b.drill(&req) })),
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } => None,
         }
     }
 
@@ -844,15 +1049,24 @@ mod sample_tests {
         app.update(Msg::Enter);
         settle(&mut app, &mut |c| answer(&backend, c));
         let level = app.tab().stack.last().expect("a drill-down level");
-        let events = level.sections.iter().find(|s| s.events).expect("an Events list");
+        let events = level.sections.iter().find(|s| s.is_events()).expect("an Events list");
         assert!(!events.table.rows.is_empty());
-        // Re-read from the CSV: more than the engine's normalized columns.
-        assert!(events.table.columns.len() > 17, "{:?}", events.table.columns);
+        assert_eq!(events.table.columns[0].name, "Timestamp");
         let ips = &level.sections[0];
         assert_eq!(ips.name, "Remote IPs");
         assert!(ips.table.rows.iter().all(|r| !matches!(r[2], Cell::Empty)), "every sample IP has a country");
         let screen = render(&app, 150, 40);
         assert!(screen.contains("Remote IPs (") && screen.contains("Events ("), "{screen}");
+        // Enter on an event: its full record, re-read from the CSV (more than the normalized columns).
+        let events_at = level.sections.iter().position(|s| s.is_events()).unwrap();
+        for _ in 0..events_at {
+            app.update(Msg::NextSection);
+        }
+        app.update(Msg::Enter);
+        settle(&mut app, &mut |c| answer(&backend, c));
+        let record = app.current_section().unwrap();
+        assert!(matches!(record.kind, SectionKind::Record));
+        assert!(record.table.rows.len() > 17, "{:?}", record.table.rows);
     }
 }
 
@@ -878,6 +1092,7 @@ fn corrupt_config_is_reported_at_start_and_in_the_load_report() {
     app.update(Msg::Back);
     app.update(Msg::FocusParams);
     app.update(Msg::ParamStep(1));
+    run_io(&mut app);
     assert!(std::fs::read_to_string(&path).unwrap().contains("31d"));
     let backups = std::fs::read_dir(dir.path())
         .unwrap()
@@ -886,21 +1101,64 @@ fn corrupt_config_is_reported_at_start_and_in_the_load_report() {
 }
 
 #[test]
+fn a_failed_tuning_save_stays_visible_until_a_save_works() {
+    let dir = tempfile::tempdir().unwrap();
+    // The config path is a directory: every save fails.
+    let store = super::app::ConfigStore { config: rarity::config::Config::default(), path: dir.path().to_path_buf() };
+    let mut app = App::new(Some(store), None, dir.path().to_path_buf());
+    app.clock = || "12:00:00".into();
+    app.update(Msg::Resize(160, 30));
+    app.update(Msg::Loaded(Box::new(summary())));
+    settle(&mut app, &mut fake_answer);
+    app.update(Msg::FocusParams);
+    app.update(Msg::ParamStep(1));
+    settle(&mut app, &mut fake_answer);
+    run_io(&mut app);
+    assert!(app.save_error.as_deref().is_some_and(|e| e.contains("tuning not saved")), "{:?}", app.save_error);
+    // Later messages do not hide it.
+    app.update(Msg::ParamStep(1));
+    settle(&mut app, &mut fake_answer);
+    let screen = render(&app, 160, 30);
+    let status_line = screen.lines().rev().nth(1).unwrap();
+    assert!(status_line.contains("tuning not saved"), "{screen}");
+    app.update(Msg::ShowLoadReport);
+    assert!(render(&app, 160, 30).contains("tuning not saved"));
+    app.update(Msg::Back);
+    // A working save clears it.
+    app.config.as_mut().unwrap().path = dir.path().join("config.json");
+    app.update(Msg::ParamStep(1));
+    settle(&mut app, &mut fake_answer);
+    run_io(&mut app);
+    assert_eq!(app.save_error, None);
+}
+
+#[test]
 fn full_record_view_shows_the_selected_value_whole() {
     let mut app = ready_app();
     app.update(Msg::Resize(100, 40));
     app.update(Msg::Enter);
     settle(&mut app, &mut |cmd| match cmd {
-        Cmd::Drill { hunt, gen, output, row, .. } => {
-            let mut level = fake_level(&output.rows[row]);
-            let long = format!("powershell.exe -enc {}\u{1b}[0m", "A".repeat(150));
-            level.sections[1].table.rows[0][3] = Cell::Text(long);
-            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(level) }))
+        Cmd::Drill { hunt, gen, req } => {
+            let edit = |level: &mut Level| {
+                let long = format!("powershell.exe -enc {}\u{1b}[0m", "A".repeat(150));
+                level.sections[1].table.rows[0][3] = Cell::Text(long);
+            };
+            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &edit)) }))
         }
         other => fake_answer(other),
     });
     app.update(Msg::NextSection);
     app.update(Msg::Enter);
+    settle(&mut app, &mut |cmd| match cmd {
+        Cmd::Drill { hunt, gen, req } => {
+            let edit = |level: &mut Level| {
+                let long = format!("powershell.exe -enc {}\u{1b}[0m", "A".repeat(150));
+                level.sections[1].table.rows[0][3] = Cell::Text(long);
+            };
+            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &edit)) }))
+        }
+        other => fake_answer(other),
+    });
     app.update(Msg::End);
     let screen = render(&app, 100, 40);
     assert!(screen.contains("── InitiatingProcessCommandLine ─"), "{screen}");
@@ -916,10 +1174,10 @@ fn column_names_from_files_are_sanitized_in_header_and_footer() {
     let mut app = ready_app();
     app.update(Msg::Enter);
     settle(&mut app, &mut |cmd| match cmd {
-        Cmd::Drill { hunt, gen, output, row, .. } => {
-            let mut level = fake_level(&output.rows[row]);
-            level.sections[1].table.columns[1].name = "Dev\u{1b}]0;x\u{7}\u{202E}".into();
-            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(level) }))
+        Cmd::Drill { hunt, gen, req } => {
+            let edit =
+                |level: &mut Level| level.sections[1].table.columns[1].name = "Dev\u{1b}]0;x\u{7}\u{202E}".into();
+            Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &edit)) }))
         }
         other => fake_answer(other),
     });
@@ -930,4 +1188,352 @@ fn column_names_from_files_are_sanitized_in_header_and_footer() {
     assert!(screen.contains("Dev␛]0;x␇<U+202E>"), "{screen}");
     assert!(screen.contains("sort Dev␛]0;x␇<U+202E> ↑"), "{screen}");
     assert!(!screen.contains('\u{1b}') && !screen.contains('\u{202E}'));
+}
+
+fn press(app: &mut App, code: ratatui::crossterm::event::KeyCode, mods: ratatui::crossterm::event::KeyModifiers) {
+    let ev = ratatui::crossterm::event::KeyEvent::new(code, mods);
+    if let Some(m) = super::keys::map_key(app, &ev) {
+        app.update(m);
+    }
+}
+
+#[test]
+fn filter_prompt_toggles_fuzzy_with_ctrl_f_and_says_so() {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    let mut app = ready_app();
+    press(&mut app, KeyCode::Char('/'), KeyModifiers::NONE);
+    assert!(matches!(app.prompt, Prompt::Filter(_)));
+    for c in "ptyexe".chars() {
+        press(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    assert_eq!(app.current_table().unwrap().view.len(), 0, "substring by default");
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("0 of 3 rows match") && screen.contains("Ctrl-F: fuzzy"), "{screen}");
+    press(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    assert!(app.current_table().unwrap().fuzzy);
+    assert_eq!(app.current_table().unwrap().view.len(), 1, "putty.exe, fuzzily");
+    assert!(render(&app, 120, 30).contains(" / fuzzy "));
+    // Enter keeps the filter; the status bar is untouched by the toggle's key.
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(app.prompt, Prompt::None);
+    assert_eq!(app.current_table().unwrap().filter, "ptyexe");
+}
+
+#[test]
+fn an_unbound_key_points_to_help() {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    let mut app = ready_app();
+    press(&mut app, KeyCode::Char('Z'), KeyModifiers::NONE);
+    assert!(app.status.as_ref().unwrap().text.contains("? for help"), "{:?}", app.status);
+    // Number keys follow the registry: one past the last hunt does nothing.
+    let n = rarity::hunt::registry().len();
+    press(&mut app, KeyCode::Char(char::from_digit(n as u32, 10).unwrap()), KeyModifiers::NONE);
+    assert_eq!(app.active, n - 1);
+    let ev = ratatui::crossterm::event::KeyEvent::new(
+        KeyCode::Char(char::from_digit(n as u32 + 1, 10).unwrap()),
+        KeyModifiers::NONE,
+    );
+    assert!(!matches!(super::keys::map_key(&app, &ev), Some(Msg::SelectHunt(_))));
+}
+
+#[test]
+fn a_pasted_list_adds_every_item_and_a_bad_one_keeps_the_editor_with_its_error() {
+    let mut app = ready_app();
+    app.update(Msg::FocusParams);
+    let at = |app: &App, l: PanelLine| super::app::panel_lines(&app.tab().params).iter().position(|x| *x == l).unwrap();
+    let add_line = at(&app, PanelLine::Add(1));
+    app.update(Msg::Home);
+    for _ in 0..add_line {
+        app.update(Msg::Down);
+    }
+    app.update(Msg::ParamAdd);
+    keys(&mut app, "10.1.0.0/16, 10.2.0.0/16,10.3.0.0/16");
+    app.update(Msg::Input(InputKey::Submit));
+    assert_eq!(app.prompt, Prompt::None);
+    let nets = app.tab().params.enabled("excluded_nets");
+    for n in ["10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"] {
+        assert!(nets.contains(&n), "{n} missing from {nets:?}");
+    }
+    settle(&mut app, &mut fake_answer);
+    // The tab and the parameter show that the hunt is tuned.
+    assert!(view::tab_labels(&app)[0].contains('*'), "{:?}", view::tab_labels(&app));
+    assert!(render(&app, 120, 30).contains("changed"));
+    // A bad item: nothing is added, the editor stays open with the error, and the next keys
+    // edit the line rather than being lost.
+    app.update(Msg::ParamAdd);
+    keys(&mut app, "10.4.0.0/16,nonsense");
+    app.update(Msg::Input(InputKey::Submit));
+    let Prompt::Edit { error: Some(e), line, .. } = &app.prompt else { panic!("{:?}", app.prompt) };
+    assert!(e.contains("nonsense"), "{e}");
+    assert_eq!(line.text, "10.4.0.0/16,nonsense");
+    assert!(!app.tab().params.enabled("excluded_nets").contains(&"10.4.0.0/16"));
+    app.update(Msg::Input(InputKey::Clear));
+    keys(&mut app, "10.5.0.0/16");
+    app.update(Msg::Input(InputKey::Submit));
+    assert_eq!(app.prompt, Prompt::None);
+    assert!(app.tab().params.enabled("excluded_nets").contains(&"10.5.0.0/16"));
+}
+
+#[test]
+fn counts_of_one_are_singular() {
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Loaded(Box::new(summary())));
+    settle(&mut app, &mut |cmd| match cmd {
+        Cmd::Run { hunt, gen, .. } => Some(Msg::HuntDone(HuntDone {
+            hunt,
+            gen,
+            result: Ok(output(hunt, vec![sample_row(hunt, 0)])),
+            elapsed: Duration::ZERO,
+        })),
+        _ => None,
+    });
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains(": 1 row ·") && !screen.contains("1 rows"), "{screen}");
+}
+
+// ---- triage: verdicts, notes, hide-benign, undo/redo ------------------------------------
+
+mod triage_tests {
+    use super::*;
+    use crate::tui::app::CaseStore;
+    use rarity::case::{CaseFile, Verdict};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    /// A ready app with an empty case file in `dir`.
+    fn triage_app(dir: &std::path::Path) -> App {
+        let mut app = new_app(dir.to_path_buf());
+        let path = dir.join("case.json");
+        app.case = Some(CaseStore { case: CaseFile::load(&path).unwrap(), path });
+        app.update(Msg::Loaded(Box::new(summary())));
+        settle(&mut app, &mut fake_answer);
+        app
+    }
+
+    fn verdict_cell(app: &App, row: usize) -> String {
+        let t = app.tab().table.as_ref().unwrap();
+        let c = t.columns.iter().position(|c| c.name == "Verdict").unwrap();
+        crate::tui::table::display_cell(&t.rows[row][c])
+    }
+
+    fn note_cell(app: &App, row: usize) -> String {
+        let t = app.tab().table.as_ref().unwrap();
+        let c = t.columns.iter().position(|c| c.name == "Note").unwrap();
+        crate::tui::table::display_cell(&t.rows[row][c])
+    }
+
+    fn on_disk(dir: &std::path::Path, name: &str) -> Verdict {
+        CaseFile::load(&dir.join("case.json")).unwrap().verdict(rarity::hunt::rare_process::ID, &[name.to_string()])
+    }
+
+    fn key(app: &App, code: KeyCode, mods: KeyModifiers) -> Option<Msg> {
+        crate::tui::keys::map_key(app, &KeyEvent::new(code, mods))
+    }
+
+    fn press(app: &mut App, c: char) {
+        let msg = key(app, KeyCode::Char(c), KeyModifiers::NONE).unwrap_or_else(|| panic!("`{c}` means nothing"));
+        app.update(msg);
+    }
+
+    fn status(app: &App) -> String {
+        app.status.as_ref().map(|s| s.text.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn v_then_a_letter_sets_the_selected_rows_verdict_and_saves_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        assert_eq!(verdict_cell(&app, 0), "unreviewed");
+        assert_eq!(app.tab().unreviewed, Some(3));
+        press(&mut app, 'v');
+        assert_eq!(app.prompt, Prompt::Verdict);
+        assert!(render(&app, 120, 30).contains("malicious"), "the hint bar lists the verdicts");
+        press(&mut app, 'm');
+        assert_eq!(app.prompt, Prompt::None);
+        assert_eq!(verdict_cell(&app, 0), "malicious");
+        assert_eq!(app.tab().unreviewed, Some(2));
+        assert_eq!(status(&app), "evil.exe → malicious");
+        settle(&mut app, &mut fake_answer);
+        assert_eq!(on_disk(dir.path(), "evil.exe"), Verdict::Malicious);
+        // Any other key after `v` cancels.
+        press(&mut app, 'v');
+        let msg = key(&app, KeyCode::Char('x'), KeyModifiers::NONE).unwrap();
+        app.update(msg);
+        assert_eq!(app.prompt, Prompt::None);
+        assert_eq!(verdict_cell(&app, 0), "malicious");
+    }
+
+    #[test]
+    fn a_verdict_applies_to_every_marked_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        app.update(Msg::ToggleMark); // marks evil.exe, moves down
+        app.update(Msg::Down);
+        app.update(Msg::ToggleMark); // putty.exe
+        press(&mut app, 'v');
+        press(&mut app, 's');
+        assert_eq!(status(&app), "2 findings → suspicious");
+        assert_eq!(verdict_cell(&app, 0), "suspicious");
+        assert_eq!(verdict_cell(&app, 1), "unreviewed");
+        assert_eq!(verdict_cell(&app, 2), "suspicious");
+        settle(&mut app, &mut fake_answer);
+        assert_eq!(on_disk(dir.path(), "putty.exe"), Verdict::Suspicious);
+    }
+
+    #[test]
+    fn n_edits_the_note_enter_saves_and_esc_cancels() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        press(&mut app, 'n');
+        assert!(matches!(app.prompt, Prompt::Note { .. }));
+        keys(&mut app, "backup agent");
+        assert!(render(&app, 120, 30).contains("note for evil.exe: backup agent"));
+        app.update(Msg::Input(InputKey::Submit));
+        assert_eq!(note_cell(&app, 0), "backup agent");
+        assert_eq!(verdict_cell(&app, 0), "unreviewed", "a note leaves the verdict alone");
+        press(&mut app, 'n');
+        app.update(Msg::Input(InputKey::Clear));
+        keys(&mut app, "changed my mind");
+        app.update(Msg::Input(InputKey::Cancel));
+        assert_eq!(app.prompt, Prompt::None);
+        assert_eq!(note_cell(&app, 0), "backup agent");
+        settle(&mut app, &mut fake_answer);
+        let case = CaseFile::load(&dir.path().join("case.json")).unwrap();
+        assert_eq!(case.note(rarity::hunt::rare_process::ID, &["evil.exe".into()]), "backup agent");
+    }
+
+    #[test]
+    fn hide_benign_hides_those_rows_says_so_and_is_reversible() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        press(&mut app, 'v');
+        press(&mut app, 'b');
+        press(&mut app, 'B');
+        let t = app.tab().table.as_ref().unwrap();
+        assert_eq!(t.view.len(), 2);
+        let screen = render(&app, 120, 30);
+        assert!(screen.contains("benign hidden"), "{screen}");
+        assert!(!screen.contains("evil.exe"), "{screen}");
+        press(&mut app, 'B');
+        assert_eq!(app.tab().table.as_ref().unwrap().view.len(), 3);
+        let screen = render(&app, 120, 30);
+        assert!(!screen.contains("benign hidden") && screen.contains("evil.exe"), "{screen}");
+    }
+
+    #[test]
+    fn verdict_column_is_sortable_filterable_and_exported() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        app.update(Msg::End);
+        press(&mut app, 'v');
+        press(&mut app, 'm');
+        // Filter on the verdict's word.
+        app.update(Msg::StartFilter);
+        keys(&mut app, "malicious");
+        app.update(Msg::Input(InputKey::Submit));
+        assert_eq!(app.tab().table.as_ref().unwrap().view, vec![2]);
+        app.update(Msg::Back);
+        // Sort by the verdict column.
+        let t = app.tab().table.as_ref().unwrap();
+        let col = t.columns.iter().position(|c| c.name == "Verdict").unwrap();
+        for _ in 0..col {
+            app.update(Msg::Right);
+        }
+        app.update(Msg::SortAsc);
+        assert_eq!(app.tab().table.as_ref().unwrap().view[0], 2, "malicious sorts before unreviewed");
+        app.update(Msg::StartExport);
+        app.update(Msg::Input(InputKey::Clear));
+        keys(&mut app, "out.csv");
+        app.update(Msg::Input(InputKey::Submit));
+        settle(&mut app, &mut fake_answer);
+        let csv = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
+        assert!(csv.lines().next().unwrap().ends_with(",EventCount,Verdict,Note"), "{csv}");
+        assert!(csv.lines().nth(1).unwrap().starts_with("putty.exe,") && csv.contains(",7,malicious,"), "{csv}");
+    }
+
+    #[test]
+    fn verdicts_survive_a_retuning_that_removes_and_restores_the_row_and_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        press(&mut app, 'v');
+        press(&mut app, 'm');
+        settle(&mut app, &mut fake_answer);
+        let gen = app.tab().gen;
+        let hunt = rarity::hunt::rare_process::ID;
+        let without: Vec<Vec<Cell>> = rare_rows().into_iter().skip(1).collect();
+        let done =
+            |rows| Msg::HuntDone(HuntDone { hunt, gen, result: Ok(output(hunt, rows)), elapsed: Duration::ZERO });
+        app.update(done(without));
+        assert_eq!(verdict_cell(&app, 0), "unreviewed");
+        assert_eq!(app.tab().unreviewed, Some(2));
+        app.update(done(rare_rows()));
+        assert_eq!(verdict_cell(&app, 0), "malicious");
+        // A new session on the same case file.
+        let again = triage_app(dir.path());
+        assert_eq!(verdict_cell(&again, 0), "malicious");
+        assert_eq!(again.tab().unreviewed, Some(2));
+    }
+
+    #[test]
+    fn ctrl_z_and_ctrl_y_undo_and_redo_verdicts_and_say_what() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        press(&mut app, 'v');
+        press(&mut app, 'm');
+        let undo = key(&app, KeyCode::Char('z'), KeyModifiers::CONTROL).unwrap();
+        app.update(undo);
+        assert_eq!(verdict_cell(&app, 0), "unreviewed");
+        assert_eq!(status(&app), "undone: evil.exe → malicious");
+        settle(&mut app, &mut fake_answer);
+        assert_eq!(on_disk(dir.path(), "evil.exe"), Verdict::Unreviewed);
+        let redo = key(&app, KeyCode::Char('y'), KeyModifiers::CONTROL).unwrap();
+        app.update(redo);
+        assert_eq!(verdict_cell(&app, 0), "malicious");
+        assert_eq!(status(&app), "redone: evil.exe → malicious");
+        settle(&mut app, &mut fake_answer);
+        assert_eq!(on_disk(dir.path(), "evil.exe"), Verdict::Malicious);
+        app.update(Msg::Redo);
+        assert_eq!(status(&app), "nothing to redo");
+    }
+
+    #[test]
+    fn undo_and_redo_parameter_changes_and_one_key_exclusions() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = triage_app(dir.path());
+        let before = app.tab().params.clone();
+        // A one-key exclusion: the row's remote IP into excluded_nets.
+        app.update(Msg::ExcludeIp);
+        settle(&mut app, &mut fake_answer);
+        let excluded = app.tab().params.clone();
+        assert_ne!(excluded, before);
+        // A parameter step.
+        app.update(Msg::FocusParams);
+        app.update(Msg::ParamStep(1));
+        settle(&mut app, &mut fake_answer);
+        let stepped = app.tab().params.clone();
+        assert_ne!(stepped, excluded);
+        app.update(Msg::Undo);
+        assert_eq!(app.tab().params, excluded);
+        assert!(status(&app).contains("undone: lookback: 30d → 31d"), "{}", status(&app));
+        settle(&mut app, &mut fake_answer);
+        app.update(Msg::Undo);
+        assert_eq!(app.tab().params, before);
+        assert!(status(&app).contains("undone: excluded_nets: +203.0.113.9"), "{}", status(&app));
+        settle(&mut app, &mut fake_answer);
+        app.update(Msg::Redo);
+        assert_eq!(app.tab().params, excluded);
+        app.update(Msg::Redo);
+        assert_eq!(app.tab().params, stepped);
+        app.update(Msg::Undo);
+        app.update(Msg::Undo);
+        app.update(Msg::Undo);
+        assert_eq!(status(&app), "nothing to undo");
+    }
+
+    #[test]
+    fn without_a_case_file_verdict_keys_say_why_nothing_happens() {
+        let mut app = ready_app();
+        press(&mut app, 'v');
+        assert_eq!(app.prompt, Prompt::None);
+        assert!(status(&app).contains("no case file"), "{}", status(&app));
+    }
 }

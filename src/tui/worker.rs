@@ -2,22 +2,21 @@
 //! latest-wins: when several are queued for the same hunt only the newest runs, and every
 //! result carries the generation it was asked for so `App` drops stale ones.
 
-use super::msg::{Cmd, DrillDone, HuntDone, Level, Msg};
+use super::msg::{Cmd, DrillDone, DrillRequest, HuntDone, Level, Msg};
 use rarity::hunt::{HuntId, HuntOutput, HuntParams};
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::Arc;
 use std::time::Instant;
 
 /// What the worker runs jobs against (the engine over the loaded dataset).
 pub trait HuntBackend: 'static {
     fn run(&self, params: &HuntParams) -> Result<HuntOutput, String>;
-    fn drill(&self, params: &HuntParams, output: &HuntOutput, row: usize) -> Result<Level, String>;
+    fn drill(&self, req: &DrillRequest) -> Result<Level, String>;
 }
 
 #[derive(Debug)]
 enum Job {
     Run { hunt: HuntId, gen: u64, params: HuntParams },
-    Drill { hunt: HuntId, gen: u64, params: HuntParams, output: Arc<HuntOutput>, row: usize },
+    Drill { hunt: HuntId, gen: u64, req: DrillRequest },
 }
 
 impl Job {
@@ -58,8 +57,8 @@ impl Worker {
     pub fn submit(&self, cmd: Cmd) {
         let job = match cmd {
             Cmd::Run { hunt, gen, params } => Job::Run { hunt, gen, params },
-            Cmd::Drill { hunt, gen, params, output, row } => Job::Drill { hunt, gen, params, output, row },
-            Cmd::CancelLoad => return,
+            Cmd::Drill { hunt, gen, req } => Job::Drill { hunt, gen, req },
+            Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } => return,
         };
         // A closed channel means the worker died; the tab then keeps showing "computing".
         let _ = self.tx.send(job);
@@ -107,8 +106,8 @@ fn run_job<B: HuntBackend>(backend: &B, job: Job) -> Msg {
                 &|e| Msg::HuntDone(HuntDone { hunt, gen, result: Err(e), elapsed: start.elapsed() }),
             )
         }
-        Job::Drill { hunt, gen, params, output, row } => {
-            guarded(&|| Msg::DrillDone(DrillDone { hunt, gen, result: backend.drill(&params, &output, row) }), &|e| {
+        Job::Drill { hunt, gen, req } => {
+            guarded(&|| Msg::DrillDone(DrillDone { hunt, gen, result: backend.drill(&req) }), &|e| {
                 Msg::DrillDone(DrillDone { hunt, gen, result: Err(e) })
             })
         }
@@ -125,12 +124,9 @@ mod tests {
 
     #[test]
     fn only_the_newest_job_per_hunt_survives() {
-        let jobs = vec![
-            run(HuntId::RareProcess, 1),
-            run(HuntId::TiInbound, 1),
-            run(HuntId::RareProcess, 2),
-            run(HuntId::RareProcess, 3),
-        ];
+        let hunts: Vec<HuntId> = HuntId::all().collect();
+        let (a, b) = (hunts[0], hunts[hunts.len() - 1]);
+        let jobs = vec![run(a, 1), run(b, 1), run(a, 2), run(a, 3)];
         let kept: Vec<(HuntId, u64)> = latest_wins(jobs)
             .into_iter()
             .map(|j| match j {
@@ -138,6 +134,6 @@ mod tests {
                 Job::Drill { .. } => unreachable!(),
             })
             .collect();
-        assert_eq!(kept, vec![(HuntId::TiInbound, 1), (HuntId::RareProcess, 3)]);
+        assert_eq!(kept, vec![(b, 1), (a, 3)]);
     }
 }

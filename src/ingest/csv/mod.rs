@@ -8,9 +8,11 @@ mod record;
 mod rows;
 mod split;
 
-pub use rows::{event_data_fields, INVALID_UTF8_ROWS, MAX_RECORD_BYTES, SYSLOG_NOT_SYSMON};
+pub use super::route::{INVALID_UTF8_ROWS, SYSLOG_NOT_SYSMON};
+pub use rows::MAX_RECORD_BYTES;
 
 use super::columns::{ColumnMap, Target};
+use super::route::{self, seen};
 use super::sink::clip;
 use super::{FileSink, LoadError, ReadCtx, SourceData, SourceInfo};
 use crate::model::TableKind;
@@ -70,12 +72,14 @@ fn is_sentinel(header: &[String], map: &ColumnMap) -> bool {
     }) || map.names.iter().any(|n| ["TenantId", "_ResourceId", "Type"].iter().any(|k| n.eq_ignore_ascii_case(k)))
 }
 
-fn format_name(map: &ColumnMap, sentinel: bool, xml: u64, json: u64) -> String {
+/// The format name for the report; `seen` is what the router found the rows to be.
+fn format_name(map: &ColumnMap, sentinel: bool, seen: u16) -> String {
+    let (xml, json) = (seen & seen::EVENT_XML != 0, seen & seen::WINDOWS_EVENT != 0);
     let origin = if sentinel { "Sentinel CSV" } else { "Defender portal CSV" };
     match map.target {
         Target::Net | Target::DeviceInfo => format!("{origin} ({})", map.target_name()),
         Target::VmConnection => format!("{} (VMConnection)", if sentinel { "Sentinel CSV" } else { "CSV" }),
-        Target::SysmonEventData if json > 0 && xml == 0 => "Sentinel CSV (WindowsEvent table, Sysmon JSON)".into(),
+        Target::SysmonEventData if json && !xml => "Sentinel CSV (WindowsEvent table, Sysmon JSON)".into(),
         Target::SysmonEventData => "Sentinel CSV (Event table, Sysmon XML)".into(),
         Target::SysmonSyslog => "Sentinel CSV (Syslog table, Sysmon for Linux XML)".into(),
         Target::SysmonFlat => "CSV (flattened Sysmon)".into(),
@@ -124,7 +128,7 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
     }
     ctx.source.columns = header.clone();
     let sentinel = is_sentinel(&header, &map);
-    ctx.format = format_name(&map, sentinel, 0, 0);
+    ctx.format = format_name(&map, sentinel, 0);
 
     let mut sink = FileSink::new(ctx.opts.sink());
     let table = match map.target {
@@ -138,10 +142,12 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
     if let Some(t) = table {
         sink.set_local_time(t, map.local_time);
     }
-    let hostname = map.names.iter().position(|n| n.eq_ignore_ascii_case("Hostname"));
-    let conv = Conv { map: &map, header: &header, delim, hostname, opts: ctx.opts.sink() };
-    let (records, xml, json) = run_blocks(ctx, &path, &mut splitter, &conv, &mut sink)?;
-    ctx.format = format_name(&map, sentinel, xml, json);
+    let conv = Conv { map: &map, header: &header, delim };
+    let (records, seen) = run_blocks(ctx, &path, &mut splitter, &conv, &mut sink)?;
+    ctx.format = format_name(&map, sentinel, seen);
+    if let Some(line) = splitter.open_quote_line() {
+        ctx.warnings.push(format!("{path}:{line}: ends inside a quoted field: truncated export?"));
+    }
     for (limit, what) in EXPORT_LIMITS {
         if records == limit {
             ctx.warnings.push(format!("exactly {limit} rows: {what}; this export is probably truncated"));
@@ -150,20 +156,20 @@ pub fn read(ctx: &mut ReadCtx) -> Result<FileSink, LoadError> {
     Ok(sink)
 }
 
-/// Split on one thread, convert on workers, merge in order here. Returns (data records,
-/// rows with XML EventData, rows with JSON EventData).
+/// Split on one thread, convert on workers, merge in order here. Returns the data records
+/// and what the router saw (`route::seen` bits).
 fn run_blocks<R: Read + Send>(
     ctx: &ReadCtx,
     path: &str,
     splitter: &mut Splitter<R>,
     conv: &Conv,
     sink: &mut FileSink,
-) -> Result<(u64, u64, u64), LoadError> {
+) -> Result<(u64, u16), LoadError> {
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
     let tracker = ctx.tracker;
     let template = sink.fork();
     let stop = AtomicBool::new(false);
-    let mut totals = (0u64, 0u64, 0u64);
+    let mut totals = (0u64, 0u16);
     let mut failure: Option<LoadError> = None;
     let (block_tx, block_rx) = mpsc::sync_channel::<Block>(workers);
     let block_rx = Mutex::new(block_rx);
@@ -222,8 +228,7 @@ fn run_blocks<R: Read + Send>(
             }
             while let Some(c) = pending.remove(&next) {
                 totals.0 += c.records;
-                totals.1 += c.xml_rows;
-                totals.2 += c.json_rows;
+                totals.1 |= c.route.seen;
                 sink.merge(c.sink);
                 next += 1;
             }
@@ -305,21 +310,13 @@ pub fn reread(source: &SourceInfo, locators: &[u64]) -> Vec<Result<Vec<(String, 
                 })
                 .collect();
             let embedded = match map.target {
-                Target::SysmonEventData => map.event_data.and_then(|i| fields.get(i)),
-                Target::SysmonSyslog => map.syslog_message.and_then(|i| fields.get(i)),
+                Target::SysmonEventData => map.event_data,
+                Target::SysmonSyslog => map.syslog_message,
                 _ => None,
             };
-            if let Some(text) = embedded {
-                let parsed = match map.target {
-                    Target::SysmonSyslog => match text.find("<Event") {
-                        Some(at) => super::sysmon_xml::parse_event_xml(&text[at..]).map(|x| x.data),
-                        None => Ok(Vec::new()),
-                    },
-                    _ => event_data_fields(text).map(|(x, _)| x.data),
-                };
-                if let Ok(data) = parsed {
-                    out.extend(data.into_iter().map(|(k, v)| (format!("EventData.{k}"), v)));
-                }
+            if let Some(i) = embedded {
+                let name = map.names.get(i).map(String::as_str).unwrap_or("");
+                out.extend(route::embedded_fields(name, fields.get(i).map(String::as_str).unwrap_or("")));
             }
             Ok(out)
         })

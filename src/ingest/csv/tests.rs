@@ -66,26 +66,70 @@ fn splitter_treats_quote_inside_unquoted_field_as_literal() {
     assert_eq!(records(&b.bytes).len(), 2);
 }
 
-#[test]
-fn unbalanced_quote_over_the_cap_stops_with_line() {
-    let mut data = b"h\nok\n\"never closed\n".to_vec();
-    data.extend(std::iter::repeat_n(b'x', split::MAX_RECORD_BYTES + 10));
-    let mut sp = Splitter::new(&data[..], b',', 0, 1 << 20);
+/// What the splitter hands on: (start line, record text or the skip reason).
+fn pieces(data: &[u8]) -> Vec<(u64, String)> {
+    let mut sp = Splitter::new(data, b',', 0, 1 << 20);
     sp.header().unwrap();
-    let mut err = None;
-    loop {
-        match sp.next_block() {
-            Ok(Some(_)) => {}
-            Ok(None) => break,
-            Err(e) => {
-                err = Some(e);
-                break;
+    let mut out = Vec::new();
+    while let Some(b) = sp.next_block().unwrap() {
+        match &b.skipped {
+            Some(kind) => out.push((b.start_line, format!("skipped {} bytes: {kind}", b.skipped_bytes))),
+            None => {
+                for (fields, _, line) in records(&b.bytes) {
+                    out.push((b.start_line + line, crate::model::clip(&fields.join(","))));
+                }
             }
         }
     }
-    match err {
-        Some(split::SplitError::TooLong(m)) => assert_eq!(m, "line 4 longer than 64 MiB"),
-        other => panic!("{other:?}"),
+    out
+}
+
+#[test]
+fn over_long_lines_and_unclosed_quotes_are_skipped_and_the_rest_still_splits() {
+    let max = split::MAX_RECORD_BYTES;
+    // Line 3 opens a quote that never closes; line 4 alone is over the limit.
+    let mut data = b"h\nok\n\"never closed\n".to_vec();
+    data.extend(std::iter::repeat_n(b'x', max + 10));
+    data.extend_from_slice(b"\r\nlater,row\n\"quoted \"\"q\"\"\",end\n");
+    let got = pieces(&data);
+    let quote =
+        "record runs past 64 MiB from a quote that never closes; this line was skipped and reading resumed on the next";
+    assert_eq!(
+        got,
+        vec![
+            (2, "ok".to_string()),
+            (3, format!("skipped 14 bytes: {quote}")),
+            (4, format!("skipped {} bytes: line longer than 64 MiB skipped", max + 12)),
+            (5, "later,row".to_string()),
+            (6, "quoted \"q\",end".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn an_over_long_last_line_without_a_line_end_is_skipped_at_the_end() {
+    let mut data = b"h\nok\n".to_vec();
+    data.extend(std::iter::repeat_n(b'y', split::MAX_RECORD_BYTES + 1));
+    let got = pieces(&data);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].0, 3);
+    assert!(got[1].1.ends_with("line longer than 64 MiB skipped"), "{got:?}");
+}
+
+#[test]
+fn input_ending_inside_quotes_names_the_line_of_its_record() {
+    for (data, want) in [
+        (&b"h\na\n\"b\nc"[..], Some(3)),
+        (&b"h\na\n\n\n\"b,c"[..], Some(5)),
+        (&b"h\na\n\"b\"\n"[..], None),
+        (&b"h\na\n\"b\"\""[..], Some(3)),
+        (&b"h\na\n\"b\"\"\""[..], None),
+        (&b"h\na\"b"[..], None),
+    ] {
+        let mut sp = Splitter::new(data, b',', 0, 1 << 20);
+        sp.header().unwrap();
+        while sp.next_block().unwrap().is_some() {}
+        assert_eq!(sp.open_quote_line(), want, "{:?}", String::from_utf8_lossy(data));
     }
 }
 

@@ -7,7 +7,7 @@ pub(crate) mod table;
 mod top;
 
 use super::app::{App, Phase, Prompt};
-use super::sanitize::sanitize;
+use rarity::text;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -110,18 +110,28 @@ pub fn table_body_height(app: &App) -> usize {
     table_body(app).1 as usize
 }
 
-/// The tab labels as drawn, in order; short names when the full ones do not fit.
+/// The tab labels as drawn, in order: the first of these that fits: full names with "N
+/// unreviewed", full names with `rows/unreviewed?`, short names with `rows/unreviewed?`, short
+/// names with the row count only.
 pub fn tab_labels(app: &App) -> Vec<String> {
-    let full = labels(app, false);
-    let width: usize = full.iter().map(|l| l.width() + 1).sum();
-    if width <= app.size.0 as usize {
-        full
-    } else {
-        labels(app, true)
+    let tries = [(false, Unreviewed::Long), (false, Unreviewed::Short), (true, Unreviewed::Short)];
+    for (short, unreviewed) in tries {
+        let l = labels(app, short, unreviewed);
+        if l.iter().map(|l| l.width() + 1).sum::<usize>() <= app.size.0 as usize {
+            return l;
+        }
     }
+    labels(app, true, Unreviewed::None)
 }
 
-fn labels(app: &App, short: bool) -> Vec<String> {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unreviewed {
+    Long,
+    Short,
+    None,
+}
+
+fn labels(app: &App, short: bool, unreviewed: Unreviewed) -> Vec<String> {
     app.tabs
         .iter()
         .enumerate()
@@ -132,8 +142,17 @@ fn labels(app: &App, short: bool) -> Vec<String> {
                 (None, Some(n)) => format!("{n}…"),
                 (None, None) => "…".to_string(),
             };
+            // How many of the findings still wait for a verdict.
+            let count = match (t.error.is_none(), t.unreviewed, unreviewed) {
+                (true, Some(u), Unreviewed::Long) => format!("{count} · {u} unreviewed"),
+                (true, Some(u), Unreviewed::Short) => format!("{count}/{u}?"),
+                _ => count,
+            };
             let title =
                 if short { t.hunt.spec().title.split(' ').next().unwrap_or_default() } else { t.hunt.spec().title };
+            // Tuned tabs say so: their results are not the defaults' (issue 8.13).
+            let tuned = if t.tuned() > 0 { "*" } else { "" };
+            let title = format!("{title}{tuned}");
             if short {
                 format!(" {} {title} {count} ", i + 1)
             } else {
@@ -207,7 +226,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     top::render_status(app, frame, a.status);
     top::render_hints(app, frame, a.hints);
     match &app.prompt {
-        Prompt::Help => overlay::render_help(frame, area),
+        Prompt::Help => overlay::render_help(frame, area, app.overlay_scroll),
         Prompt::LoadReport => overlay::render_load_report(app, frame, area),
         Prompt::Export { line, error } => overlay::render_export(app, frame, area, line, error.as_deref()),
         Prompt::ConfirmOverwrite { path } => overlay::render_confirm(
@@ -222,7 +241,7 @@ pub fn render(app: &App, frame: &mut Frame) {
             "Reset",
             &format!("Reset every {} parameter to its default?", app.tab().hunt.key()),
         ),
-        Prompt::None | Prompt::Filter(_) | Prompt::Edit { .. } => {}
+        Prompt::None | Prompt::Filter(_) | Prompt::Edit { .. } | Prompt::Verdict | Prompt::Note { .. } => {}
     }
 }
 
@@ -234,22 +253,19 @@ pub fn text_spans(text: &str, matches: &[usize], width: usize, base: Style) -> V
     let mut used = 0usize;
     let mut cur = String::new();
     let mut cur_hl = false;
-    let total: usize = sanitize(text).width();
+    let total: usize = text::width(&text::sanitize(text));
     let limit = if total > width { width.saturating_sub(1) } else { width };
-    for (i, c) in text.chars().enumerate() {
-        let mut buf = [0u8; 4];
-        let piece = sanitize(c.encode_utf8(&mut buf)).into_owned();
-        let w = piece.width();
-        if used + w > limit {
+    for piece in text::pieces(text) {
+        if used + piece.width > limit {
             break;
         }
-        used += w;
-        let is_hl = matches.contains(&i);
+        used += piece.width;
+        let is_hl = matches.iter().any(|&i| piece.covers(i));
         if is_hl != cur_hl && !cur.is_empty() {
             spans.push(Span::styled(std::mem::take(&mut cur), if cur_hl { hl } else { base }));
         }
         cur_hl = is_hl;
-        cur.push_str(&piece);
+        cur.push_str(&piece.text);
     }
     if !cur.is_empty() {
         spans.push(Span::styled(cur, if cur_hl { hl } else { base }));
@@ -265,29 +281,9 @@ pub fn safe_line(text: &str, width: usize, style: Style) -> Line<'static> {
     Line::from(text_spans(text, &[], width, style))
 }
 
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// Counts are formatted by the engine, so the CLI and the TUI agree.
+pub use rarity::model::thousands;
 
 fn key_style() -> Style {
     Style::default().fg(Color::Black).bg(palette::ACCENT)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(super::thousands(0), "0");
-        assert_eq!(super::thousands(1234567), "1,234,567");
-        assert_eq!(super::thousands(100), "100");
-    }
 }

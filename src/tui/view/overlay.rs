@@ -4,7 +4,7 @@
 use super::table::edit_spans;
 use super::{key_style, palette, safe_line};
 use crate::tui::app::{App, LineEdit};
-use crate::tui::keymap::HELP;
+use crate::tui::keys::help_sections;
 use rarity::ingest::Progress;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -116,7 +116,9 @@ pub fn render_failed(frame: &mut Frame, area: Rect, e: &str) {
     );
 }
 
-fn help_lines(sections: &[(&str, &[(&str, &str)])], key_w: usize) -> Vec<Line<'static>> {
+fn help_lines(sections: &[(&str, Vec<(String, &str)>)]) -> Vec<Line<'static>> {
+    let key_w =
+        sections.iter().flat_map(|(_, keys)| keys.iter().map(|(k, _)| k.chars().count())).max().unwrap_or(0) + 2;
     let mut lines = Vec::new();
     for (section, keys) in sections {
         lines.push(Line::from(Span::styled(
@@ -135,25 +137,31 @@ fn help_lines(sections: &[(&str, &[(&str, &str)])], key_w: usize) -> Vec<Line<'s
     lines
 }
 
-/// Every key; in two columns when one does not fit the height.
-pub fn render_help(frame: &mut Frame, area: Rect) {
-    let one = help_lines(HELP, 26);
-    if one.len() as u16 + 2 <= area.height || area.width < 120 {
-        let r = centered(area, 100, one.len() as u16 + 2);
-        let inner = popup(frame, r, "Keys (any key closes)");
-        frame.render_widget(Paragraph::new(one), inner);
+/// Every key from the binding table: one column, or two on wide terminals when one does not
+/// fit the height; scrolled by `scroll` lines when it still does not fit.
+pub fn render_help(frame: &mut Frame, area: Rect, scroll: u16) {
+    let sections = help_sections();
+    let one = help_lines(&sections);
+    let title = "Keys (↑↓ PgUp PgDn scroll, any other key closes)";
+    if one.len() as u16 + 2 <= area.height || area.width < 140 {
+        let r = centered(area, 110, one.len() as u16 + 2);
+        let inner = popup(frame, r, title);
+        let scroll = scroll.min((one.len() as u16).saturating_sub(inner.height));
+        frame.render_widget(Paragraph::new(one).scroll((scroll, 0)), inner);
         return;
     }
-    // The table keys on the left, the rest on the right.
-    let left = help_lines(&HELP[1..2], 16);
-    let right: Vec<_> = [&HELP[0..1], &HELP[2..]].concat();
-    let right = help_lines(&right, 24);
+    // Split the sections, in order, where the two columns come out most even.
+    let size = |s: &[(&str, Vec<(String, &str)>)]| s.iter().map(|(_, k)| k.len() + 2).sum::<usize>();
+    let split = (1..sections.len()).min_by_key(|&k| size(&sections[..k]).max(size(&sections[k..]))).unwrap_or(1);
+    let left = help_lines(&sections[..split]);
+    let right = help_lines(&sections[split..]);
     let h = left.len().max(right.len()) as u16 + 2;
     let r = centered(area, area.width.min(160), h);
-    let inner = popup(frame, r, "Keys (any key closes)");
-    let [l, rr] = Layout::horizontal([Constraint::Percentage(52), Constraint::Percentage(48)]).areas(inner);
-    frame.render_widget(Paragraph::new(left), l);
-    frame.render_widget(Paragraph::new(right), rr);
+    let inner = popup(frame, r, title);
+    let scroll = scroll.min((h - 2).saturating_sub(inner.height));
+    let [l, rr] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+    frame.render_widget(Paragraph::new(left).scroll((scroll, 0)), l);
+    frame.render_widget(Paragraph::new(right).scroll((scroll, 0)), rr);
 }
 
 /// Everything the load reported, one line each (paths and rejects come from input data).
@@ -170,6 +178,9 @@ pub fn render_load_report(app: &App, frame: &mut Frame, area: Rect) {
         lines.push(safe_line(note, w.saturating_sub(4) as usize, Style::default().fg(palette::MUTED)));
     }
     lines.push(Line::default());
+    if let Some(e) = &app.save_error {
+        lines.push(safe_line(e, w.saturating_sub(4) as usize, Style::default().fg(palette::ERROR)));
+    }
     if let Some(note) = &app.config_note {
         for part in note.split("; ") {
             lines.push(safe_line(part, w.saturating_sub(4) as usize, Style::default().fg(palette::WARN)));

@@ -4,7 +4,7 @@
 use super::table::edit_spans;
 use super::{palette, safe_line, text_spans};
 use crate::tui::app::{panel_lines, App, EditTarget, Focus, PanelLine, Prompt};
-use rarity::hunt::{HuntParams, ParamValue};
+use rarity::hunt::ParamValue;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -14,7 +14,7 @@ use ratatui::Frame;
 pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
     let tab = app.tab();
     let focused = app.focus == Focus::Params;
-    let changed = tab.params.changed().len();
+    let changed = tab.tuned();
     let title = if changed > 0 { format!(" Parameters ({changed} changed) ") } else { " Parameters ".to_string() };
     let block = Block::default()
         .borders(Borders::ALL)
@@ -29,7 +29,7 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(block, area);
     let width = inner.width as usize;
     let params = &tab.params;
-    let defaults = HuntParams::defaults(tab.hunt);
+    let defaults = &tab.defaults;
     let editing = match &app.prompt {
         Prompt::Edit { target, line, error } => Some((*target, line, error.as_deref())),
         _ => None,

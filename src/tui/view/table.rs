@@ -2,7 +2,7 @@
 //! window of rows is formatted, so 100,000 rows scroll as fast as 10.
 
 use super::{palette, safe_line, text_spans};
-use crate::tui::app::{App, Focus, Prompt};
+use crate::tui::app::{App, Focus, Prompt, VERDICT_COLUMN};
 use crate::tui::table::{cell_at, display_cell, TableState};
 use rarity::hunt::CellKind;
 use ratatui::layout::Rect;
@@ -49,9 +49,7 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
         Some(level) if level.sections.len() > 1 => {
             let mut spans = vec![];
             for (i, s) in level.sections.iter().enumerate() {
-                // `+`: the list holds the first rows only (the footer says how many in all).
-                let more = if s.note.is_some() { "+" } else { "" };
-                let label = format!(" {} ({}{more}) ", s.name, s.table.rows.len());
+                let label = format!(" {} ({}) ", s.name, super::thousands(s.table.rows.len() as u64));
                 let style = if i == level.active {
                     Style::default().fg(Color::Black).bg(palette::ACCENT).add_modifier(Modifier::BOLD)
                 } else {
@@ -79,14 +77,21 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
     };
     if let Some(t) = table {
         if editing_filter.is_some() || !t.filter.is_empty() {
-            let mut spans = vec![Span::styled(" / ", Style::default().fg(Color::Black).bg(palette::MATCH))];
+            let mode = if t.fuzzy { " / fuzzy " } else { " / " };
+            let mut spans = vec![Span::styled(mode, Style::default().fg(Color::Black).bg(palette::MATCH))];
             spans.push(Span::raw(" "));
             match editing_filter {
                 Some(l) => spans.extend(edit_spans(&l.text, l.cursor, width.saturating_sub(30))),
                 None => spans.extend(text_spans(&t.filter, &[], width.saturating_sub(30), Style::default())),
             }
             spans.push(Span::styled(
-                format!("   {} of {} rows match", t.view.len(), t.rows.len()),
+                format!(
+                    "   {} of {} {} match{}",
+                    t.view.len(),
+                    t.rows.len(),
+                    crate::tui::app::plural(t.rows.len(), "row"),
+                    if editing_filter.is_some() { "  (Ctrl-F: fuzzy on/off, column:value)" } else { "" }
+                ),
                 Style::default().fg(palette::MUTED),
             ));
             lines.push(Line::from(spans));
@@ -141,18 +146,16 @@ fn render_value_preview(frame: &mut Frame, area: Rect, name: &str, value: &str) 
         Style::default().fg(palette::DIM),
     )];
     // Wrap by display width after sanitizing, so placeholders count as what is drawn.
-    let safe = crate::tui::sanitize::sanitize(value);
     let mut cur = String::new();
     let mut cur_w = 0;
     let room = (area.height as usize).saturating_sub(1);
-    for c in safe.chars() {
-        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if cur_w + w > width.max(1) {
+    for piece in rarity::text::pieces(value) {
+        if cur_w + piece.width > width.max(1) {
             lines.push(Line::from(std::mem::take(&mut cur)));
             cur_w = 0;
         }
-        cur.push(c);
-        cur_w += w;
+        cur.push_str(&piece.text);
+        cur_w += piece.width;
     }
     lines.push(Line::from(cur));
     if lines.len() > room + 1 {
@@ -203,8 +206,9 @@ fn column_widths(t: &TableState, shown: &[usize]) -> Vec<usize> {
         .iter()
         .enumerate()
         .map(|(c, col)| {
-            let cells =
-                shown.iter().map(|&r| crate::tui::sanitize::sanitize(&display_cell(cell_at(&t.rows[r], c))).width());
+            let cells = shown
+                .iter()
+                .map(|&r| rarity::text::width(&rarity::text::sanitize(&display_cell(cell_at(&t.rows[r], c)))));
             // The sort arrow sits after the name.
             let header = col.name.width() + usize::from(t.sort.is_some_and(|(sc, _)| sc == c));
             cells.fold(header, usize::max)
@@ -301,7 +305,8 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
             let text = if c == 0 && continues { String::new() } else { display_cell(cell_at(&t.rows[r], c)) };
             // Counts line up on their last digit.
             let numeric = t.columns[c].kind == CellKind::Int;
-            let mut cell = text_spans(&text, &matches[c], w, base);
+            let style = if t.columns[c].name == VERDICT_COLUMN { verdict_style(&text, base) } else { base };
+            let mut cell = text_spans(&text, &matches[c], w, style);
             let cw: usize = cell.iter().map(|s| s.content.width()).sum();
             let padding = Span::styled(" ".repeat(w.saturating_sub(cw)), base);
             if numeric {
@@ -321,15 +326,19 @@ pub fn table_lines(t: &TableState, width: usize, rows: usize, focused: bool) -> 
     out
 }
 
+/// A verdict cell's colour. The cell's word says the same, so nothing is lost under `NO_COLOR`.
+fn verdict_style(text: &str, base: Style) -> Style {
+    match text {
+        "malicious" => base.fg(palette::ERROR).add_modifier(Modifier::BOLD),
+        "suspicious" => base.fg(palette::WARN),
+        "benign" => base.fg(palette::MARK),
+        _ => base.fg(palette::DIM),
+    }
+}
+
 /// `s` (sanitized, cut) padded to `w` columns, on the left when `right`-aligned.
 fn pad(s: &str, w: usize, right: bool) -> String {
-    let cut: String = text_spans(s, &[], w, Style::default()).iter().map(|s| s.content.as_ref()).collect();
-    let fill = " ".repeat(w.saturating_sub(cut.width()));
-    if right {
-        format!("{fill}{cut}")
-    } else {
-        format!("{cut}{fill}")
-    }
+    rarity::text::pad(s, w, right)
 }
 
 #[cfg(test)]

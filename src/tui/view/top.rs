@@ -1,7 +1,7 @@
 //! The header (dataset summary), the hunt tabs, the status line and the key hints.
 
 use super::{key_style, palette, safe_line, tab_labels, thousands};
-use crate::tui::app::{App, Focus, Prompt, StatusLevel};
+use crate::tui::app::{plural, App, Prompt, StatusLevel};
 use rarity::model::time::format_short;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -52,7 +52,7 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     let line = Line::from(
         spans
             .into_iter()
-            .map(|sp| Span::styled(crate::tui::sanitize::sanitize(&sp.content).into_owned(), sp.style))
+            .map(|sp| Span::styled(rarity::text::sanitize(&sp.content).into_owned(), sp.style))
             .collect::<Vec<_>>(),
     );
     frame.render_widget(Paragraph::new(line), area);
@@ -77,30 +77,54 @@ pub fn render_tabs(app: &App, frame: &mut Frame, area: Rect) {
 
 pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let tab = app.tab();
+    let hidden = if app.hide_benign { "benign hidden (B) · " } else { "" };
     let right = if tab.computing() {
         format!("{}: recomputing… ", tab.hunt.key())
     } else if let Some(r) = &tab.last {
         if area.width >= 100 {
-            format!("{}: {} rows · recomputed {} in {} ms ", tab.hunt.key(), r.rows, r.at, r.elapsed.as_millis())
+            format!(
+                "{}: {} {} · recomputed {} in {} ms ",
+                tab.hunt.key(),
+                r.rows,
+                plural(r.rows, "row"),
+                r.at,
+                r.elapsed.as_millis()
+            )
         } else {
-            format!("{} rows · {} ", r.rows, r.at)
+            format!("{} {} · {} ", r.rows, plural(r.rows, "row"), r.at)
         }
     } else {
         String::new()
     };
+    let right = format!("{hidden}{right}");
     let w = area.width as usize;
     let rw = right.chars().count().min(w);
     let left_w = w.saturating_sub(rw + 1);
-    let mut line = match &app.status {
-        Some(s) => {
+    let error_style = Style::default().fg(palette::ERROR).add_modifier(Modifier::BOLD);
+    if let Prompt::Note { key, line: edit } = &app.prompt {
+        // The note being typed takes the status line.
+        let label = format!(" note for {}: ", key.finding.join(" | "));
+        let mut line = safe_line(&label, left_w / 2, Style::default().fg(palette::ACCENT));
+        let used = line.width();
+        line.spans.extend(super::table::edit_spans(&edit.text, edit.cursor, left_w.saturating_sub(used + 1)));
+        let used = line.width();
+        line.spans.push(Span::raw(" ".repeat(w.saturating_sub(used + rw))));
+        line.spans.push(Span::styled(right, Style::default().fg(palette::MUTED)));
+        frame.render_widget(Paragraph::new(line).style(Style::default().bg(Color::Rgb(30, 30, 40))), area);
+        return;
+    }
+    let mut line = match (&app.save_error, &app.status) {
+        (Some(e), Some(s)) => safe_line(&format!(" {e} (L) · {}", s.text), left_w, error_style),
+        (Some(e), None) => safe_line(&format!(" {e} (L: details)"), left_w, error_style),
+        (None, Some(s)) => {
             let style = match s.level {
                 StatusLevel::Info => Style::default(),
                 StatusLevel::Warn => Style::default().fg(palette::WARN),
-                StatusLevel::Error => Style::default().fg(palette::ERROR).add_modifier(Modifier::BOLD),
+                StatusLevel::Error => error_style,
             };
             safe_line(&format!(" {}", s.text), left_w, style)
         }
-        None => Line::default(),
+        (None, None) => Line::default(),
     };
     let used = line.width();
     line.spans.push(Span::raw(" ".repeat(w.saturating_sub(used + rw))));
@@ -108,58 +132,15 @@ pub fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line).style(Style::default().bg(Color::Rgb(30, 30, 40))), area);
 }
 
-fn hints_for(app: &App) -> Vec<(&'static str, &'static str)> {
-    match &app.prompt {
-        Prompt::Filter(_) => vec![("type", "filter"), ("Enter", "keep"), ("Esc", "clear"), ("Ctrl-U", "erase")],
-        Prompt::Edit { .. } => vec![("Enter", "apply"), ("Esc", "cancel"), ("Ctrl-U", "erase")],
-        Prompt::Export { .. } => vec![("Enter", "write"), ("Esc", "cancel"), ("Ctrl-U", "erase")],
-        Prompt::ConfirmOverwrite { .. } | Prompt::ConfirmReset => vec![("y", "yes"), ("n/Esc", "no")],
-        Prompt::Help | Prompt::LoadReport => vec![("any key", "close"), ("q", "quit")],
-        Prompt::None => match app.focus {
-            Focus::Params => vec![
-                ("↑↓", "move"),
-                ("←→ -+", "step"),
-                ("Enter", "edit"),
-                ("Space", "on/off"),
-                ("a", "add"),
-                ("d", "delete"),
-                ("r", "reset"),
-                ("p/Esc", "table"),
-                ("?", "help"),
-            ],
-            Focus::Table => {
-                let mut v = vec![("1-5", "hunt"), ("↑↓", "move"), ("Enter", "details")];
-                if app.tab().stack.is_empty() {
-                    v.push(("p", "params"));
-                } else {
-                    v.extend([("Esc", "back"), ("[ ]", "lists")]);
-                }
-                v.extend([
-                    ("/", "filter"),
-                    ("s/S", "sort"),
-                    ("Space", "mark"),
-                    ("e", "export"),
-                    ("x/b/d", "exclude"),
-                    ("?", "help"),
-                    ("q", "quit"),
-                ]);
-                v
-            }
-        },
-    }
-}
-
 /// The hints that fit, in order; the last two (help, quit) always make it.
 pub fn render_hints(app: &App, frame: &mut Frame, area: Rect) {
-    let hints = hints_for(app);
-    let cost = |(k, what): &(&str, &str)| k.chars().count() + what.chars().count() + 4;
-    let keep_last = if matches!(app.prompt, Prompt::None) { 2 } else { 0 };
-    let reserved: usize = hints.iter().rev().take(keep_last).map(cost).sum();
+    let hints = crate::tui::keys::hints(app);
+    let cost = |(k, what, _): &(String, &str, bool)| k.chars().count() + what.chars().count() + 4;
+    let reserved: usize = hints.iter().filter(|h| h.2).map(cost).sum();
     let mut budget = (area.width as usize).saturating_sub(reserved);
     let mut spans = Vec::new();
-    for (i, h) in hints.iter().enumerate() {
-        let last = i + keep_last >= hints.len();
-        if !last {
+    for h in &hints {
+        if !h.2 {
             if cost(h) > budget {
                 continue;
             }
