@@ -242,6 +242,10 @@ fn assert_same(a: &Dataset, b: &Dataset) {
 fn assert_same_report(a: &LoadReport, b: &LoadReport) {
     let LoadReport { files } = a;
     assert_eq!(serde_json::to_value(files).unwrap(), serde_json::to_value(&b.files).unwrap());
+    // Typed rejects too, not only the text they print as.
+    for (x, y) in files.iter().zip(&b.files) {
+        assert_eq!(x.rejects, y.rejects, "{}", x.path);
+    }
 }
 
 #[test]

@@ -13,10 +13,11 @@
 
 use super::codec::{ip_bytes, ip_from_bytes, Dec, Enc};
 use super::key::Key;
+use super::report::{get_counts, get_report, put_counts, put_report};
 use crate::enrich::geoip::GeoIp;
 use crate::enrich::ti::{ThreatIntel, TiHit};
 use crate::ingest::sniff::Kind;
-use crate::ingest::{FileReport, LoadReport, SourceData, SourceInfo, TableCounts};
+use crate::ingest::{LoadReport, SourceData, SourceInfo, TableCounts};
 use crate::model::tables::{Provenance, Segment};
 use crate::model::{DeviceInfo, Dict, DictCol, IpCol, NetEvents, VmConnections};
 use crate::store::Dataset;
@@ -28,7 +29,7 @@ use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Bump whenever the layout or the meaning of any stored value changes.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+pub(crate) const FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"RARITYSN";
 const BYTE_ORDER: u32 = 0x0102_0304;
 const HEADER: usize = 64;
@@ -518,84 +519,6 @@ fn path_from_bytes(b: &[u8]) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(b).into_owned())
 }
 
-fn put_report(e: &mut Enc, report: &LoadReport) {
-    let LoadReport { files } = report;
-    e.len(files.len());
-    for f in files {
-        let FileReport { path, format, rows, rejected, rejects, warnings, skipped, missing_columns, unknown_columns } =
-            f;
-        e.str(path);
-        e.opt_str(format.as_deref());
-        put_counts(e, rows);
-        e.u64(*rejected);
-        // A reject keeps its file and position; its reason is kept as the text it reads as.
-        e.len(rejects.len());
-        for r in rejects {
-            e.str(&r.file);
-            e.u64(r.pos.line);
-            e.u64(r.pos.record.map_or(0, |n| n.saturating_add(1)));
-            e.str(&r.kind.to_string());
-        }
-        e.strs(warnings);
-        e.opt_str(skipped.as_deref());
-        e.strs(missing_columns);
-        e.strs(unknown_columns);
-    }
-}
-
-fn put_counts(e: &mut Enc, c: &TableCounts) {
-    let TableCounts { net, dev, vm, ti } = c;
-    for v in [net, dev, vm, ti] {
-        e.u64(*v);
-    }
-}
-
-fn get_counts(d: &mut Dec) -> Result<TableCounts> {
-    let mut next = || d.u64().map_err(invalid);
-    Ok(TableCounts { net: next()?, dev: next()?, vm: next()?, ti: next()? })
-}
-
-fn get_report(d: &mut Dec) -> Result<LoadReport> {
-    let n = d.len(8).map_err(invalid)?;
-    let mut files = Vec::with_capacity(n);
-    for _ in 0..n {
-        let f = (|| -> std::result::Result<FileReport, String> {
-            let path = d.string()?;
-            let format = d.opt_string()?;
-            let rows = get_counts(d).map_err(|e| e.to_string())?;
-            Ok(FileReport {
-                path,
-                format,
-                rows,
-                rejected: d.u64()?,
-                rejects: {
-                    let n = d.len(8)?;
-                    let mut v = Vec::with_capacity(n);
-                    for _ in 0..n {
-                        let file = d.string()?;
-                        let line = d.u64()?;
-                        let record = d.u64()?.checked_sub(1);
-                        let reason = d.string()?;
-                        v.push(crate::ingest::FileReject {
-                            file,
-                            pos: crate::ingest::Position { line, record },
-                            kind: crate::ingest::RejectKind::Text { reason },
-                        });
-                    }
-                    v
-                },
-                warnings: d.strings()?,
-                skipped: d.opt_string()?,
-                missing_columns: d.strings()?,
-                unknown_columns: d.strings()?,
-            })
-        })()
-        .map_err(invalid)?;
-        files.push(f);
-    }
-    Ok(LoadReport { files })
-}
-
 fn put_hit(e: &mut Enc, h: &TiHit) {
     e.bool(h.uncounted);
     e.bool(h.max_count.is_some());
@@ -671,14 +594,14 @@ fn decode_summary(d: &mut Dec) -> Result<(Vec<u8>, SnapshotSummary)> {
         Ok((material, SnapshotSummary { created, rarity_version, inputs, rows: TableCounts::default() }))
     };
     let (material, mut summary) = f().map_err(invalid)?;
-    summary.rows = get_counts(d)?;
+    summary.rows = get_counts(d).map_err(invalid)?;
     Ok((material, summary))
 }
 
 fn decode_meta(buf: &[u8]) -> Result<Meta> {
     let mut d = Dec::new(buf);
     let (material, _) = decode_summary(&mut d)?;
-    let report = get_report(&mut d)?;
+    let report = get_report(&mut d).map_err(invalid)?;
     let mut rest = || -> std::result::Result<Meta, String> {
         let n = d.len(8)?;
         let mut sources = Vec::with_capacity(n);
@@ -786,6 +709,9 @@ pub(crate) fn write(
     let Dataset { net, devinfo, vm, ti, geoip, sources, latest, earliest } = ds;
     if sources.iter().any(|s| kind_tag(&s.kind).is_none() || !matches!(s.data, SourceData::File(_))) {
         return Err(invalid("a source that is not a file"));
+    }
+    if !super::report::storable(report) {
+        return Err(invalid("a rejected row names a column snapshots do not know"));
     }
     let geoip = match geoip {
         None => None,

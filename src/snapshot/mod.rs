@@ -11,6 +11,7 @@ mod codec;
 mod dir;
 mod file;
 mod key;
+mod report;
 
 pub use dir::{clear, default_dir, default_limit, list, parse_size, CacheEntry};
 pub use file::{SnapshotError, SnapshotSummary};
@@ -153,6 +154,9 @@ impl PendingSnapshot {
             // An input that could not be read now may be readable next time: no snapshot
             // should pin that failure.
             return WriteOutcome::Skipped("an input could not be read".into());
+        }
+        if !report::storable(report) {
+            return WriteOutcome::Skipped("a rejected row names a column snapshots do not know".into());
         }
         // The files must still be the ones the key describes (a file written to while it
         // was loading would otherwise be snapshotted half-read under its final key).
