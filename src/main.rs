@@ -1216,6 +1216,9 @@ struct ExplainArgs {
     hunt: String,
     #[command(flatten)]
     tune: TuneArgs,
+    /// Case file: also count the verdicts of the rows that come out (table and JSON).
+    #[arg(long, value_name = "FILE")]
+    case: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -1276,6 +1279,24 @@ fn explain(a: ExplainArgs) -> Result<(), Failure> {
     let now = engine.resolve_now(a.tune.now);
     let funnel = engine.funnel(&params, Some(now)).map_err(|e| fail(2, e.to_string()))?;
     let key = params.hunt.key();
+    // With a case file: how the rows that come out have been judged, per verdict.
+    let verdicts: Option<Vec<(&'static str, usize)>> = match &a.case {
+        None => None,
+        Some(path) => {
+            let case = load_case(path)?;
+            let out = engine.run(&params, Some(now)).map_err(|e| fail(2, e.to_string()))?;
+            let mut counts: Vec<(&'static str, usize)> = Vec::new();
+            for row in 0..out.rows.len() {
+                let label = case.verdict(out.hunt, &out.finding(row)).label();
+                match counts.iter_mut().find(|(l, _)| *l == label) {
+                    Some(c) => c.1 += 1,
+                    None => counts.push((label, 1)),
+                }
+            }
+            counts.sort();
+            Some(counts)
+        }
+    };
     match a.tune.format {
         RunFormat::Csv => {
             let rows: Vec<Vec<Cell>> = funnel
@@ -1294,7 +1315,10 @@ fn explain(a: ExplainArgs) -> Result<(), Failure> {
             .map_err(|e| fail(1, format!("cannot write output: {e}")))
         }
         RunFormat::Json => {
-            let v = serde_json::json!({ "hunt": key, "now": format_iso(now), "rows": funnel.rows(), "steps": funnel.steps });
+            let mut v = serde_json::json!({ "hunt": key, "now": format_iso(now), "rows": funnel.rows(), "steps": funnel.steps });
+            if let Some(counts) = &verdicts {
+                v["verdicts"] = counts.iter().map(|(l, n)| (l.to_string(), serde_json::Value::from(*n))).collect();
+            }
             write_out(|out| writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default()))
         }
         RunFormat::Table => write_out(|out| {
@@ -1315,9 +1339,13 @@ fn explain(a: ExplainArgs) -> Result<(), Failure> {
                     writeln!(out, "   {:6} {:>w$} {:7} {}", "", "", "", sanitize_cell(n, 300))?;
                 }
             }
-            if let Some(i) = emptied {
+            if emptied.is_some() {
                 writeln!(out, "\nThe step marked >> removed everything that was left.")?;
-                let _ = i;
+            }
+            if let Some(counts) = &verdicts {
+                let parts: Vec<String> = counts.iter().map(|(l, n)| format!("{n} {l}")).collect();
+                let judged = if parts.is_empty() { "none".to_string() } else { parts.join(", ") };
+                writeln!(out, "Verdicts of these rows: {judged}")?;
             }
             Ok(())
         }),

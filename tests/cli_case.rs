@@ -196,3 +196,20 @@ fn kql_with_a_case_ends_each_query_with_verdict_and_note_columns() {
     let all = stdout(rarity().env("SOURCE_DATE_EPOCH", "0").args(["kql", "all", "--no-config", "--case"]).arg(&case));
     assert_eq!(all.matches("| extend Verdict = ").count(), 5, "{all}");
 }
+
+#[test]
+fn explain_with_a_case_counts_the_verdicts_of_the_rows_that_come_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = dir.path().join("case.json");
+    write_case(&case);
+    let table = stdout(rarity().args(["explain", "rare-process", "--no-config", "--case"]).arg(&case));
+    // The sample's rare-process rows: ncat.exe (malicious), rclone.exe (benign) and two unjudged.
+    assert!(table.contains("Verdicts of these rows: 1 benign, 1 malicious, 2 unreviewed"), "{table}");
+    let json =
+        stdout(rarity().args(["explain", "rare-process", "--no-config", "--format", "json", "--case"]).arg(&case));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["verdicts"], serde_json::json!({"benign": 1, "malicious": 1, "unreviewed": 2}));
+    // Without --case, nothing about verdicts.
+    let plain = stdout(rarity().args(["explain", "rare-process", "--no-config"]));
+    assert!(!plain.contains("Verdicts"), "{plain}");
+}
