@@ -57,28 +57,7 @@ pub fn default_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("rarity").join("config.json"))
 }
 
-/// What a non-regular file is, for messages.
-fn kind_name(meta: &std::fs::Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let t = meta.file_type();
-        if t.is_fifo() {
-            return "a named pipe";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-        if t.is_char_device() {
-            return "a character device";
-        }
-        if t.is_block_device() {
-            return "a block device";
-        }
-    }
-    let _ = meta;
-    "not a regular file"
-}
+use crate::source::kind_name;
 
 /// The file's bytes (`None` when it does not exist), refusing directories, devices, pipes and
 /// anything over `MAX_CONFIG_BYTES` without reading them.

@@ -164,3 +164,26 @@ impl<'a> Tracker<'a> {
         self.emit(true);
     }
 }
+
+/// What a non-regular, non-directory file is, for messages (`a named pipe (FIFO)`, ...).
+pub fn kind_name(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+    }
+    let _ = meta;
+    "not a regular file"
+}

@@ -57,28 +57,7 @@ fn key_of(_meta: &Metadata, path: &Path) -> FileKey {
     FileKey::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
-/// What a non-regular, non-directory entry is, for the skip reason.
-fn kind_name(meta: &Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let t = meta.file_type();
-        if t.is_fifo() {
-            return "a named pipe (FIFO)";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-        if t.is_char_device() {
-            return "a character device";
-        }
-        if t.is_block_device() {
-            return "a block device";
-        }
-    }
-    let _ = meta;
-    "not a regular file"
-}
+use crate::source::kind_name;
 
 #[derive(Default)]
 struct PlanState {
