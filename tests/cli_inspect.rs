@@ -254,7 +254,6 @@ fn inspect_checks_just_a_feed_or_just_a_database() {
 }
 
 #[test]
-#[ignore = "needs ingest's plan (issue 8 point 3) to treat the --geoip path as already named; un-ignore on merge"]
 fn the_geoip_file_is_not_listed_as_skipped_when_its_directory_is_loaded_too() {
     let dir = tempfile::tempdir().unwrap();
     let mut w = rarity::gen::mmdb::Writer::new("Test-Country", "test", 0);

@@ -65,10 +65,15 @@ struct PlanState {
     dirs: HashMap<FileKey, String>,
     /// Files planned, by the index of their `Planned::Load`.
     files: HashMap<FileKey, usize>,
+    /// The `--geoip` database: opened on its own, so a directory holding it does not list it.
+    geoip: Option<FileKey>,
 }
 
 impl PlanState {
     fn add(&mut self, out: &mut Vec<Planned>, key: Option<FileKey>, input: Input, ti: bool, stream: bool) {
+        if key.is_some() && key == self.geoip {
+            return;
+        }
         if let Some(k) = &key {
             if let Some(&i) = self.files.get(k) {
                 if let Some(Planned::Load { also, ti: first_ti, .. }) = out.get_mut(i) {
@@ -86,9 +91,11 @@ impl PlanState {
     }
 }
 
-/// Expand directories and drop repeated names: telemetry inputs first, then `--ti` feeds.
-pub fn plan(inputs: &[Input], ti: &[Input]) -> Vec<Planned> {
+/// Expand directories and drop repeated names: telemetry inputs first, then `--ti` feeds. The
+/// `--geoip` database, opened on its own, is left out wherever it is named again.
+pub fn plan(inputs: &[Input], ti: &[Input], geoip: Option<&Path>) -> Vec<Planned> {
     let mut st = PlanState::default();
+    st.geoip = geoip.and_then(|g| std::fs::metadata(g).ok().map(|m| key_of(&m, g)));
     let mut out = Vec::new();
     for (input, is_ti) in inputs.iter().map(|i| (i, false)).chain(ti.iter().map(|i| (i, true))) {
         match input {

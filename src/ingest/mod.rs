@@ -155,7 +155,7 @@ pub fn load(
 ) -> Result<(Dataset, LoadReport), LoadError> {
     let tracker = Tracker::new(progress, cancel);
     let mut report = LoadReport::default();
-    let planned = inputs::plan(inputs, ti);
+    let planned = inputs::plan(inputs, ti, geoip);
     let total_bytes: u64 = planned
         .iter()
         .map(|p| match p {
