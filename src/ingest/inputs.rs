@@ -94,8 +94,8 @@ impl PlanState {
 /// Expand directories and drop repeated names: telemetry inputs first, then `--ti` feeds. The
 /// `--geoip` database, opened on its own, is left out wherever it is named again.
 pub fn plan(inputs: &[Input], ti: &[Input], geoip: Option<&Path>) -> Vec<Planned> {
-    let mut st = PlanState::default();
-    st.geoip = geoip.and_then(|g| std::fs::metadata(g).ok().map(|m| key_of(&m, g)));
+    let geoip = geoip.and_then(|g| std::fs::metadata(g).ok().map(|m| key_of(&m, g)));
+    let mut st = PlanState { geoip, ..PlanState::default() };
     let mut out = Vec::new();
     for (input, is_ti) in inputs.iter().map(|i| (i, false)).chain(ti.iter().map(|i| (i, true))) {
         match input {
