@@ -738,7 +738,7 @@ fn tuned_params(
     no_config: bool,
 ) -> Result<Vec<HuntParams>, Failure> {
     let config = if no_config { None } else { config.cloned().or_else(rarity::config::default_path) };
-    let cfg = match config {
+    let cfg = match &config {
         Some(path) => {
             let (cfg, warning) = rarity::config::Config::load(&path);
             if let Some(w) = warning {
@@ -748,8 +748,31 @@ fn tuned_params(
         }
         None => rarity::config::Config::default(),
     };
-    let mut params: Vec<HuntParams> = hunts.iter().map(|h| cfg.params_for(*h)).collect();
+    let saved: Vec<HuntParams> = hunts.iter().map(|h| cfg.params_for(*h)).collect();
+    let mut params = saved.clone();
     rarity::hunt::params::apply_sets(&mut params, set).map_err(|e| fail(2, e.to_string()))?;
+    // Tuning is never silent: say which parameters differ from the defaults, and from where.
+    for (p, s) in params.iter().zip(&saved) {
+        let from_saved: Vec<(String, String)> = s.changed();
+        let parts: Vec<String> = p
+            .changed()
+            .into_iter()
+            .map(|(k, v)| {
+                let origin = if from_saved.iter().any(|(sk, sv)| *sk == k && *sv == v) {
+                    match &config {
+                        Some(path) => format!("saved tuning {}", path.display()),
+                        None => "saved tuning".into(),
+                    }
+                } else {
+                    "--set".into()
+                };
+                format!("{k}={v} ({origin})")
+            })
+            .collect();
+        if !parts.is_empty() {
+            eprintln!("rarity: {} tuned: {}", p.hunt.key(), rarity::text::sanitize(&parts.join("; ")));
+        }
+    }
     Ok(params)
 }
 

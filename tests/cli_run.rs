@@ -187,6 +187,32 @@ fn saved_tuning_is_used_unless_no_config() {
 }
 
 #[test]
+fn run_says_on_stderr_which_parameters_are_tuned_and_from_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.json");
+    let mut c = rarity::config::Config::default();
+    let mut p = rarity::hunt::HuntParams::defaults(rarity::hunt::rare_process::ID);
+    p.set("max_devices", "2").unwrap();
+    c.set_params(&p);
+    c.save(&cfg).unwrap();
+    let out = rarity()
+        .args(["rare-process", "--format", "csv", "--set", "lookback=7d", "--config"])
+        .arg(&cfg)
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    let line = err.lines().find(|l| l.contains("rare-process tuned:")).unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains("lookback=7d (--set)"), "{line}");
+    assert!(line.contains("max_devices=2 (saved tuning ") && line.contains("config.json"), "{line}");
+    // Defaults say nothing.
+    let quiet = rarity().args(["rare-process", "--no-config"]).assert().success().get_output().stderr.clone();
+    assert!(!String::from_utf8(quiet).unwrap().contains("tuned"));
+}
+
+#[test]
 fn formula_like_cells_are_guarded_unless_csv_raw() {
     let dir = tempfile::tempdir().unwrap();
     let net = dir.path().join("net.csv");
