@@ -740,7 +740,7 @@ fn tuned_params(
     let config = if no_config { None } else { config.cloned().or_else(rarity::config::default_path) };
     let cfg = match &config {
         Some(path) => {
-            let (cfg, warning) = rarity::config::Config::load(&path);
+            let (cfg, warning) = rarity::config::Config::load(path);
             if let Some(w) = warning {
                 eprintln!("rarity: {}", rarity::text::sanitize(&w));
             }
