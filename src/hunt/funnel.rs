@@ -73,15 +73,7 @@ impl Funnel {
 
 /// `1234567` as `1,234,567`.
 pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::model::thousands(n as u64)
 }
 
 /// `2023-11-28`.
