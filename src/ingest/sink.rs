@@ -11,6 +11,7 @@ use crate::model::tables::{DevField, NetField, VmField, NO_PORT};
 use crate::model::time::{self, DateOrder, Nanos, Zone};
 use crate::model::{DeviceInfo, NetEvents, TableKind, VmConnections};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 /// How many reject reasons a file keeps verbatim (all are counted).
 pub use crate::source::{Reject, MAX_LISTED_REJECTS};
@@ -58,6 +59,18 @@ pub struct FileSink {
     /// Counted, non-fatal observations turned into warnings at `finish` ("12 rows ...").
     pub counters: BTreeMap<&'static str, u64>,
     net_device: DeviceCache,
+    staged: StagedIps,
+}
+
+/// The addresses of a forked (chunk) sink's network rows, kept as parsed until the chunk is
+/// merged. Nearly every remote address of a chunk is new to it, so interning per chunk and
+/// again into the file's column did the work twice; staged, each row is interned once, into
+/// the file's column, in row order (so codes still follow first appearance).
+#[derive(Debug, Default)]
+struct StagedIps {
+    on: bool,
+    remote: Vec<Option<IpAddr>>,
+    local: Vec<Option<IpAddr>>,
 }
 
 /// `net.device` codes already derived from a `device_id` code (the same string) or from a
@@ -200,12 +213,21 @@ impl FileSink {
     }
 
     /// A sibling sink for a parallel chunk of the same file (same options and local flags).
+    /// Its addresses are interned when it is merged (`merge`), not before.
     pub fn fork(&self) -> FileSink {
         let mut s = FileSink::new(self.opts);
         for i in 0..3 {
             s.times[i].local = self.times[i].local;
         }
+        s.staged.on = true;
         s
+    }
+
+    /// Intern the staged addresses into the network columns and stop staging.
+    fn unstage(&mut self) {
+        let staged = std::mem::take(&mut self.staged);
+        self.net.remote_ip.extend(&staged.remote);
+        self.net.local_ip.extend(&staged.local);
     }
 
     pub fn reject(&mut self, pos: impl Into<Position>, kind: RejectKind) {
@@ -297,10 +319,15 @@ impl FileSink {
         n.device_id.codes.push(id_code);
         n.device_name.codes.push(name_code);
         n.action.push(trim(v[F::ActionType as usize]));
-        n.remote_ip.push(rip);
+        if self.staged.on {
+            self.staged.remote.push(rip);
+            self.staged.local.push(lip);
+        } else {
+            n.remote_ip.push(rip);
+            n.local_ip.push(lip);
+        }
         n.remote_port.push(rport);
         n.remote_url.push(trim(v[F::RemoteUrl as usize]));
-        n.local_ip.push(lip);
         n.local_port.push(lport);
         n.protocol.push(trim(v[F::Protocol as usize]));
         let ty = trim(v[F::RemoteIPType as usize]);
@@ -401,7 +428,11 @@ impl FileSink {
     }
 
     /// Append a later chunk of the same file.
-    pub fn merge(&mut self, o: FileSink) {
+    pub fn merge(&mut self, mut o: FileSink) {
+        if self.staged.on {
+            self.unstage();
+        }
+        let staged = std::mem::take(&mut o.staged);
         let offs = [self.net.len() as u32, self.dev.len() as u32, self.vm.len() as u32];
         let [t0, t1, t2] = o.times;
         self.times[0].merge(t0, offs[0]);
@@ -410,6 +441,8 @@ impl FileSink {
         self.net.append(o.net, 0);
         self.dev.append(o.dev, 0);
         self.vm.append(o.vm, 0);
+        self.net.remote_ip.extend(&staged.remote);
+        self.net.local_ip.extend(&staged.local);
         self.net.prov.segments.clear();
         self.dev.prov.segments.clear();
         self.vm.prov.segments.clear();
@@ -427,6 +460,9 @@ impl FileSink {
     /// Settle the date order of each time column and fix rows parsed under the wrong one.
     /// Returns warnings for the file report.
     pub fn finish(&mut self) -> Vec<String> {
+        if self.staged.on {
+            self.unstage();
+        }
         let mut warnings = Vec::new();
         let zone = self.opts.zone;
         for (i, table) in

@@ -345,6 +345,23 @@ impl IpCol {
         self.codes.extend(other.codes.iter().map(|&c| remap[c as usize]));
     }
 
+    /// Push one address per row, in order (the codes `push` would give each).
+    pub fn extend(&mut self, rows: &[Option<IpAddr>]) {
+        self.ensure_init();
+        self.codes.reserve(rows.len());
+        // As in `append`: touch a batch's slots before probing, so the cache misses overlap.
+        for batch in rows.chunks(16) {
+            self.index.reserve(batch.len());
+            for ip in batch.iter().flatten() {
+                self.index.touch(ip_key(ip));
+            }
+            for &ip in batch {
+                let c = self.intern(ip);
+                self.codes.push(c);
+            }
+        }
+    }
+
     pub fn heap_bytes(&self) -> usize {
         self.codes.capacity() * 4 + self.ips.capacity() * 17 + self.index.capacity() * 12
     }
