@@ -18,7 +18,7 @@ use crate::enrich::geoip::GeoIp;
 use crate::enrich::ti::{ThreatIntel, TiHit};
 use crate::ingest::sniff::Kind;
 use crate::ingest::{LoadReport, SourceData, SourceInfo, TableCounts};
-use crate::model::tables::{Provenance, Segment};
+use crate::model::tables::{Locators, Provenance, Segment};
 use crate::model::{DeviceInfo, Dict, DictCol, IpCol, NetEvents, VmConnections};
 use crate::store::Dataset;
 use bytemuck::Pod;
@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Bump whenever the layout or the meaning of any stored value changes.
-pub(crate) const FORMAT_VERSION: u32 = 3;
+pub(crate) const FORMAT_VERSION: u32 = 4;
 const MAGIC: &[u8; 8] = b"RARITYSN";
 const BYTE_ORDER: u32 = 0x0102_0304;
 const HEADER: usize = 64;
@@ -145,7 +145,9 @@ impl<W: Write> Out<W> {
     }
 
     fn prov(&mut self, p: &Provenance) -> std::io::Result<()> {
-        self.blob(Elem::U64, &p.locator)?;
+        let (low, high) = p.locator.parts();
+        self.blob(Elem::U32, low)?;
+        self.blob(Elem::U32, bytemuck::cast_slice::<[u32; 2], u32>(high))?;
         let segs: Vec<u32> = p.segments.iter().flat_map(|s| [s.start, s.source]).collect();
         self.blob(Elem::U32, &segs)
     }
@@ -331,7 +333,13 @@ impl Blobs {
     }
 
     fn prov(&mut self, sources: usize) -> Result<Provenance> {
-        let locator = self.u64s()?;
+        let low = self.u32s()?;
+        let high = self.u32s()?;
+        if high.len() % 2 != 0 {
+            return Err(invalid("row locators cut short"));
+        }
+        let high = high.chunks_exact(2).map(|h| [h[0], h[1]]).collect();
+        let locator = Locators::from_parts(low, high).map_err(invalid)?;
         let flat = self.u32s()?;
         if flat.len() % 2 != 0 {
             return Err(invalid("row sources cut short"));
