@@ -80,41 +80,59 @@ impl Find3 {
     }
 }
 
-/// Bit `i` set when `bytes[i]` is the delimiter, a quote or a line end (`bytes` is at most
-/// 64 long).
+/// Where the bytes the record parser looks for sit in one 64-byte window of a block, one bit
+/// per byte.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Masks {
+    /// Field and record ends: the delimiter, `\n`, `\r`.
+    ends: u64,
+    quotes: u64,
+    /// `\n` alone (lines inside quoted fields are counted from it).
+    lf: u64,
+}
+
+/// The masks of `bytes` (at most 64 long).
 #[inline]
-fn special_mask(bytes: &[u8], delim: u8) -> u64 {
+fn masks(bytes: &[u8], delim: u8) -> Masks {
     #[cfg(target_arch = "x86_64")]
     if let Ok(window) = <&[u8; 64]>::try_from(bytes) {
-        return sse2_mask(window, delim);
+        return sse2_masks(window, delim);
     }
-    let mut m = 0u64;
+    let mut m = Masks::default();
     for (i, &b) in bytes.iter().enumerate() {
-        if b == delim || b == b'"' || b == b'\n' || b == b'\r' {
-            m |= 1 << i;
+        let bit = 1u64 << i;
+        if b == delim || b == b'\n' || b == b'\r' {
+            m.ends |= bit;
+        }
+        if b == b'"' {
+            m.quotes |= bit;
+        }
+        if b == b'\n' {
+            m.lf |= bit;
         }
     }
     m
 }
 
-/// `special_mask` of a whole 64-byte window, 16 bytes per compare.
+/// `masks` of a whole 64-byte window, 16 bytes per compare.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn sse2_mask(window: &[u8; 64], delim: u8) -> u64 {
+fn sse2_masks(window: &[u8; 64], delim: u8) -> Masks {
     use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
     // SAFETY: SSE2 is part of the x86_64 baseline, so every x86_64 CPU has these
     // instructions; each unaligned load reads the 16 bytes at offset 0, 16, 32 or 48 of the
     // 64-byte array `window`, so it never reads outside it.
     unsafe {
         let [d, q, lf, cr] = [delim, b'"', b'\n', b'\r'].map(|b| _mm_set1_epi8(b as i8));
-        let mut m = 0u64;
+        let mut m = Masks::default();
         for i in 0..4 {
             let v = _mm_loadu_si128(window.as_ptr().add(16 * i).cast::<__m128i>());
-            let hit = _mm_or_si128(
-                _mm_or_si128(_mm_cmpeq_epi8(v, d), _mm_cmpeq_epi8(v, q)),
-                _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)),
-            );
-            m |= u64::from(_mm_movemask_epi8(hit) as u16) << (16 * i);
+            let is_lf = _mm_cmpeq_epi8(v, lf);
+            let ends = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, d), _mm_cmpeq_epi8(v, cr)), is_lf);
+            let bits = |x: __m128i| u64::from(_mm_movemask_epi8(x) as u16) << (16 * i);
+            m.ends |= bits(ends);
+            m.quotes |= bits(_mm_cmpeq_epi8(v, q));
+            m.lf |= bits(is_lf);
         }
         m
     }
@@ -124,67 +142,67 @@ fn sse2_mask(window: &[u8; 64], delim: u8) -> u64 {
 ///
 /// Rows are dense with short fields (a Defender export has ~40 fields of ~17 bytes), where a
 /// search call per field costs more than the search: instead the bytes that matter (the
-/// delimiter, `"`, `\n`, `\r`) are found 64 at a time as a bit mask, and fields are cut by
-/// walking its bits.
+/// delimiter, `"`, `\n`, `\r`) are found 64 at a time as bit masks, and fields are cut by
+/// walking their bits.
 pub struct Records<'a> {
     buf: &'a [u8],
     delim: u8,
     pos: usize,
     line: u64,
-    /// Start of the 64-byte window `mask` describes (`usize::MAX`: none yet).
+    /// Start of the 64-byte window `masks` describes (`usize::MAX`: none yet).
     window: usize,
-    mask: u64,
+    masks: Masks,
 }
 
 impl<'a> Records<'a> {
     pub fn new(buf: &'a [u8], delim: u8) -> Self {
-        Records { buf, delim, pos: 0, line: 0, window: usize::MAX, mask: 0 }
+        Records { buf, delim, pos: 0, line: 0, window: usize::MAX, masks: Masks::default() }
     }
 
-    /// The first delimiter, quote or line end at or after `p`.
+    /// The masks of the window holding `p`, and `p`'s offset in it.
     #[inline]
-    fn next_special(&mut self, mut p: usize) -> Option<usize> {
-        let n = self.buf.len();
-        while p < n {
-            let w = p & !63;
-            if w != self.window {
-                self.window = w;
-                self.mask = special_mask(&self.buf[w..n.min(w + 64)], self.delim);
-            }
-            let m = self.mask & (u64::MAX << (p - w));
-            if m != 0 {
-                return Some(w + m.trailing_zeros() as usize);
-            }
-            p = w + 64;
+    fn window_of(&mut self, p: usize) -> (usize, u32) {
+        let w = p & !63;
+        if w != self.window {
+            self.window = w;
+            self.masks = masks(&self.buf[w..self.buf.len().min(w + 64)], self.delim);
         }
-        None
+        (w, (p - w) as u32)
     }
 
     /// The end of an unquoted field starting at `p`: the next delimiter or line end (a quote
     /// there is literal), or the end of the block.
     #[inline]
     fn field_end(&mut self, mut p: usize) -> usize {
-        loop {
-            match self.next_special(p) {
-                Some(q) if self.buf[q] == b'"' => p = q + 1,
-                Some(q) => return q,
-                None => return self.buf.len(),
+        let n = self.buf.len();
+        while p < n {
+            let (w, at) = self.window_of(p);
+            let m = self.masks.ends & (u64::MAX << at);
+            if m != 0 {
+                return w + m.trailing_zeros() as usize;
             }
+            p = w + 64;
         }
+        n
     }
 
     /// The next quote at or after `p` inside a quoted field, counting the lines it passes.
     #[inline]
     fn next_quote(&mut self, mut p: usize) -> Option<usize> {
-        loop {
-            let q = self.next_special(p)?;
-            match self.buf[q] {
-                b'"' => return Some(q),
-                b'\n' => self.line += 1,
-                _ => {}
+        let n = self.buf.len();
+        while p < n {
+            let (w, at) = self.window_of(p);
+            let from = u64::MAX << at;
+            let q = self.masks.quotes & from;
+            if q != 0 {
+                let k = q.trailing_zeros();
+                self.line += u64::from((self.masks.lf & from & ((1u64 << k) - 1)).count_ones());
+                return Some(w + k as usize);
             }
-            p = q + 1;
+            self.line += u64::from((self.masks.lf & from).count_ones());
+            p = w + 64;
         }
+        None
     }
 
     /// Read the next record into `rec`; None at the end of the block.
@@ -326,7 +344,7 @@ mod tests {
 
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn sse2_mask_marks_the_same_bytes_as_the_byte_loop() {
+    fn sse2_masks_mark_the_same_bytes_as_the_byte_loop() {
         let alphabet = b"a,;\"\n\r\t\xc3";
         let mut w = [0u8; 64];
         for seed in 0..500u32 {
@@ -335,15 +353,18 @@ mod tests {
                 *b = alphabet[x as usize % alphabet.len()];
             }
             for delim in [b',', b'\t', b';'] {
-                let want = w.iter().enumerate().fold(0u64, |m, (i, &b)| {
-                    if b == delim || b == b'"' || b == b'\n' || b == b'\r' {
-                        m | 1 << i
-                    } else {
-                        m
-                    }
-                });
-                assert_eq!(sse2_mask(&w, delim), want);
-                assert_eq!(special_mask(&w[..63], delim), want & (u64::MAX >> 1));
+                let bits = |f: &dyn Fn(u8) -> bool| {
+                    w.iter().enumerate().fold(0u64, |m, (i, &b)| if f(b) { m | 1 << i } else { m })
+                };
+                let want = Masks {
+                    ends: bits(&|b| b == delim || b == b'\n' || b == b'\r'),
+                    quotes: bits(&|b| b == b'"'),
+                    lf: bits(&|b| b == b'\n'),
+                };
+                assert_eq!(sse2_masks(&w, delim), want);
+                let short = masks(&w[..63], delim);
+                let cut = u64::MAX >> 1;
+                assert_eq!(short, Masks { ends: want.ends & cut, quotes: want.quotes & cut, lf: want.lf & cut });
             }
         }
     }
