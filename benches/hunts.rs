@@ -231,6 +231,27 @@ fn cockpit(c: &mut Criterion) {
                 b.iter(|| black_box(eng.timeline(d.table, &d.rows, window, 120)))
             });
         }
+        // Best of a few, as a share of the run: the cockpit's budget is 20% of a recompute.
+        let best = |f: &dyn Fn()| {
+            (0..15)
+                .map(|_| {
+                    let t = Instant::now();
+                    f();
+                    t.elapsed()
+                })
+                .min()
+                .unwrap_or_default()
+        };
+        let run = best(&|| {
+            black_box(eng.run(&p, None).ok());
+        });
+        let funnel = best(&|| {
+            black_box(eng.funnel(&p, None).ok());
+        });
+        eprintln!(
+            "funnel {name}: run {run:?}, funnel {funnel:?} ({:.1}% of the run)",
+            100.0 * funnel.as_secs_f64() / run.as_secs_f64().max(1e-9)
+        );
         for spec in h.spec().params.iter().filter(|s| rarity::hunt::funnel::sweepable(s.kind)) {
             let mut values = rarity::hunt::funnel::sweep_values(&p, spec.key, None).expect("sweepable");
             values.truncate(20);

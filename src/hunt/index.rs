@@ -91,19 +91,72 @@ pub(crate) fn port_set(it: impl IntoIterator<Item = u32>) -> Vec<i64> {
     v
 }
 
+/// The enabled `excluded_nets` entries of a hunt's parameters.
+pub(crate) fn excluded_nets(p: &HuntParams) -> Vec<ipnet::IpNet> {
+    p.enabled("excluded_nets").iter().filter_map(|s| s.parse().ok()).collect()
+}
+
 /// Per RemoteIP code of the network events: whether the address is inside an enabled entry of
-/// the hunt's `excluded_nets` (code 0, no address, never is).
-pub(crate) fn excluded_ips(ds: &Dataset, p: &HuntParams) -> Vec<bool> {
-    use rayon::prelude::*;
-    let nets: Vec<ipnet::IpNet> = p.enabled("excluded_nets").iter().filter_map(|s| s.parse().ok()).collect();
-    let ips = &ds.net.remote_ip;
-    if nets.is_empty() {
-        return vec![false; ips.distinct()];
+/// the hunt's `excluded_nets` (code 0, no address, never is). Each entry is a range search in the
+/// address-ordered codes, so the cost follows the excluded addresses, not every address.
+pub(crate) fn excluded_ips(eng: &Engine, p: &HuntParams) -> Vec<bool> {
+    let mut mask = vec![false; eng.ds.net.remote_ip.distinct()];
+    for code in eng.common.codes_in(&eng.ds, &excluded_nets(p)) {
+        mask[code as usize] = true;
     }
-    (0..ips.distinct() as u32)
-        .into_par_iter()
-        .map(|code| ips.addr(code).is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))))
-        .collect()
+    mask
+}
+
+/// Items grouped by a dense bucket id (compressed rows): `get(b)` is bucket `b`'s items in the
+/// order they were given.
+#[derive(Debug)]
+pub(crate) struct Buckets<T> {
+    offsets: Vec<usize>,
+    items: Vec<T>,
+}
+
+impl<T> Default for Buckets<T> {
+    fn default() -> Self {
+        Buckets { offsets: vec![0], items: Vec::new() }
+    }
+}
+
+impl<T: Copy> Buckets<T> {
+    /// `buckets` buckets filled from `(bucket, item)` pairs (every bucket below `buckets`).
+    pub fn build(buckets: usize, pairs: impl IntoIterator<Item = (u32, T)>) -> Buckets<T> {
+        let pairs: Vec<(u32, T)> = pairs.into_iter().collect();
+        let mut offsets = vec![0usize; buckets + 1];
+        for (b, _) in &pairs {
+            offsets[*b as usize + 1] += 1;
+        }
+        for b in 0..buckets {
+            offsets[b + 1] += offsets[b];
+        }
+        let mut fill = offsets.clone();
+        let mut items: Vec<Option<T>> = vec![None; pairs.len()];
+        for (b, t) in pairs {
+            items[fill[b as usize]] = Some(t);
+            fill[b as usize] += 1;
+        }
+        Buckets { offsets, items: items.into_iter().flatten().collect() }
+    }
+
+    /// Bucket `b`'s items (empty past the last bucket).
+    pub fn get(&self, b: usize) -> &[T] {
+        match (self.offsets.get(b), self.offsets.get(b + 1)) {
+            (Some(&lo), Some(&hi)) => &self.items[lo..hi],
+            _ => &[],
+        }
+    }
+
+    /// The number of buckets.
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * 8 + self.items.capacity() * std::mem::size_of::<T>()
+    }
 }
 
 /// A count parameter as `u32` for comparisons against feed levels.
@@ -126,6 +179,8 @@ pub struct Common {
     pub(crate) net_proc: Vec<u32>,
     /// Every network-event row in time order (ties: load order).
     pub(crate) net_order: Vec<u32>,
+    /// The RemoteIP codes of the network events (never 0) in address order, for range searches.
+    ip_order: Vec<u32>,
 }
 
 impl Common {
@@ -146,7 +201,28 @@ impl Common {
         procs.intern("");
         let net_proc = procs.fold_dict(&ds.net.proc_name.dict);
         let net_order = time_order(&ds.net.ts, |_| true);
-        Common { devnames, net_name, server_rows, procs, net_proc, net_order }
+        let ips = &ds.net.remote_ip.ips;
+        let mut ip_order: Vec<u32> = (1..ds.net.remote_ip.distinct() as u32).collect();
+        {
+            use rayon::prelude::*;
+            ip_order.par_sort_unstable_by_key(|&c| ips[c as usize]);
+        }
+        Common { devnames, net_name, server_rows, procs, net_proc, net_order, ip_order }
+    }
+
+    /// The RemoteIP codes of network events inside any of `nets`, sorted, each once.
+    pub(crate) fn codes_in(&self, ds: &Dataset, nets: &[ipnet::IpNet]) -> Vec<u32> {
+        let ips = &ds.net.remote_ip.ips;
+        let mut out = Vec::new();
+        for net in nets {
+            let (lo, hi) = (net.network(), net.broadcast());
+            let a = self.ip_order.partition_point(|&c| ips[c as usize] < lo);
+            let b = self.ip_order.partition_point(|&c| ips[c as usize] <= hi);
+            out.extend_from_slice(&self.ip_order[a..b.max(a)]);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Folded device names that are servers by the DeviceInfo rule over `Timestamp > since`.
@@ -201,7 +277,7 @@ impl Engine {
     /// Approximate heap bytes of the indexes (on top of the dataset).
     pub fn heap_bytes(&self) -> usize {
         let c = &self.common;
-        c.net_order.capacity() * 4
+        (c.net_order.capacity() + c.ip_order.capacity()) * 4
             + (c.net_name.capacity() + c.net_proc.capacity()) * 4
             + c.server_rows.capacity() * 16
             + self.indexes.iter().map(|i| i.heap_bytes()).sum::<usize>()

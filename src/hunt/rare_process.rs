@@ -6,7 +6,7 @@
 //! parameter filters and stops counting a process once it reaches `max_devices` devices.
 
 use super::funnel::{named_window, sweep_at_least, window_note};
-use super::index::{first_after, port_set, text_set, Common, Engine};
+use super::index::{excluded_nets, first_after, port_set, text_set, Buckets, Common, Engine};
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::{
@@ -136,6 +136,27 @@ pub(crate) struct Ev {
 pub(crate) struct Index {
     offsets: Vec<usize>,
     evs: Vec<Ev>,
+    /// Per RemoteIP code: whether it is an IPv4 address (code 0, no address, is not).
+    v4: Vec<bool>,
+    /// The funnel's pre-aggregate: the events with an empty RemoteUrl (condition 2) by what
+    /// decides the parameter conditions 3 and 5-8 (`Class`), each class's times ascending.
+    classes: Vec<Class>,
+    class_ts: Buckets<Nanos>,
+    /// The same events' rows by RemoteIP code, in time order: what `excluded_nets` takes away.
+    by_ip: Buckets<u32>,
+    /// Per code of Protocol, ActionType, RemoteIPType: Tcp, ConnectionSuccess, Public.
+    fixed: [Vec<bool>; 3],
+}
+
+/// What the parameter conditions 3 and 5-8 of rare-process read from an event (condition 4,
+/// `excluded_nets`, reads its address and is taken away per excluded address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Class {
+    group: u32,
+    v4: bool,
+    /// Condition 6: Tcp, ConnectionSuccess, Public.
+    fixed: bool,
+    port: u32,
 }
 
 /// The parameter filters of one run.
@@ -219,21 +240,45 @@ impl Index {
             };
             fill[g] += 1;
         }
-        Index { offsets, evs }
+        let ips = &n.remote_ip;
+        let v4: Vec<bool> = (0..ips.distinct() as u32).map(|c| ips.addr(c).is_some_and(|ip| ip.is_ipv4())).collect();
+        let fixed_at = |r: usize| {
+            tcp[n.protocol.codes[r] as usize]
+                && success[n.action.codes[r] as usize]
+                && public[n.remote_ip_type.codes[r] as usize]
+        };
+        let url_empty: Vec<u32> = c.net_order.iter().copied().filter(|&r| n.remote_url.codes[r as usize] == 0).collect();
+        let mut class_ids: std::collections::HashMap<Class, u32> = std::collections::HashMap::new();
+        let mut classes = Vec::new();
+        let of_class: Vec<u32> = url_empty
+            .iter()
+            .map(|&r| {
+                let ri = r as usize;
+                let class = Class {
+                    group: c.net_proc[n.proc_name.codes[ri] as usize],
+                    v4: v4[ips.codes[ri] as usize],
+                    fixed: fixed_at(ri),
+                    port: n.remote_port[ri],
+                };
+                *class_ids.entry(class).or_insert_with(|| {
+                    classes.push(class);
+                    classes.len() as u32 - 1
+                })
+            })
+            .collect();
+        let class_ts = Buckets::build(classes.len(), of_class.iter().zip(&url_empty).map(|(&k, &r)| (k, n.ts[r as usize])));
+        let by_ip = Buckets::build(ips.distinct(), url_empty.iter().map(|&r| (ips.codes[r as usize], r)));
+        Index { offsets, evs, v4, classes, class_ts, by_ip, fixed: [tcp, success, public] }
     }
 
     fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {
         let ds = &eng.ds;
-        let nets: Vec<ipnet::IpNet> = p.enabled("excluded_nets").iter().filter_map(|s| s.parse().ok()).collect();
-        let ipv4_only = p.boolean("ipv4_only");
-        let ips = &ds.net.remote_ip.ips;
-        let ip_ok: Vec<bool> = (0..ds.net.remote_ip.distinct())
-            .into_par_iter()
-            .map(|code| match (code, ips.get(code)) {
-                (0, _) | (_, None) => !ipv4_only,
-                (_, Some(ip)) => (!ipv4_only || ip.is_ipv4()) && !nets.iter().any(|n| n.contains(ip)),
-            })
-            .collect();
+        // Conditions 3 and 4 per RemoteIP code; code 0 (no address) is not IPv4 and never
+        // inside a network.
+        let mut ip_ok = if p.boolean("ipv4_only") { self.v4.clone() } else { vec![true; self.v4.len()] };
+        for code in eng.common.codes_in(ds, &excluded_nets(p)) {
+            ip_ok[code as usize] = false;
+        }
         let browsers: Vec<String> = p.enabled("browsers").iter().map(|b| b.trim().to_lowercase()).collect();
         let require_exe = p.boolean("require_exe");
         let group_ok = eng
@@ -289,7 +334,12 @@ impl Index {
 
 impl HuntIndex for Index {
     fn heap_bytes(&self) -> usize {
-        self.offsets.capacity() * 8 + self.evs.capacity() * std::mem::size_of::<Ev>()
+        self.offsets.capacity() * 8
+            + self.evs.capacity() * std::mem::size_of::<Ev>()
+            + self.v4.capacity()
+            + self.classes.capacity() * std::mem::size_of::<Class>()
+            + self.class_ts.heap_bytes()
+            + self.by_ip.heap_bytes()
     }
 
     fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<(RowKey, Vec<Cell>)> {
@@ -333,8 +383,11 @@ impl HuntIndex for Index {
         self.group(g as usize, &f).iter().filter(|e| f.keeps(e)).map(|e| e.row as usize).collect()
     }
 
-    /// Conditions 1-8 counted over every network event in order, then the groups formed and
-    /// the groups kept (the latter by the run's own code, so it is the run's row count).
+    /// Conditions 1-8 counted from the pre-aggregate: each class of events with an empty
+    /// RemoteUrl passes conditions 3 and 5-8 as a whole, so its count after the lookback start
+    /// (one binary search) goes to every step it passes; the events of excluded addresses are
+    /// then taken away from step 4 on. The groups formed follow from the classes' counts, the
+    /// groups kept from the run's own code (so it is the run's row count).
     fn funnel(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Funnel {
         let ds = &eng.ds;
         let n = &ds.net;
@@ -342,23 +395,10 @@ impl HuntIndex for Index {
         let cutoff = now.saturating_sub(p.duration("lookback"));
         let order = &c.net_order;
         let ipv4_only = p.boolean("ipv4_only");
-        let nets: Vec<ipnet::IpNet> = p.enabled("excluded_nets").iter().filter_map(|s| s.parse().ok()).collect();
-        let ips = &n.remote_ip.ips;
-        // Per RemoteIP code: (passes condition 3, passes condition 4).
-        let ip_pass: Vec<(bool, bool)> = (0..n.remote_ip.distinct())
-            .into_par_iter()
-            .map(|code| match (code, ips.get(code)) {
-                (0, _) | (_, None) => (!ipv4_only, true),
-                (_, Some(ip)) => (!ipv4_only || ip.is_ipv4(), !nets.iter().any(|net| net.contains(ip))),
-            })
-            .collect();
         let browsers: Vec<String> = p.enabled("browsers").iter().map(|b| b.trim().to_lowercase()).collect();
         let require_exe = p.boolean("require_exe");
         let not_browser: Vec<bool> = c.procs.names.iter().map(|name| !browsers.iter().any(|b| b == name)).collect();
         let exe_ok: Vec<bool> = c.procs.names.iter().map(|name| !require_exe || name.ends_with(".exe")).collect();
-        let tcp = super::index::mask_any(&n.protocol.dict, &["tcp"]);
-        let success = super::index::mask_any(&n.action.dict, &["connectionsuccess"]);
-        let public = super::index::mask_any(&n.remote_ip_type.dict, &["public"]);
         let mut port_excluded = vec![false; 65_536];
         for s in p.enabled("excluded_ports") {
             if let Ok(port) = s.parse::<usize>() {
@@ -368,69 +408,70 @@ impl HuntIndex for Index {
             }
         }
         let groups = c.procs.len();
-        // Counts after conditions 1..=8, and the groups with an event after condition 8.
-        // Storage order, not time order: counts need no order and sequential reads are fast.
-        let (counts, formed) = (0..n.len())
-            .into_par_iter()
-            .chunks(64 * 1024)
-            .map(|chunk| {
-                let mut k = [0usize; 8];
-                let mut formed = vec![false; groups];
-                for r in chunk {
-                    if n.ts[r] <= cutoff {
-                        continue;
-                    }
-                    k[0] += 1;
-                    if n.remote_url.codes[r] != 0 {
-                        continue;
-                    }
-                    k[1] += 1;
-                    let (v4, not_excluded) = ip_pass[n.remote_ip.codes[r] as usize];
-                    if !v4 {
-                        continue;
-                    }
-                    k[2] += 1;
-                    if !not_excluded {
-                        continue;
-                    }
-                    k[3] += 1;
-                    let g = c.net_proc[n.proc_name.codes[r] as usize] as usize;
-                    if !not_browser[g] {
-                        continue;
-                    }
-                    k[4] += 1;
-                    if !(tcp[n.protocol.codes[r] as usize]
-                        && success[n.action.codes[r] as usize]
-                        && public[n.remote_ip_type.codes[r] as usize])
-                    {
-                        continue;
-                    }
-                    k[5] += 1;
-                    if !exe_ok[g] {
-                        continue;
-                    }
-                    k[6] += 1;
-                    let port = n.remote_port[r];
-                    if port != NO_PORT && port_excluded[port as usize] {
-                        continue;
-                    }
-                    k[7] += 1;
-                    formed[g] = true;
+        // Steps 2..=8 passed by `count` events of one class, from step `from` on (index 1 =
+        // condition 2); a class failing condition 3 stops there.
+        let cascade = |k: &mut [usize; 8], per_group: &mut [usize], class: &Class, count: usize, from: usize| {
+            let g = class.group as usize;
+            let port_ok = class.port == NO_PORT || !port_excluded[class.port as usize];
+            let pass = [
+                true,
+                true,
+                !ipv4_only || class.v4,
+                true,
+                not_browser[g],
+                class.fixed,
+                exe_ok[g],
+                port_ok,
+            ];
+            for i in from..8 {
+                if !pass[i] {
+                    return;
                 }
-                (k, formed)
-            })
-            .reduce(
-                || ([0usize; 8], vec![false; groups]),
-                |(mut a, mut fa), (b, fb)| {
-                    for i in 0..8 {
-                        a[i] += b[i];
-                    }
-                    for (x, y) in fa.iter_mut().zip(fb) {
-                        *x |= y;
-                    }
-                    (a, fa)
-                },
-            );
+                k[i] += count;
+            }
+            per_group[g] += count;
+        };
+        let mut counts = [0usize; 8];
+        counts[0] = order.len() - first_after(order, cutoff, |&r| n.ts[r as usize]);
+        let mut per_group = vec![0usize; groups];
+        for (i, class) in self.classes.iter().enumerate() {
+            let ts = self.class_ts.get(i);
+            let count = ts.len() - first_after(ts, cutoff, |t| *t);
+            if count > 0 {
+                cascade(&mut counts, &mut per_group, class, count, 1);
+            }
+        }
+        let mut gone = [0usize; 8];
+        let mut gone_group = vec![0usize; groups];
+        for code in c.codes_in(ds, &excluded_nets(p)) {
+            let rows = self.by_ip.get(code as usize);
+            for &r in &rows[first_after(rows, cutoff, |&r| n.ts[r as usize])..] {
+                let ri = r as usize;
+                let class = Class {
+                    group: c.net_proc[n.proc_name.codes[ri] as usize],
+                    v4: self.v4[code as usize],
+                    fixed: self.fixed[0][n.protocol.codes[ri] as usize]
+                        && self.fixed[1][n.action.codes[ri] as usize]
+                        && self.fixed[2][n.remote_ip_type.codes[ri] as usize],
+                    port: n.remote_port[ri],
+                };
+                // Condition 3 before the exclusion: an event it drops was never counted past it.
+                if ipv4_only && !class.v4 {
+                    continue;
+                }
+                cascade(&mut gone, &mut gone_group, &class, 1, 3);
+            }
+        }
+        for i in 3..8 {
+            counts[i] -= gone[i];
+        }
+        let mut f = self.filter(eng, p, now);
+        for g in 0..groups {
+            let passing = per_group[g] - gone_group[g];
+            f.group_ok[g] &= passing > 0;
+        }
+        let formed = per_group.iter().zip(&gone_group).filter(|(a, b)| a > b).count();
+        let kept = self.rare_groups(&f).len();
         let list = |key: &str| {
             let v = p.enabled(key);
             if v.is_empty() {
@@ -451,9 +492,7 @@ impl HuntIndex for Index {
         out.push("6", "Protocol Tcp, ActionType ConnectionSuccess, RemoteIPType Public", counts[5], ev);
         out.push("7", format!("process name ends with .exe (require_exe {require_exe})"), counts[6], ev);
         out.push("8", format!("RemotePort not in excluded_ports {}", list("excluded_ports")), counts[7], ev);
-        let formed = formed.iter().filter(|&&x| x).count();
         out.push("groups", "grouped by lower-cased process name", formed, FunnelUnit::Groups);
-        let kept = self.rare_groups(&self.filter(eng, p, now)).len();
         out.push("kept", format!("DeviceCount < max_devices {}", p.integer("max_devices")), kept, FunnelUnit::Groups);
         out
     }

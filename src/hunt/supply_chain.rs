@@ -6,7 +6,8 @@
 //! time order, plus every network event bucketed by RemoteIP for the prevalence lookup.
 
 use super::funnel::{named_window, sweep_at_least, window_note};
-use super::index::{excluded_ips, first_after, text_set, Common, Engine};
+use super::index::{excluded_ips, first_after, text_set, Buckets, Common, Engine};
+use super::rare_process::DistinctUpTo;
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::{
@@ -192,6 +193,32 @@ impl ByIp {
 pub(crate) struct Index {
     cand: Vec<Ev>,
     by_ip: ByIp,
+    /// The (DeviceName, RemoteIP, RemotePort) tuples of `cand`, ordered by their latest event,
+    /// newest first, so the tuples with an event after any instant are a prefix.
+    tuples: Vec<(u32, u32, u32)>,
+    /// Per tuple: the time of its latest event (descending, as `tuples`).
+    tuple_last: Vec<Nanos>,
+    /// Per tuple: the times of its events, ascending.
+    tuple_ts: Buckets<Nanos>,
+    /// (tuple, company, latest time) of every tuple's events with a non-empty company, newest
+    /// first: which company runs on which server, inside any lookback.
+    companies: Vec<(u32, u32, Nanos)>,
+    /// Per folded DeviceName that some DeviceInfo row makes a server: the times of its network
+    /// events, ascending: [all, not ListeningConnectionCreated, + RemoteIPType filter] (`cand`).
+    name_ts: [Buckets<Nanos>; 3],
+}
+
+/// What E and steps 1-4 come to at one lookback (`stages`).
+struct Stages {
+    rare: usize,
+    third_party: usize,
+    baseline: usize,
+    /// E events dropped by `excluded_nets` (E4 minus E5).
+    excluded_events: usize,
+    /// The new tuples (ids).
+    new: Vec<u32>,
+    /// Earliest and latest starttime of the baseline tuples.
+    starts: Option<(Nanos, Nanos)>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -227,7 +254,7 @@ impl Index {
                 || (four_six[ty] && is_v4_mapped(n.remote_ip.get(r)));
             !dropped
         });
-        let cand = order
+        let cand: Vec<Ev> = order
             .par_iter()
             .map(|&r| {
                 let ri = r as usize;
@@ -241,14 +268,156 @@ impl Index {
                 }
             })
             .collect();
-        Index { cand, by_ip: ByIp::build(ds, &c.net_order) }
+        let mut ids: HashMap<(u32, u32, u32), u32> = HashMap::new();
+        let tuple_of: Vec<u32> = cand
+            .iter()
+            .map(|e| {
+                let next = ids.len() as u32;
+                *ids.entry((e.name, e.ip, e.port)).or_insert(next)
+            })
+            .collect();
+        let mut last = vec![Nanos::MIN; ids.len()];
+        let mut keys = vec![(0u32, 0u32, 0u32); ids.len()];
+        for (k, &t) in ids.iter() {
+            keys[t as usize] = *k;
+        }
+        // `cand` is in time order: the last event seen is the latest.
+        for (e, &t) in cand.iter().zip(&tuple_of) {
+            last[t as usize] = e.ts;
+        }
+        let mut by_last: Vec<u32> = (0..ids.len() as u32).collect();
+        by_last.sort_by_key(|&t| (std::cmp::Reverse(last[t as usize]), t));
+        let mut rank = vec![0u32; ids.len()];
+        for (i, &t) in by_last.iter().enumerate() {
+            rank[t as usize] = i as u32;
+        }
+        let tuples = by_last.iter().map(|&t| keys[t as usize]).collect();
+        let tuple_last = by_last.iter().map(|&t| last[t as usize]).collect();
+        let tuple_ts = Buckets::build(ids.len(), cand.iter().zip(&tuple_of).map(|(e, &t)| (rank[t as usize], e.ts)));
+        let mut latest: HashMap<(u32, u32), Nanos> = HashMap::new();
+        for (e, &t) in cand.iter().zip(&tuple_of) {
+            if e.company != 0 {
+                latest.insert((rank[t as usize], e.company), e.ts);
+            }
+        }
+        let mut companies: Vec<(u32, u32, Nanos)> = latest.into_iter().map(|((t, co), ts)| (t, co, ts)).collect();
+        companies.sort_unstable_by_key(|&(t, co, ts)| (std::cmp::Reverse(ts), t, co));
+        let names = c.devnames.len();
+        let on_server = |r: usize| ever_server[c.net_name[n.device_name.codes[r] as usize] as usize];
+        let server_rows: Vec<u32> = c.net_order.iter().copied().filter(|&r| on_server(r as usize)).collect();
+        let name_of = |r: u32| c.net_name[n.device_name.codes[r as usize] as usize];
+        let name_ts = [
+            Buckets::build(names, server_rows.iter().map(|&r| (name_of(r), n.ts[r as usize]))),
+            Buckets::build(
+                names,
+                server_rows
+                    .iter()
+                    .filter(|&&r| !listening[n.action.codes[r as usize] as usize])
+                    .map(|&r| (name_of(r), n.ts[r as usize])),
+            ),
+            Buckets::build(names, cand.iter().map(|e| (e.name, e.ts))),
+        ];
+        Index { cand, by_ip: ByIp::build(ds, &c.net_order), tuples, tuple_last, tuple_ts, companies, name_ts }
+    }
+
+    /// E (counted by how many events `excluded_nets` drops from it) and steps 1-4 at the
+    /// lookback start `from`, from the tuple and company lists: only tuples and companies with
+    /// an event after `from` are visited.
+    fn stages(&self, eng: &Engine, p: &HuntParams, from: Nanos, new_from: Nanos) -> Stages {
+        let servers = eng.common.servers_since(from);
+        let excluded = excluded_ips(eng, p);
+        let any_excluded = excluded.iter().any(|&x| x);
+        let max_servers = p.integer("company_max_servers");
+        let live = |t: u32| {
+            let (name, ip, _) = self.tuples[t as usize];
+            servers[name as usize] && !excluded[ip as usize]
+        };
+        let mut pairs: Vec<(u32, u32)> = self.companies[..self.companies.partition_point(|c| c.2 > from)]
+            .iter()
+            .filter(|c| live(c.0))
+            .map(|&(t, co, _)| (co, self.tuples[t as usize].0))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut rare_companies = 0usize;
+        let mut third_party = vec![false; servers.len()];
+        for chunk in pairs.chunk_by(|a, b| a.0 == b.0) {
+            let n = chunk.len() as i64;
+            if n < max_servers {
+                rare_companies += 1;
+                for &(_, name) in chunk {
+                    third_party[name as usize] = true;
+                }
+            }
+        }
+        let mut st = Stages {
+            rare: rare_companies,
+            third_party: third_party.iter().filter(|&&x| x).count(),
+            baseline: 0,
+            excluded_events: 0,
+            new: Vec::new(),
+            starts: None,
+        };
+        for t in 0..self.tuple_last.partition_point(|&l| l > from) as u32 {
+            let (name, ip, _) = self.tuples[t as usize];
+            if !servers[name as usize] {
+                continue;
+            }
+            let ts = self.tuple_ts.get(t as usize);
+            let first = first_after(ts, from, |t| *t);
+            if any_excluded && excluded[ip as usize] {
+                st.excluded_events += ts.len() - first;
+                continue;
+            }
+            if !third_party[name as usize] {
+                continue;
+            }
+            st.baseline += 1;
+            let start = ts[first];
+            st.starts = Some(st.starts.map_or((start, start), |(lo, hi)| (lo.min(start), hi.max(start))));
+            if start > new_from {
+                st.new.push(t);
+            }
+        }
+        st
+    }
+
+    /// Whether `ip` has a Prevalence (distinct devices over every network event with
+    /// `Timestamp > since`) of at least `max_prev`; no events = no prevalence = false.
+    fn prevalent(&self, ds: &Dataset, ip: u32, since: Nanos, max_prev: i64) -> bool {
+        let evs = self.by_ip.since(ds, ip, since);
+        if evs.is_empty() {
+            return false;
+        }
+        let Ok(limit) = usize::try_from(max_prev) else { return true };
+        if limit == 0 {
+            return true;
+        }
+        let mut devices = DistinctUpTo::new(limit);
+        evs.iter().any(|&r| devices.insert(ds.net.device.codes[r as usize]) >= limit)
+    }
+
+    /// The latest window start at which `ip` stops being prevalent: the Prevalence over
+    /// `Timestamp > since` is below `max_prev` (or there is none) exactly when `since >=` it.
+    /// `Nanos::MIN` = at every start.
+    fn prevalence_limit(&self, ds: &Dataset, ip: u32, max_prev: i64) -> Nanos {
+        let evs = self.by_ip.since(ds, ip, Nanos::MIN);
+        // With a threshold of 1 or less, any event at all makes it prevalent.
+        let limit = usize::try_from(max_prev).unwrap_or(0).max(1);
+        let mut devices = DistinctUpTo::new(limit);
+        for &r in evs.iter().rev() {
+            if devices.insert(ds.net.device.codes[r as usize]) >= limit {
+                return ds.net.ts[r as usize];
+            }
+        }
+        Nanos::MIN
     }
 
     /// E: events inside the lookback on servers, minus excluded networks, in time order.
     fn e_events(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<Ev> {
         let lookback_from = now.saturating_sub(p.duration("lookback"));
         let servers = eng.common.servers_since(lookback_from);
-        let excluded = excluded_ips(&eng.ds, p);
+        let excluded = excluded_ips(eng, p);
         self.cand[first_after(&self.cand, lookback_from, |e| e.ts)..]
             .par_iter()
             .filter(|e| servers[e.name as usize] && !excluded[e.ip as usize])
@@ -367,56 +536,41 @@ impl HuntIndex for Index {
             .collect()
     }
 
+    /// From the per-server time lists (E1-E4, binary searches), the tuple and company lists
+    /// (E5, steps 1-4) and a bounded prevalence count per new tuple (5-6).
     fn funnel(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Funnel {
         let ds = &eng.ds;
         let n = &ds.net;
         let c = &eng.common;
         let lookback_from = now.saturating_sub(p.duration("lookback"));
-        let servers = c.servers_since(lookback_from);
-        let listening = super::index::mask_any(&n.action.dict, &["listeningconnectioncreated"]);
-        let private = super::index::mask_any(&n.remote_ip_type.dict, &["private", "loopback"]);
-        let four_six = super::index::mask_any(&n.remote_ip_type.dict, &["fourtosixmapping"]);
-        let excluded = excluded_ips(ds, p);
-        let order = &c.net_order;
-        // Storage order, not time order: counts need no order and sequential reads are fast.
-        let counts = (0..n.len())
-            .into_par_iter()
-            .chunks(64 * 1024)
-            .map(|chunk| {
-                let mut k = [0usize; 5];
-                for r in chunk {
-                    if n.ts[r] <= lookback_from {
-                        continue;
-                    }
-                    k[0] += 1;
-                    if !servers[c.net_name[n.device_name.codes[r] as usize] as usize] {
-                        continue;
-                    }
-                    k[1] += 1;
-                    if listening[n.action.codes[r] as usize] {
-                        continue;
-                    }
-                    k[2] += 1;
-                    let ty = n.remote_ip_type.codes[r] as usize;
-                    if private[ty] || (four_six[ty] && is_v4_mapped(n.remote_ip.get(r))) {
-                        continue;
-                    }
-                    k[3] += 1;
-                    if excluded[n.remote_ip.codes[r] as usize] {
-                        continue;
-                    }
-                    k[4] += 1;
-                }
-                k
-            })
-            .reduce(|| [0usize; 5], |a, b| std::array::from_fn(|i| a[i] + b[i]));
-        let e = self.e_events(eng, p, now);
-        let (rare, third_party) = self.third_party(eng, p, &e);
-        let baseline = Index::aggregate(e.into_iter().filter(|ev| third_party[ev.name as usize]));
         let new_from = now.saturating_sub(p.duration("new_within"));
-        let new: Vec<(u32, Agg)> =
-            baseline.iter().filter(|(_, a)| a.start > new_from).map(|(k, a)| (k.1, *a)).collect();
-        let kept = self.run(eng, p, now).len();
+        let prev_from = now.saturating_sub(p.duration("prevalence_window"));
+        let max_prev = p.integer("max_prevalence");
+        let servers = c.servers_since(lookback_from);
+        let after = |b: &Buckets<Nanos>| -> usize {
+            let on = servers.iter().enumerate().filter(|(_, &s)| s);
+            on.map(|(name, _)| b.get(name).len() - first_after(b.get(name), lookback_from, |t| *t)).sum()
+        };
+        let order = &c.net_order;
+        let e4 = after(&self.name_ts[2]);
+        let st = self.stages(eng, p, lookback_from, new_from);
+        let counts = [
+            order.len() - first_after(order, lookback_from, |&r| n.ts[r as usize]),
+            after(&self.name_ts[0]),
+            after(&self.name_ts[1]),
+            e4,
+            e4 - st.excluded_events,
+        ];
+        let mut memo: HashMap<u32, bool> = HashMap::new();
+        let kept = st
+            .new
+            .iter()
+            .filter(|&&t| {
+                let ip = self.tuples[t as usize].1;
+                !*memo.entry(ip).or_insert_with(|| self.prevalent(ds, ip, prev_from, max_prev))
+            })
+            .count();
+        let (rare_n, third_n, baseline_n, new_n, starts) = (st.rare, st.third_party, st.baseline, st.new.len(), st.starts);
         let ev = FunnelUnit::Events;
         let mut out = Funnel::default();
         let lookback = named_window(p, "lookback");
@@ -430,25 +584,22 @@ impl HuntIndex for Index {
         let nets = if nets.is_empty() { "(none)".to_string() } else { nets.join(",") };
         out.push("E5", format!("RemoteIP not in excluded_nets {nets}"), counts[4], ev);
         let max_servers = p.integer("company_max_servers");
-        let rare_n = rare.iter().filter(|&&x| x).count();
         out.push(
             "1",
             format!("rare companies: on < company_max_servers {max_servers} servers"),
             rare_n,
             FunnelUnit::Groups,
         );
-        let third_n = third_party.iter().filter(|&&x| x).count();
         out.push("2", "third-party servers: an E event with a rare company", third_n, FunnelUnit::Groups);
         out.push(
             "3",
             "baseline: (DeviceName, RemoteIP, RemotePort) on third-party servers",
-            baseline.len(),
+            baseline_n,
             FunnelUnit::Tuples,
         );
         let new_within = named_window(p, "new_within");
-        out.push("4", format!("new: starttime > now - {new_within}"), new.len(), FunnelUnit::Tuples);
-        let starts = new_range(baseline.values());
-        out.note(window_note(new.len(), baseline.len(), FunnelUnit::Tuples, starts, new_from, now, &new_within));
+        out.push("4", format!("new: starttime > now - {new_within}"), new_n, FunnelUnit::Tuples);
+        out.note(window_note(new_n, baseline_n, FunnelUnit::Tuples, starts, new_from, now, &new_within));
         out.push(
             "5-6",
             format!(
@@ -508,6 +659,44 @@ impl HuntIndex for Index {
                     .collect();
                 sweep_at_least(keys, values)
             }
+            "lookback" => {
+                // Steps 1-4 from the tuple and company lists at each lookback; the
+                // prevalence of an address does not depend on the lookback.
+                let max_prev = p.integer("max_prevalence");
+                let news: Vec<Vec<u32>> = values
+                    .par_iter()
+                    .map(|v| match v {
+                        ParamValue::Duration(d) => self.stages(eng, p, now.saturating_sub(*d), new_from).new,
+                        _ => Vec::new(),
+                    })
+                    .collect();
+                let mut memo: HashMap<u32, bool> = HashMap::new();
+                news.iter()
+                    .map(|new| {
+                        let mut kept = |t: &&u32| {
+                            let ip = self.tuples[**t as usize].1;
+                            !*memo.entry(ip).or_insert_with(|| self.prevalent(ds, ip, prev_from, max_prev))
+                        };
+                        new.iter().filter(|t| kept(t)).count()
+                    })
+                    .collect()
+            }
+            "prevalence_window" => {
+                // The new tuples do not depend on the window; each address stops being
+                // prevalent once the window starts at or after one instant.
+                let lookback_from = now.saturating_sub(p.duration("lookback"));
+                let max_prev = p.integer("max_prevalence");
+                let new = self.stages(eng, p, lookback_from, new_from).new;
+                let mut memo: HashMap<u32, Nanos> = HashMap::new();
+                let limits: Vec<Nanos> = new
+                    .iter()
+                    .map(|&t| {
+                        let ip = self.tuples[t as usize].1;
+                        *memo.entry(ip).or_insert_with(|| self.prevalence_limit(ds, ip, max_prev))
+                    })
+                    .collect();
+                super::funnel::sweep_window_from(limits, now, values)
+            }
             _ => values.par_iter().map(|v| self.run(eng, &super::funnel::with_value(p, param, v), now).len()).collect(),
         }
     }
@@ -539,12 +728,4 @@ impl HuntIndex for Index {
             crate::model::time::format_duration(p.duration("new_within")),
         )
     }
-}
-
-/// Earliest and latest starttime of baseline tuples.
-fn new_range<'a>(aggs: impl Iterator<Item = &'a Agg>) -> Option<(Nanos, Nanos)> {
-    aggs.fold(None, |acc, a| match acc {
-        None => Some((a.start, a.start)),
-        Some((lo, hi)) => Some((lo.min(a.start), hi.max(a.start))),
-    })
 }

@@ -179,10 +179,10 @@ impl Index {
         Index { cands, inbound }
     }
 
-    fn qualifying(&self, ds: &Dataset, p: &HuntParams) -> Vec<Cand> {
+    fn qualifying(&self, eng: &Engine, p: &HuntParams) -> Vec<Cand> {
         let level = super::index::clamp_u32(p.integer("min_level"));
         let excluded: Vec<u32> = p.enabled("excluded_local_ports").iter().filter_map(|s| s.parse().ok()).collect();
-        let excluded_ip = excluded_ips(ds, p);
+        let excluded_ip = excluded_ips(eng, p);
         self.cands
             .iter()
             .filter(|c| {
@@ -204,7 +204,7 @@ impl HuntIndex for Index {
         let ds: &Dataset = &eng.ds;
         let n = &ds.net;
         let d = &ds.devinfo;
-        self.qualifying(ds, p)
+        self.qualifying(eng, p)
             .into_iter()
             .map(|c| {
                 let r = c.row as usize;
@@ -226,15 +226,14 @@ impl HuntIndex for Index {
     /// Network-event rows behind a result row: its single event, while it still qualifies.
     fn events(&self, eng: &Engine, p: &HuntParams, _now: Nanos, key: &RowKey) -> Vec<usize> {
         let Some(&row) = key.0.first() else { return Vec::new() };
-        self.qualifying(&eng.ds, p).iter().filter(|c| c.row == row).map(|c| c.row as usize).collect()
+        self.qualifying(eng, p).iter().filter(|c| c.row == row).map(|c| c.row as usize).collect()
     }
 
     fn funnel(&self, eng: &Engine, p: &HuntParams, _now: Nanos) -> Funnel {
-        let ds: &Dataset = &eng.ds;
         let level = super::index::clamp_u32(p.integer("min_level"));
         let excluded_ports: Vec<u32> =
             p.enabled("excluded_local_ports").iter().filter_map(|s| s.parse().ok()).collect();
-        let excluded_ip = excluded_ips(ds, p);
+        let excluded_ip = excluded_ips(eng, p);
         let not_excluded: Vec<&Cand> = self.cands.iter().filter(|c| !excluded_ip[c.ip as usize]).collect();
         let listed: Vec<&Cand> =
             not_excluded.iter().copied().filter(|c| c.hit.is_some_and(|h| h.listed(level))).collect();
@@ -271,7 +270,7 @@ impl HuntIndex for Index {
         }
         let excluded_ports: Vec<u32> =
             p.enabled("excluded_local_ports").iter().filter_map(|s| s.parse().ok()).collect();
-        let excluded_ip = excluded_ips(&eng.ds, p);
+        let excluded_ip = excluded_ips(eng, p);
         let keys = self
             .cands
             .iter()
