@@ -7,7 +7,7 @@ use crate::model::dict::Dict;
 use crate::model::Nanos;
 use crate::store::Dataset;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Case-folded names (device names, process names): one id per lower-cased string.
 #[derive(Default, Debug)]
@@ -159,6 +159,70 @@ impl<T: Copy> Buckets<T> {
     }
 }
 
+/// Events of a few classes in time order, with each class's count before every `every`-th
+/// event: the per-class counts after any instant cost one binary search, one copy of a
+/// snapshot and a walk over at most `every / 2` events, whatever the number of events.
+#[derive(Debug, Default)]
+pub(crate) struct CountsByTime {
+    ts: Vec<Nanos>,
+    class: Vec<u32>,
+    classes: usize,
+    every: usize,
+    /// `snaps[s * classes + k]`: events of class `k` among the first `s * every`.
+    snaps: Vec<u32>,
+    totals: Vec<u32>,
+}
+
+impl CountsByTime {
+    /// Snapshot memory stays under about 4 MB whatever the number of classes.
+    const SNAPSHOT_CELLS: usize = 1 << 20;
+
+    /// From `(time, class)` pairs in time order, every class below `classes`.
+    pub fn build(classes: usize, evs: impl IntoIterator<Item = (Nanos, u32)>) -> CountsByTime {
+        let (ts, class): (Vec<Nanos>, Vec<u32>) = evs.into_iter().unzip();
+        let snapshots = (ts.len() / 1024 + 1).min(Self::SNAPSHOT_CELLS / classes.max(1)).max(1);
+        let every = ts.len().div_ceil(snapshots).max(1);
+        let mut snaps = Vec::with_capacity((ts.len() / every + 1) * classes);
+        let mut running = vec![0u32; classes];
+        for (i, &k) in class.iter().enumerate() {
+            if i % every == 0 {
+                snaps.extend_from_slice(&running);
+            }
+            running[k as usize] += 1;
+        }
+        if ts.len() % every == 0 {
+            snaps.extend_from_slice(&running);
+        }
+        CountsByTime { ts, class, classes, every, snaps, totals: running }
+    }
+
+    /// Per class: the events with a time after `t`.
+    pub fn after(&self, t: Nanos) -> Vec<u32> {
+        if self.classes == 0 {
+            return Vec::new();
+        }
+        let at = first_after(&self.ts, t, |x| *x);
+        let last = self.snaps.len() / self.classes.max(1) - 1;
+        let s = ((at + self.every / 2) / self.every).min(last);
+        let mut before = self.snaps[s * self.classes..(s + 1) * self.classes].to_vec();
+        let from = s * self.every;
+        if from <= at {
+            for &k in &self.class[from..at] {
+                before[k as usize] += 1;
+            }
+        } else {
+            for &k in &self.class[at..from] {
+                before[k as usize] -= 1;
+            }
+        }
+        self.totals.iter().zip(before).map(|(t, b)| t - b).collect()
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.ts.capacity() * 8 + (self.class.capacity() + self.snaps.capacity() + self.totals.capacity()) * 4
+    }
+}
+
 /// A count parameter as `u32` for comparisons against feed levels.
 pub(crate) fn clamp_u32(v: i64) -> u32 {
     v.clamp(0, u32::MAX as i64) as u32
@@ -257,6 +321,10 @@ pub struct Engine {
     pub(crate) common: Common,
     /// One index per hunt, in registry order.
     indexes: Vec<Box<dyn HuntIndex>>,
+    /// Per hunt: the parameters, reference time and row count of its latest `run`. A funnel's
+    /// last step is that count, so the funnel that follows its run (every recompute in the
+    /// TUI) takes it from here instead of finding the rows again.
+    last_runs: Vec<Mutex<Option<(HuntParams, Nanos, usize)>>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -271,7 +339,8 @@ impl Engine {
         use rayon::prelude::*;
         let common = Common::build(&ds);
         let indexes = registry().par_iter().map(|h| h.build(&ds, &common)).collect();
-        Engine { ds, common, indexes }
+        let last_runs = registry().iter().map(|_| Mutex::new(None)).collect();
+        Engine { ds, common, indexes, last_runs }
     }
 
     /// Approximate heap bytes of the indexes (on top of the dataset).
@@ -302,6 +371,11 @@ impl Engine {
         self.check_tables(params)?;
         let now = self.resolve_now(now);
         let (keys, rows): (Vec<_>, Vec<_>) = self.index(params).run(self, params, now).into_iter().unzip();
+        if let Some(slot) = self.last_runs.get(params.hunt.position()) {
+            // A poisoned lock only means another run panicked mid-store: overwrite it.
+            let mut last = slot.lock().unwrap_or_else(|e| e.into_inner());
+            *last = Some((params.clone(), now, rows.len()));
+        }
         let hunt = params.hunt.hunt();
         let banner = hunt.banner(params, rows.len());
         Ok(HuntOutput {
@@ -313,6 +387,16 @@ impl Engine {
             banner,
             now,
         })
+    }
+
+    /// The row count of the latest `run` of `params.hunt`, when it ran with exactly `params` at
+    /// `now`.
+    pub(crate) fn rows_of_run(&self, params: &HuntParams, now: Nanos) -> Option<usize> {
+        let last = self.last_runs.get(params.hunt.position())?.lock().unwrap_or_else(|e| e.into_inner());
+        match &*last {
+            Some((p, t, rows)) if p == params && *t == now => Some(*rows),
+            _ => None,
+        }
     }
 
     /// The tables a hunt needs with `params`, or the error naming the first one missing.
@@ -338,6 +422,20 @@ mod tests {
         assert_eq!(f.intern("putty.EXE"), a);
         assert_eq!(f.lookup("PUTTY.exe"), Some(a));
         assert_eq!(f.names[a as usize], "putty.exe");
+    }
+
+    #[test]
+    fn counts_by_time_equal_a_plain_count_after_every_instant() {
+        assert!(CountsByTime::build(0, []).after(0).is_empty());
+        for len in [0usize, 1, 5, 1023, 1024, 1025, 5000] {
+            let evs: Vec<(Nanos, u32)> = (0..len).map(|i| ((i / 3) as Nanos, ((i * 7) % 5) as u32)).collect();
+            let by_time = CountsByTime::build(5, evs.iter().copied());
+            for t in [-1, 0, 1, (len / 6) as Nanos, (len / 3) as Nanos, len as Nanos] {
+                let want: Vec<u32> =
+                    (0..5).map(|k| evs.iter().filter(|e| e.0 > t && e.1 == k).count() as u32).collect();
+                assert_eq!(by_time.after(t), want, "len {len} after {t}");
+            }
+        }
     }
 
     #[test]

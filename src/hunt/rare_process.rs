@@ -6,7 +6,7 @@
 //! parameter filters and stops counting a process once it reaches `max_devices` devices.
 
 use super::funnel::{named_window, sweep_at_least, window_note};
-use super::index::{excluded_nets, first_after, port_set, text_set, Buckets, Common, Engine};
+use super::index::{excluded_nets, first_after, port_set, text_set, Buckets, Common, CountsByTime, Engine};
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::{
@@ -139,9 +139,9 @@ pub(crate) struct Index {
     /// Per RemoteIP code: whether it is an IPv4 address (code 0, no address, is not).
     v4: Vec<bool>,
     /// The funnel's pre-aggregate: the events with an empty RemoteUrl (condition 2) by what
-    /// decides the parameter conditions 3 and 5-8 (`Class`), each class's times ascending.
+    /// decides the parameter conditions 3 and 5-8 (`Class`), counted after any instant.
     classes: Vec<Class>,
-    class_ts: Buckets<Nanos>,
+    by_time: CountsByTime,
     /// The same events' rows by RemoteIP code, in time order: what `excluded_nets` takes away.
     by_ip: Buckets<u32>,
     /// Per code of Protocol, ActionType, RemoteIPType: Tcp, ConnectionSuccess, Public.
@@ -266,9 +266,9 @@ impl Index {
                 })
             })
             .collect();
-        let class_ts = Buckets::build(classes.len(), of_class.iter().zip(&url_empty).map(|(&k, &r)| (k, n.ts[r as usize])));
+        let by_time = CountsByTime::build(classes.len(), url_empty.iter().zip(&of_class).map(|(&r, &k)| (n.ts[r as usize], k)));
         let by_ip = Buckets::build(ips.distinct(), url_empty.iter().map(|&r| (ips.codes[r as usize], r)));
-        Index { offsets, evs, v4, classes, class_ts, by_ip, fixed: [tcp, success, public] }
+        Index { offsets, evs, v4, classes, by_time, by_ip, fixed: [tcp, success, public] }
     }
 
     fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {
@@ -338,7 +338,7 @@ impl HuntIndex for Index {
             + self.evs.capacity() * std::mem::size_of::<Ev>()
             + self.v4.capacity()
             + self.classes.capacity() * std::mem::size_of::<Class>()
-            + self.class_ts.heap_bytes()
+            + self.by_time.heap_bytes()
             + self.by_ip.heap_bytes()
     }
 
@@ -385,9 +385,9 @@ impl HuntIndex for Index {
 
     /// Conditions 1-8 counted from the pre-aggregate: each class of events with an empty
     /// RemoteUrl passes conditions 3 and 5-8 as a whole, so its count after the lookback start
-    /// (one binary search) goes to every step it passes; the events of excluded addresses are
-    /// then taken away from step 4 on. The groups formed follow from the classes' counts, the
-    /// groups kept from the run's own code (so it is the run's row count).
+    /// goes to every step it passes; the events of excluded addresses are then taken away from
+    /// step 4 on. The groups formed follow from the classes' counts; the groups kept are the
+    /// rows of the run these parameters just had, else the run's own code computes them.
     fn funnel(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Funnel {
         let ds = &eng.ds;
         let n = &ds.net;
@@ -434,11 +434,9 @@ impl HuntIndex for Index {
         let mut counts = [0usize; 8];
         counts[0] = order.len() - first_after(order, cutoff, |&r| n.ts[r as usize]);
         let mut per_group = vec![0usize; groups];
-        for (i, class) in self.classes.iter().enumerate() {
-            let ts = self.class_ts.get(i);
-            let count = ts.len() - first_after(ts, cutoff, |t| *t);
+        for (class, count) in self.classes.iter().zip(self.by_time.after(cutoff)) {
             if count > 0 {
-                cascade(&mut counts, &mut per_group, class, count, 1);
+                cascade(&mut counts, &mut per_group, class, count as usize, 1);
             }
         }
         let mut gone = [0usize; 8];
@@ -465,13 +463,14 @@ impl HuntIndex for Index {
         for i in 3..8 {
             counts[i] -= gone[i];
         }
-        let mut f = self.filter(eng, p, now);
-        for g in 0..groups {
-            let passing = per_group[g] - gone_group[g];
-            f.group_ok[g] &= passing > 0;
-        }
         let formed = per_group.iter().zip(&gone_group).filter(|(a, b)| a > b).count();
-        let kept = self.rare_groups(&f).len();
+        let kept = eng.rows_of_run(p, now).unwrap_or_else(|| {
+            let mut f = self.filter(eng, p, now);
+            for (ok, (a, b)) in f.group_ok.iter_mut().zip(per_group.iter().zip(&gone_group)) {
+                *ok &= a > b;
+            }
+            self.rare_groups(&f).len()
+        });
         let list = |key: &str| {
             let v = p.enabled(key);
             if v.is_empty() {

@@ -6,7 +6,7 @@
 //! time order, plus every network event bucketed by RemoteIP for the prevalence lookup.
 
 use super::funnel::{named_window, sweep_at_least, window_note};
-use super::index::{excluded_ips, first_after, text_set, Buckets, Common, Engine};
+use super::index::{excluded_ips, excluded_nets, first_after, text_set, Buckets, Common, Engine};
 use super::rare_process::DistinctUpTo;
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
@@ -198,11 +198,15 @@ pub(crate) struct Index {
     tuples: Vec<(u32, u32, u32)>,
     /// Per tuple: the time of its latest event (descending, as `tuples`).
     tuple_last: Vec<Nanos>,
-    /// Per tuple: the times of its events, ascending.
+    /// Per tuple: the time of its first event, and the times of all its events ascending.
+    tuple_first: Vec<Nanos>,
     tuple_ts: Buckets<Nanos>,
     /// (tuple, company, latest time) of every tuple's events with a non-empty company, newest
     /// first: which company runs on which server, inside any lookback.
     companies: Vec<(u32, u32, Nanos)>,
+    /// (folded DeviceName, company, latest time) of the same events, newest first: the same
+    /// question when no address is excluded.
+    name_companies: Vec<(u32, u32, Nanos)>,
     /// Per folded DeviceName that some DeviceInfo row makes a server: the times of its network
     /// events, ascending: [all, not ListeningConnectionCreated, + RemoteIPType filter] (`cand`).
     name_ts: [Buckets<Nanos>; 3],
@@ -302,6 +306,13 @@ impl Index {
         }
         let mut companies: Vec<(u32, u32, Nanos)> = latest.into_iter().map(|((t, co), ts)| (t, co, ts)).collect();
         companies.sort_unstable_by_key(|&(t, co, ts)| (std::cmp::Reverse(ts), t, co));
+        let mut by_name: HashMap<(u32, u32), Nanos> = HashMap::new();
+        for e in cand.iter().filter(|e| e.company != 0) {
+            by_name.insert((e.name, e.company), e.ts);
+        }
+        let mut name_companies: Vec<(u32, u32, Nanos)> = by_name.into_iter().map(|((n, co), ts)| (n, co, ts)).collect();
+        name_companies.sort_unstable_by_key(|&(name, co, ts)| (std::cmp::Reverse(ts), name, co));
+        let tuple_first: Vec<Nanos> = (0..ids.len()).map(|t| tuple_ts.get(t).first().copied().unwrap_or(Nanos::MIN)).collect();
         let names = c.devnames.len();
         let on_server = |r: usize| ever_server[c.net_name[n.device_name.codes[r] as usize] as usize];
         let server_rows: Vec<u32> = c.net_order.iter().copied().filter(|&r| on_server(r as usize)).collect();
@@ -317,7 +328,17 @@ impl Index {
             ),
             Buckets::build(names, cand.iter().map(|e| (e.name, e.ts))),
         ];
-        Index { cand, by_ip: ByIp::build(ds, &c.net_order), tuples, tuple_last, tuple_ts, companies, name_ts }
+        Index {
+            cand,
+            by_ip: ByIp::build(ds, &c.net_order),
+            tuples,
+            tuple_last,
+            tuple_first,
+            tuple_ts,
+            companies,
+            name_companies,
+            name_ts,
+        }
     }
 
     /// E (counted by how many events `excluded_nets` drops from it) and steps 1-4 at the
@@ -325,58 +346,73 @@ impl Index {
     /// an event after `from` are visited.
     fn stages(&self, eng: &Engine, p: &HuntParams, from: Nanos, new_from: Nanos) -> Stages {
         let servers = eng.common.servers_since(from);
-        let excluded = excluded_ips(eng, p);
-        let any_excluded = excluded.iter().any(|&x| x);
+        let excluded_codes = eng.common.codes_in(&eng.ds, &excluded_nets(p));
+        let excluded = if excluded_codes.is_empty() { None } else { Some(excluded_ips(eng, p)) };
         let max_servers = p.integer("company_max_servers");
-        let live = |t: u32| {
-            let (name, ip, _) = self.tuples[t as usize];
-            servers[name as usize] && !excluded[ip as usize]
-        };
-        let mut pairs: Vec<(u32, u32)> = self.companies[..self.companies.partition_point(|c| c.2 > from)]
-            .iter()
-            .filter(|c| live(c.0))
-            .map(|&(t, co, _)| (co, self.tuples[t as usize].0))
-            .collect();
-        pairs.sort_unstable();
-        pairs.dedup();
-        let mut rare_companies = 0usize;
-        let mut third_party = vec![false; servers.len()];
-        for chunk in pairs.chunk_by(|a, b| a.0 == b.0) {
-            let n = chunk.len() as i64;
-            if n < max_servers {
-                rare_companies += 1;
-                for &(_, name) in chunk {
-                    third_party[name as usize] = true;
-                }
+        // Per company code: the distinct servers it runs on in E.
+        let mut on_servers = vec![0i64; eng.ds.net.company.dict.len()];
+        let mut pairs: Vec<(u32, u32)> = match &excluded {
+            // (name, company) pairs are distinct already.
+            None => self.name_companies[..self.name_companies.partition_point(|c| c.2 > from)]
+                .iter()
+                .filter(|c| servers[c.0 as usize])
+                .map(|&(name, co, _)| (co, name))
+                .collect(),
+            Some(excluded) => {
+                let mut pairs: Vec<(u32, u32)> = self.companies[..self.companies.partition_point(|c| c.2 > from)]
+                    .iter()
+                    .filter(|c| {
+                        let (name, ip, _) = self.tuples[c.0 as usize];
+                        servers[name as usize] && !excluded[ip as usize]
+                    })
+                    .map(|&(t, co, _)| (co, self.tuples[t as usize].0))
+                    .collect();
+                pairs.sort_unstable();
+                pairs.dedup();
+                pairs
             }
+        };
+        for &(co, _) in &pairs {
+            on_servers[co as usize] += 1;
+        }
+        pairs.retain(|&(co, _)| on_servers[co as usize] < max_servers);
+        let mut third_party = vec![false; servers.len()];
+        for &(_, name) in &pairs {
+            third_party[name as usize] = true;
         }
         let mut st = Stages {
-            rare: rare_companies,
+            rare: on_servers.iter().filter(|&&n| n > 0 && n < max_servers).count(),
             third_party: third_party.iter().filter(|&&x| x).count(),
             baseline: 0,
             excluded_events: 0,
             new: Vec::new(),
             starts: None,
         };
-        for t in 0..self.tuple_last.partition_point(|&l| l > from) as u32 {
-            let (name, ip, _) = self.tuples[t as usize];
+        for t in 0..self.tuple_last.partition_point(|&l| l > from) {
+            let (name, ip, _) = self.tuples[t];
             if !servers[name as usize] {
                 continue;
             }
-            let ts = self.tuple_ts.get(t as usize);
-            let first = first_after(ts, from, |t| *t);
-            if any_excluded && excluded[ip as usize] {
-                st.excluded_events += ts.len() - first;
+            if excluded.as_ref().is_some_and(|x| x[ip as usize]) {
+                let ts = self.tuple_ts.get(t);
+                st.excluded_events += ts.len() - first_after(ts, from, |t| *t);
                 continue;
             }
             if !third_party[name as usize] {
                 continue;
             }
             st.baseline += 1;
-            let start = ts[first];
+            // The first event after `from`: most tuples start after it.
+            let start = match self.tuple_first[t] {
+                first if first > from => first,
+                _ => {
+                    let ts = self.tuple_ts.get(t);
+                    ts[first_after(ts, from, |t| *t)]
+                }
+            };
             st.starts = Some(st.starts.map_or((start, start), |(lo, hi)| (lo.min(start), hi.max(start))));
             if start > new_from {
-                st.new.push(t);
+                st.new.push(t as u32);
             }
         }
         st
@@ -488,6 +524,11 @@ impl HuntIndex for Index {
         self.cand.capacity() * std::mem::size_of::<Ev>()
             + self.by_ip.offsets.capacity() * 8
             + self.by_ip.rows.capacity() * 4
+            + self.tuples.capacity() * 12
+            + (self.tuple_last.capacity() + self.tuple_first.capacity()) * 8
+            + self.tuple_ts.heap_bytes()
+            + (self.companies.capacity() + self.name_companies.capacity()) * 16
+            + self.name_ts.iter().map(Buckets::heap_bytes).sum::<usize>()
     }
 
     fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<(RowKey, Vec<Cell>)> {
@@ -537,7 +578,8 @@ impl HuntIndex for Index {
     }
 
     /// From the per-server time lists (E1-E4, binary searches), the tuple and company lists
-    /// (E5, steps 1-4) and a bounded prevalence count per new tuple (5-6).
+    /// (E5, steps 1-4); 5-6 are the rows of the run these parameters just had, else a bounded
+    /// prevalence count per new tuple.
     fn funnel(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Funnel {
         let ds = &eng.ds;
         let n = &ds.net;
@@ -561,15 +603,14 @@ impl HuntIndex for Index {
             e4,
             e4 - st.excluded_events,
         ];
-        let mut memo: HashMap<u32, bool> = HashMap::new();
-        let kept = st
-            .new
-            .iter()
-            .filter(|&&t| {
-                let ip = self.tuples[t as usize].1;
+        let kept = eng.rows_of_run(p, now).unwrap_or_else(|| {
+            let mut memo: HashMap<u32, bool> = HashMap::new();
+            let mut kept = |t: &&u32| {
+                let ip = self.tuples[**t as usize].1;
                 !*memo.entry(ip).or_insert_with(|| self.prevalent(ds, ip, prev_from, max_prev))
-            })
-            .count();
+            };
+            st.new.iter().filter(|t| kept(t)).count()
+        });
         let (rare_n, third_n, baseline_n, new_n, starts) = (st.rare, st.third_party, st.baseline, st.new.len(), st.starts);
         let ev = FunnelUnit::Events;
         let mut out = Funnel::default();
