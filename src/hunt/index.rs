@@ -159,12 +159,11 @@ impl<T: Copy> Buckets<T> {
     }
 }
 
-/// Events of a few classes in time order, with each class's count before every `every`-th
-/// event: the per-class counts after any instant cost one binary search, one copy of a
-/// snapshot and a walk over at most `every / 2` events, whatever the number of events.
+/// The class of each of a sequence of events (in time order), with each class's count before
+/// every `every`-th event: the per-class counts of the events from any position on cost one
+/// copy of a snapshot and a walk over at most `every / 2` events, whatever their number.
 #[derive(Debug, Default)]
 pub(crate) struct CountsByTime {
-    ts: Vec<Nanos>,
     class: Vec<u32>,
     classes: usize,
     every: usize,
@@ -177,12 +176,11 @@ impl CountsByTime {
     /// Snapshot memory stays under about 4 MB whatever the number of classes.
     const SNAPSHOT_CELLS: usize = 1 << 20;
 
-    /// From `(time, class)` pairs in time order, every class below `classes`.
-    pub fn build(classes: usize, evs: impl IntoIterator<Item = (Nanos, u32)>) -> CountsByTime {
-        let (ts, class): (Vec<Nanos>, Vec<u32>) = evs.into_iter().unzip();
-        let snapshots = (ts.len() / 1024 + 1).min(Self::SNAPSHOT_CELLS / classes.max(1)).max(1);
-        let every = ts.len().div_ceil(snapshots).max(1);
-        let mut snaps = Vec::with_capacity((ts.len() / every + 1) * classes);
+    /// From the class of every event, in time order; every class below `classes`.
+    pub fn build(classes: usize, class: Vec<u32>) -> CountsByTime {
+        let snapshots = (class.len() / 1024 + 1).min(Self::SNAPSHOT_CELLS / classes.max(1)).max(1);
+        let every = class.len().div_ceil(snapshots).max(1);
+        let mut snaps = Vec::with_capacity((class.len() / every + 1) * classes);
         let mut running = vec![0u32; classes];
         for (i, &k) in class.iter().enumerate() {
             if i % every == 0 {
@@ -190,36 +188,67 @@ impl CountsByTime {
             }
             running[k as usize] += 1;
         }
-        if ts.len() % every == 0 {
+        if class.len() % every == 0 {
             snaps.extend_from_slice(&running);
         }
-        CountsByTime { ts, class, classes, every, snaps, totals: running }
+        CountsByTime { class, classes, every, snaps, totals: running }
     }
 
-    /// Per class: the events with a time after `t`.
-    pub fn after(&self, t: Nanos) -> Vec<u32> {
+    /// The snapshot nearest to position `at` and the events between them.
+    fn nearest(&self, at: usize) -> (usize, std::ops::Range<usize>, bool) {
+        let last = self.snaps.len() / self.classes.max(1) - 1;
+        let s = ((at + self.every / 2) / self.every).min(last);
+        let from = s * self.every;
+        if from <= at {
+            (s, from..at, true)
+        } else {
+            (s, at..from, false)
+        }
+    }
+
+    /// Per class: the events from position `at` on.
+    pub fn after(&self, at: usize) -> Vec<u32> {
         if self.classes == 0 {
             return Vec::new();
         }
-        let at = first_after(&self.ts, t, |x| *x);
-        let last = self.snaps.len() / self.classes.max(1) - 1;
-        let s = ((at + self.every / 2) / self.every).min(last);
+        let (s, between, add) = self.nearest(at.min(self.class.len()));
         let mut before = self.snaps[s * self.classes..(s + 1) * self.classes].to_vec();
-        let from = s * self.every;
-        if from <= at {
-            for &k in &self.class[from..at] {
+        for &k in &self.class[between] {
+            if add {
                 before[k as usize] += 1;
-            }
-        } else {
-            for &k in &self.class[at..from] {
+            } else {
                 before[k as usize] -= 1;
             }
         }
         self.totals.iter().zip(before).map(|(t, b)| t - b).collect()
     }
 
+    /// The events from position `at` on of each class in `wanted` (distinct classes).
+    pub fn after_some(&self, at: usize, wanted: &[u32]) -> Vec<u32> {
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let (s, between, add) = self.nearest(at.min(self.class.len()));
+        let mut slot = vec![u32::MAX; self.classes];
+        for (i, &k) in wanted.iter().enumerate() {
+            slot[k as usize] = i as u32;
+        }
+        let snap = &self.snaps[s * self.classes..(s + 1) * self.classes];
+        let mut before: Vec<u32> = wanted.iter().map(|&k| snap[k as usize]).collect();
+        for &k in &self.class[between] {
+            if let Some(b) = before.get_mut(slot[k as usize] as usize) {
+                if add {
+                    *b += 1;
+                } else {
+                    *b -= 1;
+                }
+            }
+        }
+        wanted.iter().zip(before).map(|(&k, b)| self.totals[k as usize] - b).collect()
+    }
+
     pub fn heap_bytes(&self) -> usize {
-        self.ts.capacity() * 8 + (self.class.capacity() + self.snaps.capacity() + self.totals.capacity()) * 4
+        (self.class.capacity() + self.snaps.capacity() + self.totals.capacity()) * 4
     }
 }
 
@@ -425,15 +454,16 @@ mod tests {
     }
 
     #[test]
-    fn counts_by_time_equal_a_plain_count_after_every_instant() {
-        assert!(CountsByTime::build(0, []).after(0).is_empty());
+    fn counts_by_time_equal_a_plain_count_from_every_position() {
+        assert!(CountsByTime::build(0, Vec::new()).after(0).is_empty());
         for len in [0usize, 1, 5, 1023, 1024, 1025, 5000] {
-            let evs: Vec<(Nanos, u32)> = (0..len).map(|i| ((i / 3) as Nanos, ((i * 7) % 5) as u32)).collect();
-            let by_time = CountsByTime::build(5, evs.iter().copied());
-            for t in [-1, 0, 1, (len / 6) as Nanos, (len / 3) as Nanos, len as Nanos] {
+            let class: Vec<u32> = (0..len).map(|i| ((i * 7) % 5) as u32).collect();
+            let counts = CountsByTime::build(5, class.clone());
+            for at in [0, 1, len / 6, len / 3, len.saturating_sub(1), len, len + 1] {
                 let want: Vec<u32> =
-                    (0..5).map(|k| evs.iter().filter(|e| e.0 > t && e.1 == k).count() as u32).collect();
-                assert_eq!(by_time.after(t), want, "len {len} after {t}");
+                    (0..5).map(|k| class.iter().skip(at).filter(|&&c| c == k).count() as u32).collect();
+                assert_eq!(counts.after(at), want, "len {len} from {at}");
+                assert_eq!(counts.after_some(at, &[3, 1]), vec![want[3], want[1]], "len {len} from {at}");
             }
         }
     }

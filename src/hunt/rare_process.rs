@@ -138,25 +138,30 @@ pub(crate) struct Index {
     evs: Vec<Ev>,
     /// Per RemoteIP code: whether it is an IPv4 address (code 0, no address, is not).
     v4: Vec<bool>,
-    /// The funnel's pre-aggregate: the events with an empty RemoteUrl (condition 2) by what
-    /// decides the parameter conditions 3 and 5-8 (`Class`), counted after any instant.
+    /// The funnel's pre-aggregate: the events with an empty RemoteUrl (condition 2), as rows in
+    /// time order, each with its `Class` (what conditions 3, 5, 6 and 7 read) and its class and
+    /// RemotePort (what condition 8 reads), counted from any position on.
+    url_empty: Vec<u32>,
     classes: Vec<Class>,
-    by_time: CountsByTime,
+    class_counts: CountsByTime,
+    /// (class, RemotePort) pairs by port, and their counts.
+    ports: Vec<(u32, u32)>,
+    port_counts: CountsByTime,
     /// The same events' rows by RemoteIP code, in time order: what `excluded_nets` takes away.
     by_ip: Buckets<u32>,
     /// Per code of Protocol, ActionType, RemoteIPType: Tcp, ConnectionSuccess, Public.
     fixed: [Vec<bool>; 3],
 }
 
-/// What the parameter conditions 3 and 5-8 of rare-process read from an event (condition 4,
-/// `excluded_nets`, reads its address and is taken away per excluded address).
+/// What the parameter conditions 3, 5 and 7 of rare-process read from an event, and whether it
+/// passes condition 6 (condition 4 reads its address and is taken away per excluded address;
+/// condition 8 its port, taken away per excluded port).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Class {
     group: u32,
     v4: bool,
     /// Condition 6: Tcp, ConnectionSuccess, Public.
     fixed: bool,
-    port: u32,
 }
 
 /// The parameter filters of one run.
@@ -250,7 +255,9 @@ impl Index {
         let url_empty: Vec<u32> = c.net_order.iter().copied().filter(|&r| n.remote_url.codes[r as usize] == 0).collect();
         let mut class_ids: std::collections::HashMap<Class, u32> = std::collections::HashMap::new();
         let mut classes = Vec::new();
-        let of_class: Vec<u32> = url_empty
+        let mut port_ids: std::collections::HashMap<(u32, u32), u32> = std::collections::HashMap::new();
+        let mut ports = Vec::new();
+        let (of_class, of_port): (Vec<u32>, Vec<u32>) = url_empty
             .iter()
             .map(|&r| {
                 let ri = r as usize;
@@ -258,17 +265,34 @@ impl Index {
                     group: c.net_proc[n.proc_name.codes[ri] as usize],
                     v4: v4[ips.codes[ri] as usize],
                     fixed: fixed_at(ri),
-                    port: n.remote_port[ri],
                 };
-                *class_ids.entry(class).or_insert_with(|| {
+                let k = *class_ids.entry(class).or_insert_with(|| {
                     classes.push(class);
                     classes.len() as u32 - 1
-                })
+                });
+                let pair = (k, n.remote_port[ri]);
+                let kp = *port_ids.entry(pair).or_insert_with(|| {
+                    ports.push(pair);
+                    ports.len() as u32 - 1
+                });
+                (k, kp)
             })
-            .collect();
-        let by_time = CountsByTime::build(classes.len(), url_empty.iter().zip(&of_class).map(|(&r, &k)| (n.ts[r as usize], k)));
+            .unzip();
+        let class_counts = CountsByTime::build(classes.len(), of_class);
+        let port_counts = CountsByTime::build(ports.len(), of_port);
         let by_ip = Buckets::build(ips.distinct(), url_empty.iter().map(|&r| (ips.codes[r as usize], r)));
-        Index { offsets, evs, v4, classes, by_time, by_ip, fixed: [tcp, success, public] }
+        Index {
+            offsets,
+            evs,
+            v4,
+            url_empty,
+            classes,
+            class_counts,
+            ports,
+            port_counts,
+            by_ip,
+            fixed: [tcp, success, public],
+        }
     }
 
     fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {
@@ -337,8 +361,11 @@ impl HuntIndex for Index {
         self.offsets.capacity() * 8
             + self.evs.capacity() * std::mem::size_of::<Ev>()
             + self.v4.capacity()
+            + self.url_empty.capacity() * 4
             + self.classes.capacity() * std::mem::size_of::<Class>()
-            + self.by_time.heap_bytes()
+            + self.class_counts.heap_bytes()
+            + self.ports.capacity() * 8
+            + self.port_counts.heap_bytes()
             + self.by_ip.heap_bytes()
     }
 
@@ -383,11 +410,11 @@ impl HuntIndex for Index {
         self.group(g as usize, &f).iter().filter(|e| f.keeps(e)).map(|e| e.row as usize).collect()
     }
 
-    /// Conditions 1-8 counted from the pre-aggregate: each class of events with an empty
-    /// RemoteUrl passes conditions 3 and 5-8 as a whole, so its count after the lookback start
-    /// goes to every step it passes; the events of excluded addresses are then taken away from
-    /// step 4 on. The groups formed follow from the classes' counts; the groups kept are the
-    /// rows of the run these parameters just had, else the run's own code computes them.
+    /// Conditions 1-8 counted from the pre-aggregate: the events of one class after the
+    /// lookback start pass conditions 3, 5, 6 and 7 as a whole; condition 8 takes away the
+    /// class's events on each excluded port, condition 4 the events of each excluded address.
+    /// The groups formed follow from the same counts; the groups kept are the rows of the run
+    /// these parameters just had, else the run's own code computes them.
     fn funnel(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Funnel {
         let ds = &eng.ds;
         let n = &ds.net;
@@ -397,50 +424,59 @@ impl HuntIndex for Index {
         let ipv4_only = p.boolean("ipv4_only");
         let browsers: Vec<String> = p.enabled("browsers").iter().map(|b| b.trim().to_lowercase()).collect();
         let require_exe = p.boolean("require_exe");
-        let not_browser: Vec<bool> = c.procs.names.iter().map(|name| !browsers.iter().any(|b| b == name)).collect();
-        let exe_ok: Vec<bool> = c.procs.names.iter().map(|name| !require_exe || name.ends_with(".exe")).collect();
-        let mut port_excluded = vec![false; 65_536];
-        for s in p.enabled("excluded_ports") {
-            if let Ok(port) = s.parse::<usize>() {
-                if port < port_excluded.len() {
-                    port_excluded[port] = true;
-                }
+        let group_pass: Vec<(bool, bool)> = c
+            .procs
+            .names
+            .iter()
+            .map(|name| (!browsers.iter().any(|b| b == name), !require_exe || name.ends_with(".exe")))
+            .collect();
+        let mut excluded_ports: Vec<u32> =
+            p.enabled("excluded_ports").iter().filter_map(|s| s.parse().ok()).filter(|&x: &u32| x < 65_536).collect();
+        excluded_ports.sort_unstable();
+        excluded_ports.dedup();
+        // Conditions 2..=7 over a class: the steps (indices into `counts`) it passes.
+        let passes = |class: &Class| -> usize {
+            let (not_browser, exe) = group_pass[class.group as usize];
+            match ((!ipv4_only || class.v4), not_browser, class.fixed, exe) {
+                (false, ..) => 2,
+                (true, false, ..) => 4,
+                (true, true, false, _) => 5,
+                (true, true, true, false) => 6,
+                (true, true, true, true) => 7,
             }
-        }
-        let groups = c.procs.len();
-        // Steps 2..=8 passed by `count` events of one class, from step `from` on (index 1 =
-        // condition 2); a class failing condition 3 stops there.
-        let cascade = |k: &mut [usize; 8], per_group: &mut [usize], class: &Class, count: usize, from: usize| {
-            let g = class.group as usize;
-            let port_ok = class.port == NO_PORT || !port_excluded[class.port as usize];
-            let pass = [
-                true,
-                true,
-                !ipv4_only || class.v4,
-                true,
-                not_browser[g],
-                class.fixed,
-                exe_ok[g],
-                port_ok,
-            ];
-            for i in from..8 {
-                if !pass[i] {
-                    return;
-                }
-                k[i] += count;
-            }
-            per_group[g] += count;
         };
+        let groups = c.procs.len();
         let mut counts = [0usize; 8];
         counts[0] = order.len() - first_after(order, cutoff, |&r| n.ts[r as usize]);
+        let at = first_after(&self.url_empty, cutoff, |&r| n.ts[r as usize]);
+        // Events passing conditions 1-8 but 4, per group.
         let mut per_group = vec![0usize; groups];
-        for (class, count) in self.classes.iter().zip(self.by_time.after(cutoff)) {
-            if count > 0 {
-                cascade(&mut counts, &mut per_group, class, count as usize, 1);
+        for (class, count) in self.classes.iter().zip(self.class_counts.after(at)) {
+            let count = count as usize;
+            let upto = passes(class);
+            for k in &mut counts[1..upto] {
+                *k += count;
+            }
+            if upto == 7 {
+                per_group[class.group as usize] += count;
             }
         }
-        let mut gone = [0usize; 8];
-        let mut gone_group = vec![0usize; groups];
+        // Condition 8: the events on excluded ports of classes that pass 1-7.
+        let on_excluded: Vec<u32> = self
+            .ports
+            .iter()
+            .enumerate()
+            .filter(|(_, (k, port))| {
+                excluded_ports.binary_search(port).is_ok() && passes(&self.classes[*k as usize]) == 7
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        counts[7] = counts[6];
+        for (&i, count) in on_excluded.iter().zip(self.port_counts.after_some(at, &on_excluded)) {
+            counts[7] -= count as usize;
+            per_group[self.classes[self.ports[i as usize].0 as usize].group as usize] -= count as usize;
+        }
+        // Condition 4: the events of excluded addresses, from step 4 on.
         for code in c.codes_in(ds, &excluded_nets(p)) {
             let rows = self.by_ip.get(code as usize);
             for &r in &rows[first_after(rows, cutoff, |&r| n.ts[r as usize])..] {
@@ -451,23 +487,23 @@ impl HuntIndex for Index {
                     fixed: self.fixed[0][n.protocol.codes[ri] as usize]
                         && self.fixed[1][n.action.codes[ri] as usize]
                         && self.fixed[2][n.remote_ip_type.codes[ri] as usize],
-                    port: n.remote_port[ri],
                 };
-                // Condition 3 before the exclusion: an event it drops was never counted past it.
-                if ipv4_only && !class.v4 {
-                    continue;
+                let upto = passes(&class);
+                for k in counts.iter_mut().take(upto).skip(3) {
+                    *k -= 1;
                 }
-                cascade(&mut gone, &mut gone_group, &class, 1, 3);
+                let port = n.remote_port[ri];
+                if upto == 7 && excluded_ports.binary_search(&port).is_err() {
+                    counts[7] -= 1;
+                    per_group[class.group as usize] -= 1;
+                }
             }
         }
-        for i in 3..8 {
-            counts[i] -= gone[i];
-        }
-        let formed = per_group.iter().zip(&gone_group).filter(|(a, b)| a > b).count();
+        let formed = per_group.iter().filter(|&&x| x > 0).count();
         let kept = eng.rows_of_run(p, now).unwrap_or_else(|| {
             let mut f = self.filter(eng, p, now);
-            for (ok, (a, b)) in f.group_ok.iter_mut().zip(per_group.iter().zip(&gone_group)) {
-                *ok &= a > b;
+            for (ok, &passing) in f.group_ok.iter_mut().zip(&per_group) {
+                *ok &= passing > 0;
             }
             self.rare_groups(&f).len()
         });
