@@ -96,15 +96,27 @@ pub(crate) fn excluded_nets(p: &HuntParams) -> Vec<ipnet::IpNet> {
     p.enabled("excluded_nets").iter().filter_map(|s| s.parse().ok()).collect()
 }
 
-/// Per RemoteIP code of the network events: whether the address is inside an enabled entry of
-/// the hunt's `excluded_nets` (code 0, no address, never is). Each entry is a range search in the
+/// The RemoteIP codes of the network events inside an enabled entry of the hunt's
+/// `excluded_nets` (code 0, no address, never is). Each entry is a range search in the
 /// address-ordered codes, so the cost follows the excluded addresses, not every address.
-pub(crate) fn excluded_ips(eng: &Engine, p: &HuntParams) -> Vec<bool> {
-    let mut mask = vec![false; eng.ds.net.remote_ip.distinct()];
-    for code in eng.common.codes_in(&eng.ds, &excluded_nets(p)) {
-        mask[code as usize] = true;
+pub(crate) fn excluded_ips(eng: &Engine, p: &HuntParams) -> ExcludedIps {
+    ExcludedIps { codes: eng.common.codes_in(&eng.ds, &excluded_nets(p)) }
+}
+
+/// RemoteIP codes a hunt's `excluded_nets` drops (sorted).
+#[derive(Debug, Default)]
+pub(crate) struct ExcludedIps {
+    codes: Vec<u32>,
+}
+
+impl ExcludedIps {
+    pub fn contains(&self, code: u32) -> bool {
+        !self.codes.is_empty() && self.codes.binary_search(&code).is_ok()
     }
-    mask
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
 }
 
 /// Items grouped by a dense bucket id (compressed rows): `get(b)` is bucket `b`'s items in the
@@ -223,20 +235,17 @@ impl CountsByTime {
         self.totals.iter().zip(before).map(|(t, b)| t - b).collect()
     }
 
-    /// The events from position `at` on of each class in `wanted` (distinct classes).
-    pub fn after_some(&self, at: usize, wanted: &[u32]) -> Vec<u32> {
-        if wanted.is_empty() {
+    /// The events from position `at` on of each class in `classes` (`out[i]` is class
+    /// `classes.start + i`).
+    pub fn after_range(&self, at: usize, classes: std::ops::Range<usize>) -> Vec<u32> {
+        let classes = classes.start.min(self.classes)..classes.end.min(self.classes);
+        if classes.is_empty() {
             return Vec::new();
         }
         let (s, between, add) = self.nearest(at.min(self.class.len()));
-        let mut slot = vec![u32::MAX; self.classes];
-        for (i, &k) in wanted.iter().enumerate() {
-            slot[k as usize] = i as u32;
-        }
-        let snap = &self.snaps[s * self.classes..(s + 1) * self.classes];
-        let mut before: Vec<u32> = wanted.iter().map(|&k| snap[k as usize]).collect();
+        let mut before = self.snaps[s * self.classes..(s + 1) * self.classes][classes.clone()].to_vec();
         for &k in &self.class[between] {
-            if let Some(b) = before.get_mut(slot[k as usize] as usize) {
+            if let Some(b) = (k as usize).checked_sub(classes.start).and_then(|i| before.get_mut(i)) {
                 if add {
                     *b += 1;
                 } else {
@@ -244,7 +253,7 @@ impl CountsByTime {
                 }
             }
         }
-        wanted.iter().zip(before).map(|(&k, b)| self.totals[k as usize] - b).collect()
+        self.totals[classes].iter().zip(before).map(|(t, b)| t - b).collect()
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -463,7 +472,8 @@ mod tests {
                 let want: Vec<u32> =
                     (0..5).map(|k| class.iter().skip(at).filter(|&&c| c == k).count() as u32).collect();
                 assert_eq!(counts.after(at), want, "len {len} from {at}");
-                assert_eq!(counts.after_some(at, &[3, 1]), vec![want[3], want[1]], "len {len} from {at}");
+                assert_eq!(counts.after_range(at, 1..4), want[1..4].to_vec(), "len {len} from {at}");
+                assert!(counts.after_range(at, 5..9).is_empty());
             }
         }
     }

@@ -144,7 +144,7 @@ pub(crate) struct Index {
     url_empty: Vec<u32>,
     classes: Vec<Class>,
     class_counts: CountsByTime,
-    /// (class, RemotePort) pairs by port, and their counts.
+    /// (class, RemotePort) pairs ordered by port, and their counts.
     ports: Vec<(u32, u32)>,
     port_counts: CountsByTime,
     /// The same events' rows by RemoteIP code, in time order: what `excluded_nets` takes away.
@@ -278,6 +278,15 @@ impl Index {
                 (k, kp)
             })
             .unzip();
+        // Number the pairs in port order, so the pairs of one port are one range.
+        let mut by_port: Vec<u32> = (0..ports.len() as u32).collect();
+        by_port.sort_unstable_by_key(|&i| (ports[i as usize].1, ports[i as usize].0));
+        let mut renumber = vec![0u32; ports.len()];
+        for (to, &from) in by_port.iter().enumerate() {
+            renumber[from as usize] = to as u32;
+        }
+        let ports: Vec<(u32, u32)> = by_port.iter().map(|&i| ports[i as usize]).collect();
+        let of_port = of_port.into_iter().map(|i| renumber[i as usize]).collect();
         let class_counts = CountsByTime::build(classes.len(), of_class);
         let port_counts = CountsByTime::build(ports.len(), of_port);
         let by_ip = Buckets::build(ips.distinct(), url_empty.iter().map(|&r| (ips.codes[r as usize], r)));
@@ -462,19 +471,17 @@ impl HuntIndex for Index {
             }
         }
         // Condition 8: the events on excluded ports of classes that pass 1-7.
-        let on_excluded: Vec<u32> = self
-            .ports
-            .iter()
-            .enumerate()
-            .filter(|(_, (k, port))| {
-                excluded_ports.binary_search(port).is_ok() && passes(&self.classes[*k as usize]) == 7
-            })
-            .map(|(i, _)| i as u32)
-            .collect();
         counts[7] = counts[6];
-        for (&i, count) in on_excluded.iter().zip(self.port_counts.after_some(at, &on_excluded)) {
-            counts[7] -= count as usize;
-            per_group[self.classes[self.ports[i as usize].0 as usize].group as usize] -= count as usize;
+        for port in &excluded_ports {
+            let lo = self.ports.partition_point(|(_, p)| p < port);
+            let hi = self.ports.partition_point(|(_, p)| p <= port);
+            for (&(k, _), count) in self.ports[lo..hi].iter().zip(self.port_counts.after_range(at, lo..hi)) {
+                let class = &self.classes[k as usize];
+                if passes(class) == 7 {
+                    counts[7] -= count as usize;
+                    per_group[class.group as usize] -= count as usize;
+                }
+            }
         }
         // Condition 4: the events of excluded addresses, from step 4 on.
         for code in c.codes_in(ds, &excluded_nets(p)) {

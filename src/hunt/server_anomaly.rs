@@ -5,7 +5,7 @@
 //! bucket's server events and stops at `max_connections`.
 
 use super::funnel::{named_window, sweep_at_least, window_note};
-use super::index::{excluded_ips, first_after, port_set, text_set, Buckets, Common, Engine};
+use super::index::{excluded_ips, first_after, port_set, text_set, Buckets, Common, Engine, ExcludedIps};
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::pivot::{host_in_domain, normalize_domain, url_host};
@@ -188,7 +188,7 @@ fn is_link_local(ip: Option<IpAddr>) -> bool {
 struct Filter {
     servers: Vec<bool>,
     /// Per RemoteIP code: in an enabled `excluded_nets` entry.
-    excluded: Vec<bool>,
+    excluded: ExcludedIps,
     lookback_from: Nanos,
     recent_from: Nanos,
     max_connections: i64,
@@ -275,7 +275,7 @@ impl Index {
     }
 
     fn rare_ip(&self, ds: &Dataset, f: &Filter, ip: usize) -> Option<(i64, Vec<String>, Vec<Ev>)> {
-        if f.excluded[ip] {
+        if f.excluded.contains(ip as u32) {
             return None;
         }
         let b = self.bucket(ip);
@@ -354,7 +354,7 @@ impl Index {
         for (name, until) in server_until.iter().enumerate() {
             let Some(until) = *until else { continue };
             for e in self.by_name.get(name) {
-                if f.excluded[e.ip as usize] {
+                if f.excluded.contains(e.ip) {
                     continue;
                 }
                 let known = e.url != 0 && {
@@ -459,7 +459,7 @@ impl HuntIndex for Index {
         for name in (0..self.by_name.len()).filter(|&name| f.servers.get(name).copied().unwrap_or(false)) {
             for e in self.by_name.get(name) {
                 let ip = e.ip as usize;
-                if f.excluded[ip] {
+                if f.excluded.contains(ip as u32) {
                     continue;
                 }
                 k[0] += 1;

@@ -6,7 +6,7 @@
 //! time order, plus every network event bucketed by RemoteIP for the prevalence lookup.
 
 use super::funnel::{named_window, sweep_at_least, window_note};
-use super::index::{excluded_ips, excluded_nets, first_after, text_set, Buckets, Common, Engine};
+use super::index::{excluded_ips, first_after, text_set, Buckets, Common, Engine};
 use super::rare_process::DistinctUpTo;
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
@@ -346,24 +346,23 @@ impl Index {
     /// an event after `from` are visited.
     fn stages(&self, eng: &Engine, p: &HuntParams, from: Nanos, new_from: Nanos) -> Stages {
         let servers = eng.common.servers_since(from);
-        let excluded_codes = eng.common.codes_in(&eng.ds, &excluded_nets(p));
-        let excluded = if excluded_codes.is_empty() { None } else { Some(excluded_ips(eng, p)) };
+        let excluded = excluded_ips(eng, p);
         let max_servers = p.integer("company_max_servers");
         // Per company code: the distinct servers it runs on in E.
         let mut on_servers = vec![0i64; eng.ds.net.company.dict.len()];
-        let mut pairs: Vec<(u32, u32)> = match &excluded {
+        let mut pairs: Vec<(u32, u32)> = match excluded.is_empty() {
             // (name, company) pairs are distinct already.
-            None => self.name_companies[..self.name_companies.partition_point(|c| c.2 > from)]
+            true => self.name_companies[..self.name_companies.partition_point(|c| c.2 > from)]
                 .iter()
                 .filter(|c| servers[c.0 as usize])
                 .map(|&(name, co, _)| (co, name))
                 .collect(),
-            Some(excluded) => {
+            false => {
                 let mut pairs: Vec<(u32, u32)> = self.companies[..self.companies.partition_point(|c| c.2 > from)]
                     .iter()
                     .filter(|c| {
                         let (name, ip, _) = self.tuples[c.0 as usize];
-                        servers[name as usize] && !excluded[ip as usize]
+                        servers[name as usize] && !excluded.contains(ip)
                     })
                     .map(|&(t, co, _)| (co, self.tuples[t as usize].0))
                     .collect();
@@ -393,7 +392,7 @@ impl Index {
             if !servers[name as usize] {
                 continue;
             }
-            if excluded.as_ref().is_some_and(|x| x[ip as usize]) {
+            if excluded.contains(ip) {
                 let ts = self.tuple_ts.get(t);
                 st.excluded_events += ts.len() - first_after(ts, from, |t| *t);
                 continue;
@@ -456,7 +455,7 @@ impl Index {
         let excluded = excluded_ips(eng, p);
         self.cand[first_after(&self.cand, lookback_from, |e| e.ts)..]
             .par_iter()
-            .filter(|e| servers[e.name as usize] && !excluded[e.ip as usize])
+            .filter(|e| servers[e.name as usize] && !excluded.contains(e.ip))
             .copied()
             .collect()
     }

@@ -186,7 +186,7 @@ impl Index {
         self.cands
             .iter()
             .filter(|c| {
-                !excluded_ip[c.ip as usize]
+                !excluded_ip.contains(c.ip)
                     && c.hit.is_some_and(|h| h.listed(level))
                     && !excluded.contains(&c.local_port)
             })
@@ -234,10 +234,14 @@ impl HuntIndex for Index {
         let excluded_ports: Vec<u32> =
             p.enabled("excluded_local_ports").iter().filter_map(|s| s.parse().ok()).collect();
         let excluded_ip = excluded_ips(eng, p);
-        let not_excluded: Vec<&Cand> = self.cands.iter().filter(|c| !excluded_ip[c.ip as usize]).collect();
-        let listed: Vec<&Cand> =
-            not_excluded.iter().copied().filter(|c| c.hit.is_some_and(|h| h.listed(level))).collect();
-        let kept = listed.iter().filter(|c| !excluded_ports.contains(&c.local_port)).count();
+        let (mut not_excluded, mut listed, mut kept) = (0usize, 0usize, 0usize);
+        for c in self.cands.iter().filter(|c| !excluded_ip.contains(c.ip)) {
+            not_excluded += 1;
+            if c.hit.is_some_and(|h| h.listed(level)) {
+                listed += 1;
+                kept += usize::from(!excluded_ports.contains(&c.local_port));
+            }
+        }
         let list = |key: &str| {
             let v = p.enabled(key);
             if v.is_empty() {
@@ -250,11 +254,11 @@ impl HuntIndex for Index {
         let mut out = Funnel::default();
         out.push("1", "ActionType InboundConnectionAccepted", self.inbound, ev);
         out.push("2", "joined on DeviceId and an internet-facing LocalPort (latest DeviceInfo)", self.cands.len(), ev);
-        out.push("3", format!("RemoteIP not in excluded_nets {}", list("excluded_nets")), not_excluded.len(), ev);
+        out.push("3", format!("RemoteIP not in excluded_nets {}", list("excluded_nets")), not_excluded, ev);
         out.push(
             "4",
             format!("RemoteIP listed in the feed (no count, or count >= min_level {level})"),
-            listed.len(),
+            listed,
             ev,
         );
         let ports = format!("LocalPort not in excluded_local_ports {}", list("excluded_local_ports"));
@@ -274,7 +278,7 @@ impl HuntIndex for Index {
         let keys = self
             .cands
             .iter()
-            .filter(|c| !excluded_ip[c.ip as usize] && !excluded_ports.contains(&c.local_port))
+            .filter(|c| !excluded_ip.contains(c.ip) && !excluded_ports.contains(&c.local_port))
             .map(|c| c.hit.and_then(|h| if h.uncounted { Some(i64::MAX) } else { h.max_count.map(i64::from) }));
         super::funnel::sweep_at_most(keys, values)
     }
