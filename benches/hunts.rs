@@ -228,7 +228,11 @@ fn cockpit(c: &mut Criterion) {
             b.iter_batched_ref(|| eng.run(&p, Some(now)).ok(), |_| black_box(eng.funnel(&p, Some(now))), PerIteration)
         });
         g.bench_function(format!("{name}/funnel_alone"), |b| {
-            b.iter_batched_ref(|| eng.run(&p, Some(now - 1)).ok(), |_| black_box(eng.funnel(&p, Some(now))), PerIteration)
+            b.iter_batched_ref(
+                || eng.run(&p, Some(now - 1)).ok(),
+                |_| black_box(eng.funnel(&p, Some(now))),
+                PerIteration,
+            )
         });
         let Ok(out) = eng.run(&p, None) else { continue };
         if let Some(row) = (0..out.rows.len()).max_by_key(|&r| eng.drill(&out, r).rows.len()) {

@@ -273,7 +273,11 @@ pub(crate) fn sweep_window_start(
 
 /// Result counts of duration `values` that set where a window starts (`now - value`): item `i`
 /// is kept while the window starts at or after `lows[i]`.
-pub(crate) fn sweep_window_from(lows: impl IntoIterator<Item = Nanos>, now: Nanos, values: &[ParamValue]) -> Vec<usize> {
+pub(crate) fn sweep_window_from(
+    lows: impl IntoIterator<Item = Nanos>,
+    now: Nanos,
+    values: &[ParamValue],
+) -> Vec<usize> {
     let mut ls: Vec<Nanos> = lows.into_iter().collect();
     ls.sort_unstable();
     values

@@ -252,7 +252,8 @@ impl Index {
                 && success[n.action.codes[r] as usize]
                 && public[n.remote_ip_type.codes[r] as usize]
         };
-        let url_empty: Vec<u32> = c.net_order.iter().copied().filter(|&r| n.remote_url.codes[r as usize] == 0).collect();
+        let url_empty: Vec<u32> =
+            c.net_order.iter().copied().filter(|&r| n.remote_url.codes[r as usize] == 0).collect();
         let mut class_ids: std::collections::HashMap<Class, u32> = std::collections::HashMap::new();
         let mut classes = Vec::new();
         let mut port_ids: std::collections::HashMap<(u32, u32), u32> = std::collections::HashMap::new();

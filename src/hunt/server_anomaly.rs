@@ -326,7 +326,14 @@ impl Index {
     /// bound on `w`: it has an event (`w <` the latest), fewer than `max_connections` (`w >=`
     /// the `max_connections`-th latest), no known-good URL (`w >=` the latest with one) and a
     /// recent event on a server (`w <` the latest server row behind its recent events).
-    fn sweep_lookback(&self, eng: &Engine, p: &HuntParams, f: &Filter, now: Nanos, values: &[ParamValue]) -> Vec<usize> {
+    fn sweep_lookback(
+        &self,
+        eng: &Engine,
+        p: &HuntParams,
+        f: &Filter,
+        now: Nanos,
+        values: &[ParamValue],
+    ) -> Vec<usize> {
         let Ok(limit) = usize::try_from(f.max_connections) else { return vec![0; values.len()] };
         if limit == 0 {
             return vec![0; values.len()];

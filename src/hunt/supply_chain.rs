@@ -7,9 +7,9 @@
 
 use super::funnel::{named_window, sweep_at_least, window_note};
 use super::index::{excluded_ips, first_after, text_set, Buckets, Common, Engine};
-use super::rare_process::DistinctUpTo;
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
+use super::rare_process::DistinctUpTo;
 use super::{
     Cell, CellKind, ColumnSpec, Funnel, FunnelUnit, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, ParamValue,
     Pivot, RowKey,
@@ -312,7 +312,8 @@ impl Index {
         }
         let mut name_companies: Vec<(u32, u32, Nanos)> = by_name.into_iter().map(|((n, co), ts)| (n, co, ts)).collect();
         name_companies.sort_unstable_by_key(|&(name, co, ts)| (std::cmp::Reverse(ts), name, co));
-        let tuple_first: Vec<Nanos> = (0..ids.len()).map(|t| tuple_ts.get(t).first().copied().unwrap_or(Nanos::MIN)).collect();
+        let tuple_first: Vec<Nanos> =
+            (0..ids.len()).map(|t| tuple_ts.get(t).first().copied().unwrap_or(Nanos::MIN)).collect();
         let names = c.devnames.len();
         let on_server = |r: usize| ever_server[c.net_name[n.device_name.codes[r] as usize] as usize];
         let server_rows: Vec<u32> = c.net_order.iter().copied().filter(|&r| on_server(r as usize)).collect();
@@ -610,7 +611,8 @@ impl HuntIndex for Index {
             };
             st.new.iter().filter(|t| kept(t)).count()
         });
-        let (rare_n, third_n, baseline_n, new_n, starts) = (st.rare, st.third_party, st.baseline, st.new.len(), st.starts);
+        let (rare_n, third_n, baseline_n, new_n, starts) =
+            (st.rare, st.third_party, st.baseline, st.new.len(), st.starts);
         let ev = FunnelUnit::Events;
         let mut out = Funnel::default();
         let lookback = named_window(p, "lookback");

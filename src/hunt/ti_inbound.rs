@@ -255,12 +255,7 @@ impl HuntIndex for Index {
         out.push("1", "ActionType InboundConnectionAccepted", self.inbound, ev);
         out.push("2", "joined on DeviceId and an internet-facing LocalPort (latest DeviceInfo)", self.cands.len(), ev);
         out.push("3", format!("RemoteIP not in excluded_nets {}", list("excluded_nets")), not_excluded, ev);
-        out.push(
-            "4",
-            format!("RemoteIP listed in the feed (no count, or count >= min_level {level})"),
-            listed,
-            ev,
-        );
+        out.push("4", format!("RemoteIP listed in the feed (no count, or count >= min_level {level})"), listed, ev);
         let ports = format!("LocalPort not in excluded_local_ports {}", list("excluded_local_ports"));
         out.push("5", ports, kept, FunnelUnit::Rows);
         out

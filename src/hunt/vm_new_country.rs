@@ -471,10 +471,8 @@ impl HuntIndex for Index {
                 let tuple: Vec<Option<Nanos>> = (0..self.tuples)
                     .map(|t| Self::history_limit(self.tuple_ts.get(t), baseline_from, seen_above))
                     .collect();
-                let limits = self
-                    .keys
-                    .iter()
-                    .map(|&(c, t, last)| Some(last.min(country[c as usize]?).min(tuple[t as usize]?)));
+                let limits =
+                    self.keys.iter().map(|&(c, t, last)| Some(last.min(country[c as usize]?).min(tuple[t as usize]?)));
                 super::funnel::sweep_window_start(limits, now, values)
             }
             "alert_above" => vec![self.run(eng, p, now).len(); values.len()],
