@@ -266,6 +266,44 @@ pub(crate) fn clamp_u32(v: i64) -> u32 {
     v.clamp(0, u32::MAX as i64) as u32
 }
 
+/// Every network event by RemoteIP code, each bucket in time order. Rows only (4 bytes per
+/// event): the bucket's timestamps are read from the table in the binary search.
+#[derive(Debug, Default)]
+pub(crate) struct ByIp {
+    offsets: Vec<usize>,
+    rows: Vec<u32>,
+}
+
+impl ByIp {
+    pub fn build(ds: &Dataset, order: &[u32]) -> ByIp {
+        let n = &ds.net;
+        let codes = n.remote_ip.distinct();
+        let mut offsets = vec![0usize; codes + 1];
+        for &r in order {
+            offsets[n.remote_ip.codes[r as usize] as usize + 1] += 1;
+        }
+        for i in 0..codes {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut rows = vec![0u32; order.len()];
+        for &r in order {
+            let c = n.remote_ip.codes[r as usize] as usize;
+            rows[fill[c]] = r;
+            fill[c] += 1;
+        }
+        ByIp { offsets, rows }
+    }
+
+    /// Rows of events to `ip` with `Timestamp > since`, in time order.
+    pub fn since<'a>(&'a self, ds: &Dataset, ip: u32, since: Nanos) -> &'a [u32] {
+        let Some(&lo) = self.offsets.get(ip as usize) else { return &[] };
+        let hi = self.offsets[ip as usize + 1];
+        let b = &self.rows[lo..hi];
+        &b[first_after(b, since, |&r| ds.net.ts[r as usize])..]
+    }
+}
+
 /// Things several hunts share: folded device names and the DeviceInfo server candidates.
 #[derive(Debug)]
 pub struct Common {
@@ -283,6 +321,8 @@ pub struct Common {
     pub(crate) net_order: Vec<u32>,
     /// The RemoteIP codes of the network events (never 0) in address order, for range searches.
     ip_order: Vec<u32>,
+    /// Every network-event row by RemoteIP code, in time order.
+    pub(crate) by_ip: ByIp,
 }
 
 impl Common {
@@ -309,7 +349,8 @@ impl Common {
             use rayon::prelude::*;
             ip_order.par_sort_unstable_by_key(|&c| ips[c as usize]);
         }
-        Common { devnames, net_name, server_rows, procs, net_proc, net_order, ip_order }
+        let by_ip = ByIp::build(ds, &net_order);
+        Common { devnames, net_name, server_rows, procs, net_proc, net_order, ip_order, by_ip }
     }
 
     /// The RemoteIP codes of network events inside any of `nets`, sorted, each once.
@@ -387,6 +428,8 @@ impl Engine {
         (c.net_order.capacity() + c.ip_order.capacity()) * 4
             + (c.net_name.capacity() + c.net_proc.capacity()) * 4
             + c.server_rows.capacity() * 16
+            + c.by_ip.offsets.capacity() * 8
+            + c.by_ip.rows.capacity() * 4
             + self.indexes.iter().map(|i| i.heap_bytes()).sum::<usize>()
     }
 

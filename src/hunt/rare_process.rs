@@ -4,9 +4,12 @@
 //! The index keeps, per folded process name, the events that pass every parameter-free filter
 //! (RemoteUrl empty, Tcp, ConnectionSuccess, Public) in time order; a run only applies the
 //! parameter filters and stops counting a process once it reaches `max_devices` devices.
+//! For the funnel it also counts the events with an empty RemoteUrl by class (process,
+//! IPv4 or not, condition 6, port) from any instant on, so conditions 1-8 cost a few hundred
+//! class counts, not a pass over the events.
 
 use super::funnel::{named_window, sweep_at_least, window_note};
-use super::index::{excluded_nets, first_after, port_set, text_set, Buckets, Common, CountsByTime, Engine};
+use super::index::{excluded_nets, first_after, port_set, text_set, Common, CountsByTime, Engine};
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::{
@@ -147,8 +150,6 @@ pub(crate) struct Index {
     /// (class, RemotePort) pairs ordered by port, and their counts.
     ports: Vec<(u32, u32)>,
     port_counts: CountsByTime,
-    /// The same events' rows by RemoteIP code, in time order: what `excluded_nets` takes away.
-    by_ip: Buckets<u32>,
     /// Per code of Protocol, ActionType, RemoteIPType: Tcp, ConnectionSuccess, Public.
     fixed: [Vec<bool>; 3],
 }
@@ -290,19 +291,7 @@ impl Index {
         let of_port = of_port.into_iter().map(|i| renumber[i as usize]).collect();
         let class_counts = CountsByTime::build(classes.len(), of_class);
         let port_counts = CountsByTime::build(ports.len(), of_port);
-        let by_ip = Buckets::build(ips.distinct(), url_empty.iter().map(|&r| (ips.codes[r as usize], r)));
-        Index {
-            offsets,
-            evs,
-            v4,
-            url_empty,
-            classes,
-            class_counts,
-            ports,
-            port_counts,
-            by_ip,
-            fixed: [tcp, success, public],
-        }
+        Index { offsets, evs, v4, url_empty, classes, class_counts, ports, port_counts, fixed: [tcp, success, public] }
     }
 
     fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {
@@ -376,7 +365,6 @@ impl HuntIndex for Index {
             + self.class_counts.heap_bytes()
             + self.ports.capacity() * 8
             + self.port_counts.heap_bytes()
-            + self.by_ip.heap_bytes()
     }
 
     fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<(RowKey, Vec<Cell>)> {
@@ -486,9 +474,11 @@ impl HuntIndex for Index {
         }
         // Condition 4: the events of excluded addresses, from step 4 on.
         for code in c.codes_in(ds, &excluded_nets(p)) {
-            let rows = self.by_ip.get(code as usize);
-            for &r in &rows[first_after(rows, cutoff, |&r| n.ts[r as usize])..] {
+            for &r in c.by_ip.since(ds, code, cutoff) {
                 let ri = r as usize;
+                if n.remote_url.codes[ri] != 0 {
+                    continue;
+                }
                 let class = Class {
                     group: c.net_proc[n.proc_name.codes[ri] as usize],
                     v4: self.v4[code as usize],

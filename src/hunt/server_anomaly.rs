@@ -2,7 +2,8 @@
 //!
 //! The index buckets the events that pass the parameter-free filters (ConnectionSuccess, not
 //! Private/Loopback, not 169.254.x) by RemoteIP, each bucket in time order; a run counts each
-//! bucket's server events and stops at `max_connections`.
+//! bucket's server events and stops at `max_connections`. The same events by DeviceName let the
+//! funnel and the `lookback` sweep read only the servers' events.
 
 use super::funnel::{named_window, sweep_at_least, window_note};
 use super::index::{excluded_ips, first_after, port_set, text_set, Buckets, Common, Engine, ExcludedIps};

@@ -3,7 +3,10 @@
 //!
 //! The index keeps the events that pass the parameter-free filters (not
 //! ListeningConnectionCreated, not Private/Loopback, not an IPv4-mapped FourToSixMapping) in
-//! time order, plus every network event bucketed by RemoteIP for the prevalence lookup.
+//! time order (the prevalence lookup reads every network event by RemoteIP from `Common`). The
+//! same events as (DeviceName, RemoteIP, RemotePort) tuples and (server, company) pairs,
+//! ordered newest first, give the funnel and the `lookback` sweep steps 1-4 at any lookback
+//! by visiting only what has an event inside it.
 
 use super::funnel::{named_window, sweep_at_least, window_note};
 use super::index::{excluded_ips, first_after, text_set, Buckets, Common, Engine};
@@ -151,48 +154,9 @@ struct Ev {
     port: u32,
 }
 
-/// Every network event by RemoteIP code, each bucket in time order. Rows only (4 bytes per
-/// event): the bucket's timestamps are read from the table in the binary search.
-#[derive(Debug, Default)]
-pub(crate) struct ByIp {
-    offsets: Vec<usize>,
-    rows: Vec<u32>,
-}
-
-impl ByIp {
-    pub fn build(ds: &Dataset, order: &[u32]) -> ByIp {
-        let n = &ds.net;
-        let codes = n.remote_ip.distinct();
-        let mut offsets = vec![0usize; codes + 1];
-        for &r in order {
-            offsets[n.remote_ip.codes[r as usize] as usize + 1] += 1;
-        }
-        for i in 0..codes {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut fill = offsets.clone();
-        let mut rows = vec![0u32; order.len()];
-        for &r in order {
-            let c = n.remote_ip.codes[r as usize] as usize;
-            rows[fill[c]] = r;
-            fill[c] += 1;
-        }
-        ByIp { offsets, rows }
-    }
-
-    /// Rows of events to `ip` with `Timestamp > since`, in time order.
-    pub fn since<'a>(&'a self, ds: &Dataset, ip: u32, since: Nanos) -> &'a [u32] {
-        let Some(&lo) = self.offsets.get(ip as usize) else { return &[] };
-        let hi = self.offsets[ip as usize + 1];
-        let b = &self.rows[lo..hi];
-        &b[first_after(b, since, |&r| ds.net.ts[r as usize])..]
-    }
-}
-
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     cand: Vec<Ev>,
-    by_ip: ByIp,
     /// The (DeviceName, RemoteIP, RemotePort) tuples of `cand`, ordered by their latest event,
     /// newest first, so the tuples with an event after any instant are a prefix.
     tuples: Vec<(u32, u32, u32)>,
@@ -329,17 +293,7 @@ impl Index {
             ),
             Buckets::build(names, cand.iter().map(|e| (e.name, e.ts))),
         ];
-        Index {
-            cand,
-            by_ip: ByIp::build(ds, &c.net_order),
-            tuples,
-            tuple_last,
-            tuple_first,
-            tuple_ts,
-            companies,
-            name_companies,
-            name_ts,
-        }
+        Index { cand, tuples, tuple_last, tuple_first, tuple_ts, companies, name_companies, name_ts }
     }
 
     /// E (counted by how many events `excluded_nets` drops from it) and steps 1-4 at the
@@ -420,8 +374,9 @@ impl Index {
 
     /// Whether `ip` has a Prevalence (distinct devices over every network event with
     /// `Timestamp > since`) of at least `max_prev`; no events = no prevalence = false.
-    fn prevalent(&self, ds: &Dataset, ip: u32, since: Nanos, max_prev: i64) -> bool {
-        let evs = self.by_ip.since(ds, ip, since);
+    fn prevalent(&self, eng: &Engine, ip: u32, since: Nanos, max_prev: i64) -> bool {
+        let ds = &eng.ds;
+        let evs = eng.common.by_ip.since(ds, ip, since);
         if evs.is_empty() {
             return false;
         }
@@ -436,8 +391,9 @@ impl Index {
     /// The latest window start at which `ip` stops being prevalent: the Prevalence over
     /// `Timestamp > since` is below `max_prev` (or there is none) exactly when `since >=` it.
     /// `Nanos::MIN` = at every start.
-    fn prevalence_limit(&self, ds: &Dataset, ip: u32, max_prev: i64) -> Nanos {
-        let evs = self.by_ip.since(ds, ip, Nanos::MIN);
+    fn prevalence_limit(&self, eng: &Engine, ip: u32, max_prev: i64) -> Nanos {
+        let ds = &eng.ds;
+        let evs = eng.common.by_ip.since(ds, ip, Nanos::MIN);
         // With a threshold of 1 or less, any event at all makes it prevalent.
         let limit = usize::try_from(max_prev).unwrap_or(0).max(1);
         let mut devices = DistinctUpTo::new(limit);
@@ -506,8 +462,9 @@ impl Index {
     }
 
     /// (Prevalence, URLs) of a RemoteIP over every network event with `Timestamp > since`.
-    fn prevalence(&self, ds: &Dataset, ip: u32, since: Nanos) -> Option<(i64, Vec<String>)> {
-        let evs = self.by_ip.since(ds, ip, since);
+    fn prevalence(&self, eng: &Engine, ip: u32, since: Nanos) -> Option<(i64, Vec<String>)> {
+        let ds = &eng.ds;
+        let evs = eng.common.by_ip.since(ds, ip, since);
         if evs.is_empty() {
             return None;
         }
@@ -522,8 +479,6 @@ impl Index {
 impl HuntIndex for Index {
     fn heap_bytes(&self) -> usize {
         self.cand.capacity() * std::mem::size_of::<Ev>()
-            + self.by_ip.offsets.capacity() * 8
-            + self.by_ip.rows.capacity() * 4
             + self.tuples.capacity() * 12
             + (self.tuple_last.capacity() + self.tuple_first.capacity()) * 8
             + self.tuple_ts.heap_bytes()
@@ -544,7 +499,7 @@ impl HuntIndex for Index {
             if a.start <= new_from {
                 continue;
             }
-            let prev = prev_cache.entry(ip).or_insert_with(|| self.prevalence(ds, ip, prev_from));
+            let prev = prev_cache.entry(ip).or_insert_with(|| self.prevalence(eng, ip, prev_from));
             if prev.as_ref().is_some_and(|(count, _)| *count >= max_prev) {
                 continue;
             }
@@ -607,7 +562,7 @@ impl HuntIndex for Index {
             let mut memo: HashMap<u32, bool> = HashMap::new();
             let mut kept = |t: &&u32| {
                 let ip = self.tuples[**t as usize].1;
-                !*memo.entry(ip).or_insert_with(|| self.prevalent(ds, ip, prev_from, max_prev))
+                !*memo.entry(ip).or_insert_with(|| self.prevalent(eng, ip, prev_from, max_prev))
             };
             st.new.iter().filter(|t| kept(t)).count()
         });
@@ -668,7 +623,7 @@ impl HuntIndex for Index {
                 let keys: Vec<Option<i64>> = baseline
                     .iter()
                     .filter(|(_, a)| a.start > new_from)
-                    .map(|((_, ip, _), _)| Some(self.prevalence(ds, *ip, prev_from).map_or(i64::MIN, |(c, _)| c + 1)))
+                    .map(|((_, ip, _), _)| Some(self.prevalence(eng, *ip, prev_from).map_or(i64::MIN, |(c, _)| c + 1)))
                     .collect();
                 sweep_at_least(keys, values)
             }
@@ -677,7 +632,7 @@ impl HuntIndex for Index {
                 let max_prev = p.integer("max_prevalence");
                 let keys: Vec<Option<i64>> = Index::aggregate(self.baseline_events(eng, p, now))
                     .iter()
-                    .filter(|((_, ip, _), _)| self.prevalence(ds, *ip, prev_from).is_none_or(|(c, _)| c < max_prev))
+                    .filter(|((_, ip, _), _)| self.prevalence(eng, *ip, prev_from).is_none_or(|(c, _)| c < max_prev))
                     .map(|(_, a)| Some(now.saturating_sub(a.start).saturating_add(1)))
                     .collect();
                 sweep_at_least(keys, values)
@@ -696,7 +651,7 @@ impl HuntIndex for Index {
                 let keys: Vec<Option<i64>> = Index::aggregate(e)
                     .iter()
                     .filter(|(_, a)| a.start > new_from)
-                    .filter(|((_, ip, _), _)| self.prevalence(ds, *ip, prev_from).is_none_or(|(c, _)| c < max_prev))
+                    .filter(|((_, ip, _), _)| self.prevalence(eng, *ip, prev_from).is_none_or(|(c, _)| c < max_prev))
                     .map(|((name, _, _), _)| server_key[*name as usize])
                     .collect();
                 sweep_at_least(keys, values)
@@ -717,7 +672,7 @@ impl HuntIndex for Index {
                     .map(|new| {
                         let mut kept = |t: &&u32| {
                             let ip = self.tuples[**t as usize].1;
-                            !*memo.entry(ip).or_insert_with(|| self.prevalent(ds, ip, prev_from, max_prev))
+                            !*memo.entry(ip).or_insert_with(|| self.prevalent(eng, ip, prev_from, max_prev))
                         };
                         new.iter().filter(|t| kept(t)).count()
                     })
@@ -734,7 +689,7 @@ impl HuntIndex for Index {
                     .iter()
                     .map(|&t| {
                         let ip = self.tuples[t as usize].1;
-                        *memo.entry(ip).or_insert_with(|| self.prevalence_limit(ds, ip, max_prev))
+                        *memo.entry(ip).or_insert_with(|| self.prevalence_limit(eng, ip, max_prev))
                     })
                     .collect();
                 super::funnel::sweep_window_from(limits, now, values)

@@ -3,6 +3,8 @@
 //!
 //! The index keeps the outbound rows with a country in time order, each with its country code
 //! and well-known-tuple id; a run counts the two history windows with binary-searched ranges.
+//! Each country's and tuple's row times and each result key's latest time let the funnel and
+//! the `recent` sweep judge a country or tuple by binary searches instead of counting windows.
 
 use super::funnel::{named_window, window_note};
 use super::index::{first_at_or_after, Buckets, Common, Engine, Folded};
@@ -242,10 +244,9 @@ impl Index {
         Index { rows, tuples: tuple_ids.len(), countries, country_ts, tuple_ts, keys }
     }
 
-    /// The latest start of a history window ending at `end` (exclusive) in which `times`
-    /// (ascending) has at most `above` rows from `from` on: the window `[from, end)` holds at
-    /// most `above` of them exactly when `end <= limit`. `i64::MAX` = any end; None = none
-    /// (`above < 0`).
+    /// How far a history window `[from, end)` over `times` (ascending) may reach and still
+    /// hold at most `above` of them: it does exactly when `end <=` the returned instant
+    /// (`Nanos::MAX` = whatever its end; None = never, `above < 0`).
     fn history_limit(times: &[Nanos], from: Nanos, above: i64) -> Option<Nanos> {
         let above = usize::try_from(above).ok()?;
         let lo = first_at_or_after(times, from, |t| *t);
