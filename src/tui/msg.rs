@@ -260,6 +260,11 @@ pub struct Summary {
     pub problems: Vec<String>,
     /// "loaded from snapshot …" when the tables came from the snapshot cache.
     pub snapshot: Option<String>,
+    /// One line per source whose events all end before every hunt's window at `now`
+    /// (`hunt::clock`), with the `--now` to try; also among `problems`.
+    pub clock: Vec<String>,
+    /// "loading stopped: …" when Esc stopped the load and the files finished so far opened.
+    pub stopped: Option<String>,
 }
 
 /// Work `update` asks for; the runner hands it to the worker threads.

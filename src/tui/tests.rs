@@ -33,6 +33,8 @@ pub(crate) fn summary() -> Summary {
         skipped: 0,
         problems: Vec::new(),
         snapshot: None,
+        clock: Vec::new(),
+        stopped: None,
     }
 }
 
@@ -384,22 +386,97 @@ fn loading_shows_progress_and_esc_asks_before_stopping() {
     assert!(screen.contains("1.0 MiB / 4.0 MiB"), "{screen}");
     assert!(screen.contains("52,000 rows read"), "{screen}");
     insta::assert_snapshot!("progress", screen);
-    // Esc asks first; the loader cannot keep a partial load, so the question says stopping quits.
+    // Esc asks first: keep the files finished so far, quit, or keep loading.
     app.update(Msg::Back);
     assert_eq!(app.prompt, Prompt::ConfirmStopLoading);
     assert!(app.cmds.is_empty());
     let asked = render(&app, 100, 24);
-    assert!(asked.contains("Stop loading?") && asked.contains("cannot be kept"), "{asked}");
-    assert!(asked.contains("keep loading") && asked.contains("stop and quit"), "{asked}");
-    let n = super::keys::map_key(&app, &KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)).unwrap();
-    app.update(n);
+    assert!(asked.contains("Stop loading?") && asked.contains("1 of 4 files finished so far"), "{asked}");
+    assert!(asked.contains("keep what is loaded") && asked.contains("quit"), "{asked}");
+    assert!(asked.contains("keep loading"), "{asked}");
+    let key = |app: &App, code| super::keys::map_key(app, &KeyEvent::new(code, KeyModifiers::NONE)).unwrap();
+    // Esc (or n) keeps loading.
+    let esc = key(&app, KeyCode::Esc);
+    app.update(esc);
     assert_eq!(app.prompt, Prompt::None);
-    assert!(app.cmds.is_empty() && !app.cancelling, "no keeps loading");
+    assert!(app.cmds.is_empty() && !app.cancelling, "Esc keeps loading");
+    // k stops the loader, which then opens what it finished.
     app.update(Msg::Back);
-    let y = super::keys::map_key(&app, &KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)).unwrap();
-    app.update(y);
+    let k = key(&app, KeyCode::Char('k'));
+    app.update(k);
     assert!(matches!(app.cmds.as_slice(), [Cmd::CancelLoad]));
-    assert!(render(&app, 100, 24).contains("cancelling"));
+    assert!(!app.quit, "keeping what is loaded does not quit");
+    assert!(render(&app, 100, 24).contains("opening the files finished so far"));
+    // q in the question quits at once.
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Back);
+    let q = key(&app, KeyCode::Char('q'));
+    app.update(q);
+    assert!(app.quit && matches!(app.cmds.as_slice(), [Cmd::CancelLoad]));
+}
+
+#[test]
+fn a_stopped_load_opens_the_finished_files_and_says_it_is_partial() {
+    use rarity::ingest::{self, Input, LoadOptions};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let header = "Timestamp,DeviceName,ActionType,RemoteIP,RemotePort,InitiatingProcessFileName\n";
+    let rows = |n: usize| -> String {
+        let body: String =
+            (0..n).map(|i| format!("2024-01-01T00:{:02}:00Z,d{i},ConnectionSuccess,203.0.113.{},443,a.exe\n", i % 60, i % 250)).collect();
+        format!("{header}{body}")
+    };
+    let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    std::fs::write(&a, rows(40)).unwrap();
+    std::fs::write(&b, rows(70_000)).unwrap();
+    let cancel = AtomicBool::new(false);
+    let on_progress = |p: &ingest::Progress| {
+        if p.current.ends_with("b.csv") {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let inputs = [Input::Path(a), Input::Path(b)];
+    let (ds, report) = ingest::load(&inputs, &[], None, &LoadOptions::default(), &on_progress, &cancel).unwrap();
+    assert_eq!(ds.net.len(), 40);
+    let summary = crate::tui::summarize(&ds, &report, None);
+    assert_eq!(summary.stopped.as_deref(), Some("loading stopped: 1 input loaded, 1 left out (L lists them)"));
+    assert_eq!(summary.problems.first(), summary.stopped.as_ref());
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Loaded(Box::new(summary)));
+    assert!(matches!(app.phase, super::app::Phase::Ready));
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("⚠ partial load (L)"), "{screen}");
+    assert!(screen.contains("loading stopped: 1 input loaded"), "the status says so too: {screen}");
+    app.update(Msg::ShowLoadReport);
+    let report = render(&app, 120, 30);
+    assert!(report.contains("b.csv skipped: not loaded: loading was stopped while reading"), "{report}");
+}
+
+#[test]
+fn a_source_that_ends_before_every_window_is_named_in_the_header_and_load_report() {
+    use rarity::ingest::{self, Input, LoadOptions};
+    use std::sync::atomic::AtomicBool;
+    let dir = tempfile::tempdir().unwrap();
+    let header = "Timestamp,DeviceName,ActionType,RemoteIP,RemotePort,InitiatingProcessFileName\n";
+    let (new, old) = (dir.path().join("new.csv"), dir.path().join("old.csv"));
+    std::fs::write(&new, format!("{header}2024-03-01T10:00:00Z,d1,ConnectionSuccess,203.0.113.1,443,a.exe\n")).unwrap();
+    std::fs::write(&old, format!("{header}2021-05-13T10:00:00Z,d2,ConnectionSuccess,203.0.113.2,443,b.exe\n")).unwrap();
+    let cancel = AtomicBool::new(false);
+    let inputs = [Input::Path(new), Input::Path(old)];
+    let (ds, report) = ingest::load(&inputs, &[], None, &LoadOptions::default(), &|_| {}, &cancel).unwrap();
+    let summary = crate::tui::summarize(&ds, &report, None);
+    assert_eq!(summary.clock.len(), 1, "{:?}", summary.clock);
+    assert!(summary.clock[0].contains("old.csv") && summary.clock[0].contains("Try --now 2021-05-13"), "{:?}", summary.clock);
+    assert_eq!(summary.problems.first(), summary.clock.first(), "the clock comes first in the report");
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Loaded(Box::new(summary)));
+    let wide = render(&app, 200, 30);
+    assert!(wide.contains("⚠ 1 source ends before every window: try --now (L)"), "{wide}");
+    let narrow = render(&app, 100, 30);
+    assert!(narrow.contains("⚠ clock (L)"), "{narrow}");
+    app.update(Msg::ShowLoadReport);
+    let report = render(&app, 200, 40);
+    assert!(report.contains("Try --now 2021-05-13"), "{report}");
 }
 
 #[test]

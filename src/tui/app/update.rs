@@ -47,12 +47,7 @@ impl App {
             },
             Msg::Quit => {
                 if matches!(self.phase, Phase::Loading(_)) {
-                    if self.cancelling {
-                        // The loader stopped after Esc: leave with a message rather than silently.
-                        self.phase = Phase::Failed("loading cancelled".into());
-                    } else {
-                        self.cmds.push(Cmd::CancelLoad);
-                    }
+                    self.cmds.push(Cmd::CancelLoad);
                 }
                 self.quit = true;
             }

@@ -242,7 +242,7 @@ fn render_app(app: &App, frame: &mut Frame) {
         Phase::Loading(p) => {
             overlay::render_progress(frame, area, p, app.cancelling);
             if app.prompt == Prompt::ConfirmStopLoading {
-                overlay::render_stop_loading(frame, area);
+                overlay::render_stop_loading(frame, area, p);
             }
             return;
         }

@@ -95,7 +95,7 @@ pub fn render_progress(frame: &mut Frame, area: Rect, p: &Progress, cancelling: 
         counts,
     );
     let hint_line = if cancelling {
-        Line::from(Span::styled("cancelling…", Style::default().fg(palette::WARN)))
+        Line::from(Span::styled("stopping: opening the files finished so far…", Style::default().fg(palette::WARN)))
     } else {
         Line::from(vec![
             Span::styled(" Esc ", key_style()),
@@ -107,19 +107,27 @@ pub fn render_progress(frame: &mut Frame, area: Rect, p: &Progress, cancelling: 
     frame.render_widget(Paragraph::new(hint_line), hint);
 }
 
-/// Esc while loading: what stopping means, since a partial load cannot be kept.
-pub fn render_stop_loading(frame: &mut Frame, area: Rect) {
-    let r = centered(area, 64, 7);
+/// Esc while loading: keep the files finished so far, quit, or keep loading.
+pub fn render_stop_loading(frame: &mut Frame, area: Rect, p: &Progress) {
+    let r = centered(area, 66, 8);
     let inner = popup(frame, r, "Stop loading?");
+    let done = p.files_done.min(p.files_total);
+    let kept = format!(
+        "{} of {} {} finished so far can be opened now;",
+        super::thousands(done as u64),
+        super::thousands(p.files_total as u64),
+        if p.files_total == 1 { "file" } else { "files" }
+    );
     frame.render_widget(
         Paragraph::new(vec![
-            Line::from("What is loaded so far cannot be kept: the loader discards a"),
-            Line::from("partial load. Stopping quits rarity."),
+            Line::from(kept),
+            Line::from("the file being read and the rest are left out (L lists them)."),
             Line::default(),
             Line::from(vec![
-                Span::styled(" y ", key_style()),
-                Span::raw(" stop and quit  "),
-                Span::styled(" n ", key_style()),
+                Span::styled(" k ", key_style()),
+                Span::raw(" keep what is loaded  "),
+                Span::styled(" q ", key_style()),
+                Span::raw(" quit  "),
                 Span::styled(" Esc ", key_style()),
                 Span::raw(" keep loading"),
             ]),
