@@ -139,6 +139,13 @@ pub enum Msg {
         funnel: Funnel,
     },
     SweepDone(SweepDone),
+    /// Why row `row` of recompute `gen` is a result (`Engine::why`).
+    WhyDone {
+        hunt: HuntId,
+        gen: u64,
+        row: usize,
+        line: String,
+    },
 }
 
 /// A finished case-file save.
@@ -297,6 +304,13 @@ pub enum Cmd {
         case: CaseFile,
     },
     CancelLoad,
+    /// The why-this-row line of result `row` of recompute `gen` (the selected result).
+    Why {
+        hunt: HuntId,
+        gen: u64,
+        output: Arc<HuntOutput>,
+        row: usize,
+    },
     /// Bytes for the terminal itself: an OSC 52 clipboard request (`app::osc52`).
     Terminal(Vec<u8>),
 }

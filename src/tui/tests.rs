@@ -146,6 +146,7 @@ pub(crate) fn fake_answer(cmd: Cmd) -> Option<Msg> {
         Cmd::Drill { hunt, gen, req } => {
             Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &|_| {})) }))
         }
+        Cmd::Why { hunt, gen, row, .. } => Some(Msg::WhyDone { hunt, gen, row, line: format!("fake why of row {row}") }),
         Cmd::Sweep { .. }
         | Cmd::Io(_)
         | Cmd::CancelLoad
@@ -802,8 +803,8 @@ fn mouse_clicks_on_tabs_and_rows() {
     app.update(Msg::Click { x, y: 1 });
     assert_eq!(app.active, 2);
     app.update(Msg::SelectHunt(0));
-    // Third shown row: header 0, tabs 1, frame border 2, column header 3, rows from 4.
-    app.update(Msg::Click { x: 10, y: 6 });
+    // Third shown row: header 0, tabs 1, frame border 2, why line 3, column header 4, rows from 5.
+    app.update(Msg::Click { x: 10, y: 7 });
     assert_eq!(app.current_table().unwrap().cursor, 2);
     assert_eq!(app.focus, Focus::Table);
     // The parameter panel (right 42 columns at 120 wide): its third line is excluded_nets' first item.
@@ -895,6 +896,7 @@ mod engine_tests {
                 let result = b.sweep(&params, key, &values);
                 Some(Msg::SweepDone(crate::tui::msg::SweepDone { hunt, key, params, values, result }))
             }
+            Cmd::Why { hunt, gen, output, row } => Some(Msg::WhyDone { hunt, gen, row, line: b.why(&output, row) }),
             Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) | Cmd::CopyToClipboard(_) => None,
         }
     }
@@ -1201,6 +1203,7 @@ mod sample_tests {
                 let result = b.sweep(&params, key, &values);
                 Some(Msg::SweepDone(crate::tui::msg::SweepDone { hunt, key, params, values, result }))
             }
+            Cmd::Why { hunt, gen, output, row } => Some(Msg::WhyDone { hunt, gen, row, line: b.why(&output, row) }),
             Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) | Cmd::CopyToClipboard(_) => None,
         }
     }
@@ -1766,22 +1769,23 @@ fn clicking_a_header_sorts_by_it_and_a_double_click_drills_down() {
     let mut app = ready_app();
     app.update(Msg::Resize(200, 30));
     let screen = render(&app, 200, 30);
-    let header = screen.lines().nth(3).unwrap();
+    // Header 0, tabs 1, frame border 2, why line 3, column header 4.
+    let header = screen.lines().nth(4).unwrap();
     let byte = header.find("SampleRemoteIP").unwrap_or_else(|| panic!("no SampleRemoteIP header:\n{screen}"));
     let x = header[..byte].chars().count() as u16;
-    app.update(Msg::Click { x: x + 1, y: 3 });
+    app.update(Msg::Click { x: x + 1, y: 4 });
     let t = app.current_table().unwrap();
     assert_eq!(t.columns[t.col].name, "SampleRemoteIP");
     assert_eq!(t.sort, Some((t.col, false)));
     assert_eq!(t.view, vec![2, 1, 0], "192.0.2.44 < 198.51.100.20 < 203.0.113.9");
     assert!(app.status.as_ref().unwrap().text.contains("sorted by SampleRemoteIP ascending"));
-    app.update(Msg::Click { x: x + 1, y: 3 });
+    app.update(Msg::Click { x: x + 1, y: 4 });
     assert_eq!(app.current_table().unwrap().view, vec![0, 1, 2]);
     // One click on a row selects it; a second on the same row drills down.
-    app.update(Msg::Click { x: 10, y: 5 });
+    app.update(Msg::Click { x: 10, y: 6 });
     assert_eq!(app.current_table().unwrap().cursor, 1);
     assert!(!app.tab().drill_pending);
-    app.update(Msg::Click { x: 10, y: 5 });
+    app.update(Msg::Click { x: 10, y: 6 });
     assert!(app.tab().drill_pending);
     settle(&mut app, &mut fake_answer);
     assert_eq!(app.tab().stack.len(), 1);
@@ -1827,12 +1831,13 @@ fn no_color_shows_the_active_tab_column_and_list_in_reverse_video() {
     // The active tab (row 1) and not the next one.
     let next_tab = view::tab_labels(&app)[0].chars().count() as u16 + 2;
     assert!(reversed(&buf, 1, 1) && !reversed(&buf, next_tab, 1));
-    // The selected column's header (row 3, after the frame and the mark gutter), not the next.
+    // The selected column's header (row 4, after the frame, the why line and the mark gutter),
+    // not the next.
     let t = app.current_table().unwrap();
     let next_col = 3 + t.columns[0].name.chars().count() as u16 + 3;
-    assert!(reversed(&buf, 3, 3) && !reversed(&buf, next_col, 3));
+    assert!(reversed(&buf, 3, 4) && !reversed(&buf, next_col, 4));
     // The cursor row.
-    assert!(reversed(&buf, 5, 4) && !reversed(&buf, 5, 5));
+    assert!(reversed(&buf, 5, 5) && !reversed(&buf, 5, 6));
     // In a drill-down, the active list's label.
     app.update(Msg::Enter);
     settle(&mut app, &mut fake_answer);

@@ -32,6 +32,7 @@ impl App {
             Msg::DrillDone(done) => self.on_drill_done(done),
             Msg::FunnelDone { hunt, gen, funnel } => self.on_funnel_done(hunt, gen, funnel),
             Msg::SweepDone(done) => self.on_sweep_done(done),
+            Msg::WhyDone { hunt, gen, row, line } => self.on_why_done(hunt, gen, row, line),
             Msg::Exported(done) => self.on_exported(done),
             Msg::CaseSaved(result) => self.on_case_saved(result),
             Msg::ConfigSaved { desc, result } => match result {
@@ -79,6 +80,7 @@ impl App {
         }
         if matches!(self.phase, Phase::Ready) {
             self.ask_sweep();
+            self.ask_why();
         }
     }
 
