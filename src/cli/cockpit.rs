@@ -8,20 +8,7 @@ use crate::*;
 pub(crate) fn tune_setup(hunt: &str, t: &TuneArgs) -> Result<(HuntParams, Engine), Failure> {
     let hunts = hunts_named(hunt)?;
     let [h] = hunts[..] else { return Err(fail(2, "name one hunt, not `all`")) };
-    let as_run = RunArgs {
-        hunt: h.key().to_string(),
-        paths: Vec::new(),
-        load: t.load.clone(),
-        now: t.now,
-        set: t.set.clone(),
-        format: t.format,
-        output: None,
-        csv_raw: false,
-        config: t.config.clone(),
-        no_config: t.no_config,
-        case: None,
-    };
-    let params = params_for(&[h], &as_run)?.pop().ok_or_else(|| fail(2, "no parameters"))?;
+    let params = t.tuning.params(&[h])?.pop().ok_or_else(|| fail(2, "no parameters"))?;
     let (inputs, ti) = if t.paths.is_empty() { sample_inputs(&t.load) } else { (inputs_of(&t.paths), Vec::new()) };
     let (ds, report, _) = load_cli_with(&inputs, &ti, &t.load)?;
     if !report.loaded_anything() {

@@ -6,7 +6,7 @@ use crate::*;
 
 pub(crate) fn run(a: RunArgs) -> Result<(), Failure> {
     let hunts = hunts_named(&a.hunt)?;
-    let params = params_for(&hunts, &a)?;
+    let params = a.tuning.params(&hunts)?;
     let case = a.case.as_deref().map(load_case).transpose()?;
     let engine = load_engine(&a.paths, &a.load)?;
     let mut out = output_sink(a.output.as_deref(), a.format)?;

@@ -218,7 +218,11 @@ pub fn load(
         };
         if report.stopped || tracker.cancelled() {
             report.stopped = true;
-            report.files.push(FileReport { path: input.display(), skipped: Some(STOPPED_BEFORE.into()), ..Default::default() });
+            report.files.push(FileReport {
+                path: input.display(),
+                skipped: Some(STOPPED_BEFORE.into()),
+                ..Default::default()
+            });
             continue;
         }
         let display = input.display();

@@ -223,13 +223,19 @@ mod tests {
                 kind,
             })
             .collect();
-        let report = LoadReport { stopped: false, files: vec![FileReport { path: "a.csv".into(), rejects, ..Default::default() }] };
+        let report = LoadReport {
+            stopped: false,
+            files: vec![FileReport { path: "a.csv".into(), rejects, ..Default::default() }],
+        };
         assert!(storable(&report));
         let mut e = Enc::default();
         put_report(&mut e, &report);
         let back = get_report(&mut Dec::new(&e.buf)).unwrap();
         assert_eq!(back.files[0].rejects, report.files[0].rejects);
         let odd = FileReject { file: "a".into(), pos: Position::default(), kind: K::Missing { column: "NotAColumn" } };
-        assert!(!storable(&LoadReport { stopped: false, files: vec![FileReport { rejects: vec![odd], ..Default::default() }] }));
+        assert!(!storable(&LoadReport {
+            stopped: false,
+            files: vec![FileReport { rejects: vec![odd], ..Default::default() }]
+        }));
     }
 }

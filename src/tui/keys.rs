@@ -375,9 +375,7 @@ fn contexts(app: &App) -> &'static [Ctx] {
         Phase::Ready => match &app.prompt {
             Prompt::Filter { .. } | Prompt::Edit { .. } | Prompt::Export { .. } | Prompt::Note { .. } => &[Ctx::Input],
             Prompt::Verdict => &[Ctx::Verdict],
-            Prompt::ConfirmOverwrite { .. }
-            | Prompt::ConfirmReset
-            | Prompt::ConfirmExclude { .. } => &[Ctx::Confirm],
+            Prompt::ConfirmOverwrite { .. } | Prompt::ConfirmReset | Prompt::ConfirmExclude { .. } => &[Ctx::Confirm],
             Prompt::ConfirmStopLoading => &[Ctx::StopLoading],
             Prompt::Help | Prompt::LoadReport => &[Ctx::Overlay],
             Prompt::Kql => &[Ctx::Kql],

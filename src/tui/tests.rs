@@ -146,7 +146,9 @@ pub(crate) fn fake_answer(cmd: Cmd) -> Option<Msg> {
         Cmd::Drill { hunt, gen, req } => {
             Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &|_| {})) }))
         }
-        Cmd::Why { hunt, gen, row, .. } => Some(Msg::WhyDone { hunt, gen, row, line: format!("fake why of row {row}") }),
+        Cmd::Why { hunt, gen, row, .. } => {
+            Some(Msg::WhyDone { hunt, gen, row, line: format!("fake why of row {row}") })
+        }
         Cmd::Sweep { .. }
         | Cmd::Io(_)
         | Cmd::CancelLoad
@@ -423,8 +425,11 @@ fn a_stopped_load_opens_the_finished_files_and_says_it_is_partial() {
     let dir = tempfile::tempdir().unwrap();
     let header = "Timestamp,DeviceName,ActionType,RemoteIP,RemotePort,InitiatingProcessFileName\n";
     let rows = |n: usize| -> String {
-        let body: String =
-            (0..n).map(|i| format!("2024-01-01T00:{:02}:00Z,d{i},ConnectionSuccess,203.0.113.{},443,a.exe\n", i % 60, i % 250)).collect();
+        let body: String = (0..n)
+            .map(|i| {
+                format!("2024-01-01T00:{:02}:00Z,d{i},ConnectionSuccess,203.0.113.{},443,a.exe\n", i % 60, i % 250)
+            })
+            .collect();
         format!("{header}{body}")
     };
     let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
@@ -467,7 +472,11 @@ fn a_source_that_ends_before_every_window_is_named_in_the_header_and_load_report
     let (ds, report) = ingest::load(&inputs, &[], None, &LoadOptions::default(), &|_| {}, &cancel).unwrap();
     let summary = crate::tui::summarize(&ds, &report, None);
     assert_eq!(summary.clock.len(), 1, "{:?}", summary.clock);
-    assert!(summary.clock[0].contains("old.csv") && summary.clock[0].contains("Try --now 2021-05-13"), "{:?}", summary.clock);
+    assert!(
+        summary.clock[0].contains("old.csv") && summary.clock[0].contains("Try --now 2021-05-13"),
+        "{:?}",
+        summary.clock
+    );
     assert_eq!(summary.problems.first(), summary.clock.first(), "the clock comes first in the report");
     let mut app = new_app(std::env::temp_dir());
     app.update(Msg::Loaded(Box::new(summary)));
