@@ -646,11 +646,11 @@ fn a_stopped_load_is_never_snapshotted() {
     };
     let got = load_cached(&inputs, &[], None, &LoadOptions::default(), &cache, &on_progress, &cancel).unwrap();
     assert!(got.report.stopped);
-    assert!(got.dataset.net.len() > 0);
+    assert!(!got.dataset.net.is_empty());
     assert!(got.report.files.iter().any(|f| f.skipped.as_deref() == Some(ingest::STOPPED_BEFORE)));
     assert!(got.pending.is_none(), "a partial load must not become the inputs' snapshot");
     // The next full load reads the files, not a snapshot.
     let again = Load { inputs, ti: Vec::new(), geoip: None, opts: LoadOptions::default(), cache: &cache }.cached();
     assert_eq!(again.origin, Origin::Files);
-    assert!(!again.report.stopped && again.dataset.vm.len() > 0);
+    assert!(!again.report.stopped && !again.dataset.vm.is_empty());
 }
