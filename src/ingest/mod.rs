@@ -280,9 +280,9 @@ pub fn load(
 }
 
 /// The report's reason for a file a stopped load did not read.
-pub const STOPPED_BEFORE: &str = "not loaded: loading was stopped before this file";
+pub const STOPPED_BEFORE: &str = "loading was stopped before this file";
 /// The report's reason for the file a stopped load was reading.
-pub const STOPPED_WHILE_READING: &str = "not loaded: loading was stopped while reading this file";
+pub const STOPPED_WHILE_READING: &str = "loading was stopped while reading this file";
 
 /// Whether a file report's skip reason is one of the two a stopped load gives.
 pub fn stopped_reason(reason: &str) -> bool {

@@ -350,7 +350,7 @@ pub fn summarize(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Summa
         let read = report.files.iter().filter(|f| f.skipped.is_none()).count();
         let left = report.files.iter().filter(|f| f.skipped.as_deref().is_some_and(ingest::stopped_reason)).count();
         format!(
-            "loading stopped: {read} {} loaded, {left} left out (L lists them)",
+            "loading stopped: {read} {} loaded, {left} left out",
             if read == 1 { "input" } else { "inputs" }
         )
     });

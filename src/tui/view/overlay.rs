@@ -109,7 +109,7 @@ pub fn render_progress(frame: &mut Frame, area: Rect, p: &Progress, cancelling: 
 
 /// Esc while loading: keep the files finished so far, quit, or keep loading.
 pub fn render_stop_loading(frame: &mut Frame, area: Rect, p: &Progress) {
-    let r = centered(area, 66, 8);
+    let r = centered(area, 66, 6);
     let inner = popup(frame, r, "Stop loading?");
     let done = p.files_done.min(p.files_total);
     let kept = format!(
