@@ -349,10 +349,7 @@ pub fn summarize(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Summa
     let stopped = report.stopped.then(|| {
         let read = report.files.iter().filter(|f| f.skipped.is_none()).count();
         let left = report.files.iter().filter(|f| f.skipped.as_deref().is_some_and(ingest::stopped_reason)).count();
-        format!(
-            "loading stopped: {read} {} loaded, {left} left out",
-            if read == 1 { "input" } else { "inputs" }
-        )
+        format!("loading stopped: {read} {} loaded, {left} left out", if read == 1 { "input" } else { "inputs" })
     });
     // Sources the hunts cannot see at this `now` explain empty tabs: say so before anything.
     let clock: Vec<String> =

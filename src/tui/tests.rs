@@ -1889,3 +1889,25 @@ fn after_a_filter_n_and_shift_n_jump_between_matching_cells() {
     let screen = render(&app, 120, 30);
     assert!(screen.contains("n/N: next/previous match"), "{screen}");
 }
+
+#[test]
+fn the_load_report_wraps_long_notes_and_scrolls_to_the_last() {
+    let mut s = summary();
+    s.problems = (0..40).map(|i| format!("note {i}: {}", "a long explanation of what went wrong ".repeat(4))).collect();
+    s.problems.push("the last note".into());
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Resize(100, 30));
+    app.update(Msg::Loaded(Box::new(s)));
+    app.update(Msg::ShowLoadReport);
+    let first = render(&app, 100, 30);
+    assert!(first.contains("scroll") && first.contains("note 0:"), "{first}");
+    // A note is drawn whole: its end is on a continuation line, not cut off.
+    assert!(first.contains("│   long explanation of what went wrong a long"), "{first}");
+    assert!(!first.contains("the last note"), "{first}");
+    for _ in 0..20 {
+        app.update(Msg::PageDown);
+    }
+    let last = render(&app, 100, 30);
+    assert!(last.contains("the last note"), "{last}");
+    assert_eq!(app.prompt, Prompt::LoadReport);
+}

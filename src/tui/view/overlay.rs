@@ -224,19 +224,25 @@ pub fn render_load_report(app: &App, frame: &mut Frame, area: Rect) {
     if s.problems.is_empty() {
         lines.push(Line::from(Span::styled("everything loaded cleanly", Style::default().fg(Color::Green))));
     }
-    let room = area.height.saturating_sub(6) as usize;
-    for p in s.problems.iter().take(room) {
-        lines.push(safe_line(p, w.saturating_sub(4) as usize, Style::default().fg(palette::WARN)));
+    // Every note whole: wrapped (continuation lines indented), the overlay scrolls.
+    let text_w = w.saturating_sub(4) as usize;
+    for p in &s.problems {
+        for (i, part) in rarity::text::wrap(p, text_w.saturating_sub(2)).into_iter().enumerate() {
+            let indent = if i == 0 { "" } else { "  " };
+            lines.push(Line::from(Span::styled(format!("{indent}{part}"), Style::default().fg(palette::WARN))));
+        }
     }
-    if s.problems.len() > room {
-        lines.push(Line::from(Span::styled(
-            format!("… {} more (rarity inspect lists them all)", s.problems.len() - room),
-            Style::default().fg(palette::MUTED),
-        )));
-    }
-    let r = centered(area, w, lines.len() as u16 + 2);
-    let inner = popup(frame, r, "Load report (any key closes)");
-    frame.render_widget(Paragraph::new(lines), inner);
+    let total = lines.len() as u16;
+    let h = (total + 2).min(area.height.saturating_sub(2)).max(3);
+    let r = centered(area, w, h);
+    let title = if total + 2 > h {
+        "Load report (↑↓ PgUp PgDn scroll, any other key closes)"
+    } else {
+        "Load report (any key closes)"
+    };
+    let inner = popup(frame, r, title);
+    let scroll = app.overlay_scroll.min(total.saturating_sub(inner.height));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }
 
 pub fn render_export(
