@@ -77,7 +77,7 @@ pub(crate) fn explain(a: ExplainArgs) -> Result<(), Failure> {
             write_out(|out| writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default()))
         }
         RunFormat::Table => write_out(|out| {
-            writeln!(out, "{key}: {} rows at now {}", funnel.rows(), format_iso(now))?;
+            writeln!(out, "{key}: {} at now {}", rarity::model::counted(funnel.rows() as u64, "row"), format_iso(now))?;
             let emptied = funnel.emptied_at();
             let w = funnel.steps.iter().map(|s| rarity::hunt::funnel::thousands(s.count).len()).max().unwrap_or(1);
             for (i, s) in funnel.steps.iter().enumerate() {

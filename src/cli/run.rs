@@ -37,7 +37,8 @@ pub(crate) fn run(a: RunArgs) -> Result<(), Failure> {
                     if i > 0 {
                         writeln!(out)?;
                     }
-                    writeln!(out, "== {key}: {} ({} rows)", p.hunt.spec().summary, output.rows.len())?;
+                    let rows = rarity::model::counted(output.rows.len() as u64, "row");
+                    writeln!(out, "== {key}: {} ({rows})", p.hunt.spec().summary)?;
                 }
                 if rows.is_empty() {
                     writeln!(out, "(no rows)")

@@ -337,7 +337,8 @@ const STOPPED_EMPTY: &str = "loading stopped before any input finished: nothing 
 fn nothing_loaded(report: &LoadReport) -> String {
     let mut s = String::from("no events were loaded");
     for f in report.files.iter().take(8) {
-        let why = f.skipped.clone().unwrap_or_else(|| format!("{} rows rejected", f.rejected));
+        let why =
+            f.skipped.clone().unwrap_or_else(|| format!("{} rejected", rarity::model::counted(f.rejected, "row")));
         s.push_str(&format!("; {}: {why}", f.path));
     }
     s
@@ -358,7 +359,7 @@ pub fn summarize(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Summa
     // Rejected rows next: they are data the hunts do not see; a skipped README is not.
     for f in report.files.iter().filter(|f| f.rejected > 0) {
         let first = f.rejects.first().map(|r| format!(" (first: {r})")).unwrap_or_default();
-        problems.push(format!("{}: {} rows rejected{first}", f.path, f.rejected));
+        problems.push(format!("{}: {} rejected{first}", f.path, rarity::model::counted(f.rejected, "row")));
     }
     for f in &report.files {
         problems.extend(f.warnings.iter().map(|w| format!("{}: {w}", f.path)));

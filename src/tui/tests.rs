@@ -1167,7 +1167,7 @@ fn load_problems_toast_and_show_in_the_load_report() {
     ];
     app.update(Msg::Loaded(Box::new(s)));
     let status = app.status.clone().unwrap().text;
-    assert!(status.starts_with("load: 2 rows rejected, 1 inputs skipped; net.csv: 2 rows rejected"), "{status}");
+    assert!(status.starts_with("load: 2 rows rejected, 1 input skipped; net.csv: 2 rows rejected"), "{status}");
     app.update(Msg::ShowLoadReport);
     let screen = render(&app, 120, 30);
     assert!(screen.contains("Load report"), "{screen}");

@@ -107,7 +107,7 @@ impl App {
                 ));
             }
             if summary.skipped > 0 {
-                counts.push(format!("{} inputs skipped", summary.skipped));
+                counts.push(format!("{} skipped", rarity::model::counted(summary.skipped as u64, "input")));
             }
             let counts = if counts.is_empty() { String::new() } else { format!("{}; ", counts.join(", ")) };
             self.warn(format!("load: {counts}{first} (L: load report)"));

@@ -90,7 +90,7 @@ pub fn render_progress(frame: &mut Frame, area: Rect, p: &Progress, cancelling: 
     let text = format!("{pct}% · {} / {}", human_bytes(p.bytes_done), human_bytes(p.bytes_total));
     frame.render_widget(Paragraph::new(safe_line(&text, label.width as usize, Style::default())), label);
     frame.render_widget(
-        Paragraph::new(Line::from(format!("{} rows read", super::thousands(p.rows))))
+        Paragraph::new(Line::from(format!("{} read", rarity::model::counted(p.rows, "row"))))
             .style(Style::default().fg(palette::MUTED)),
         counts,
     );
@@ -204,10 +204,10 @@ pub fn render_load_report(app: &App, frame: &mut Frame, area: Rect) {
     let s = &app.summary;
     let w = area.width.saturating_sub(8).min(140);
     let mut lines = vec![Line::from(format!(
-        "{} rows rejected, {} inputs skipped, {} notes",
-        super::thousands(s.rejected),
-        s.skipped,
-        s.problems.len()
+        "{} rejected, {} skipped, {}",
+        rarity::model::counted(s.rejected, "row"),
+        rarity::model::counted(s.skipped as u64, "input"),
+        rarity::model::counted(s.problems.len() as u64, "note")
     ))];
     if let Some(note) = &s.snapshot {
         lines.push(safe_line(note, w.saturating_sub(4) as usize, Style::default().fg(palette::MUTED)));
