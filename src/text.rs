@@ -237,6 +237,49 @@ pub fn fit(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `s` sanitized and broken into lines of at most `max` columns, at spaces where it can (a word
+/// longer than a line is cut).
+pub fn wrap(s: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let safe = sanitize(s);
+    let mut lines = Vec::new();
+    let (mut line, mut used) = (String::new(), 0usize);
+    // The line up to its last space: where it breaks when the next unit does not fit.
+    let mut last_space: Option<(usize, usize)> = None;
+    for p in pieces(&safe) {
+        if used + p.width > max && p.text == " " {
+            // Break at this space; it is not drawn.
+            lines.push(std::mem::take(&mut line));
+            (used, last_space) = (0, None);
+            continue;
+        }
+        if used + p.width > max {
+            match last_space.take() {
+                Some((byte, cols)) if byte > 0 => {
+                    let rest = line.split_off(byte + 1);
+                    line.truncate(byte);
+                    lines.push(std::mem::take(&mut line));
+                    line = rest;
+                    used -= cols + 1;
+                }
+                _ => {
+                    lines.push(std::mem::take(&mut line));
+                    used = 0;
+                }
+            }
+        }
+        if p.text == " " {
+            last_space = Some((line.len(), used));
+        }
+        line.push_str(&p.text);
+        used += p.width;
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// As `fit`, keeping the end of `s` (the informative part of a path): `…` then the last columns.
 pub fn fit_tail(s: &str, max: usize) -> Cow<'_, str> {
     let safe = sanitize(s);
@@ -345,6 +388,22 @@ impl<W: Write> Write for SafeWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrap_breaks_at_spaces_cuts_long_words_and_sanitizes() {
+        assert_eq!(wrap("aaa bbb ccc", 7), vec!["aaa bbb", "ccc"]);
+        assert_eq!(wrap("aaa bbb ccc", 8), vec!["aaa bbb", "ccc"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("", 5), vec![""]);
+        assert_eq!(wrap("a\u{1b}[2J b", 80), vec![format!("a{}[2J b", sanitize("\u{1b}"))]);
+        for line in wrap("日本語のテキスト and some words", 6) {
+            assert!(width(&line) <= 6, "{line}");
+        }
+        let text = "one two three four five six seven eight nine ten";
+        let lines = wrap(text, 9);
+        assert!(lines.iter().all(|l| width(l) <= 9), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+    }
 
     #[test]
     fn escape_sequences_and_bidi_overrides_become_visible_placeholders() {

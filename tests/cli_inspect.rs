@@ -177,7 +177,7 @@ fn a_feed_with_one_bad_line_loads_with_a_reject_in_a_directory_and_with_ti() {
         for want in [
             "format:   IP and CIDR list",
             "loaded:   2 ThreatIntel entries",
-            "rejected: 1 rows",
+            "rejected: 1 row",
             "blocklist.txt:3: not an IP or CIDR: `not-an-address`",
             "2 threat-intel entries",
         ] {

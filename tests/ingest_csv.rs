@@ -4,7 +4,7 @@
 
 use rarity::ingest::columns::NON_NETWORK_ROWS;
 use rarity::ingest::sysmon::OTHER_EVENTS;
-use rarity::ingest::{load, raw_record, FileReport, Input, LoadError, LoadOptions};
+use rarity::ingest::{load, raw_record, FileReport, Input, LoadOptions};
 use rarity::model::tables::NO_PORT;
 use rarity::model::time::{format_iso, Zone};
 use rarity::model::TableKind;
@@ -346,8 +346,61 @@ fn cancelling_stops_the_reader() {
             cancel.store(true, Ordering::Relaxed);
         }
     };
-    let got = load(&[Input::Path(path)], &[], None, &LoadOptions::default(), &on_progress, &cancel);
-    assert!(matches!(got, Err(LoadError::Cancelled)));
+    let (ds, report) = load(&[Input::Path(path)], &[], None, &LoadOptions::default(), &on_progress, &cancel).unwrap();
+    assert!(report.stopped);
+    assert_eq!(ds.net.len(), 0, "the file being read when the load stopped is dropped whole");
+    assert_eq!(report.files[0].skipped.as_deref(), Some(rarity::ingest::STOPPED_WHILE_READING));
+}
+
+#[test]
+fn stopping_keeps_the_files_already_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = temp_csv(&dir, "a.csv", &net_rows(300, ','));
+    let second = temp_csv(&dir, "b.csv", &net_rows(500, ','));
+    let third = temp_csv(&dir, "c.csv", &net_rows(700, ','));
+    let feed = dir.path().join("feed.txt");
+    std::fs::write(&feed, "203.0.113.9\n").unwrap();
+    // A feed long enough that the stop lands inside it: its entries read so far are undone.
+    let big_feed = dir.path().join("big.txt");
+    let lines: String = (0..40_000u32).map(|i| format!("10.{}.{}.{}\n", i >> 16, (i >> 8) & 255, i & 255)).collect();
+    std::fs::write(&big_feed, lines).unwrap();
+    for (stop_at, feeds) in [("b.csv", 1), ("big.txt", 1)] {
+        let cancel = AtomicBool::new(false);
+        // Stop as soon as `stop_at` is announced: the files before it stay loaded.
+        let on_progress = |p: &rarity::ingest::Progress| {
+            if p.current.ends_with(stop_at) {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        };
+        let inputs = if stop_at == "b.csv" {
+            [&feed, &first, &second, &third, &big_feed].map(|p| Input::Path(p.clone()))
+        } else {
+            [&feed, &first, &big_feed, &second, &third].map(|p| Input::Path(p.clone()))
+        };
+        let (ds, report) = load(&inputs, &[], None, &LoadOptions::default(), &on_progress, &cancel).unwrap();
+        assert!(report.stopped);
+        assert_eq!(ds.ti.len(), feeds, "stopped at {stop_at}");
+        assert_eq!(ds.net.len(), 300, "stopped at {stop_at}");
+        let by_name = |n: &str| report.files.iter().find(|f| f.path.ends_with(n)).unwrap();
+        assert_eq!(by_name(stop_at).skipped.as_deref(), Some(rarity::ingest::STOPPED_WHILE_READING));
+    }
+    let cancel = AtomicBool::new(false);
+    let on_progress = |p: &rarity::ingest::Progress| {
+        if p.current.ends_with("b.csv") {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let inputs = [Input::Path(first.clone()), Input::Path(second), Input::Path(third)];
+    let (ds, report) = load(&inputs, &[], None, &LoadOptions::default(), &on_progress, &cancel).unwrap();
+    assert!(report.stopped);
+    let (_, alone) = load_one(&first);
+    assert_eq!(ds.net.len(), alone.rows.net as usize);
+    assert_eq!(ds.net.len(), 300);
+    let by_name = |n: &str| report.files.iter().find(|f| f.path.ends_with(n)).unwrap();
+    assert_eq!(by_name("a.csv").skipped, None);
+    assert_eq!(by_name("b.csv").skipped.as_deref(), Some(rarity::ingest::STOPPED_WHILE_READING));
+    assert_eq!(by_name("c.csv").skipped.as_deref(), Some(rarity::ingest::STOPPED_BEFORE));
+    assert!(report.loaded_anything());
 }
 
 #[test]

@@ -46,7 +46,7 @@ fn issue_8_repro_rejects_the_row_naming_file_and_line() {
     let out = rarity().current_dir(dir.path()).args(["inspect", "x.csv"]).assert().code(2).get_output().clone();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
-    assert!(text.contains("rejected: 1 rows"), "{text}");
+    assert!(text.contains("rejected: 1 row\n"), "{text}");
     assert!(text.contains("x.csv:2: bad timestamp `a\u{20ac}` in Timestamp"), "{text}");
 }
 

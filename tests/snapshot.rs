@@ -240,7 +240,8 @@ fn assert_same(a: &Dataset, b: &Dataset) {
 }
 
 fn assert_same_report(a: &LoadReport, b: &LoadReport) {
-    let LoadReport { files } = a;
+    let LoadReport { files, stopped } = a;
+    assert_eq!(*stopped, b.stopped);
     assert_eq!(serde_json::to_value(files).unwrap(), serde_json::to_value(&b.files).unwrap());
     // Typed rejects too, not only the text they print as.
     for (x, y) in files.iter().zip(&b.files) {
@@ -624,4 +625,32 @@ fn the_cache_limit_evicts_the_least_recently_used_snapshot() {
     assert!(listed[0].summary.as_ref().unwrap().inputs[0].ends_with("vm.csv"));
     assert_eq!(rarity::snapshot::clear(cache_dir).unwrap().0, 1);
     assert!(rarity::snapshot::list(cache_dir).is_empty());
+}
+
+#[test]
+fn a_stopped_load_is_never_snapshotted() {
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = cache_in(cache_dir.path());
+    let inputs = vec![
+        Input::Path(root().join("tests/fixtures/csv/defender_portal_dne.csv")),
+        Input::Path(root().join("tests/fixtures/json/loganalytics_vm.json")),
+        Input::Path(root().join("tests/fixtures/csv/vmconnection.csv")),
+    ];
+    let cancel = AtomicBool::new(false);
+    // Stop when the second input is announced: the first is kept, the load marked stopped (a
+    // file this small may still finish; the third is left out either way).
+    let on_progress = |p: &ingest::Progress| {
+        if p.current.ends_with("loganalytics_vm.json") {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
+    let got = load_cached(&inputs, &[], None, &LoadOptions::default(), &cache, &on_progress, &cancel).unwrap();
+    assert!(got.report.stopped);
+    assert!(!got.dataset.net.is_empty());
+    assert!(got.report.files.iter().any(|f| f.skipped.as_deref() == Some(ingest::STOPPED_BEFORE)));
+    assert!(got.pending.is_none(), "a partial load must not become the inputs' snapshot");
+    // The next full load reads the files, not a snapshot.
+    let again = Load { inputs, ti: Vec::new(), geoip: None, opts: LoadOptions::default(), cache: &cache }.cached();
+    assert_eq!(again.origin, Origin::Files);
+    assert!(!again.report.stopped && !again.dataset.vm.is_empty());
 }

@@ -143,10 +143,8 @@ pub(crate) struct RunArgs {
     /// Reference time for every window (RFC 3339). Default: the latest event loaded.
     #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     pub(crate) now: Option<Nanos>,
-    /// Set a parameter: `key=value` (lists comma-separated; durations like 30d, 1h, 90m). Repeatable.
-    /// With `all`, a bare key sets every hunt that has it and `hunt.key=value` sets one hunt.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub(crate) set: Vec<String>,
+    #[command(flatten)]
+    pub(crate) tuning: TuningArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: RunFormat,
@@ -156,12 +154,6 @@ pub(crate) struct RunArgs {
     /// CSV: write cells exactly, without the leading `'` that stops spreadsheets running formulas.
     #[arg(long)]
     pub(crate) csv_raw: bool,
-    /// Saved tuning file to start from (default: the user's config directory).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) config: Option<PathBuf>,
-    /// Ignore the saved tuning: start from the defaults.
-    #[arg(long)]
-    pub(crate) no_config: bool,
     /// Case file: add each finding's `Verdict` and `Note` as the last columns.
     #[arg(long, value_name = "FILE")]
     pub(crate) case: Option<PathBuf>,
@@ -301,15 +293,8 @@ pub(crate) struct KqlArgs {
     pub(crate) paths: Vec<PathBuf>,
     #[command(flatten)]
     pub(crate) load: LoadArgs,
-    /// Set a parameter: `key=value`, as for `rarity run`. Repeatable.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub(crate) set: Vec<String>,
-    /// Saved tuning file to start from (default: the user's config directory).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) config: Option<PathBuf>,
-    /// Ignore the saved tuning: start from the defaults.
-    #[arg(long)]
-    pub(crate) no_config: bool,
+    #[command(flatten)]
+    pub(crate) tuning: TuningArgs,
     /// Where the query runs: Defender XDR advanced hunting or Sentinel / Log Analytics.
     #[arg(long, value_enum, default_value = "sentinel")]
     pub(crate) dialect: DialectArg,
@@ -338,12 +323,20 @@ pub(crate) struct TuneArgs {
     /// Reference time for every window (RFC 3339). Default: the latest event loaded.
     #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
     pub(crate) now: Option<Nanos>,
-    /// Set a parameter: `key=value` (lists comma-separated; durations like 30d, 1h, 90m). Repeatable.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub(crate) set: Vec<String>,
+    #[command(flatten)]
+    pub(crate) tuning: TuningArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub(crate) format: RunFormat,
+}
+
+/// The parameters a command runs hunts with: the saved tuning (or the defaults) and `--set`s.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct TuningArgs {
+    /// Set a parameter: `key=value` (lists comma-separated; durations like 30d, 1h, 90m). Repeatable.
+    /// With `all`, a bare key sets every hunt that has it and `hunt.key=value` sets one hunt.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub(crate) set: Vec<String>,
     /// Saved tuning file to start from (default: the user's config directory).
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,

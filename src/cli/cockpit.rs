@@ -8,20 +8,7 @@ use crate::*;
 pub(crate) fn tune_setup(hunt: &str, t: &TuneArgs) -> Result<(HuntParams, Engine), Failure> {
     let hunts = hunts_named(hunt)?;
     let [h] = hunts[..] else { return Err(fail(2, "name one hunt, not `all`")) };
-    let as_run = RunArgs {
-        hunt: h.key().to_string(),
-        paths: Vec::new(),
-        load: t.load.clone(),
-        now: t.now,
-        set: t.set.clone(),
-        format: t.format,
-        output: None,
-        csv_raw: false,
-        config: t.config.clone(),
-        no_config: t.no_config,
-        case: None,
-    };
-    let params = params_for(&[h], &as_run)?.pop().ok_or_else(|| fail(2, "no parameters"))?;
+    let params = t.tuning.params(&[h])?.pop().ok_or_else(|| fail(2, "no parameters"))?;
     let (inputs, ti) = if t.paths.is_empty() { sample_inputs(&t.load) } else { (inputs_of(&t.paths), Vec::new()) };
     let (ds, report, _) = load_cli_with(&inputs, &ti, &t.load)?;
     if !report.loaded_anything() {
@@ -90,7 +77,7 @@ pub(crate) fn explain(a: ExplainArgs) -> Result<(), Failure> {
             write_out(|out| writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default()))
         }
         RunFormat::Table => write_out(|out| {
-            writeln!(out, "{key}: {} rows at now {}", funnel.rows(), format_iso(now))?;
+            writeln!(out, "{key}: {} at now {}", rarity::model::counted(funnel.rows() as u64, "row"), format_iso(now))?;
             let emptied = funnel.emptied_at();
             let w = funnel.steps.iter().map(|s| rarity::hunt::funnel::thousands(s.count).len()).max().unwrap_or(1);
             for (i, s) in funnel.steps.iter().enumerate() {

@@ -65,13 +65,15 @@ pub(crate) fn hunts_named(name: &str) -> Result<Vec<HuntId>, Failure> {
     })
 }
 
-/// Starting parameters (saved tuning unless --no-config) with every `--set` applied.
-/// With several hunts, `hunt.key=value` sets one hunt and a bare `key=value` every hunt that has it.
-pub(crate) fn params_for(hunts: &[HuntId], a: &RunArgs) -> Result<Vec<HuntParams>, Failure> {
-    tuned_params(hunts, &a.set, a.config.as_ref(), a.no_config)
+impl TuningArgs {
+    /// Starting parameters (saved tuning unless --no-config) with every `--set` applied.
+    /// With several hunts, `hunt.key=value` sets one hunt and a bare `key=value` every hunt that has it.
+    pub(crate) fn params(&self, hunts: &[HuntId]) -> Result<Vec<HuntParams>, Failure> {
+        tuned_params(hunts, &self.set, self.config.as_ref(), self.no_config)
+    }
 }
 
-/// `params_for` from its parts: the saved tuning (unless `no_config`) with `set` applied.
+/// `TuningArgs::params` from its parts: the saved tuning (unless `no_config`) with `set` applied.
 pub(crate) fn tuned_params(
     hunts: &[HuntId],
     set: &[String],

@@ -41,10 +41,10 @@ pub(crate) fn inspect(a: InspectArgs) -> Result<(), Failure> {
             )?;
             writeln!(
                 out,
-                "Files:  {} loaded, {} skipped; {} rows rejected",
+                "Files:  {} loaded, {} skipped; {} rejected",
                 t.files_loaded,
                 t.files_skipped,
-                rarity::model::thousands(t.rejected)
+                rarity::model::counted(t.rejected, "row")
             )?;
             writeln!(out, "Devices: {}", rarity::model::thousands(t.devices))?;
             if let Some(per) = t.net_bytes_per_event {

@@ -8,20 +8,7 @@ use crate::*;
 pub(crate) fn kql(a: KqlArgs) -> Result<(), Failure> {
     use rarity::hunt::kql::{Dialect, KqlOptions, TiSource};
     let hunts = hunts_named(&a.hunt)?;
-    let as_run = RunArgs {
-        hunt: a.hunt.clone(),
-        paths: Vec::new(),
-        load: a.load.clone(),
-        now: a.now,
-        set: a.set.clone(),
-        format: RunFormat::Table,
-        output: None,
-        csv_raw: false,
-        config: a.config.clone(),
-        no_config: a.no_config,
-        case: None,
-    };
-    let params = params_for(&hunts, &as_run)?;
+    let params = a.tuning.params(&hunts)?;
     let case = a.case.as_deref().map(load_case).transpose()?;
     let ti_source = match a.ti_source {
         TiSourceArg::Ipsum => TiSource::Ipsum,

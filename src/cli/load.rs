@@ -173,7 +173,7 @@ pub(crate) fn write_file_table(out: &mut impl Write, files: &[FileReport]) -> st
                     )?;
                 }
                 if f.rejected > 0 {
-                    writeln!(out, "  rejected: {} rows", rarity::model::thousands(f.rejected))?;
+                    writeln!(out, "  rejected: {}", rarity::model::counted(f.rejected, "row"))?;
                     for r in &f.rejects {
                         writeln!(out, "    {r}")?;
                     }
@@ -199,7 +199,11 @@ pub(crate) fn print_load_problems(files: &[FileReport]) {
         match &f.skipped {
             Some(r) => eprintln!("rarity: skipped {}: {}", safe(&f.path), safe(r)),
             None if f.rejected > 0 => {
-                eprintln!("rarity: {}: {} rows rejected (see `rarity inspect`)", safe(&f.path), f.rejected)
+                eprintln!(
+                    "rarity: {}: {} rejected (see `rarity inspect`)",
+                    safe(&f.path),
+                    rarity::model::counted(f.rejected, "row")
+                )
             }
             None => {}
         }

@@ -6,7 +6,7 @@ use crate::*;
 
 pub(crate) fn run(a: RunArgs) -> Result<(), Failure> {
     let hunts = hunts_named(&a.hunt)?;
-    let params = params_for(&hunts, &a)?;
+    let params = a.tuning.params(&hunts)?;
     let case = a.case.as_deref().map(load_case).transpose()?;
     let engine = load_engine(&a.paths, &a.load)?;
     let mut out = output_sink(a.output.as_deref(), a.format)?;
@@ -37,7 +37,8 @@ pub(crate) fn run(a: RunArgs) -> Result<(), Failure> {
                     if i > 0 {
                         writeln!(out)?;
                     }
-                    writeln!(out, "== {key}: {} ({} rows)", p.hunt.spec().summary, output.rows.len())?;
+                    let rows = rarity::model::counted(output.rows.len() as u64, "row");
+                    writeln!(out, "== {key}: {} ({rows})", p.hunt.spec().summary)?;
                 }
                 if rows.is_empty() {
                     writeln!(out, "(no rows)")

@@ -68,7 +68,7 @@ impl TiHit {
 }
 
 /// Every loaded feed entry, merged.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ThreatIntel {
     /// Display names of the feeds loaded.
     pub sources: Vec<String>,

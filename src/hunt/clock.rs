@@ -6,6 +6,8 @@ use crate::model::tables::Provenance;
 use crate::model::time::{format_duration, format_iso, Nanos};
 use crate::store::Dataset;
 
+const DAY: Nanos = 86_400_000_000_000;
+
 /// One source whose events all fall before every hunt's window.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ClockWarning {
@@ -68,10 +70,15 @@ pub fn clock_warnings(ds: &Dataset, now: Nanos) -> Vec<ClockWarning> {
             }
             let source = ds.sources.get(i).map(|s| s.display.clone()).unwrap_or_default();
             let suggest_now = format_iso(latest);
-            let gap = format_duration(now.saturating_sub(latest));
+            // Whole days read better than `565d12h3m57s` at this scale.
+            let gap = match now.saturating_sub(latest) / DAY {
+                0 => format_duration(now.saturating_sub(latest)),
+                1 => "1 day".to_string(),
+                days => format!("{} days", crate::model::thousands(days as u64)),
+            };
             let message = format!(
                 "{}: events end {}, {gap} before now {}; every hunt window (the shortest is {}) misses them. Try --now {}",
-                crate::model::clip(&source),
+                crate::text::fit_tail(&source, 90),
                 super::funnel::day(latest),
                 super::funnel::day(now),
                 format_duration(window),

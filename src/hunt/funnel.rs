@@ -250,6 +250,68 @@ pub(crate) fn sweep_at_most(keys: impl IntoIterator<Item = Option<i64>>, values:
         .collect()
 }
 
+/// Result counts of duration `values` that set where a window starts (`now - value`): item `i`
+/// is kept while the window starts at or before `limits[i]` (None = never kept).
+pub(crate) fn sweep_window_start(
+    limits: impl IntoIterator<Item = Option<Nanos>>,
+    now: Nanos,
+    values: &[ParamValue],
+) -> Vec<usize> {
+    let mut ls: Vec<Nanos> = limits.into_iter().flatten().collect();
+    ls.sort_unstable();
+    values
+        .iter()
+        .map(|v| match v {
+            ParamValue::Duration(d) => {
+                let start = now.saturating_sub(*d);
+                ls.len() - ls.partition_point(|&l| l < start)
+            }
+            _ => 0,
+        })
+        .collect()
+}
+
+/// Result counts of duration `values` that set where a window starts (`now - value`): item `i`
+/// is kept while the window starts at or after `lows[i]`.
+pub(crate) fn sweep_window_from(
+    lows: impl IntoIterator<Item = Nanos>,
+    now: Nanos,
+    values: &[ParamValue],
+) -> Vec<usize> {
+    let mut ls: Vec<Nanos> = lows.into_iter().collect();
+    ls.sort_unstable();
+    values
+        .iter()
+        .map(|v| match v {
+            ParamValue::Duration(d) => ls.partition_point(|&l| l <= now.saturating_sub(*d)),
+            _ => 0,
+        })
+        .collect()
+}
+
+/// Result counts of duration `values` that set where a window starts (`now - value`): item `i`
+/// is kept while the window starts at or after `lo` and before `hi` (`spans[i] = (lo, hi)`).
+pub(crate) fn sweep_window_between(
+    spans: impl IntoIterator<Item = (Nanos, Nanos)>,
+    now: Nanos,
+    values: &[ParamValue],
+) -> Vec<usize> {
+    let (mut lo, mut hi): (Vec<Nanos>, Vec<Nanos>) = spans.into_iter().filter(|(l, h)| l < h).unzip();
+    lo.sort_unstable();
+    hi.sort_unstable();
+    values
+        .iter()
+        .map(|v| match v {
+            ParamValue::Duration(d) => {
+                let start = now.saturating_sub(*d);
+                // Every span with hi <= start also has lo <= start.
+                lo.partition_point(|&l| l <= start) - hi.partition_point(|&h| h <= start)
+            }
+            _ => 0,
+        })
+        .collect()
+}
+
 /// A sweep could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SweepError {
@@ -373,6 +435,12 @@ mod tests {
         assert_eq!(sweep_at_most([Some(1), Some(3), None, Some(i64::MAX)], &vals), vec![3, 3, 2, 2, 1]);
         // Kept for lo <= value < hi.
         assert_eq!(sweep_between([(1, 3), (2, 2), (0, i64::MAX)], &vals), vec![1, 2, 2, 1, 1]);
+        // Windows starting at now - value: kept while the start is <= the limit (ties kept).
+        let durs: Vec<ParamValue> = (0..5).map(ParamValue::Duration).collect();
+        assert_eq!(sweep_window_start([Some(8), Some(7), None, Some(i64::MAX)], 10, &durs), vec![1, 1, 2, 3, 3]);
+        assert_eq!(sweep_window_from([8, 7, i64::MIN], 10, &durs), vec![3, 3, 3, 2, 1]);
+        // ... and while lo <= start < hi; an empty span is never kept.
+        assert_eq!(sweep_window_between([(7, 9), (8, 8), (i64::MIN, 10)], 10, &durs), vec![0, 1, 2, 2, 1]);
     }
 
     #[test]

@@ -4,9 +4,12 @@
 //! The index keeps, per folded process name, the events that pass every parameter-free filter
 //! (RemoteUrl empty, Tcp, ConnectionSuccess, Public) in time order; a run only applies the
 //! parameter filters and stops counting a process once it reaches `max_devices` devices.
+//! For the funnel it also counts the events with an empty RemoteUrl by class (process,
+//! IPv4 or not, condition 6, port) from any instant on, so conditions 1-8 cost a few hundred
+//! class counts, not a pass over the events.
 
 use super::funnel::{named_window, sweep_at_least, window_note};
-use super::index::{first_after, port_set, text_set, Common, Engine};
+use super::index::{excluded_nets, first_after, port_set, text_set, Common, CountsByTime, Engine};
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::{
@@ -136,6 +139,30 @@ pub(crate) struct Ev {
 pub(crate) struct Index {
     offsets: Vec<usize>,
     evs: Vec<Ev>,
+    /// Per RemoteIP code: whether it is an IPv4 address (code 0, no address, is not).
+    v4: Vec<bool>,
+    /// The funnel's pre-aggregate: the events with an empty RemoteUrl (condition 2), as rows in
+    /// time order, each with its `Class` (what conditions 3, 5, 6 and 7 read) and its class and
+    /// RemotePort (what condition 8 reads), counted from any position on.
+    url_empty: Vec<u32>,
+    classes: Vec<Class>,
+    class_counts: CountsByTime,
+    /// (class, RemotePort) pairs ordered by port, and their counts.
+    ports: Vec<(u32, u32)>,
+    port_counts: CountsByTime,
+    /// Per code of Protocol, ActionType, RemoteIPType: Tcp, ConnectionSuccess, Public.
+    fixed: [Vec<bool>; 3],
+}
+
+/// What the parameter conditions 3, 5 and 7 of rare-process read from an event, and whether it
+/// passes condition 6 (condition 4 reads its address and is taken away per excluded address;
+/// condition 8 its port, taken away per excluded port).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Class {
+    group: u32,
+    v4: bool,
+    /// Condition 6: Tcp, ConnectionSuccess, Public.
+    fixed: bool,
 }
 
 /// The parameter filters of one run.
@@ -219,21 +246,62 @@ impl Index {
             };
             fill[g] += 1;
         }
-        Index { offsets, evs }
+        let ips = &n.remote_ip;
+        let v4: Vec<bool> = (0..ips.distinct() as u32).map(|c| ips.addr(c).is_some_and(|ip| ip.is_ipv4())).collect();
+        let fixed_at = |r: usize| {
+            tcp[n.protocol.codes[r] as usize]
+                && success[n.action.codes[r] as usize]
+                && public[n.remote_ip_type.codes[r] as usize]
+        };
+        let url_empty: Vec<u32> =
+            c.net_order.iter().copied().filter(|&r| n.remote_url.codes[r as usize] == 0).collect();
+        let mut class_ids: std::collections::HashMap<Class, u32> = std::collections::HashMap::new();
+        let mut classes = Vec::new();
+        let mut port_ids: std::collections::HashMap<(u32, u32), u32> = std::collections::HashMap::new();
+        let mut ports = Vec::new();
+        let (of_class, of_port): (Vec<u32>, Vec<u32>) = url_empty
+            .iter()
+            .map(|&r| {
+                let ri = r as usize;
+                let class = Class {
+                    group: c.net_proc[n.proc_name.codes[ri] as usize],
+                    v4: v4[ips.codes[ri] as usize],
+                    fixed: fixed_at(ri),
+                };
+                let k = *class_ids.entry(class).or_insert_with(|| {
+                    classes.push(class);
+                    classes.len() as u32 - 1
+                });
+                let pair = (k, n.remote_port[ri]);
+                let kp = *port_ids.entry(pair).or_insert_with(|| {
+                    ports.push(pair);
+                    ports.len() as u32 - 1
+                });
+                (k, kp)
+            })
+            .unzip();
+        // Number the pairs in port order, so the pairs of one port are one range.
+        let mut by_port: Vec<u32> = (0..ports.len() as u32).collect();
+        by_port.sort_unstable_by_key(|&i| (ports[i as usize].1, ports[i as usize].0));
+        let mut renumber = vec![0u32; ports.len()];
+        for (to, &from) in by_port.iter().enumerate() {
+            renumber[from as usize] = to as u32;
+        }
+        let ports: Vec<(u32, u32)> = by_port.iter().map(|&i| ports[i as usize]).collect();
+        let of_port = of_port.into_iter().map(|i| renumber[i as usize]).collect();
+        let class_counts = CountsByTime::build(classes.len(), of_class);
+        let port_counts = CountsByTime::build(ports.len(), of_port);
+        Index { offsets, evs, v4, url_empty, classes, class_counts, ports, port_counts, fixed: [tcp, success, public] }
     }
 
     fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {
         let ds = &eng.ds;
-        let nets: Vec<ipnet::IpNet> = p.enabled("excluded_nets").iter().filter_map(|s| s.parse().ok()).collect();
-        let ipv4_only = p.boolean("ipv4_only");
-        let ips = &ds.net.remote_ip.ips;
-        let ip_ok: Vec<bool> = (0..ds.net.remote_ip.distinct())
-            .into_par_iter()
-            .map(|code| match (code, ips.get(code)) {
-                (0, _) | (_, None) => !ipv4_only,
-                (_, Some(ip)) => (!ipv4_only || ip.is_ipv4()) && !nets.iter().any(|n| n.contains(ip)),
-            })
-            .collect();
+        // Conditions 3 and 4 per RemoteIP code; code 0 (no address) is not IPv4 and never
+        // inside a network.
+        let mut ip_ok = if p.boolean("ipv4_only") { self.v4.clone() } else { vec![true; self.v4.len()] };
+        for code in eng.common.codes_in(ds, &excluded_nets(p)) {
+            ip_ok[code as usize] = false;
+        }
         let browsers: Vec<String> = p.enabled("browsers").iter().map(|b| b.trim().to_lowercase()).collect();
         let require_exe = p.boolean("require_exe");
         let group_ok = eng
@@ -289,7 +357,14 @@ impl Index {
 
 impl HuntIndex for Index {
     fn heap_bytes(&self) -> usize {
-        self.offsets.capacity() * 8 + self.evs.capacity() * std::mem::size_of::<Ev>()
+        self.offsets.capacity() * 8
+            + self.evs.capacity() * std::mem::size_of::<Ev>()
+            + self.v4.capacity()
+            + self.url_empty.capacity() * 4
+            + self.classes.capacity() * std::mem::size_of::<Class>()
+            + self.class_counts.heap_bytes()
+            + self.ports.capacity() * 8
+            + self.port_counts.heap_bytes()
     }
 
     fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<(RowKey, Vec<Cell>)> {
@@ -333,8 +408,11 @@ impl HuntIndex for Index {
         self.group(g as usize, &f).iter().filter(|e| f.keeps(e)).map(|e| e.row as usize).collect()
     }
 
-    /// Conditions 1-8 counted over every network event in order, then the groups formed and
-    /// the groups kept (the latter by the run's own code, so it is the run's row count).
+    /// Conditions 1-8 counted from the pre-aggregate: the events of one class after the
+    /// lookback start pass conditions 3, 5, 6 and 7 as a whole; condition 8 takes away the
+    /// class's events on each excluded port, condition 4 the events of each excluded address.
+    /// The groups formed follow from the same counts; the groups kept are the rows of the run
+    /// these parameters just had, else the run's own code computes them.
     fn funnel(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Funnel {
         let ds = &eng.ds;
         let n = &ds.net;
@@ -342,95 +420,91 @@ impl HuntIndex for Index {
         let cutoff = now.saturating_sub(p.duration("lookback"));
         let order = &c.net_order;
         let ipv4_only = p.boolean("ipv4_only");
-        let nets: Vec<ipnet::IpNet> = p.enabled("excluded_nets").iter().filter_map(|s| s.parse().ok()).collect();
-        let ips = &n.remote_ip.ips;
-        // Per RemoteIP code: (passes condition 3, passes condition 4).
-        let ip_pass: Vec<(bool, bool)> = (0..n.remote_ip.distinct())
-            .into_par_iter()
-            .map(|code| match (code, ips.get(code)) {
-                (0, _) | (_, None) => (!ipv4_only, true),
-                (_, Some(ip)) => (!ipv4_only || ip.is_ipv4(), !nets.iter().any(|net| net.contains(ip))),
-            })
-            .collect();
         let browsers: Vec<String> = p.enabled("browsers").iter().map(|b| b.trim().to_lowercase()).collect();
         let require_exe = p.boolean("require_exe");
-        let not_browser: Vec<bool> = c.procs.names.iter().map(|name| !browsers.iter().any(|b| b == name)).collect();
-        let exe_ok: Vec<bool> = c.procs.names.iter().map(|name| !require_exe || name.ends_with(".exe")).collect();
-        let tcp = super::index::mask_any(&n.protocol.dict, &["tcp"]);
-        let success = super::index::mask_any(&n.action.dict, &["connectionsuccess"]);
-        let public = super::index::mask_any(&n.remote_ip_type.dict, &["public"]);
-        let mut port_excluded = vec![false; 65_536];
-        for s in p.enabled("excluded_ports") {
-            if let Ok(port) = s.parse::<usize>() {
-                if port < port_excluded.len() {
-                    port_excluded[port] = true;
+        let group_pass: Vec<(bool, bool)> = c
+            .procs
+            .names
+            .iter()
+            .map(|name| (!browsers.iter().any(|b| b == name), !require_exe || name.ends_with(".exe")))
+            .collect();
+        let mut excluded_ports: Vec<u32> =
+            p.enabled("excluded_ports").iter().filter_map(|s| s.parse().ok()).filter(|&x: &u32| x < 65_536).collect();
+        excluded_ports.sort_unstable();
+        excluded_ports.dedup();
+        // Conditions 2..=7 over a class: the steps (indices into `counts`) it passes.
+        let passes = |class: &Class| -> usize {
+            let (not_browser, exe) = group_pass[class.group as usize];
+            match ((!ipv4_only || class.v4), not_browser, class.fixed, exe) {
+                (false, ..) => 2,
+                (true, false, ..) => 4,
+                (true, true, false, _) => 5,
+                (true, true, true, false) => 6,
+                (true, true, true, true) => 7,
+            }
+        };
+        let groups = c.procs.len();
+        let mut counts = [0usize; 8];
+        counts[0] = order.len() - first_after(order, cutoff, |&r| n.ts[r as usize]);
+        let at = first_after(&self.url_empty, cutoff, |&r| n.ts[r as usize]);
+        // Events passing conditions 1-8 but 4, per group.
+        let mut per_group = vec![0usize; groups];
+        for (class, count) in self.classes.iter().zip(self.class_counts.after(at)) {
+            let count = count as usize;
+            let upto = passes(class);
+            for k in &mut counts[1..upto] {
+                *k += count;
+            }
+            if upto == 7 {
+                per_group[class.group as usize] += count;
+            }
+        }
+        // Condition 8: the events on excluded ports of classes that pass 1-7.
+        counts[7] = counts[6];
+        for port in &excluded_ports {
+            let lo = self.ports.partition_point(|(_, p)| p < port);
+            let hi = self.ports.partition_point(|(_, p)| p <= port);
+            for (&(k, _), count) in self.ports[lo..hi].iter().zip(self.port_counts.after_range(at, lo..hi)) {
+                let class = &self.classes[k as usize];
+                if passes(class) == 7 {
+                    counts[7] -= count as usize;
+                    per_group[class.group as usize] -= count as usize;
                 }
             }
         }
-        let groups = c.procs.len();
-        // Counts after conditions 1..=8, and the groups with an event after condition 8.
-        // Storage order, not time order: counts need no order and sequential reads are fast.
-        let (counts, formed) = (0..n.len())
-            .into_par_iter()
-            .chunks(64 * 1024)
-            .map(|chunk| {
-                let mut k = [0usize; 8];
-                let mut formed = vec![false; groups];
-                for r in chunk {
-                    if n.ts[r] <= cutoff {
-                        continue;
-                    }
-                    k[0] += 1;
-                    if n.remote_url.codes[r] != 0 {
-                        continue;
-                    }
-                    k[1] += 1;
-                    let (v4, not_excluded) = ip_pass[n.remote_ip.codes[r] as usize];
-                    if !v4 {
-                        continue;
-                    }
-                    k[2] += 1;
-                    if !not_excluded {
-                        continue;
-                    }
-                    k[3] += 1;
-                    let g = c.net_proc[n.proc_name.codes[r] as usize] as usize;
-                    if !not_browser[g] {
-                        continue;
-                    }
-                    k[4] += 1;
-                    if !(tcp[n.protocol.codes[r] as usize]
-                        && success[n.action.codes[r] as usize]
-                        && public[n.remote_ip_type.codes[r] as usize])
-                    {
-                        continue;
-                    }
-                    k[5] += 1;
-                    if !exe_ok[g] {
-                        continue;
-                    }
-                    k[6] += 1;
-                    let port = n.remote_port[r];
-                    if port != NO_PORT && port_excluded[port as usize] {
-                        continue;
-                    }
-                    k[7] += 1;
-                    formed[g] = true;
+        // Condition 4: the events of excluded addresses, from step 4 on.
+        for code in c.codes_in(ds, &excluded_nets(p)) {
+            for &r in c.by_ip.since(ds, code, cutoff) {
+                let ri = r as usize;
+                if n.remote_url.codes[ri] != 0 {
+                    continue;
                 }
-                (k, formed)
-            })
-            .reduce(
-                || ([0usize; 8], vec![false; groups]),
-                |(mut a, mut fa), (b, fb)| {
-                    for i in 0..8 {
-                        a[i] += b[i];
-                    }
-                    for (x, y) in fa.iter_mut().zip(fb) {
-                        *x |= y;
-                    }
-                    (a, fa)
-                },
-            );
+                let class = Class {
+                    group: c.net_proc[n.proc_name.codes[ri] as usize],
+                    v4: self.v4[code as usize],
+                    fixed: self.fixed[0][n.protocol.codes[ri] as usize]
+                        && self.fixed[1][n.action.codes[ri] as usize]
+                        && self.fixed[2][n.remote_ip_type.codes[ri] as usize],
+                };
+                let upto = passes(&class);
+                for k in counts.iter_mut().take(upto).skip(3) {
+                    *k -= 1;
+                }
+                let port = n.remote_port[ri];
+                if upto == 7 && excluded_ports.binary_search(&port).is_err() {
+                    counts[7] -= 1;
+                    per_group[class.group as usize] -= 1;
+                }
+            }
+        }
+        let formed = per_group.iter().filter(|&&x| x > 0).count();
+        let kept = eng.rows_of_run(p, now).unwrap_or_else(|| {
+            let mut f = self.filter(eng, p, now);
+            for (ok, &passing) in f.group_ok.iter_mut().zip(&per_group) {
+                *ok &= passing > 0;
+            }
+            self.rare_groups(&f).len()
+        });
         let list = |key: &str| {
             let v = p.enabled(key);
             if v.is_empty() {
@@ -451,9 +525,7 @@ impl HuntIndex for Index {
         out.push("6", "Protocol Tcp, ActionType ConnectionSuccess, RemoteIPType Public", counts[5], ev);
         out.push("7", format!("process name ends with .exe (require_exe {require_exe})"), counts[6], ev);
         out.push("8", format!("RemotePort not in excluded_ports {}", list("excluded_ports")), counts[7], ev);
-        let formed = formed.iter().filter(|&&x| x).count();
         out.push("groups", "grouped by lower-cased process name", formed, FunnelUnit::Groups);
-        let kept = self.rare_groups(&self.filter(eng, p, now)).len();
         out.push("kept", format!("DeviceCount < max_devices {}", p.integer("max_devices")), kept, FunnelUnit::Groups);
         out
     }

@@ -2,10 +2,11 @@
 //!
 //! The index buckets the events that pass the parameter-free filters (ConnectionSuccess, not
 //! Private/Loopback, not 169.254.x) by RemoteIP, each bucket in time order; a run counts each
-//! bucket's server events and stops at `max_connections`.
+//! bucket's server events and stops at `max_connections`. The same events by DeviceName let the
+//! funnel and the `lookback` sweep read only the servers' events.
 
 use super::funnel::{named_window, sweep_at_least, window_note};
-use super::index::{excluded_ips, first_after, port_set, text_set, Common, Engine};
+use super::index::{excluded_ips, first_after, port_set, text_set, Buckets, Common, Engine, ExcludedIps};
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::pivot::{host_in_domain, normalize_domain, url_host};
@@ -163,6 +164,17 @@ pub(crate) struct Index {
     /// Per folded DeviceName, network events passing E's parameter-free conditions in turn:
     /// [all, ConnectionSuccess, + not Private/Loopback, + not link-local] (for the funnel).
     name_counts: Vec<[usize; 4]>,
+    /// The candidate events again, by folded DeviceName, each bucket in time order: the funnel
+    /// and the lookback sweep read only the servers' events.
+    by_name: Buckets<NameEv>,
+}
+
+/// A candidate event as the funnel and the sweeps read it.
+#[derive(Clone, Copy, Debug)]
+struct NameEv {
+    ts: Nanos,
+    ip: u32,
+    url: u32,
 }
 
 /// Whether `ip` is link-local: its text starts with `169.254.`, or it is in IPv6 `fe80::/10`.
@@ -177,7 +189,7 @@ fn is_link_local(ip: Option<IpAddr>) -> bool {
 struct Filter {
     servers: Vec<bool>,
     /// Per RemoteIP code: in an enabled `excluded_nets` entry.
-    excluded: Vec<bool>,
+    excluded: ExcludedIps,
     lookback_from: Nanos,
     recent_from: Nanos,
     max_connections: i64,
@@ -226,7 +238,15 @@ impl Index {
                 }
             }
         }
-        Index { offsets, evs, hosts, name_counts }
+        let by_name = Buckets::build(
+            c.devnames.len(),
+            order.iter().map(|&r| {
+                let ri = r as usize;
+                let ev = NameEv { ts: n.ts[ri], ip: n.remote_ip.codes[ri], url: n.remote_url.codes[ri] };
+                (c.net_name[n.device_name.codes[ri] as usize], ev)
+            }),
+        );
+        Index { offsets, evs, hosts, name_counts, by_name }
     }
 
     fn filter(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Filter {
@@ -236,7 +256,7 @@ impl Index {
             if named.is_empty() { eng.common.servers_since(lookback_from) } else { eng.common.servers_named(&named) };
         Filter {
             servers,
-            excluded: excluded_ips(&eng.ds, p),
+            excluded: excluded_ips(eng, p),
             lookback_from,
             recent_from: now.saturating_sub(p.duration("recent")),
             max_connections: p.integer("max_connections"),
@@ -256,7 +276,7 @@ impl Index {
     }
 
     fn rare_ip(&self, ds: &Dataset, f: &Filter, ip: usize) -> Option<(i64, Vec<String>, Vec<Ev>)> {
-        if f.excluded[ip] {
+        if f.excluded.contains(ip as u32) {
             return None;
         }
         let b = self.bucket(ip);
@@ -298,10 +318,81 @@ impl Index {
     }
 }
 
+impl Index {
+    /// Result counts of `lookback` values from one pass over the events of every name that is
+    /// a server at some lookback. The lookback moves two things: the window, and (without a
+    /// `servers` list) which names are servers, a name being one while the window reaches its
+    /// latest server DeviceInfo row. An event counts at window start `w` when both its time and
+    /// its name's latest server row are after `w`; every condition of a remote IP is then one
+    /// bound on `w`: it has an event (`w <` the latest), fewer than `max_connections` (`w >=`
+    /// the `max_connections`-th latest), no known-good URL (`w >=` the latest with one) and a
+    /// recent event on a server (`w <` the latest server row behind its recent events).
+    fn sweep_lookback(
+        &self,
+        eng: &Engine,
+        p: &HuntParams,
+        f: &Filter,
+        now: Nanos,
+        values: &[ParamValue],
+    ) -> Vec<usize> {
+        let Ok(limit) = usize::try_from(f.max_connections) else { return vec![0; values.len()] };
+        if limit == 0 {
+            return vec![0; values.len()];
+        }
+        let c = &eng.common;
+        let named = p.enabled("servers");
+        // Per folded name: the window starts before which it is a server.
+        let mut server_until: Vec<Option<Nanos>> = vec![None; c.devnames.len()];
+        if named.is_empty() {
+            for &(ts, id) in &c.server_rows {
+                let s = &mut server_until[id as usize];
+                *s = Some(s.map_or(ts, |x| x.max(ts)));
+            }
+        } else {
+            for (id, on) in c.servers_named(&named).into_iter().enumerate() {
+                if on {
+                    server_until[id] = Some(Nanos::MAX);
+                }
+            }
+        }
+        server_until[0] = None;
+        let mut url_known = vec![0u8; self.hosts.len()];
+        // (ip, latest start at which the event counts, URL known-good, server bound if recent).
+        let mut evs: Vec<(u32, Nanos, bool, Option<Nanos>)> = Vec::new();
+        for (name, until) in server_until.iter().enumerate() {
+            let Some(until) = *until else { continue };
+            for e in self.by_name.get(name) {
+                if f.excluded.contains(e.ip) {
+                    continue;
+                }
+                let known = e.url != 0 && {
+                    let u = &mut url_known[e.url as usize];
+                    if *u == 0 {
+                        *u = if self.known(f, &[e.url]) { 1 } else { 2 };
+                    }
+                    *u == 1
+                };
+                let recent = (e.ts > f.recent_from).then_some(until);
+                evs.push((e.ip, e.ts.min(until), known, recent));
+            }
+        }
+        evs.par_sort_unstable_by_key(|e| (e.0, std::cmp::Reverse(e.1)));
+        let spans = evs.chunk_by(|a, b| a.0 == b.0).filter_map(|g| {
+            let latest = g[0].1;
+            let recent = g.iter().filter_map(|e| e.3).max()?;
+            let too_many = g.get(limit - 1).map_or(Nanos::MIN, |e| e.1);
+            let known = g.iter().filter(|e| e.2).map(|e| e.1).max().unwrap_or(Nanos::MIN);
+            Some((too_many.max(known), latest.min(recent)))
+        });
+        super::funnel::sweep_window_between(spans, now, values)
+    }
+}
+
 impl HuntIndex for Index {
     fn heap_bytes(&self) -> usize {
         self.offsets.capacity() * 8
             + self.evs.capacity() * std::mem::size_of::<Ev>()
+            + self.by_name.heap_bytes()
             + self.hosts.iter().map(|h| h.capacity() + 24).sum::<usize>()
     }
 
@@ -360,46 +451,59 @@ impl HuntIndex for Index {
                 }
             }
         }
-        // Per RemoteIP: [E events kept by excluded_nets, inside lookback, rare, not known,
-        // recent], and the time range of the kept events.
-        let per_ip = |ip: usize| -> ([usize; 5], Option<(Nanos, Nanos)>) {
-            let mut k = [0usize; 5];
-            if f.excluded[ip] {
-                return (k, None);
-            }
-            let on = || self.bucket(ip).iter().filter(|e| f.servers[e.name as usize]);
-            let mut range = None;
-            for e in on() {
+        // Over the servers' events only: per RemoteIP the events inside the lookback, whether
+        // one of their URLs is known-good and the latest event; then [E events kept by
+        // excluded_nets, inside lookback, rare, not known, recent].
+        let ips = ds.net.remote_ip.distinct();
+        let mut inside = vec![0u32; ips];
+        let mut seen = vec![false; ips];
+        let mut known = vec![false; ips];
+        let mut last = vec![0 as Nanos; ips];
+        let mut touched: Vec<u32> = Vec::new();
+        // Per URL code: 0 = not judged, 1 = known-good, 2 = not.
+        let mut url_known = vec![0u8; self.hosts.len()];
+        let mut k = [0usize; 5];
+        let mut range: Option<(Nanos, Nanos)> = None;
+        for name in (0..self.by_name.len()).filter(|&name| f.servers.get(name).copied().unwrap_or(false)) {
+            for e in self.by_name.get(name) {
+                let ip = e.ip as usize;
+                if f.excluded.contains(ip as u32) {
+                    continue;
+                }
                 k[0] += 1;
-                range = Some(range.map_or((e.ts, e.ts), |(lo, _): (Nanos, Nanos)| (lo, e.ts)));
-                k[1] += usize::from(e.ts > f.lookback_from);
+                range = Some(range.map_or((e.ts, e.ts), |(lo, hi)| (lo.min(e.ts), hi.max(e.ts))));
+                if !seen[ip] {
+                    seen[ip] = true;
+                    last[ip] = e.ts;
+                    touched.push(e.ip);
+                }
+                last[ip] = last[ip].max(e.ts);
+                if e.ts <= f.lookback_from {
+                    continue;
+                }
+                k[1] += 1;
+                inside[ip] += 1;
+                if e.url != 0 && !known[ip] {
+                    let u = &mut url_known[e.url as usize];
+                    if *u == 0 {
+                        *u = if self.known(&f, &[e.url]) { 1 } else { 2 };
+                    }
+                    known[ip] = *u == 1;
+                }
             }
-            if k[1] == 0 || k[1] as i64 >= f.max_connections {
-                return (k, range);
+        }
+        for &ip in &touched {
+            let ip = ip as usize;
+            if inside[ip] == 0 || i64::from(inside[ip]) >= f.max_connections {
+                continue;
             }
-            k[2] = 1;
-            let urls = &ds.net.remote_url.codes;
-            let mut codes: Vec<u32> =
-                on().filter(|e| e.ts > f.lookback_from).map(|e| urls[e.row as usize]).filter(|&u| u != 0).collect();
-            codes.sort_unstable();
-            codes.dedup();
-            if self.known(&f, &codes) {
-                return (k, range);
+            k[2] += 1;
+            if known[ip] {
+                continue;
             }
-            k[3] = 1;
-            k[4] = usize::from(range.is_some_and(|(_, last)| last > f.recent_from));
-            (k, range)
-        };
-        let (k, range) = (0..self.offsets.len() - 1).into_par_iter().map(per_ip).reduce(
-            || ([0usize; 5], None),
-            |(a, ra), (b, rb)| {
-                let range = match (ra, rb) {
-                    (Some((l1, h1)), Some((l2, h2))) => Some((l1.min(l2), h1.max(h2))),
-                    (x, None) | (None, x) => x,
-                };
-                (std::array::from_fn(|i| a[i] + b[i]), range)
-            },
-        );
+            k[3] += 1;
+            k[4] += usize::from(last[ip] > f.recent_from);
+        }
         let ev = FunnelUnit::Events;
         let mut out = Funnel::default();
         let named = p.enabled("servers");
@@ -450,6 +554,7 @@ impl HuntIndex for Index {
                     })
                     .collect()
             }
+            "lookback" => return self.sweep_lookback(eng, p, &f, now, values),
             _ => {
                 return values
                     .par_iter()

@@ -3,12 +3,16 @@
 //!
 //! The index keeps the events that pass the parameter-free filters (not
 //! ListeningConnectionCreated, not Private/Loopback, not an IPv4-mapped FourToSixMapping) in
-//! time order, plus every network event bucketed by RemoteIP for the prevalence lookup.
+//! time order (the prevalence lookup reads every network event by RemoteIP from `Common`). The
+//! same events as (DeviceName, RemoteIP, RemotePort) tuples and (server, company) pairs,
+//! ordered newest first, give the funnel and the `lookback` sweep steps 1-4 at any lookback
+//! by visiting only what has an event inside it.
 
 use super::funnel::{named_window, sweep_at_least, window_note};
-use super::index::{excluded_ips, first_after, text_set, Common, Engine};
+use super::index::{excluded_ips, first_after, text_set, Buckets, Common, Engine};
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
+use super::rare_process::DistinctUpTo;
 use super::{
     Cell, CellKind, ColumnSpec, Funnel, FunnelUnit, Hunt, HuntId, HuntIndex, HuntParams, HuntSpec, Need, ParamValue,
     Pivot, RowKey,
@@ -150,48 +154,39 @@ struct Ev {
     port: u32,
 }
 
-/// Every network event by RemoteIP code, each bucket in time order. Rows only (4 bytes per
-/// event): the bucket's timestamps are read from the table in the binary search.
-#[derive(Debug, Default)]
-pub(crate) struct ByIp {
-    offsets: Vec<usize>,
-    rows: Vec<u32>,
-}
-
-impl ByIp {
-    pub fn build(ds: &Dataset, order: &[u32]) -> ByIp {
-        let n = &ds.net;
-        let codes = n.remote_ip.distinct();
-        let mut offsets = vec![0usize; codes + 1];
-        for &r in order {
-            offsets[n.remote_ip.codes[r as usize] as usize + 1] += 1;
-        }
-        for i in 0..codes {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut fill = offsets.clone();
-        let mut rows = vec![0u32; order.len()];
-        for &r in order {
-            let c = n.remote_ip.codes[r as usize] as usize;
-            rows[fill[c]] = r;
-            fill[c] += 1;
-        }
-        ByIp { offsets, rows }
-    }
-
-    /// Rows of events to `ip` with `Timestamp > since`, in time order.
-    pub fn since<'a>(&'a self, ds: &Dataset, ip: u32, since: Nanos) -> &'a [u32] {
-        let Some(&lo) = self.offsets.get(ip as usize) else { return &[] };
-        let hi = self.offsets[ip as usize + 1];
-        let b = &self.rows[lo..hi];
-        &b[first_after(b, since, |&r| ds.net.ts[r as usize])..]
-    }
-}
-
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     cand: Vec<Ev>,
-    by_ip: ByIp,
+    /// The (DeviceName, RemoteIP, RemotePort) tuples of `cand`, ordered by their latest event,
+    /// newest first, so the tuples with an event after any instant are a prefix.
+    tuples: Vec<(u32, u32, u32)>,
+    /// Per tuple: the time of its latest event (descending, as `tuples`).
+    tuple_last: Vec<Nanos>,
+    /// Per tuple: the time of its first event, and the times of all its events ascending.
+    tuple_first: Vec<Nanos>,
+    tuple_ts: Buckets<Nanos>,
+    /// (tuple, company, latest time) of every tuple's events with a non-empty company, newest
+    /// first: which company runs on which server, inside any lookback.
+    companies: Vec<(u32, u32, Nanos)>,
+    /// (folded DeviceName, company, latest time) of the same events, newest first: the same
+    /// question when no address is excluded.
+    name_companies: Vec<(u32, u32, Nanos)>,
+    /// Per folded DeviceName that some DeviceInfo row makes a server: the times of its network
+    /// events, ascending: [all, not ListeningConnectionCreated, + RemoteIPType filter] (`cand`).
+    name_ts: [Buckets<Nanos>; 3],
+}
+
+/// What E and steps 1-4 come to at one lookback (`stages`).
+struct Stages {
+    rare: usize,
+    third_party: usize,
+    baseline: usize,
+    /// E events dropped by `excluded_nets` (E4 minus E5).
+    excluded_events: usize,
+    /// The new tuples (ids).
+    new: Vec<u32>,
+    /// Earliest and latest starttime of the baseline tuples.
+    starts: Option<(Nanos, Nanos)>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -227,7 +222,7 @@ impl Index {
                 || (four_six[ty] && is_v4_mapped(n.remote_ip.get(r)));
             !dropped
         });
-        let cand = order
+        let cand: Vec<Ev> = order
             .par_iter()
             .map(|&r| {
                 let ri = r as usize;
@@ -241,17 +236,183 @@ impl Index {
                 }
             })
             .collect();
-        Index { cand, by_ip: ByIp::build(ds, &c.net_order) }
+        let mut ids: HashMap<(u32, u32, u32), u32> = HashMap::new();
+        let tuple_of: Vec<u32> = cand
+            .iter()
+            .map(|e| {
+                let next = ids.len() as u32;
+                *ids.entry((e.name, e.ip, e.port)).or_insert(next)
+            })
+            .collect();
+        let mut last = vec![Nanos::MIN; ids.len()];
+        let mut keys = vec![(0u32, 0u32, 0u32); ids.len()];
+        for (k, &t) in ids.iter() {
+            keys[t as usize] = *k;
+        }
+        // `cand` is in time order: the last event seen is the latest.
+        for (e, &t) in cand.iter().zip(&tuple_of) {
+            last[t as usize] = e.ts;
+        }
+        let mut by_last: Vec<u32> = (0..ids.len() as u32).collect();
+        by_last.sort_by_key(|&t| (std::cmp::Reverse(last[t as usize]), t));
+        let mut rank = vec![0u32; ids.len()];
+        for (i, &t) in by_last.iter().enumerate() {
+            rank[t as usize] = i as u32;
+        }
+        let tuples = by_last.iter().map(|&t| keys[t as usize]).collect();
+        let tuple_last = by_last.iter().map(|&t| last[t as usize]).collect();
+        let tuple_ts = Buckets::build(ids.len(), cand.iter().zip(&tuple_of).map(|(e, &t)| (rank[t as usize], e.ts)));
+        let mut latest: HashMap<(u32, u32), Nanos> = HashMap::new();
+        for (e, &t) in cand.iter().zip(&tuple_of) {
+            if e.company != 0 {
+                latest.insert((rank[t as usize], e.company), e.ts);
+            }
+        }
+        let mut companies: Vec<(u32, u32, Nanos)> = latest.into_iter().map(|((t, co), ts)| (t, co, ts)).collect();
+        companies.sort_unstable_by_key(|&(t, co, ts)| (std::cmp::Reverse(ts), t, co));
+        let mut by_name: HashMap<(u32, u32), Nanos> = HashMap::new();
+        for e in cand.iter().filter(|e| e.company != 0) {
+            by_name.insert((e.name, e.company), e.ts);
+        }
+        let mut name_companies: Vec<(u32, u32, Nanos)> = by_name.into_iter().map(|((n, co), ts)| (n, co, ts)).collect();
+        name_companies.sort_unstable_by_key(|&(name, co, ts)| (std::cmp::Reverse(ts), name, co));
+        let tuple_first: Vec<Nanos> =
+            (0..ids.len()).map(|t| tuple_ts.get(t).first().copied().unwrap_or(Nanos::MIN)).collect();
+        let names = c.devnames.len();
+        let on_server = |r: usize| ever_server[c.net_name[n.device_name.codes[r] as usize] as usize];
+        let server_rows: Vec<u32> = c.net_order.iter().copied().filter(|&r| on_server(r as usize)).collect();
+        let name_of = |r: u32| c.net_name[n.device_name.codes[r as usize] as usize];
+        let name_ts = [
+            Buckets::build(names, server_rows.iter().map(|&r| (name_of(r), n.ts[r as usize]))),
+            Buckets::build(
+                names,
+                server_rows
+                    .iter()
+                    .filter(|&&r| !listening[n.action.codes[r as usize] as usize])
+                    .map(|&r| (name_of(r), n.ts[r as usize])),
+            ),
+            Buckets::build(names, cand.iter().map(|e| (e.name, e.ts))),
+        ];
+        Index { cand, tuples, tuple_last, tuple_first, tuple_ts, companies, name_companies, name_ts }
+    }
+
+    /// E (counted by how many events `excluded_nets` drops from it) and steps 1-4 at the
+    /// lookback start `from`, from the tuple and company lists: only tuples and companies with
+    /// an event after `from` are visited.
+    fn stages(&self, eng: &Engine, p: &HuntParams, from: Nanos, new_from: Nanos) -> Stages {
+        let servers = eng.common.servers_since(from);
+        let excluded = excluded_ips(eng, p);
+        let max_servers = p.integer("company_max_servers");
+        // Per company code: the distinct servers it runs on in E.
+        let mut on_servers = vec![0i64; eng.ds.net.company.dict.len()];
+        let mut pairs: Vec<(u32, u32)> = match excluded.is_empty() {
+            // (name, company) pairs are distinct already.
+            true => self.name_companies[..self.name_companies.partition_point(|c| c.2 > from)]
+                .iter()
+                .filter(|c| servers[c.0 as usize])
+                .map(|&(name, co, _)| (co, name))
+                .collect(),
+            false => {
+                let mut pairs: Vec<(u32, u32)> = self.companies[..self.companies.partition_point(|c| c.2 > from)]
+                    .iter()
+                    .filter(|c| {
+                        let (name, ip, _) = self.tuples[c.0 as usize];
+                        servers[name as usize] && !excluded.contains(ip)
+                    })
+                    .map(|&(t, co, _)| (co, self.tuples[t as usize].0))
+                    .collect();
+                pairs.sort_unstable();
+                pairs.dedup();
+                pairs
+            }
+        };
+        for &(co, _) in &pairs {
+            on_servers[co as usize] += 1;
+        }
+        pairs.retain(|&(co, _)| on_servers[co as usize] < max_servers);
+        let mut third_party = vec![false; servers.len()];
+        for &(_, name) in &pairs {
+            third_party[name as usize] = true;
+        }
+        let mut st = Stages {
+            rare: on_servers.iter().filter(|&&n| n > 0 && n < max_servers).count(),
+            third_party: third_party.iter().filter(|&&x| x).count(),
+            baseline: 0,
+            excluded_events: 0,
+            new: Vec::new(),
+            starts: None,
+        };
+        for t in 0..self.tuple_last.partition_point(|&l| l > from) {
+            let (name, ip, _) = self.tuples[t];
+            if !servers[name as usize] {
+                continue;
+            }
+            if excluded.contains(ip) {
+                let ts = self.tuple_ts.get(t);
+                st.excluded_events += ts.len() - first_after(ts, from, |t| *t);
+                continue;
+            }
+            if !third_party[name as usize] {
+                continue;
+            }
+            st.baseline += 1;
+            // The first event after `from`: most tuples start after it.
+            let start = match self.tuple_first[t] {
+                first if first > from => first,
+                _ => {
+                    let ts = self.tuple_ts.get(t);
+                    ts[first_after(ts, from, |t| *t)]
+                }
+            };
+            st.starts = Some(st.starts.map_or((start, start), |(lo, hi)| (lo.min(start), hi.max(start))));
+            if start > new_from {
+                st.new.push(t as u32);
+            }
+        }
+        st
+    }
+
+    /// Whether `ip` has a Prevalence (distinct devices over every network event with
+    /// `Timestamp > since`) of at least `max_prev`; no events = no prevalence = false.
+    fn prevalent(&self, eng: &Engine, ip: u32, since: Nanos, max_prev: i64) -> bool {
+        let ds = &eng.ds;
+        let evs = eng.common.by_ip.since(ds, ip, since);
+        if evs.is_empty() {
+            return false;
+        }
+        let Ok(limit) = usize::try_from(max_prev) else { return true };
+        if limit == 0 {
+            return true;
+        }
+        let mut devices = DistinctUpTo::new(limit);
+        evs.iter().any(|&r| devices.insert(ds.net.device.codes[r as usize]) >= limit)
+    }
+
+    /// The latest window start at which `ip` stops being prevalent: the Prevalence over
+    /// `Timestamp > since` is below `max_prev` (or there is none) exactly when `since >=` it.
+    /// `Nanos::MIN` = at every start.
+    fn prevalence_limit(&self, eng: &Engine, ip: u32, max_prev: i64) -> Nanos {
+        let ds = &eng.ds;
+        let evs = eng.common.by_ip.since(ds, ip, Nanos::MIN);
+        // With a threshold of 1 or less, any event at all makes it prevalent.
+        let limit = usize::try_from(max_prev).unwrap_or(0).max(1);
+        let mut devices = DistinctUpTo::new(limit);
+        for &r in evs.iter().rev() {
+            if devices.insert(ds.net.device.codes[r as usize]) >= limit {
+                return ds.net.ts[r as usize];
+            }
+        }
+        Nanos::MIN
     }
 
     /// E: events inside the lookback on servers, minus excluded networks, in time order.
     fn e_events(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<Ev> {
         let lookback_from = now.saturating_sub(p.duration("lookback"));
         let servers = eng.common.servers_since(lookback_from);
-        let excluded = excluded_ips(&eng.ds, p);
+        let excluded = excluded_ips(eng, p);
         self.cand[first_after(&self.cand, lookback_from, |e| e.ts)..]
             .par_iter()
-            .filter(|e| servers[e.name as usize] && !excluded[e.ip as usize])
+            .filter(|e| servers[e.name as usize] && !excluded.contains(e.ip))
             .copied()
             .collect()
     }
@@ -301,8 +462,9 @@ impl Index {
     }
 
     /// (Prevalence, URLs) of a RemoteIP over every network event with `Timestamp > since`.
-    fn prevalence(&self, ds: &Dataset, ip: u32, since: Nanos) -> Option<(i64, Vec<String>)> {
-        let evs = self.by_ip.since(ds, ip, since);
+    fn prevalence(&self, eng: &Engine, ip: u32, since: Nanos) -> Option<(i64, Vec<String>)> {
+        let ds = &eng.ds;
+        let evs = eng.common.by_ip.since(ds, ip, since);
         if evs.is_empty() {
             return None;
         }
@@ -317,8 +479,11 @@ impl Index {
 impl HuntIndex for Index {
     fn heap_bytes(&self) -> usize {
         self.cand.capacity() * std::mem::size_of::<Ev>()
-            + self.by_ip.offsets.capacity() * 8
-            + self.by_ip.rows.capacity() * 4
+            + self.tuples.capacity() * 12
+            + (self.tuple_last.capacity() + self.tuple_first.capacity()) * 8
+            + self.tuple_ts.heap_bytes()
+            + (self.companies.capacity() + self.name_companies.capacity()) * 16
+            + self.name_ts.iter().map(Buckets::heap_bytes).sum::<usize>()
     }
 
     fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<(RowKey, Vec<Cell>)> {
@@ -334,7 +499,7 @@ impl HuntIndex for Index {
             if a.start <= new_from {
                 continue;
             }
-            let prev = prev_cache.entry(ip).or_insert_with(|| self.prevalence(ds, ip, prev_from));
+            let prev = prev_cache.entry(ip).or_insert_with(|| self.prevalence(eng, ip, prev_from));
             if prev.as_ref().is_some_and(|(count, _)| *count >= max_prev) {
                 continue;
             }
@@ -367,56 +532,42 @@ impl HuntIndex for Index {
             .collect()
     }
 
+    /// From the per-server time lists (E1-E4, binary searches), the tuple and company lists
+    /// (E5, steps 1-4); 5-6 are the rows of the run these parameters just had, else a bounded
+    /// prevalence count per new tuple.
     fn funnel(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Funnel {
         let ds = &eng.ds;
         let n = &ds.net;
         let c = &eng.common;
         let lookback_from = now.saturating_sub(p.duration("lookback"));
-        let servers = c.servers_since(lookback_from);
-        let listening = super::index::mask_any(&n.action.dict, &["listeningconnectioncreated"]);
-        let private = super::index::mask_any(&n.remote_ip_type.dict, &["private", "loopback"]);
-        let four_six = super::index::mask_any(&n.remote_ip_type.dict, &["fourtosixmapping"]);
-        let excluded = excluded_ips(ds, p);
-        let order = &c.net_order;
-        // Storage order, not time order: counts need no order and sequential reads are fast.
-        let counts = (0..n.len())
-            .into_par_iter()
-            .chunks(64 * 1024)
-            .map(|chunk| {
-                let mut k = [0usize; 5];
-                for r in chunk {
-                    if n.ts[r] <= lookback_from {
-                        continue;
-                    }
-                    k[0] += 1;
-                    if !servers[c.net_name[n.device_name.codes[r] as usize] as usize] {
-                        continue;
-                    }
-                    k[1] += 1;
-                    if listening[n.action.codes[r] as usize] {
-                        continue;
-                    }
-                    k[2] += 1;
-                    let ty = n.remote_ip_type.codes[r] as usize;
-                    if private[ty] || (four_six[ty] && is_v4_mapped(n.remote_ip.get(r))) {
-                        continue;
-                    }
-                    k[3] += 1;
-                    if excluded[n.remote_ip.codes[r] as usize] {
-                        continue;
-                    }
-                    k[4] += 1;
-                }
-                k
-            })
-            .reduce(|| [0usize; 5], |a, b| std::array::from_fn(|i| a[i] + b[i]));
-        let e = self.e_events(eng, p, now);
-        let (rare, third_party) = self.third_party(eng, p, &e);
-        let baseline = Index::aggregate(e.into_iter().filter(|ev| third_party[ev.name as usize]));
         let new_from = now.saturating_sub(p.duration("new_within"));
-        let new: Vec<(u32, Agg)> =
-            baseline.iter().filter(|(_, a)| a.start > new_from).map(|(k, a)| (k.1, *a)).collect();
-        let kept = self.run(eng, p, now).len();
+        let prev_from = now.saturating_sub(p.duration("prevalence_window"));
+        let max_prev = p.integer("max_prevalence");
+        let servers = c.servers_since(lookback_from);
+        let after = |b: &Buckets<Nanos>| -> usize {
+            let on = servers.iter().enumerate().filter(|(_, &s)| s);
+            on.map(|(name, _)| b.get(name).len() - first_after(b.get(name), lookback_from, |t| *t)).sum()
+        };
+        let order = &c.net_order;
+        let e4 = after(&self.name_ts[2]);
+        let st = self.stages(eng, p, lookback_from, new_from);
+        let counts = [
+            order.len() - first_after(order, lookback_from, |&r| n.ts[r as usize]),
+            after(&self.name_ts[0]),
+            after(&self.name_ts[1]),
+            e4,
+            e4 - st.excluded_events,
+        ];
+        let kept = eng.rows_of_run(p, now).unwrap_or_else(|| {
+            let mut memo: HashMap<u32, bool> = HashMap::new();
+            let mut kept = |t: &&u32| {
+                let ip = self.tuples[**t as usize].1;
+                !*memo.entry(ip).or_insert_with(|| self.prevalent(eng, ip, prev_from, max_prev))
+            };
+            st.new.iter().filter(|t| kept(t)).count()
+        });
+        let (rare_n, third_n, baseline_n, new_n, starts) =
+            (st.rare, st.third_party, st.baseline, st.new.len(), st.starts);
         let ev = FunnelUnit::Events;
         let mut out = Funnel::default();
         let lookback = named_window(p, "lookback");
@@ -430,25 +581,22 @@ impl HuntIndex for Index {
         let nets = if nets.is_empty() { "(none)".to_string() } else { nets.join(",") };
         out.push("E5", format!("RemoteIP not in excluded_nets {nets}"), counts[4], ev);
         let max_servers = p.integer("company_max_servers");
-        let rare_n = rare.iter().filter(|&&x| x).count();
         out.push(
             "1",
             format!("rare companies: on < company_max_servers {max_servers} servers"),
             rare_n,
             FunnelUnit::Groups,
         );
-        let third_n = third_party.iter().filter(|&&x| x).count();
         out.push("2", "third-party servers: an E event with a rare company", third_n, FunnelUnit::Groups);
         out.push(
             "3",
             "baseline: (DeviceName, RemoteIP, RemotePort) on third-party servers",
-            baseline.len(),
+            baseline_n,
             FunnelUnit::Tuples,
         );
         let new_within = named_window(p, "new_within");
-        out.push("4", format!("new: starttime > now - {new_within}"), new.len(), FunnelUnit::Tuples);
-        let starts = new_range(baseline.values());
-        out.note(window_note(new.len(), baseline.len(), FunnelUnit::Tuples, starts, new_from, now, &new_within));
+        out.push("4", format!("new: starttime > now - {new_within}"), new_n, FunnelUnit::Tuples);
+        out.note(window_note(new_n, baseline_n, FunnelUnit::Tuples, starts, new_from, now, &new_within));
         out.push(
             "5-6",
             format!(
@@ -475,7 +623,7 @@ impl HuntIndex for Index {
                 let keys: Vec<Option<i64>> = baseline
                     .iter()
                     .filter(|(_, a)| a.start > new_from)
-                    .map(|((_, ip, _), _)| Some(self.prevalence(ds, *ip, prev_from).map_or(i64::MIN, |(c, _)| c + 1)))
+                    .map(|((_, ip, _), _)| Some(self.prevalence(eng, *ip, prev_from).map_or(i64::MIN, |(c, _)| c + 1)))
                     .collect();
                 sweep_at_least(keys, values)
             }
@@ -484,7 +632,7 @@ impl HuntIndex for Index {
                 let max_prev = p.integer("max_prevalence");
                 let keys: Vec<Option<i64>> = Index::aggregate(self.baseline_events(eng, p, now))
                     .iter()
-                    .filter(|((_, ip, _), _)| self.prevalence(ds, *ip, prev_from).is_none_or(|(c, _)| c < max_prev))
+                    .filter(|((_, ip, _), _)| self.prevalence(eng, *ip, prev_from).is_none_or(|(c, _)| c < max_prev))
                     .map(|(_, a)| Some(now.saturating_sub(a.start).saturating_add(1)))
                     .collect();
                 sweep_at_least(keys, values)
@@ -503,10 +651,48 @@ impl HuntIndex for Index {
                 let keys: Vec<Option<i64>> = Index::aggregate(e)
                     .iter()
                     .filter(|(_, a)| a.start > new_from)
-                    .filter(|((_, ip, _), _)| self.prevalence(ds, *ip, prev_from).is_none_or(|(c, _)| c < max_prev))
+                    .filter(|((_, ip, _), _)| self.prevalence(eng, *ip, prev_from).is_none_or(|(c, _)| c < max_prev))
                     .map(|((name, _, _), _)| server_key[*name as usize])
                     .collect();
                 sweep_at_least(keys, values)
+            }
+            "lookback" => {
+                // Steps 1-4 from the tuple and company lists at each lookback; the
+                // prevalence of an address does not depend on the lookback.
+                let max_prev = p.integer("max_prevalence");
+                let news: Vec<Vec<u32>> = values
+                    .par_iter()
+                    .map(|v| match v {
+                        ParamValue::Duration(d) => self.stages(eng, p, now.saturating_sub(*d), new_from).new,
+                        _ => Vec::new(),
+                    })
+                    .collect();
+                let mut memo: HashMap<u32, bool> = HashMap::new();
+                news.iter()
+                    .map(|new| {
+                        let mut kept = |t: &&u32| {
+                            let ip = self.tuples[**t as usize].1;
+                            !*memo.entry(ip).or_insert_with(|| self.prevalent(eng, ip, prev_from, max_prev))
+                        };
+                        new.iter().filter(|t| kept(t)).count()
+                    })
+                    .collect()
+            }
+            "prevalence_window" => {
+                // The new tuples do not depend on the window; each address stops being
+                // prevalent once the window starts at or after one instant.
+                let lookback_from = now.saturating_sub(p.duration("lookback"));
+                let max_prev = p.integer("max_prevalence");
+                let new = self.stages(eng, p, lookback_from, new_from).new;
+                let mut memo: HashMap<u32, Nanos> = HashMap::new();
+                let limits: Vec<Nanos> = new
+                    .iter()
+                    .map(|&t| {
+                        let ip = self.tuples[t as usize].1;
+                        *memo.entry(ip).or_insert_with(|| self.prevalence_limit(eng, ip, max_prev))
+                    })
+                    .collect();
+                super::funnel::sweep_window_from(limits, now, values)
             }
             _ => values.par_iter().map(|v| self.run(eng, &super::funnel::with_value(p, param, v), now).len()).collect(),
         }
@@ -539,12 +725,4 @@ impl HuntIndex for Index {
             crate::model::time::format_duration(p.duration("new_within")),
         )
     }
-}
-
-/// Earliest and latest starttime of baseline tuples.
-fn new_range<'a>(aggs: impl Iterator<Item = &'a Agg>) -> Option<(Nanos, Nanos)> {
-    aggs.fold(None, |acc, a| match acc {
-        None => Some((a.start, a.start)),
-        Some((lo, hi)) => Some((lo.min(a.start), hi.max(a.start))),
-    })
 }

@@ -179,14 +179,14 @@ impl Index {
         Index { cands, inbound }
     }
 
-    fn qualifying(&self, ds: &Dataset, p: &HuntParams) -> Vec<Cand> {
+    fn qualifying(&self, eng: &Engine, p: &HuntParams) -> Vec<Cand> {
         let level = super::index::clamp_u32(p.integer("min_level"));
         let excluded: Vec<u32> = p.enabled("excluded_local_ports").iter().filter_map(|s| s.parse().ok()).collect();
-        let excluded_ip = excluded_ips(ds, p);
+        let excluded_ip = excluded_ips(eng, p);
         self.cands
             .iter()
             .filter(|c| {
-                !excluded_ip[c.ip as usize]
+                !excluded_ip.contains(c.ip)
                     && c.hit.is_some_and(|h| h.listed(level))
                     && !excluded.contains(&c.local_port)
             })
@@ -204,7 +204,7 @@ impl HuntIndex for Index {
         let ds: &Dataset = &eng.ds;
         let n = &ds.net;
         let d = &ds.devinfo;
-        self.qualifying(ds, p)
+        self.qualifying(eng, p)
             .into_iter()
             .map(|c| {
                 let r = c.row as usize;
@@ -226,19 +226,22 @@ impl HuntIndex for Index {
     /// Network-event rows behind a result row: its single event, while it still qualifies.
     fn events(&self, eng: &Engine, p: &HuntParams, _now: Nanos, key: &RowKey) -> Vec<usize> {
         let Some(&row) = key.0.first() else { return Vec::new() };
-        self.qualifying(&eng.ds, p).iter().filter(|c| c.row == row).map(|c| c.row as usize).collect()
+        self.qualifying(eng, p).iter().filter(|c| c.row == row).map(|c| c.row as usize).collect()
     }
 
     fn funnel(&self, eng: &Engine, p: &HuntParams, _now: Nanos) -> Funnel {
-        let ds: &Dataset = &eng.ds;
         let level = super::index::clamp_u32(p.integer("min_level"));
         let excluded_ports: Vec<u32> =
             p.enabled("excluded_local_ports").iter().filter_map(|s| s.parse().ok()).collect();
-        let excluded_ip = excluded_ips(ds, p);
-        let not_excluded: Vec<&Cand> = self.cands.iter().filter(|c| !excluded_ip[c.ip as usize]).collect();
-        let listed: Vec<&Cand> =
-            not_excluded.iter().copied().filter(|c| c.hit.is_some_and(|h| h.listed(level))).collect();
-        let kept = listed.iter().filter(|c| !excluded_ports.contains(&c.local_port)).count();
+        let excluded_ip = excluded_ips(eng, p);
+        let (mut not_excluded, mut listed, mut kept) = (0usize, 0usize, 0usize);
+        for c in self.cands.iter().filter(|c| !excluded_ip.contains(c.ip)) {
+            not_excluded += 1;
+            if c.hit.is_some_and(|h| h.listed(level)) {
+                listed += 1;
+                kept += usize::from(!excluded_ports.contains(&c.local_port));
+            }
+        }
         let list = |key: &str| {
             let v = p.enabled(key);
             if v.is_empty() {
@@ -251,13 +254,8 @@ impl HuntIndex for Index {
         let mut out = Funnel::default();
         out.push("1", "ActionType InboundConnectionAccepted", self.inbound, ev);
         out.push("2", "joined on DeviceId and an internet-facing LocalPort (latest DeviceInfo)", self.cands.len(), ev);
-        out.push("3", format!("RemoteIP not in excluded_nets {}", list("excluded_nets")), not_excluded.len(), ev);
-        out.push(
-            "4",
-            format!("RemoteIP listed in the feed (no count, or count >= min_level {level})"),
-            listed.len(),
-            ev,
-        );
+        out.push("3", format!("RemoteIP not in excluded_nets {}", list("excluded_nets")), not_excluded, ev);
+        out.push("4", format!("RemoteIP listed in the feed (no count, or count >= min_level {level})"), listed, ev);
         let ports = format!("LocalPort not in excluded_local_ports {}", list("excluded_local_ports"));
         out.push("5", ports, kept, FunnelUnit::Rows);
         out
@@ -271,11 +269,11 @@ impl HuntIndex for Index {
         }
         let excluded_ports: Vec<u32> =
             p.enabled("excluded_local_ports").iter().filter_map(|s| s.parse().ok()).collect();
-        let excluded_ip = excluded_ips(&eng.ds, p);
+        let excluded_ip = excluded_ips(eng, p);
         let keys = self
             .cands
             .iter()
-            .filter(|c| !excluded_ip[c.ip as usize] && !excluded_ports.contains(&c.local_port))
+            .filter(|c| !excluded_ip.contains(c.ip) && !excluded_ports.contains(&c.local_port))
             .map(|c| c.hit.and_then(|h| if h.uncounted { Some(i64::MAX) } else { h.max_count.map(i64::from) }));
         super::funnel::sweep_at_most(keys, values)
     }

@@ -3,9 +3,11 @@
 //!
 //! The index keeps the outbound rows with a country in time order, each with its country code
 //! and well-known-tuple id; a run counts the two history windows with binary-searched ranges.
+//! Each country's and tuple's row times and each result key's latest time let the funnel and
+//! the `recent` sweep judge a country or tuple by binary searches instead of counting windows.
 
 use super::funnel::{named_window, window_note};
-use super::index::{first_at_or_after, Common, Engine, Folded};
+use super::index::{first_at_or_after, Buckets, Common, Engine, Folded};
 use super::kql::{Dialect, KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
 use super::{
@@ -156,6 +158,8 @@ struct Row {
     row: u32,
     country: u32,
     tuple: u32,
+    /// The result key (`Key`) of the row, as a dense id.
+    key: u32,
 }
 
 #[derive(Debug, Default)]
@@ -163,6 +167,11 @@ pub(crate) struct Index {
     rows: Vec<Row>,
     tuples: usize,
     countries: usize,
+    /// Per country code and per tuple id: the times of its rows, ascending.
+    country_ts: Buckets<Nanos>,
+    tuple_ts: Buckets<Nanos>,
+    /// Per key id: (country code, tuple id, latest time).
+    keys: Vec<(u32, u32, Nanos)>,
 }
 
 /// The summarize key of the result, as dictionary codes of the VMConnection columns.
@@ -204,7 +213,9 @@ impl Index {
         let mut procs = Folded::default();
         let proc_fold = procs.fold_dict(&v.process_name.dict);
         let mut tuple_ids: HashMap<[u32; 4], u32> = HashMap::new();
-        let rows = order
+        let mut key_ids: HashMap<Key, u32> = HashMap::new();
+        let mut keys: Vec<(u32, u32, Nanos)> = Vec::new();
+        let rows: Vec<Row> = order
             .iter()
             .map(|&r| {
                 let ri = r as usize;
@@ -216,10 +227,30 @@ impl Index {
                 ];
                 let next = tuple_ids.len() as u32;
                 let tuple = *tuple_ids.entry(k).or_insert(next);
-                Row { ts: v.ts[ri], row: r, country: v.remote_country.codes[ri], tuple }
+                let country = v.remote_country.codes[ri];
+                let next = key_ids.len() as u32;
+                let key = *key_ids.entry(key_of(ds, ri)).or_insert(next);
+                if key as usize == keys.len() {
+                    keys.push((country, tuple, v.ts[ri]));
+                }
+                // Rows come in time order: the last one seen is the latest.
+                keys[key as usize].2 = v.ts[ri];
+                Row { ts: v.ts[ri], row: r, country, tuple, key }
             })
             .collect();
-        Index { rows, tuples: tuple_ids.len(), countries: v.remote_country.dict.len() }
+        let countries = v.remote_country.dict.len();
+        let country_ts = Buckets::build(countries, rows.iter().map(|r| (r.country, r.ts)));
+        let tuple_ts = Buckets::build(tuple_ids.len(), rows.iter().map(|r| (r.tuple, r.ts)));
+        Index { rows, tuples: tuple_ids.len(), countries, country_ts, tuple_ts, keys }
+    }
+
+    /// How far a history window `[from, end)` over `times` (ascending) may reach and still
+    /// hold at most `above` of them: it does exactly when `end <=` the returned instant
+    /// (`Nanos::MAX` = whatever its end; None = never, `above < 0`).
+    fn history_limit(times: &[Nanos], from: Nanos, above: i64) -> Option<Nanos> {
+        let above = usize::try_from(above).ok()?;
+        let lo = first_at_or_after(times, from, |t| *t);
+        Some(lo.checked_add(above).and_then(|i| times.get(i)).copied().unwrap_or(Nanos::MAX))
     }
 
     /// Where the recent rows start, and the per-country and per-tuple counts of the history
@@ -260,6 +291,9 @@ impl Index {
 impl HuntIndex for Index {
     fn heap_bytes(&self) -> usize {
         self.rows.capacity() * std::mem::size_of::<Row>()
+            + self.country_ts.heap_bytes()
+            + self.tuple_ts.heap_bytes()
+            + self.keys.capacity() * 16
     }
 
     fn run(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Vec<(RowKey, Vec<Cell>)> {
@@ -342,19 +376,43 @@ impl HuntIndex for Index {
             .collect()
     }
 
-    fn funnel(&self, eng: &Engine, p: &HuntParams, now: Nanos) -> Funnel {
-        let ds: &Dataset = &eng.ds;
-        let (recent_start, countries, tuples) = self.history(p, now);
-        let recent = &self.rows[recent_start..];
+    /// From the per-country and per-tuple time lists: each country or tuple met in the recent
+    /// rows is judged by two binary searches, not by counting the history windows.
+    fn funnel(&self, _eng: &Engine, p: &HuntParams, now: Nanos) -> Funnel {
+        let recent_from = now.saturating_sub(p.duration("recent"));
+        let lookback_from = now.saturating_sub(p.duration("lookback"));
+        let baseline_from = now.saturating_sub(p.duration("baseline"));
+        let recent = &self.rows[first_at_or_after(&self.rows, recent_from, |r| r.ts)..];
         let common_above = p.integer("country_common_above");
         let seen_above = p.integer("tuple_seen_above");
-        let uncommon: Vec<&Row> = recent.iter().filter(|r| countries[r.country as usize] <= common_above).collect();
-        let new: Vec<&Row> = uncommon.iter().copied().filter(|r| tuples[r.tuple as usize] <= seen_above).collect();
-        let keys: std::collections::HashSet<Key> = new.iter().map(|r| key_of(ds, r.row as usize)).collect();
+        // 0 = not judged yet, 1 = passes, 2 = fails.
+        let mut country_ok = vec![0u8; self.countries];
+        let mut tuple_ok = vec![0u8; self.tuples];
+        let judge = |memo: &mut Vec<u8>, i: u32, times: &Buckets<Nanos>, from: Nanos, above: i64| -> bool {
+            let m = &mut memo[i as usize];
+            if *m == 0 {
+                let ok = Self::history_limit(times.get(i as usize), from, above).is_some_and(|l| l >= recent_from);
+                *m = if ok { 1 } else { 2 };
+            }
+            *m == 1
+        };
+        let mut uncommon = 0usize;
+        let mut new_keys: Vec<u32> = Vec::new();
+        for r in recent {
+            if !judge(&mut country_ok, r.country, &self.country_ts, lookback_from, common_above) {
+                continue;
+            }
+            uncommon += 1;
+            if judge(&mut tuple_ok, r.tuple, &self.tuple_ts, baseline_from, seen_above) {
+                new_keys.push(r.key);
+            }
+        }
+        let new = new_keys.len();
+        new_keys.sort_unstable();
+        new_keys.dedup();
         let ev = FunnelUnit::Events;
         let mut out = Funnel::default();
         out.push("rows", "VMConnection rows with Direction outbound and RemoteCountry non-empty", self.rows.len(), ev);
-        let recent_from = now.saturating_sub(p.duration("recent"));
         out.push("recent", format!("TimeGenerated >= now - {}", named_window(p, "recent")), recent.len(), ev);
         let range = self.rows.first().zip(self.rows.last()).map(|(a, b)| (a.ts, b.ts));
         out.note(window_note(recent.len(), self.rows.len(), ev, range, recent_from, now, &named_window(p, "recent")));
@@ -364,7 +422,7 @@ impl HuntIndex for Index {
                 "RemoteCountry not common: <= country_common_above {common_above} rows in {} before recent",
                 named_window(p, "lookback")
             ),
-            uncommon.len(),
+            uncommon,
             ev,
         );
         out.push(
@@ -373,24 +431,26 @@ impl HuntIndex for Index {
                 "tuple (process, SourceIp, DestinationIp, country) not well known: <= tuple_seen_above {seen_above} rows in {} before recent",
                 named_window(p, "baseline")
             ),
-            new.len(),
+            new,
             ev,
         );
-        out.push("summarized", "summarized by the nine output keys", keys.len(), FunnelUnit::Rows);
+        out.push("summarized", "summarized by the nine output keys", new_keys.len(), FunnelUnit::Rows);
         out
     }
 
     /// The two count thresholds from one pass: every result key has one country count and one
-    /// tuple count, so each threshold is one histogram. `alert_above` never changes the rows.
+    /// tuple count, so each threshold is one histogram. `recent` from the time lists: a key
+    /// is shown while the recent window reaches its latest row and both history windows (which
+    /// end where the recent one starts) stay under their thresholds, i.e. while the recent
+    /// window starts at or before the least of three times. `alert_above` never changes the rows.
     fn sweep(&self, eng: &Engine, p: &HuntParams, now: Nanos, param: &str, values: &[ParamValue]) -> Vec<usize> {
-        let ds: &Dataset = &eng.ds;
         let common_above = p.integer("country_common_above");
         let seen_above = p.integer("tuple_seen_above");
         let per_key = || {
             let (recent_start, countries, tuples) = self.history(p, now);
-            let mut keys: HashMap<Key, (i64, i64)> = HashMap::new();
+            let mut keys: HashMap<u32, (i64, i64)> = HashMap::new();
             for r in &self.rows[recent_start..] {
-                keys.insert(key_of(ds, r.row as usize), (countries[r.country as usize], tuples[r.tuple as usize]));
+                keys.insert(r.key, (countries[r.country as usize], tuples[r.tuple as usize]));
             }
             keys
         };
@@ -403,6 +463,19 @@ impl HuntIndex for Index {
                 per_key().into_values().map(|(c, t)| (c <= common_above).then_some(t)),
                 values,
             ),
+            "recent" => {
+                let lookback_from = now.saturating_sub(p.duration("lookback"));
+                let baseline_from = now.saturating_sub(p.duration("baseline"));
+                let country: Vec<Option<Nanos>> = (0..self.countries)
+                    .map(|c| Self::history_limit(self.country_ts.get(c), lookback_from, common_above))
+                    .collect();
+                let tuple: Vec<Option<Nanos>> = (0..self.tuples)
+                    .map(|t| Self::history_limit(self.tuple_ts.get(t), baseline_from, seen_above))
+                    .collect();
+                let limits =
+                    self.keys.iter().map(|&(c, t, last)| Some(last.min(country[c as usize]?).min(tuple[t as usize]?)));
+                super::funnel::sweep_window_start(limits, now, values)
+            }
             "alert_above" => vec![self.run(eng, p, now).len(); values.len()],
             _ => {
                 use rayon::prelude::*;

@@ -117,6 +117,9 @@ pub struct FileReport {
 #[derive(Clone, Debug, Default)]
 pub struct LoadReport {
     pub files: Vec<FileReport>,
+    /// The load was stopped (Esc while loading) before every file was read: the dataset holds
+    /// the files finished before that, and the rest are listed as skipped.
+    pub stopped: bool,
 }
 
 impl LoadReport {
@@ -145,6 +148,9 @@ pub struct ReadCtx<'a, 'b> {
 /// files, recognized by content); `ti` are feed files given with `--ti`; `geoip` with `--geoip`.
 /// A file named more than once (directly, through a link, inside a named directory) is read
 /// once; streams (`-`, pipes, FIFOs) are read once, up to `inputs::MAX_STREAM_BYTES`.
+///
+/// Setting `cancel` stops the load between or inside files: the files finished before then
+/// are kept (the one being read is dropped whole) and `LoadReport::stopped` is set.
 pub fn load(
     inputs: &[Input],
     ti: &[Input],
@@ -183,12 +189,15 @@ pub fn load(
             Ok(m) if !m.is_file() => match inputs::read_path_stream(g, &tracker) {
                 Ok(StreamRead::Data { bytes, .. }) => GeoIp::from_data(&SourceData::Memory(bytes.into()), &fr.path),
                 Ok(StreamRead::Unrecognized(reason)) => Err(LoadError::Unreadable { path: fr.path.clone(), reason }),
-                Err(LoadError::Cancelled) => return Err(LoadError::Cancelled),
                 Err(e) => Err(e),
             },
             _ => GeoIp::open(g),
         };
         match opened {
+            Err(LoadError::Cancelled) => {
+                fr.skipped = Some(STOPPED_WHILE_READING.into());
+                report.stopped = true;
+            }
             Ok(db) => {
                 fr.format = Some(format!("GeoIP database ({})", db.description()));
                 geo = Some(db);
@@ -207,7 +216,15 @@ pub fn load(
             }
             Planned::Load { input, ti, stream, also } => (input, ti, stream, also),
         };
-        tracker.check()?;
+        if report.stopped || tracker.cancelled() {
+            report.stopped = true;
+            report.files.push(FileReport {
+                path: input.display(),
+                skipped: Some(STOPPED_BEFORE.into()),
+                ..Default::default()
+            });
+            continue;
+        }
         let display = input.display();
         tracker.update(|p| p.current = display.clone());
         let mut fr = FileReport { path: display.clone(), ..Default::default() };
@@ -224,7 +241,12 @@ pub fn load(
                 Input::Memory { bytes, .. } => SourceData::Memory(bytes.clone()),
                 Input::Stdin => unreachable!("standard input is read as a stream above"),
             },
-            Some(Err(LoadError::Cancelled)) => return Err(LoadError::Cancelled),
+            Some(Err(LoadError::Cancelled)) => {
+                fr.skipped = Some(STOPPED_WHILE_READING.into());
+                report.stopped = true;
+                report.files.push(fr);
+                continue;
+            }
             Some(Err(e)) => {
                 fr.skipped = Some(e.reason());
                 report.files.push(fr);
@@ -243,7 +265,11 @@ pub fn load(
                 SourceData::Memory(bytes.into())
             }
         };
-        load_one(&mut ds, &mut feed, &mut geo, &mut fr, data, is_ti, opts, &tracker)?;
+        if load_one(&mut ds, &mut feed, &mut geo, &mut fr, data, is_ti, opts, &tracker).is_err() {
+            // Stopped inside this file: it is dropped whole (load_one appends nothing then).
+            fr = FileReport { path: fr.path, skipped: Some(STOPPED_WHILE_READING.into()), ..Default::default() };
+            report.stopped = true;
+        }
         report.files.push(fr);
         tracker.update(|p| p.files_done += 1);
     }
@@ -253,8 +279,19 @@ pub fn load(
     Ok((ds, report))
 }
 
+/// The report's reason for a file a stopped load did not read.
+pub const STOPPED_BEFORE: &str = "loading was stopped before this file";
+/// The report's reason for the file a stopped load was reading.
+pub const STOPPED_WHILE_READING: &str = "loading was stopped while reading this file";
+
+/// Whether a file report's skip reason is one of the two a stopped load gives.
+pub fn stopped_reason(reason: &str) -> bool {
+    reason == STOPPED_BEFORE || reason == STOPPED_WHILE_READING
+}
+
 /// Recognize and read one input into the dataset (or the feeds, or the GeoIP slot),
-/// filling its report. Err only for a cancelled load.
+/// filling its report. Err only for a cancelled load, and then the dataset, the feeds and
+/// the GeoIP slot are as they were before.
 #[allow(clippy::too_many_arguments)]
 fn load_one(
     ds: &mut Dataset,
@@ -281,8 +318,14 @@ fn load_one(
     } else {
         sniffed
     };
+    // A feed merges entries as it reads: keep the feeds as they were, to restore on a stop.
+    let mut before_feed = matches!(kind, Kind::ThreatIntel).then(|| feed.clone());
     match kind {
         Kind::ThreatIntel => match feed.read_list(&data, &display, tracker) {
+            Err(LoadError::Cancelled) => {
+                *feed = before_feed.take().unwrap_or_default();
+                return Err(LoadError::Cancelled);
+            }
             Ok(r) => {
                 fr.format = Some(r.format);
                 fr.rows.ti = r.entries;
@@ -290,7 +333,6 @@ fn load_one(
                 fr.rejects = r.rejects.into_iter().map(|x| FileReject::new(&display, x.into())).collect();
                 fr.warnings.extend(r.warnings);
             }
-            Err(LoadError::Cancelled) => return Err(LoadError::Cancelled),
             Err(e) => fr.skipped = Some(e.reason()),
         },
         Kind::Mmdb => match GeoIp::from_data(&data, &display) {

@@ -23,6 +23,15 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `n` and `word` with the plural the count needs: "1 row", "2,037 rows".
+pub fn counted(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{} {word}s", thousands(n))
+    }
+}
+
 /// Shorten untrusted text quoted in a message: the first 60 characters, then `…`.
 pub fn clip(s: &str) -> String {
     let mut out: String = s.chars().take(60).collect();
@@ -39,5 +48,12 @@ mod thousands_tests {
         assert_eq!(super::thousands(0), "0");
         assert_eq!(super::thousands(1234567), "1,234,567");
         assert_eq!(super::thousands(100), "100");
+    }
+
+    #[test]
+    fn counted_uses_the_plural_the_count_needs() {
+        assert_eq!(super::counted(1, "row"), "1 row");
+        assert_eq!(super::counted(0, "row"), "0 rows");
+        assert_eq!(super::counted(2037, "event"), "2,037 events");
     }
 }

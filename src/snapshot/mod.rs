@@ -233,7 +233,8 @@ pub fn load_cached(
         }
     }
     let (dataset, report) = ingest::load(inputs, ti, geoip, opts, progress, cancel)?;
-    let pending = plan.map(|p| PendingSnapshot {
+    // A stopped load holds only part of the inputs: never save it as their snapshot.
+    let pending = plan.filter(|_| !report.stopped).map(|p| PendingSnapshot {
         dir: p.dir,
         path: p.path,
         key: p.key,

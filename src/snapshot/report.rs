@@ -121,7 +121,8 @@ fn get_kind(d: &mut Dec) -> R<RejectKind> {
 }
 
 pub(crate) fn put_report(e: &mut Enc, report: &LoadReport) {
-    let LoadReport { files } = report;
+    // A stopped load is never snapshotted (`load_cached`), so `stopped` is always false here.
+    let LoadReport { files, stopped: _ } = report;
     e.len(files.len());
     for f in files {
         // Every field named, so a new one cannot be left out of snapshots unnoticed.
@@ -178,7 +179,7 @@ pub(crate) fn get_report(d: &mut Dec) -> R<LoadReport> {
             unknown_columns: d.strings()?,
         });
     }
-    Ok(LoadReport { files })
+    Ok(LoadReport { files, stopped: false })
 }
 
 #[cfg(test)]
@@ -222,13 +223,19 @@ mod tests {
                 kind,
             })
             .collect();
-        let report = LoadReport { files: vec![FileReport { path: "a.csv".into(), rejects, ..Default::default() }] };
+        let report = LoadReport {
+            stopped: false,
+            files: vec![FileReport { path: "a.csv".into(), rejects, ..Default::default() }],
+        };
         assert!(storable(&report));
         let mut e = Enc::default();
         put_report(&mut e, &report);
         let back = get_report(&mut Dec::new(&e.buf)).unwrap();
         assert_eq!(back.files[0].rejects, report.files[0].rejects);
         let odd = FileReject { file: "a".into(), pos: Position::default(), kind: K::Missing { column: "NotAColumn" } };
-        assert!(!storable(&LoadReport { files: vec![FileReport { rejects: vec![odd], ..Default::default() }] }));
+        assert!(!storable(&LoadReport {
+            stopped: false,
+            files: vec![FileReport { rejects: vec![odd], ..Default::default() }]
+        }));
     }
 }

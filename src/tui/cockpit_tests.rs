@@ -60,6 +60,9 @@ fn settle(app: &mut App, b: &EngineBackend) {
                     let result = b.sweep(&params, key, &values);
                     app.update(Msg::SweepDone(SweepDone { hunt, key, params, values, result }));
                 }
+                Cmd::Why { hunt, gen, output, row } => {
+                    app.update(Msg::WhyDone { hunt, gen, row, line: b.why(&output, row) })
+                }
                 Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) | Cmd::CopyToClipboard(_) => {}
             }
         }
@@ -123,4 +126,35 @@ fn a_finding_drill_down_shows_its_timeline_rhythm_and_why() {
     assert!(screen.contains("possible beacon"), "{screen}");
     assert!(screen.contains("why  DeviceCount"), "{screen}");
     insta::assert_snapshot!("cockpit_timeline", screen);
+}
+
+#[test]
+fn the_selected_result_row_says_why_it_is_there_and_follows_the_cursor() {
+    let (mut app, b) = sample_app(0, 150, 34);
+    let screen = render(&app, 150, 34);
+    let first = app.tab().selected_why().expect("a why line for the first row").to_string();
+    assert!(first.starts_with("DeviceCount 1 < max_devices 4; "), "{first}");
+    assert!(screen.contains(&format!("why  {}", &first[..30])), "{screen}");
+    // Moving the cursor asks again; the line shown is always the selected row's.
+    app.update(Msg::Down);
+    assert_eq!(app.tab().selected_why(), None, "the old row's line is not shown for the new row");
+    assert!(render(&app, 150, 34).contains("why  …"));
+    settle(&mut app, &b);
+    let out = app.tab().output.clone().unwrap();
+    let row = app.tab().table.as_ref().unwrap().cursor_row().unwrap();
+    assert_eq!(app.tab().selected_why(), Some(b.why(&out, row).as_str()));
+    // Every hunt with results says why its first row is there against its own parameters.
+    let mut said = 0;
+    for i in 0..app.tabs.len() {
+        app.update(Msg::SelectHunt(i));
+        settle(&mut app, &b);
+        let tab = app.tab();
+        if tab.table.as_ref().is_some_and(|t| t.cursor_row().is_some()) {
+            let why = tab.selected_why().unwrap_or_else(|| panic!("{}: no why line", tab.hunt.key()));
+            let names_a_param = tab.hunt.spec().params.iter().any(|p| why.contains(p.key));
+            assert!(names_a_param, "{}: {why}", tab.hunt.key());
+            said += 1;
+        }
+    }
+    assert!(said >= 4, "most hunts have results on the sample fleet: {said}");
 }

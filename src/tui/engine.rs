@@ -41,6 +41,10 @@ impl HuntBackend for EngineBackend {
         self.engine.sweep(params, Some(self.now), key, values).map_err(|e| e.to_string())
     }
 
+    fn why(&self, output: &HuntOutput, row: usize) -> String {
+        self.engine.why(output, row)
+    }
+
     fn drill(&self, req: &DrillRequest) -> Result<Level, String> {
         let e = &self.engine;
         match req {

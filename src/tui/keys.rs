@@ -24,6 +24,8 @@ pub enum Ctx {
     Input,
     /// A y/n question.
     Confirm,
+    /// Esc while loading: keep what is loaded, quit, or keep loading.
+    StopLoading,
     /// The help overlay or the load report; any other key closes it.
     Overlay,
     /// The KQL view.
@@ -43,6 +45,7 @@ impl Ctx {
             Ctx::Params => "Parameter panel",
             Ctx::Input => "Prompts",
             Ctx::Confirm => "Questions",
+            Ctx::StopLoading => "Stop loading?",
             Ctx::Overlay => "Help",
             Ctx::Kql => "KQL view",
             Ctx::Verdict => "Verdict (after v)",
@@ -131,7 +134,7 @@ use KeyCode::{
 /// Every key the TUI knows, in the order help and hints list them.
 pub static BINDINGS: &[Binding] = &[
     // ---- loading / failed ----
-    bind!(Loading, [k(Esc)], |_| Msg::Back, "stop loading (asks: a partial load cannot be kept)", hint("stop")),
+    bind!(Loading, [k(Esc)], |_| Msg::Back, "stop loading (asks: keep what is loaded, or quit)", hint("stop")),
     bind!(Loading, [c('q')], |_| Msg::Quit, "quit", hint("quit")),
     bind!(Failed, [c('q'), k(Esc), k(Enter)], |_| Msg::Quit, "quit", hint("quit")),
     // ---- anywhere once loaded ----
@@ -281,6 +284,15 @@ pub static BINDINGS: &[Binding] = &[
     bind!(Input, [k(Delete)], |_| Msg::Input(InputKey::Delete), "", None),
     bind!(Confirm, [c('y'), c('Y')], |_| Msg::Answer(true), "answer a question yes / no", hint("yes")),
     bind!(Confirm, [c('n'), c('N'), k(Esc)], |_| Msg::Answer(false), "", hint("no")),
+    bind!(
+        StopLoading,
+        [c('k'), c('K'), c('y'), c('Y'), k(Enter)],
+        |_| Msg::Answer(true),
+        "stop loading and open the files finished so far",
+        hint("keep what is loaded")
+    ),
+    bind!(StopLoading, [c('q'), c('Q')], |_| Msg::Quit, "stop loading and quit", hint("quit")),
+    bind!(StopLoading, [c('n'), c('N'), k(Esc)], |_| Msg::Answer(false), "keep loading", hint("keep loading")),
     bind!(Verdict, [c('b')], |_| Msg::SetVerdict(Verdict::Benign), "benign", hint("benign")),
     bind!(Verdict, [c('s')], |_| Msg::SetVerdict(Verdict::Suspicious), "suspicious", hint("suspicious")),
     bind!(Verdict, [c('m')], |_| Msg::SetVerdict(Verdict::Malicious), "malicious", hint("malicious")),
@@ -357,16 +369,14 @@ pub fn keys_label(b: &Binding) -> String {
 /// Which binding context the app is in, for dispatch and hints.
 fn contexts(app: &App) -> &'static [Ctx] {
     match app.phase {
-        Phase::Loading(_) if app.prompt == Prompt::ConfirmStopLoading => &[Ctx::Confirm],
+        Phase::Loading(_) if app.prompt == Prompt::ConfirmStopLoading => &[Ctx::StopLoading],
         Phase::Loading(_) => &[Ctx::Loading],
         Phase::Failed(_) => &[Ctx::Failed],
         Phase::Ready => match &app.prompt {
             Prompt::Filter { .. } | Prompt::Edit { .. } | Prompt::Export { .. } | Prompt::Note { .. } => &[Ctx::Input],
             Prompt::Verdict => &[Ctx::Verdict],
-            Prompt::ConfirmOverwrite { .. }
-            | Prompt::ConfirmReset
-            | Prompt::ConfirmExclude { .. }
-            | Prompt::ConfirmStopLoading => &[Ctx::Confirm],
+            Prompt::ConfirmOverwrite { .. } | Prompt::ConfirmReset | Prompt::ConfirmExclude { .. } => &[Ctx::Confirm],
+            Prompt::ConfirmStopLoading => &[Ctx::StopLoading],
             Prompt::Help | Prompt::LoadReport => &[Ctx::Overlay],
             Prompt::Kql => &[Ctx::Kql],
             Prompt::None => match app.focus {

@@ -298,12 +298,17 @@ fn spawn_loader(args: TuiArgs, tx: Sender<Incoming>, cancel: Arc<AtomicBool>) ->
         };
         let loaded = match result {
             Ok(l) if l.report.loaded_anything() => l,
+            Ok(l) if l.report.stopped => {
+                let _ = tx.send(Incoming::App(Msg::LoadFailed(STOPPED_EMPTY.into())));
+                return;
+            }
             Ok(l) => {
                 let _ = tx.send(Incoming::App(Msg::LoadFailed(nothing_loaded(&l.report))));
                 return;
             }
+            // Stopped while reading a snapshot: nothing is loaded yet.
             Err(LoadError::Cancelled) => {
-                let _ = tx.send(Incoming::App(Msg::Quit));
+                let _ = tx.send(Incoming::App(Msg::LoadFailed(STOPPED_EMPTY.into())));
                 return;
             }
             Err(e) => {
@@ -326,10 +331,14 @@ fn spawn_loader(args: TuiArgs, tx: Sender<Incoming>, cancel: Arc<AtomicBool>) ->
     Ok(())
 }
 
+/// Esc → keep what is loaded, before any input finished.
+const STOPPED_EMPTY: &str = "loading stopped before any input finished: nothing to show";
+
 fn nothing_loaded(report: &LoadReport) -> String {
     let mut s = String::from("no events were loaded");
     for f in report.files.iter().take(8) {
-        let why = f.skipped.clone().unwrap_or_else(|| format!("{} rows rejected", f.rejected));
+        let why =
+            f.skipped.clone().unwrap_or_else(|| format!("{} rejected", rarity::model::counted(f.rejected, "row")));
         s.push_str(&format!("; {}: {why}", f.path));
     }
     s
@@ -337,11 +346,20 @@ fn nothing_loaded(report: &LoadReport) -> String {
 
 /// The header's view of a loaded dataset and what went wrong while loading it.
 pub fn summarize(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Summary {
-    // Rejected rows first: they are data the hunts do not see; a skipped README is not.
-    let mut problems = Vec::new();
+    let reference = ds.reference_now(now);
+    let stopped = report.stopped.then(|| {
+        let read = report.files.iter().filter(|f| f.skipped.is_none()).count();
+        let left = report.files.iter().filter(|f| f.skipped.as_deref().is_some_and(ingest::stopped_reason)).count();
+        format!("loading stopped: {read} {} loaded, {left} left out", if read == 1 { "input" } else { "inputs" })
+    });
+    // Sources the hunts cannot see at this `now` explain empty tabs: say so before anything.
+    let clock: Vec<String> =
+        rarity::hunt::clock::clock_warnings(ds, reference).into_iter().map(|w| w.message).collect();
+    let mut problems: Vec<String> = stopped.iter().chain(&clock).cloned().collect();
+    // Rejected rows next: they are data the hunts do not see; a skipped README is not.
     for f in report.files.iter().filter(|f| f.rejected > 0) {
         let first = f.rejects.first().map(|r| format!(" (first: {r})")).unwrap_or_default();
-        problems.push(format!("{}: {} rows rejected{first}", f.path, f.rejected));
+        problems.push(format!("{}: {} rejected{first}", f.path, rarity::model::counted(f.rejected, "row")));
     }
     for f in &report.files {
         problems.extend(f.warnings.iter().map(|w| format!("{}: {w}", f.path)));
@@ -357,12 +375,14 @@ pub fn summarize(ds: &Dataset, report: &LoadReport, now: Option<Nanos>) -> Summa
         devices: ds.device_count(),
         earliest: ds.earliest,
         latest: ds.latest,
-        now: ds.reference_now(now),
+        now: reference,
         geoip: ds.geoip.as_ref().map(|g| g.description().to_string()),
         ti_entries: ds.ti.len(),
         rejected: report.files.iter().map(|f| f.rejected).sum(),
         skipped: report.files.iter().filter(|f| f.skipped.is_some()).count(),
         problems,
         snapshot: None,
+        clock,
+        stopped,
     }
 }

@@ -139,6 +139,13 @@ pub enum Msg {
         funnel: Funnel,
     },
     SweepDone(SweepDone),
+    /// Why row `row` of recompute `gen` is a result (`Engine::why`).
+    WhyDone {
+        hunt: HuntId,
+        gen: u64,
+        row: usize,
+        line: String,
+    },
 }
 
 /// A finished case-file save.
@@ -260,6 +267,11 @@ pub struct Summary {
     pub problems: Vec<String>,
     /// "loaded from snapshot …" when the tables came from the snapshot cache.
     pub snapshot: Option<String>,
+    /// One line per source whose events all end before every hunt's window at `now`
+    /// (`hunt::clock`), with the `--now` to try; also among `problems`.
+    pub clock: Vec<String>,
+    /// "loading stopped: …" when Esc stopped the load and the files finished so far opened.
+    pub stopped: Option<String>,
 }
 
 /// Work `update` asks for; the runner hands it to the worker threads.
@@ -292,6 +304,13 @@ pub enum Cmd {
         case: CaseFile,
     },
     CancelLoad,
+    /// The why-this-row line of result `row` of recompute `gen` (the selected result).
+    Why {
+        hunt: HuntId,
+        gen: u64,
+        output: Arc<HuntOutput>,
+        row: usize,
+    },
     /// Bytes for the terminal itself: an OSC 52 clipboard request (`app::osc52`).
     Terminal(Vec<u8>),
 }

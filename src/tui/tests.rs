@@ -33,6 +33,8 @@ pub(crate) fn summary() -> Summary {
         skipped: 0,
         problems: Vec::new(),
         snapshot: None,
+        clock: Vec::new(),
+        stopped: None,
     }
 }
 
@@ -143,6 +145,9 @@ pub(crate) fn fake_answer(cmd: Cmd) -> Option<Msg> {
         })),
         Cmd::Drill { hunt, gen, req } => {
             Some(Msg::DrillDone(DrillDone { hunt, gen, result: Ok(fake_drill(&req, &|_| {})) }))
+        }
+        Cmd::Why { hunt, gen, row, .. } => {
+            Some(Msg::WhyDone { hunt, gen, row, line: format!("fake why of row {row}") })
         }
         Cmd::Sweep { .. }
         | Cmd::Io(_)
@@ -384,22 +389,104 @@ fn loading_shows_progress_and_esc_asks_before_stopping() {
     assert!(screen.contains("1.0 MiB / 4.0 MiB"), "{screen}");
     assert!(screen.contains("52,000 rows read"), "{screen}");
     insta::assert_snapshot!("progress", screen);
-    // Esc asks first; the loader cannot keep a partial load, so the question says stopping quits.
+    // Esc asks first: keep the files finished so far, quit, or keep loading.
     app.update(Msg::Back);
     assert_eq!(app.prompt, Prompt::ConfirmStopLoading);
     assert!(app.cmds.is_empty());
     let asked = render(&app, 100, 24);
-    assert!(asked.contains("Stop loading?") && asked.contains("cannot be kept"), "{asked}");
-    assert!(asked.contains("keep loading") && asked.contains("stop and quit"), "{asked}");
-    let n = super::keys::map_key(&app, &KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)).unwrap();
-    app.update(n);
+    assert!(asked.contains("Stop loading?") && asked.contains("1 of 4 files finished so far"), "{asked}");
+    assert!(asked.contains("keep what is loaded") && asked.contains("quit"), "{asked}");
+    assert!(asked.contains("keep loading"), "{asked}");
+    let key = |app: &App, code| super::keys::map_key(app, &KeyEvent::new(code, KeyModifiers::NONE)).unwrap();
+    // Esc (or n) keeps loading.
+    let esc = key(&app, KeyCode::Esc);
+    app.update(esc);
     assert_eq!(app.prompt, Prompt::None);
-    assert!(app.cmds.is_empty() && !app.cancelling, "no keeps loading");
+    assert!(app.cmds.is_empty() && !app.cancelling, "Esc keeps loading");
+    // k stops the loader, which then opens what it finished.
     app.update(Msg::Back);
-    let y = super::keys::map_key(&app, &KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)).unwrap();
-    app.update(y);
+    let k = key(&app, KeyCode::Char('k'));
+    app.update(k);
     assert!(matches!(app.cmds.as_slice(), [Cmd::CancelLoad]));
-    assert!(render(&app, 100, 24).contains("cancelling"));
+    assert!(!app.quit, "keeping what is loaded does not quit");
+    assert!(render(&app, 100, 24).contains("opening the files finished so far"));
+    // q in the question quits at once.
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Back);
+    let q = key(&app, KeyCode::Char('q'));
+    app.update(q);
+    assert!(app.quit && matches!(app.cmds.as_slice(), [Cmd::CancelLoad]));
+}
+
+#[test]
+fn a_stopped_load_opens_the_finished_files_and_says_it_is_partial() {
+    use rarity::ingest::{self, Input, LoadOptions};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let header = "Timestamp,DeviceName,ActionType,RemoteIP,RemotePort,InitiatingProcessFileName\n";
+    let rows = |n: usize| -> String {
+        let body: String = (0..n)
+            .map(|i| {
+                format!("2024-01-01T00:{:02}:00Z,d{i},ConnectionSuccess,203.0.113.{},443,a.exe\n", i % 60, i % 250)
+            })
+            .collect();
+        format!("{header}{body}")
+    };
+    let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    std::fs::write(&a, rows(40)).unwrap();
+    std::fs::write(&b, rows(70_000)).unwrap();
+    let cancel = AtomicBool::new(false);
+    let on_progress = |p: &ingest::Progress| {
+        if p.current.ends_with("b.csv") {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let inputs = [Input::Path(a), Input::Path(b)];
+    let (ds, report) = ingest::load(&inputs, &[], None, &LoadOptions::default(), &on_progress, &cancel).unwrap();
+    assert_eq!(ds.net.len(), 40);
+    let summary = crate::tui::summarize(&ds, &report, None);
+    assert_eq!(summary.stopped.as_deref(), Some("loading stopped: 1 input loaded, 1 left out"));
+    assert_eq!(summary.problems.first(), summary.stopped.as_ref());
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Loaded(Box::new(summary)));
+    assert!(matches!(app.phase, super::app::Phase::Ready));
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("⚠ partial load (L)"), "{screen}");
+    assert!(screen.contains("loading stopped: 1 input loaded"), "the status says so too: {screen}");
+    app.update(Msg::ShowLoadReport);
+    let report = render(&app, 120, 30);
+    assert!(report.contains("b.csv skipped: loading was stopped while reading"), "{report}");
+}
+
+#[test]
+fn a_source_that_ends_before_every_window_is_named_in_the_header_and_load_report() {
+    use rarity::ingest::{self, Input, LoadOptions};
+    use std::sync::atomic::AtomicBool;
+    let dir = tempfile::tempdir().unwrap();
+    let header = "Timestamp,DeviceName,ActionType,RemoteIP,RemotePort,InitiatingProcessFileName\n";
+    let (new, old) = (dir.path().join("new.csv"), dir.path().join("old.csv"));
+    std::fs::write(&new, format!("{header}2024-03-01T10:00:00Z,d1,ConnectionSuccess,203.0.113.1,443,a.exe\n")).unwrap();
+    std::fs::write(&old, format!("{header}2021-05-13T10:00:00Z,d2,ConnectionSuccess,203.0.113.2,443,b.exe\n")).unwrap();
+    let cancel = AtomicBool::new(false);
+    let inputs = [Input::Path(new), Input::Path(old)];
+    let (ds, report) = ingest::load(&inputs, &[], None, &LoadOptions::default(), &|_| {}, &cancel).unwrap();
+    let summary = crate::tui::summarize(&ds, &report, None);
+    assert_eq!(summary.clock.len(), 1, "{:?}", summary.clock);
+    assert!(
+        summary.clock[0].contains("old.csv") && summary.clock[0].contains("Try --now 2021-05-13"),
+        "{:?}",
+        summary.clock
+    );
+    assert_eq!(summary.problems.first(), summary.clock.first(), "the clock comes first in the report");
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Loaded(Box::new(summary)));
+    let wide = render(&app, 200, 30);
+    assert!(wide.contains("⚠ 1 source ends before every window: try --now (L)"), "{wide}");
+    let narrow = render(&app, 100, 30);
+    assert!(narrow.contains("⚠ clock (L)"), "{narrow}");
+    app.update(Msg::ShowLoadReport);
+    let report = render(&app, 200, 40);
+    assert!(report.contains("Try --now 2021-05-13"), "{report}");
 }
 
 #[test]
@@ -725,8 +812,8 @@ fn mouse_clicks_on_tabs_and_rows() {
     app.update(Msg::Click { x, y: 1 });
     assert_eq!(app.active, 2);
     app.update(Msg::SelectHunt(0));
-    // Third shown row: header 0, tabs 1, frame border 2, column header 3, rows from 4.
-    app.update(Msg::Click { x: 10, y: 6 });
+    // Third shown row: header 0, tabs 1, frame border 2, why line 3, column header 4, rows from 5.
+    app.update(Msg::Click { x: 10, y: 7 });
     assert_eq!(app.current_table().unwrap().cursor, 2);
     assert_eq!(app.focus, Focus::Table);
     // The parameter panel (right 42 columns at 120 wide): its third line is excluded_nets' first item.
@@ -818,6 +905,7 @@ mod engine_tests {
                 let result = b.sweep(&params, key, &values);
                 Some(Msg::SweepDone(crate::tui::msg::SweepDone { hunt, key, params, values, result }))
             }
+            Cmd::Why { hunt, gen, output, row } => Some(Msg::WhyDone { hunt, gen, row, line: b.why(&output, row) }),
             Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) | Cmd::CopyToClipboard(_) => None,
         }
     }
@@ -1079,7 +1167,7 @@ fn load_problems_toast_and_show_in_the_load_report() {
     ];
     app.update(Msg::Loaded(Box::new(s)));
     let status = app.status.clone().unwrap().text;
-    assert!(status.starts_with("load: 2 rows rejected, 1 inputs skipped; net.csv: 2 rows rejected"), "{status}");
+    assert!(status.starts_with("load: 2 rows rejected, 1 input skipped; net.csv: 2 rows rejected"), "{status}");
     app.update(Msg::ShowLoadReport);
     let screen = render(&app, 120, 30);
     assert!(screen.contains("Load report"), "{screen}");
@@ -1124,6 +1212,7 @@ mod sample_tests {
                 let result = b.sweep(&params, key, &values);
                 Some(Msg::SweepDone(crate::tui::msg::SweepDone { hunt, key, params, values, result }))
             }
+            Cmd::Why { hunt, gen, output, row } => Some(Msg::WhyDone { hunt, gen, row, line: b.why(&output, row) }),
             Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) | Cmd::CopyToClipboard(_) => None,
         }
     }
@@ -1689,22 +1778,23 @@ fn clicking_a_header_sorts_by_it_and_a_double_click_drills_down() {
     let mut app = ready_app();
     app.update(Msg::Resize(200, 30));
     let screen = render(&app, 200, 30);
-    let header = screen.lines().nth(3).unwrap();
+    // Header 0, tabs 1, frame border 2, why line 3, column header 4.
+    let header = screen.lines().nth(4).unwrap();
     let byte = header.find("SampleRemoteIP").unwrap_or_else(|| panic!("no SampleRemoteIP header:\n{screen}"));
     let x = header[..byte].chars().count() as u16;
-    app.update(Msg::Click { x: x + 1, y: 3 });
+    app.update(Msg::Click { x: x + 1, y: 4 });
     let t = app.current_table().unwrap();
     assert_eq!(t.columns[t.col].name, "SampleRemoteIP");
     assert_eq!(t.sort, Some((t.col, false)));
     assert_eq!(t.view, vec![2, 1, 0], "192.0.2.44 < 198.51.100.20 < 203.0.113.9");
     assert!(app.status.as_ref().unwrap().text.contains("sorted by SampleRemoteIP ascending"));
-    app.update(Msg::Click { x: x + 1, y: 3 });
+    app.update(Msg::Click { x: x + 1, y: 4 });
     assert_eq!(app.current_table().unwrap().view, vec![0, 1, 2]);
     // One click on a row selects it; a second on the same row drills down.
-    app.update(Msg::Click { x: 10, y: 5 });
+    app.update(Msg::Click { x: 10, y: 6 });
     assert_eq!(app.current_table().unwrap().cursor, 1);
     assert!(!app.tab().drill_pending);
-    app.update(Msg::Click { x: 10, y: 5 });
+    app.update(Msg::Click { x: 10, y: 6 });
     assert!(app.tab().drill_pending);
     settle(&mut app, &mut fake_answer);
     assert_eq!(app.tab().stack.len(), 1);
@@ -1750,12 +1840,13 @@ fn no_color_shows_the_active_tab_column_and_list_in_reverse_video() {
     // The active tab (row 1) and not the next one.
     let next_tab = view::tab_labels(&app)[0].chars().count() as u16 + 2;
     assert!(reversed(&buf, 1, 1) && !reversed(&buf, next_tab, 1));
-    // The selected column's header (row 3, after the frame and the mark gutter), not the next.
+    // The selected column's header (row 4, after the frame, the why line and the mark gutter),
+    // not the next.
     let t = app.current_table().unwrap();
     let next_col = 3 + t.columns[0].name.chars().count() as u16 + 3;
-    assert!(reversed(&buf, 3, 3) && !reversed(&buf, next_col, 3));
+    assert!(reversed(&buf, 3, 4) && !reversed(&buf, next_col, 4));
     // The cursor row.
-    assert!(reversed(&buf, 5, 4) && !reversed(&buf, 5, 5));
+    assert!(reversed(&buf, 5, 5) && !reversed(&buf, 5, 6));
     // In a drill-down, the active list's label.
     app.update(Msg::Enter);
     settle(&mut app, &mut fake_answer);
@@ -1797,4 +1888,26 @@ fn after_a_filter_n_and_shift_n_jump_between_matching_cells() {
     assert_eq!(pos(&app), (2, 3));
     let screen = render(&app, 120, 30);
     assert!(screen.contains("n/N: next/previous match"), "{screen}");
+}
+
+#[test]
+fn the_load_report_wraps_long_notes_and_scrolls_to_the_last() {
+    let mut s = summary();
+    s.problems = (0..40).map(|i| format!("note {i}: {}", "a long explanation of what went wrong ".repeat(4))).collect();
+    s.problems.push("the last note".into());
+    let mut app = new_app(std::env::temp_dir());
+    app.update(Msg::Resize(100, 30));
+    app.update(Msg::Loaded(Box::new(s)));
+    app.update(Msg::ShowLoadReport);
+    let first = render(&app, 100, 30);
+    assert!(first.contains("scroll") && first.contains("note 0:"), "{first}");
+    // A note is drawn whole: its end is on a continuation line, not cut off.
+    assert!(first.contains("│   long explanation of what went wrong a long"), "{first}");
+    assert!(!first.contains("the last note"), "{first}");
+    for _ in 0..20 {
+        app.update(Msg::PageDown);
+    }
+    let last = render(&app, 100, 30);
+    assert!(last.contains("the last note"), "{last}");
+    assert_eq!(app.prompt, Prompt::LoadReport);
 }

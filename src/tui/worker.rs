@@ -19,6 +19,10 @@ pub trait HuntBackend: 'static {
     fn sweep(&self, _params: &HuntParams, _key: &str, _values: &[ParamValue]) -> Result<Vec<usize>, String> {
         Err("no sweeps here".into())
     }
+    /// Why `output.rows[row]` is a result: one line (empty: this backend cannot say).
+    fn why(&self, _output: &HuntOutput, _row: usize) -> String {
+        String::new()
+    }
 }
 
 #[derive(Debug)]
@@ -26,6 +30,7 @@ enum Job {
     Run { hunt: HuntId, gen: u64, params: HuntParams },
     Drill { hunt: HuntId, gen: u64, req: DrillRequest },
     Sweep { hunt: HuntId, params: HuntParams, key: &'static str, values: Vec<ParamValue> },
+    Why { hunt: HuntId, gen: u64, output: std::sync::Arc<HuntOutput>, row: usize },
 }
 
 impl Job {
@@ -35,6 +40,7 @@ impl Job {
             Job::Run { hunt, .. } => (0, *hunt),
             Job::Drill { hunt, .. } => (1, *hunt),
             Job::Sweep { hunt, .. } => (2, *hunt),
+            Job::Why { hunt, .. } => (3, *hunt),
         }
     }
 }
@@ -69,6 +75,7 @@ impl Worker {
             Cmd::Run { hunt, gen, params } => Job::Run { hunt, gen, params },
             Cmd::Drill { hunt, gen, req } => Job::Drill { hunt, gen, req },
             Cmd::Sweep { hunt, params, key, values } => Job::Sweep { hunt, params, key, values },
+            Cmd::Why { hunt, gen, output, row } => Job::Why { hunt, gen, output, row },
             Cmd::Io(_) | Cmd::CancelLoad | Cmd::SaveCase { .. } | Cmd::Terminal(_) | Cmd::CopyToClipboard(_) => return,
         };
         // A closed channel means the worker died; the tab then keeps showing "computing".
@@ -141,6 +148,10 @@ fn run_job<B: HuntBackend>(backend: &B, job: Job) -> Msg {
                 Msg::SweepDone(SweepDone { hunt, key, params: params.clone(), values: values.clone(), result })
             };
             guarded(&|| done(backend.sweep(&params, key, &values)), &|e| done(Err(e)))
+        }
+        Job::Why { hunt, gen, output, row } => {
+            let done = |line| Msg::WhyDone { hunt, gen, row, line };
+            guarded(&|| done(backend.why(&output, row)), &|e| done(e))
         }
     }
 }

@@ -35,6 +35,33 @@ impl App {
         self.sweep_job = Some(Cmd::Sweep { hunt: tab.hunt, params: tab.params.clone(), key: spec.key, values });
     }
 
+    /// On the results level, ask the engine why the selected row is there whenever the
+    /// selection or the result changes (latest wins).
+    pub(super) fn ask_why(&mut self) {
+        if self.tabs.is_empty() {
+            return;
+        }
+        let tab = &mut self.tabs[self.active];
+        if !tab.stack.is_empty() || tab.pending.is_some() {
+            return;
+        }
+        let (Some(output), Some(row)) = (&tab.output, tab.table.as_ref().and_then(|t| t.cursor_row())) else {
+            return;
+        };
+        if tab.why_asked == Some((tab.gen, row)) || row >= output.rows.len() {
+            return;
+        }
+        tab.why_asked = Some((tab.gen, row));
+        self.cmds.push(Cmd::Why { hunt: tab.hunt, gen: tab.gen, output: output.clone(), row });
+    }
+
+    pub(super) fn on_why_done(&mut self, hunt: HuntId, gen: u64, row: usize, line: String) {
+        let i = self.tab_index(hunt);
+        if self.tabs[i].gen == gen {
+            self.tabs[i].why = Some((gen, row, line));
+        }
+    }
+
     pub(super) fn on_sweep_done(&mut self, done: SweepDone) {
         let i = self.tab_index(done.hunt);
         let tab = &mut self.tabs[i];

@@ -104,6 +104,10 @@ pub struct Tab {
     pub sensitivity: Option<Sensitivity>,
     /// The sweep last asked for: (parameter, the parameters it runs with).
     pub(super) sweep_asked: Option<(&'static str, HuntParams)>,
+    /// Why the selected result is there: (recompute gen, output row, the engine's line).
+    pub why: Option<(u64, usize, String)>,
+    /// The why line last asked for: (gen, row).
+    pub(super) why_asked: Option<(u64, usize)>,
 }
 
 /// Result counts of one parameter over a range of values around its current one.
@@ -138,6 +142,17 @@ impl Tab {
             funnel: None,
             sensitivity: None,
             sweep_asked: None,
+            why: None,
+            why_asked: None,
+        }
+    }
+
+    /// The why line of the selected result row, once the engine has said it.
+    pub fn selected_why(&self) -> Option<&str> {
+        let row = self.table.as_ref()?.cursor_row()?;
+        match &self.why {
+            Some((gen, r, line)) if *gen == self.gen && *r == row && !line.is_empty() => Some(line),
+            _ => None,
         }
     }
 

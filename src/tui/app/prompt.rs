@@ -100,8 +100,8 @@ pub enum Prompt {
         key: rarity::case::FindingKey,
         line: LineEdit,
     },
-    /// Esc while loading: stop? The loader cannot keep a partial load (`ingest::load` returns
-    /// `Cancelled` and drops what it read), so stopping means quitting; no keeps loading.
+    /// Esc while loading: stop and open the files finished so far (`ingest::load` keeps them
+    /// when cancelled), quit, or keep loading.
     ConfirmStopLoading,
     /// A one-key exclusion that hides more than the row (`X`: a /24, `d`: a domain): `question`
     /// says exactly what is added (`<hunt>: excluded_nets += 45.33.32.0/24`); yes applies

@@ -32,6 +32,7 @@ impl App {
             Msg::DrillDone(done) => self.on_drill_done(done),
             Msg::FunnelDone { hunt, gen, funnel } => self.on_funnel_done(hunt, gen, funnel),
             Msg::SweepDone(done) => self.on_sweep_done(done),
+            Msg::WhyDone { hunt, gen, row, line } => self.on_why_done(hunt, gen, row, line),
             Msg::Exported(done) => self.on_exported(done),
             Msg::CaseSaved(result) => self.on_case_saved(result),
             Msg::ConfigSaved { desc, result } => match result {
@@ -47,12 +48,7 @@ impl App {
             },
             Msg::Quit => {
                 if matches!(self.phase, Phase::Loading(_)) {
-                    if self.cancelling {
-                        // The loader stopped after Esc: leave with a message rather than silently.
-                        self.phase = Phase::Failed("loading cancelled".into());
-                    } else {
-                        self.cmds.push(Cmd::CancelLoad);
-                    }
+                    self.cmds.push(Cmd::CancelLoad);
                 }
                 self.quit = true;
             }
@@ -84,6 +80,7 @@ impl App {
         }
         if matches!(self.phase, Phase::Ready) {
             self.ask_sweep();
+            self.ask_why();
         }
     }
 
@@ -110,7 +107,7 @@ impl App {
                 ));
             }
             if summary.skipped > 0 {
-                counts.push(format!("{} inputs skipped", summary.skipped));
+                counts.push(format!("{} skipped", rarity::model::counted(summary.skipped as u64, "input")));
             }
             let counts = if counts.is_empty() { String::new() } else { format!("{}; ", counts.join(", ")) };
             self.warn(format!("load: {counts}{first} (L: load report)"));

@@ -112,6 +112,15 @@ pub fn insight_lines(i: &Insight, width: usize) -> Vec<Line<'static>> {
     out
 }
 
+/// The why-this-row line above the results table for the selected row (`…` until the engine
+/// has answered).
+pub fn why_line(why: Option<&str>, width: usize) -> Line<'static> {
+    match why {
+        Some(why) => safe_line(&format!(" why  {why}"), width, Style::default().fg(palette::MARK)),
+        None => Line::from(Span::styled(" why  …", Style::default().fg(palette::MUTED))),
+    }
+}
+
 /// The sensitivity chart: one horizontal bar per value with its row count, the current value
 /// marked; as many values around the current one as fit.
 pub fn render_sensitivity(s: &Sensitivity, frame: &mut Frame, area: Rect) {

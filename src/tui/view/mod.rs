@@ -69,6 +69,12 @@ pub fn areas(app: &App, area: Rect) -> Areas {
     Areas { header, tabs, table, panel, status, hints }
 }
 
+/// The results level with a row selected: a why-this-row line sits above the table.
+pub fn shows_why(app: &App) -> bool {
+    let tab = app.tab();
+    tab.stack.is_empty() && tab.table.as_ref().is_some_and(|t| t.cursor_row().is_some())
+}
+
 /// Lines inside the table's frame above the column header (banner, drill lists, filter).
 fn table_extra_rows(app: &App) -> u16 {
     let tab = app.tab();
@@ -77,7 +83,10 @@ fn table_extra_rows(app: &App) -> u16 {
         Some(level) => {
             n += u16::from(level.sections.len() > 1) + level.insight.as_ref().map_or(0, cockpit::insight_rows)
         }
-        None => n += u16::from(tab.output.as_ref().is_some_and(|o| o.banner.is_some())),
+        None => {
+            n += u16::from(tab.output.as_ref().is_some_and(|o| o.banner.is_some()));
+            n += u16::from(shows_why(app));
+        }
     }
     let filtering =
         matches!(app.prompt, Prompt::Filter(_)) || app.current_table().is_some_and(|t| !t.filter.is_empty());
@@ -242,7 +251,7 @@ fn render_app(app: &App, frame: &mut Frame) {
         Phase::Loading(p) => {
             overlay::render_progress(frame, area, p, app.cancelling);
             if app.prompt == Prompt::ConfirmStopLoading {
-                overlay::render_stop_loading(frame, area);
+                overlay::render_stop_loading(frame, area, p);
             }
             return;
         }

@@ -90,12 +90,12 @@ pub fn render_progress(frame: &mut Frame, area: Rect, p: &Progress, cancelling: 
     let text = format!("{pct}% · {} / {}", human_bytes(p.bytes_done), human_bytes(p.bytes_total));
     frame.render_widget(Paragraph::new(safe_line(&text, label.width as usize, Style::default())), label);
     frame.render_widget(
-        Paragraph::new(Line::from(format!("{} rows read", super::thousands(p.rows))))
+        Paragraph::new(Line::from(format!("{} read", rarity::model::counted(p.rows, "row"))))
             .style(Style::default().fg(palette::MUTED)),
         counts,
     );
     let hint_line = if cancelling {
-        Line::from(Span::styled("cancelling…", Style::default().fg(palette::WARN)))
+        Line::from(Span::styled("stopping: opening the files finished so far…", Style::default().fg(palette::WARN)))
     } else {
         Line::from(vec![
             Span::styled(" Esc ", key_style()),
@@ -107,19 +107,27 @@ pub fn render_progress(frame: &mut Frame, area: Rect, p: &Progress, cancelling: 
     frame.render_widget(Paragraph::new(hint_line), hint);
 }
 
-/// Esc while loading: what stopping means, since a partial load cannot be kept.
-pub fn render_stop_loading(frame: &mut Frame, area: Rect) {
-    let r = centered(area, 64, 7);
+/// Esc while loading: keep the files finished so far, quit, or keep loading.
+pub fn render_stop_loading(frame: &mut Frame, area: Rect, p: &Progress) {
+    let r = centered(area, 66, 6);
     let inner = popup(frame, r, "Stop loading?");
+    let done = p.files_done.min(p.files_total);
+    let kept = format!(
+        "{} of {} {} finished so far can be opened now;",
+        super::thousands(done as u64),
+        super::thousands(p.files_total as u64),
+        if p.files_total == 1 { "file" } else { "files" }
+    );
     frame.render_widget(
         Paragraph::new(vec![
-            Line::from("What is loaded so far cannot be kept: the loader discards a"),
-            Line::from("partial load. Stopping quits rarity."),
+            Line::from(kept),
+            Line::from("the file being read and the rest are left out (L lists them)."),
             Line::default(),
             Line::from(vec![
-                Span::styled(" y ", key_style()),
-                Span::raw(" stop and quit  "),
-                Span::styled(" n ", key_style()),
+                Span::styled(" k ", key_style()),
+                Span::raw(" keep what is loaded  "),
+                Span::styled(" q ", key_style()),
+                Span::raw(" quit  "),
                 Span::styled(" Esc ", key_style()),
                 Span::raw(" keep loading"),
             ]),
@@ -196,10 +204,10 @@ pub fn render_load_report(app: &App, frame: &mut Frame, area: Rect) {
     let s = &app.summary;
     let w = area.width.saturating_sub(8).min(140);
     let mut lines = vec![Line::from(format!(
-        "{} rows rejected, {} inputs skipped, {} notes",
-        super::thousands(s.rejected),
-        s.skipped,
-        s.problems.len()
+        "{} rejected, {} skipped, {}",
+        rarity::model::counted(s.rejected, "row"),
+        rarity::model::counted(s.skipped as u64, "input"),
+        rarity::model::counted(s.problems.len() as u64, "note")
     ))];
     if let Some(note) = &s.snapshot {
         lines.push(safe_line(note, w.saturating_sub(4) as usize, Style::default().fg(palette::MUTED)));
@@ -216,19 +224,25 @@ pub fn render_load_report(app: &App, frame: &mut Frame, area: Rect) {
     if s.problems.is_empty() {
         lines.push(Line::from(Span::styled("everything loaded cleanly", Style::default().fg(Color::Green))));
     }
-    let room = area.height.saturating_sub(6) as usize;
-    for p in s.problems.iter().take(room) {
-        lines.push(safe_line(p, w.saturating_sub(4) as usize, Style::default().fg(palette::WARN)));
+    // Every note whole: wrapped (continuation lines indented), the overlay scrolls.
+    let text_w = w.saturating_sub(4) as usize;
+    for p in &s.problems {
+        for (i, part) in rarity::text::wrap(p, text_w.saturating_sub(2)).into_iter().enumerate() {
+            let indent = if i == 0 { "" } else { "  " };
+            lines.push(Line::from(Span::styled(format!("{indent}{part}"), Style::default().fg(palette::WARN))));
+        }
     }
-    if s.problems.len() > room {
-        lines.push(Line::from(Span::styled(
-            format!("… {} more (rarity inspect lists them all)", s.problems.len() - room),
-            Style::default().fg(palette::MUTED),
-        )));
-    }
-    let r = centered(area, w, lines.len() as u16 + 2);
-    let inner = popup(frame, r, "Load report (any key closes)");
-    frame.render_widget(Paragraph::new(lines), inner);
+    let total = lines.len() as u16;
+    let h = (total + 2).min(area.height.saturating_sub(2)).max(3);
+    let r = centered(area, w, h);
+    let title = if total + 2 > h {
+        "Load report (↑↓ PgUp PgDn scroll, any other key closes)"
+    } else {
+        "Load report (any key closes)"
+    };
+    let inner = popup(frame, r, title);
+    let scroll = app.overlay_scroll.min(total.saturating_sub(inner.height));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }
 
 pub fn render_export(

@@ -79,6 +79,9 @@ pub fn render_table_pane(app: &App, frame: &mut Frame, area: Rect) {
                 l.style = style;
                 lines.push(l);
             }
+            if super::shows_why(app) {
+                lines.push(super::cockpit::why_line(tab.selected_why(), width));
+            }
         }
     }
     let editing_filter = match &app.prompt {

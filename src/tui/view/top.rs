@@ -30,6 +30,15 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     let devices = Span::raw(format!("{} devices", thousands(s.devices as u64)));
     let now = Span::styled(format!("now {}", format_short(s.now)), Style::default().fg(palette::ACCENT));
     let rejected = (s.rejected > 0).then(|| Span::styled(format!("{} rejected", thousands(s.rejected)), missing));
+    // Sources every hunt window misses at this `now` (the load report lists them with a --now).
+    let clock_n = s.clock.len();
+    let clock = (clock_n > 0).then(|| {
+        let what = if clock_n == 1 { "1 source ends".to_string() } else { format!("{clock_n} sources end") };
+        Span::styled(format!("⚠ {what} before every window: try --now (L)"), missing)
+    });
+    let clock_short = (clock_n > 0).then(|| Span::styled("⚠ clock (L)", missing));
+    // Esc stopped the load: the hunts see only part of the inputs; never let that be forgotten.
+    let partial = s.stopped.is_some().then(|| Span::styled("⚠ partial load (L)", missing));
     let (geo, ti) = if s.ti_entries > 0 {
         (thousands(s.ti_entries as u64), abbreviated(s.ti_entries as u64))
     } else {
@@ -48,6 +57,10 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
     for part in [vec![devices.clone()], vec![Span::raw(range.clone())], vec![now.clone()], full_enrich] {
         full.push(sep());
         full.extend(part);
+    }
+    for c in [partial.clone(), clock.clone()].into_iter().flatten() {
+        full.push(sep());
+        full.push(c);
     }
     if let Some(r) = rejected.clone() {
         full.push(sep());
@@ -68,7 +81,9 @@ pub fn render_header(app: &App, frame: &mut Frame, area: Rect) {
         let mut line = brand;
         // In order of importance; each is added only if it still fits.
         let optional: Vec<Vec<Span<'static>>> = [
+            partial.map(|c| vec![c]),
             Some(enrich),
+            clock_short.map(|c| vec![c]),
             rejected.map(|r| vec![r]),
             Some(vec![Span::raw(range)]),
             Some(vec![now]),
