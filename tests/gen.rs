@@ -281,7 +281,22 @@ fn a_larger_fleet_finds_exactly_the_same_planted_rows() {
     gen(&opts, dir.path());
     let (ds, _) = load_dir(dir.path());
     assert!(ds.geoip.is_some());
-    assert_planted_findings(&rarity::hunt::Engine::new(std::sync::Arc::new(ds)));
+    let ds = std::sync::Arc::new(ds);
+    let eager = rarity::hunt::Engine::new(ds.clone());
+    assert_planted_findings(&eager);
+    // The CLI's engine builds a hunt's index on its first use: same rows, same funnels, and
+    // nothing of a hunt that never ran.
+    let lazy = rarity::hunt::Engine::lazy(ds);
+    assert!(lazy.heap_bytes() < eager.heap_bytes());
+    for h in rarity::hunt::HuntId::all() {
+        let p = rarity::hunt::HuntParams::defaults(h);
+        let before = lazy.heap_bytes();
+        assert_eq!(lazy.funnel(&p, None).unwrap(), eager.funnel(&p, None).unwrap(), "{h:?}");
+        assert!(lazy.heap_bytes() > before, "{h:?} builds its index on first use");
+        assert_eq!(lazy.run(&p, None).unwrap().rows, eager.run(&p, None).unwrap().rows, "{h:?}");
+    }
+    assert_eq!(lazy.heap_bytes(), eager.heap_bytes());
+    assert_planted_findings(&lazy);
 }
 
 fn assert_planted_findings(eng: &rarity::hunt::Engine) {

@@ -45,8 +45,8 @@ fn shared_dir() -> Option<PathBuf> {
     }
 }
 
-fn warning(n: u64, what: &str) -> String {
-    format!("{n} {what}")
+fn warning(n: u64, what: rarity::ingest::sink::Counter) -> String {
+    rarity::ingest::sink::counter_text(what, n)
 }
 
 fn ts(ds: &Dataset, row: usize) -> String {

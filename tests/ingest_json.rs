@@ -156,8 +156,8 @@ fn windows_event_rows_read_event_data_as_json_string_or_object() {
     assert_eq!(
         fr.warnings,
         vec![
-            "1 Sysmon events other than Event ID 3 (not network events; not loaded)",
-            "1 Windows events from logs other than Sysmon (not network events; not loaded)",
+            "1 Sysmon event other than Event ID 3 (not network events; not loaded)",
+            "1 Windows event from logs other than Sysmon (not network events; not loaded)",
         ]
     );
     let n = &ds.net;
@@ -178,7 +178,7 @@ fn event_table_array_reads_xml_event_data() {
     let p = fixture("event_xml.json");
     let (ds, fr) = load_one(&p);
     assert_eq!(fr.format.as_deref(), Some("JSON array (Event, Sysmon XML)"));
-    assert_eq!(fr.warnings, vec!["1 Sysmon events other than Event ID 3 (not network events; not loaded)"]);
+    assert_eq!(fr.warnings, vec!["1 Sysmon event other than Event ID 3 (not network events; not loaded)"]);
     let n = &ds.net;
     assert_eq!(n.len(), 1);
     assert_eq!(n.proc_name.get(0), "plink.exe");
@@ -195,8 +195,8 @@ fn flattened_sysmon_uses_hostname_and_counts_other_logs() {
     assert_eq!(
         fr.warnings,
         vec![
-            "1 Sysmon events other than Event ID 3 (not network events; not loaded)",
-            "1 Windows events from logs other than Sysmon (not network events; not loaded)",
+            "1 Sysmon event other than Event ID 3 (not network events; not loaded)",
+            "1 Windows event from logs other than Sysmon (not network events; not loaded)",
         ]
     );
     assert_eq!(ds.net.len(), 1);
@@ -215,8 +215,8 @@ fn syslog_sysmon_for_linux_loads_event_3_and_counts_damaged_others() {
     assert_eq!(
         fr.warnings,
         vec![
-            "1 Syslog messages that are not Sysmon events (not loaded)",
-            "1 Sysmon events other than Event ID 3 (not network events; not loaded)",
+            "1 Syslog message without a Sysmon event (not loaded)",
+            "1 Sysmon event other than Event ID 3 (not network events; not loaded)",
         ]
     );
     assert_eq!(ds.net.len(), 1);
@@ -363,7 +363,7 @@ fn event_rows_naming_no_log_load_only_in_the_flattened_event_3_shape() {
     assert_eq!(fr.format.as_deref(), Some("JSON Lines (flattened Sysmon)"));
     assert_eq!(ds.net.len(), 1);
     assert_eq!(ds.net.proc_name.get(0), "a.exe");
-    assert_eq!(fr.warnings, vec!["1 event rows that name no log and are not Sysmon network events (not loaded)"]);
+    assert_eq!(fr.warnings, vec!["1 event row naming no log and not a Sysmon network event (not loaded)"]);
 }
 
 #[test]
@@ -380,7 +380,7 @@ fn invalid_utf8_is_read_lossily_with_one_warning() {
     let (ds, fr) = load_one(&p);
     assert_eq!(ds.net.len(), 3);
     assert_eq!(ds.net.proc_name.get(0), "caf\u{fffd}.exe");
-    assert_eq!(fr.warnings, vec![format!("2 {}", rarity::ingest::route::INVALID_UTF8_ROWS)]);
+    assert_eq!(fr.warnings, vec![rarity::ingest::sink::counter_text(rarity::ingest::route::INVALID_UTF8_ROWS, 2)]);
 }
 
 #[test]

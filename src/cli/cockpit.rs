@@ -16,7 +16,7 @@ pub(crate) fn tune_setup(hunt: &str, t: &TuneArgs) -> Result<(HuntParams, Engine
         let _ = print_file_table(&mut err, &report.files);
         return Err(fail(2, "nothing usable was loaded"));
     }
-    let engine = Engine::new(Arc::new(ds));
+    let engine = Engine::lazy(Arc::new(ds));
     let now = engine.resolve_now(t.now);
     for w in rarity::hunt::clock::clock_warnings(engine.dataset(), now) {
         eprintln!("rarity: warning: {}", sanitize_cell(&w.message, 400));

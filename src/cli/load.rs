@@ -235,7 +235,7 @@ pub(crate) fn load_engine(paths: &[PathBuf], load: &LoadArgs) -> Result<Engine, 
         return Err(fail(2, "nothing usable was loaded"));
     }
     print_load_problems(&report.files);
-    Ok(Engine::new(Arc::new(ds)))
+    Ok(Engine::lazy(Arc::new(ds)))
 }
 
 /// Read a case file for the CLI. A corrupt file has been moved aside: say so and go on with

@@ -7,7 +7,7 @@ use crate::model::dict::Dict;
 use crate::model::Nanos;
 use crate::store::Dataset;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Case-folded names (device names, process names): one id per lower-cased string.
 #[derive(Default, Debug)]
@@ -398,8 +398,9 @@ impl Common {
 pub struct Engine {
     pub(crate) ds: Arc<Dataset>,
     pub(crate) common: Common,
-    /// One index per hunt, in registry order.
-    indexes: Vec<Box<dyn HuntIndex>>,
+    /// One index per hunt, in registry order, each built on first use (`Engine::new` builds
+    /// them all up front; `Engine::lazy` only the ones a command asks for).
+    indexes: Vec<OnceLock<Box<dyn HuntIndex>>>,
     /// Per hunt: the parameters, reference time and row count of its latest `run`. A funnel's
     /// last step is that count, so the funnel that follows its run (every recompute in the
     /// TUI) takes it from here instead of finding the rows again.
@@ -413,16 +414,28 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Precompute the per-hunt indexes of `ds`.
+    /// Precompute every hunt's index of `ds` (in parallel): what the TUI wants, where every tab
+    /// runs at once and later keys should never wait for an index.
     pub fn new(ds: Arc<Dataset>) -> Engine {
         use rayon::prelude::*;
+        let eng = Engine::lazy(ds);
+        eng.indexes.par_iter().enumerate().for_each(|(i, slot)| {
+            slot.get_or_init(|| registry()[i].build(&eng.ds, &eng.common));
+        });
+        eng
+    }
+
+    /// The shared indexes of `ds` only; each hunt's own index is built the first time that hunt
+    /// is used. A command that runs one hunt (`rarity run`, `explain`, `sweep`, `pivot`) pays
+    /// the time and memory of that hunt's index alone.
+    pub fn lazy(ds: Arc<Dataset>) -> Engine {
         let common = Common::build(&ds);
-        let indexes = registry().par_iter().map(|h| h.build(&ds, &common)).collect();
+        let indexes = registry().iter().map(|_| OnceLock::new()).collect();
         let last_runs = registry().iter().map(|_| Mutex::new(None)).collect();
         Engine { ds, common, indexes, last_runs }
     }
 
-    /// Approximate heap bytes of the indexes (on top of the dataset).
+    /// Approximate heap bytes of the indexes built so far (on top of the dataset).
     pub fn heap_bytes(&self) -> usize {
         let c = &self.common;
         (c.net_order.capacity() + c.ip_order.capacity()) * 4
@@ -430,7 +443,7 @@ impl Engine {
             + c.server_rows.capacity() * 16
             + c.by_ip.offsets.capacity() * 8
             + c.by_ip.rows.capacity() * 4
-            + self.indexes.iter().map(|i| i.heap_bytes()).sum::<usize>()
+            + self.indexes.iter().filter_map(|i| i.get()).map(|i| i.heap_bytes()).sum::<usize>()
     }
 
     pub fn dataset(&self) -> &Arc<Dataset> {
@@ -442,9 +455,10 @@ impl Engine {
         self.ds.reference_now(now)
     }
 
-    /// The index of `params.hunt`.
+    /// The index of `params.hunt`, built now if this is its first use.
     pub(crate) fn index(&self, params: &HuntParams) -> &dyn HuntIndex {
-        self.indexes[params.hunt.position()].as_ref()
+        let i = params.hunt.position();
+        self.indexes[i].get_or_init(|| registry()[i].build(&self.ds, &self.common)).as_ref()
     }
 
     /// Run one hunt with `params` at `now` (None = the latest event).

@@ -273,7 +273,8 @@ pub fn has_network_values(v: &NetValues) -> bool {
 }
 
 /// Counter key for union-export rows without network columns.
-pub const NON_NETWORK_ROWS: &str = "rows without network columns skipped (a union export's non-network events)";
+pub const NON_NETWORK_ROWS: crate::ingest::sink::Counter =
+    ("row", "without network columns skipped (a union export's non-network events)");
 
 #[cfg(test)]
 mod tests {

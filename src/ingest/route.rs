@@ -7,21 +7,21 @@
 
 use super::columns::{has_network_values, ColumnMap, RowValues, Target, NON_NETWORK_ROWS};
 use super::json::value::Row;
-use super::sink::{FileSink, RejectKind};
+use super::sink::{Counter, FileSink, RejectKind};
 use super::sysmon::{self, SysmonEvent};
 use super::sysmon_xml::{parse_event_xml, peek_event_id};
 use crate::model::time;
 use crate::model::TableKind;
 
 /// Counter key for Windows events of other logs (named by a provider/channel column).
-pub const NOT_SYSMON: &str = "Windows events from logs other than Sysmon (not network events; not loaded)";
+pub const NOT_SYSMON: Counter = ("Windows event", "from logs other than Sysmon (not network events; not loaded)");
 /// Counter key for event rows with an EventID but no provider and not the flattened Sysmon shape.
-pub const UNKNOWN_EVENTS: &str = "event rows that name no log and are not Sysmon network events (not loaded)";
+pub const UNKNOWN_EVENTS: Counter = ("event row", "naming no log and not a Sysmon network event (not loaded)");
 /// Counter key for Syslog rows whose message holds no Sysmon `<Event>`.
-pub const SYSLOG_NOT_SYSMON: &str = "Syslog messages that are not Sysmon events (not loaded)";
+pub const SYSLOG_NOT_SYSMON: Counter = ("Syslog message", "without a Sysmon event (not loaded)");
 
 /// Counter key for rows read with replacement characters (invalid UTF-8), in any format.
-pub const INVALID_UTF8_ROWS: &str = "rows with invalid UTF-8 (bad bytes shown as U+FFFD)";
+pub const INVALID_UTF8_ROWS: Counter = ("row", "with invalid UTF-8 (bad bytes shown as U+FFFD)");
 
 /// Bits of `RouteStats::seen`: what the rows of a file turned out to be.
 pub mod seen {
@@ -369,14 +369,14 @@ mod tests {
         assert_eq!((s.net.len(), st.seen), (1, seen::SYSLOG));
         assert_eq!(s.net.device.get(0), "xml-host");
         let (s, _, _) = run(&h, &["2024-02-01T10:00:01Z", "row-host", "<EventData>nothing</EventData>"]);
-        assert_eq!(s.counters.get(SYSLOG_NOT_SYSMON), Some(&1));
+        assert_eq!(s.counters.get(&SYSLOG_NOT_SYSMON), Some(&1));
     }
 
     #[test]
     fn provider_columns_keep_other_logs_out_whatever_the_reader() {
         let h = ["TimeGenerated", "Source", "Computer", "EventID", "EventData"];
         let (s, _, _) = run(&h, &["2024-02-01T10:00:01Z", "Service Control Manager", "h", "3", XML3]);
-        assert_eq!((s.net.len(), s.counters.get(NOT_SYSMON)), (0, Some(&1)));
+        assert_eq!((s.net.len(), s.counters.get(&NOT_SYSMON)), (0, Some(&1)));
         let (s, _, _) = run(&h, &["2024-02-01T10:00:01Z", "Microsoft-Windows-SYSMON", "h", "3", XML3]);
         assert_eq!(s.net.len(), 1);
         assert_eq!(s.net.device.get(0), "h", "the row's computer wins over the XML's");
@@ -390,7 +390,7 @@ mod tests {
         assert_eq!(s.net.device.get(0), "xml-host");
         // A damaged event that is not EID 3 is counted, not rejected.
         let (s, _, _) = run(&h, &["t", "", "", "<Event><System><EventID>5</EventID><Data Name=\"A\">&lt x"]);
-        assert_eq!((s.rejected, s.counters.get(OTHER_EVENTS)), (0, Some(&1)));
+        assert_eq!((s.rejected, s.counters.get(&OTHER_EVENTS)), (0, Some(&1)));
         let (s, _, _) = run(&h, &["t", "", "3.5", XML3]);
         assert_eq!(s.rejects[0].kind, RejectKind::bad_event_id("3.5"));
         let (s, _, _) = run(&h, &["t", "", "3", ""]);
@@ -410,7 +410,7 @@ mod tests {
         assert_eq!((s.net.device.get(0), s.net.proc_name.get(0)), ("ws5", "b.exe"));
         // An event row of no known shape and no provider is counted, never guessed at.
         let (s, _, r) = run(&["EventID", "Message"], &["3", "x"]);
-        assert_eq!((r, s.counters.get(UNKNOWN_EVENTS)), (Routed::Done, Some(&1)));
+        assert_eq!((r, s.counters.get(&UNKNOWN_EVENTS)), (Routed::Done, Some(&1)));
         let (_, _, r) = run(&["AlertName", "Severity"], &["x", "High"]);
         assert_eq!(r, Routed::Unknown);
     }

@@ -13,6 +13,14 @@ use crate::model::{DeviceInfo, NetEvents, TableKind, VmConnections};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+/// A counted observation: a singular noun (`counted` adds the plural) and the rest of the
+/// sentence, e.g. ("Sysmon event", "other than Event ID 3 ...").
+pub type Counter = (&'static str, &'static str);
+
+/// The warning for `n` observations of `what`: "1 row with …", "2,037 rows with …".
+pub fn counter_text(what: Counter, n: u64) -> String {
+    format!("{} {}", crate::model::counted(n, what.0), what.1)
+}
 /// How many reject reasons a file keeps verbatim (all are counted).
 pub use crate::source::{Reject, MAX_LISTED_REJECTS};
 
@@ -57,7 +65,7 @@ pub struct FileSink {
     /// The first `MAX_LISTED_REJECTS` rejects, in file order.
     pub rejects: Vec<RowReject>,
     /// Counted, non-fatal observations turned into warnings at `finish` ("12 rows ...").
-    pub counters: BTreeMap<&'static str, u64>,
+    pub counters: BTreeMap<Counter, u64>,
     net_device: DeviceCache,
     staged: StagedIps,
 }
@@ -237,7 +245,7 @@ impl FileSink {
         }
     }
 
-    pub fn count(&mut self, what: &'static str) {
+    pub fn count(&mut self, what: Counter) {
         *self.counters.entry(what).or_insert(0) += 1;
     }
 
@@ -367,7 +375,7 @@ impl FileSink {
         let (port, reason, lip) = match internet_facing(v[F::AdditionalFields as usize]) {
             Ok(x) => x,
             Err(()) => {
-                self.count("DeviceInfo rows with AdditionalFields that is not JSON (read as empty)");
+                self.count(("DeviceInfo row", "with AdditionalFields that is not JSON (read as empty)"));
                 (NO_PORT, String::new(), String::new())
             }
         };
@@ -521,7 +529,7 @@ impl FileSink {
             }
         }
         for (what, n) in std::mem::take(&mut self.counters) {
-            warnings.push(format!("{n} {what}"));
+            warnings.push(counter_text(what, n));
         }
         warnings
     }

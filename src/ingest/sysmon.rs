@@ -23,7 +23,8 @@ impl SysmonEvent {
 }
 
 /// Counter key for Sysmon events that are not Event ID 3 (reported as one warning per file).
-pub const OTHER_EVENTS: &str = "Sysmon events other than Event ID 3 (not network events; not loaded)";
+pub const OTHER_EVENTS: crate::ingest::sink::Counter =
+    ("Sysmon event", "other than Event ID 3 (not network events; not loaded)");
 
 /// Add `ev` to `sink` when it is Event ID 3; other event IDs are counted, not loaded.
 /// Returns true when a network row was added.
@@ -105,7 +106,7 @@ mod tests {
         assert_eq!(s.net.action.get(0), "InboundConnectionAccepted");
         assert_eq!(crate::model::time::format_iso(s.net.ts[0]), "2024-01-01T00:00:05.0000000Z");
         assert!(!push(&mut s, &ev(1, &[]), 3, 0));
-        assert_eq!(s.counters.get(OTHER_EVENTS), Some(&1));
+        assert_eq!(s.counters.get(&OTHER_EVENTS), Some(&1));
         assert_eq!(s.rejected, 0);
     }
 }
