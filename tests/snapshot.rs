@@ -337,6 +337,45 @@ fn a_generated_jsonl_fleet_round_trips() {
 }
 
 #[test]
+fn string_columns_of_every_code_width_round_trip() {
+    // 70,000 rows: ActionType has 2 values (1-byte codes), DeviceName 300 (2 bytes) and the
+    // command line one per row (4 bytes).
+    let data = tempfile::tempdir().unwrap();
+    let mut csv = String::from(
+        "Timestamp,DeviceName,ActionType,RemoteIP,RemotePort,InitiatingProcessFileName,InitiatingProcessCommandLine\n",
+    );
+    for i in 0..70_000u32 {
+        let action = if i % 2 == 0 { "ConnectionSuccess" } else { "ConnectionFailed" };
+        csv.push_str(&format!(
+            "2024-01-01T00:00:{:02}Z,dev{},{action},10.{}.{}.{},443,a.exe,a.exe --run {i}\n",
+            i % 60,
+            i % 300,
+            i >> 16,
+            (i >> 8) & 255,
+            i & 255
+        ));
+    }
+    std::fs::write(data.path().join("DeviceNetworkEvents.csv"), csv).unwrap();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = cache_in(cache_dir.path());
+    let load = Load {
+        inputs: vec![Input::Path(data.path().join("DeviceNetworkEvents.csv"))],
+        ti: Vec::new(),
+        geoip: None,
+        opts: LoadOptions::default(),
+        cache: &cache,
+    };
+    let back = load.round_trip();
+    let n = &back.dataset.net;
+    assert_eq!(n.len(), 70_000);
+    assert_eq!((n.action.codes.width(), n.device_name.codes.width(), n.cmdline.codes.width()), (1, 2, 4));
+    assert_eq!(
+        (n.action.get(69_999), n.device_name.get(299), n.cmdline.get(69_999)),
+        ("ConnectionFailed", "dev299", "a.exe --run 69999")
+    );
+}
+
+#[test]
 fn real_evtx_samples_round_trip_when_present() {
     let dir = std::env::var_os("RARITY_SHARED")
         .map(PathBuf::from)

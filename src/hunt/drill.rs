@@ -198,12 +198,12 @@ impl Engine {
                 match kind {
                     FacetKind::RemoteIps => n.remote_ip.get(r).map(FacetValue::Ip),
                     FacetKind::Processes => {
-                        text(&self.common.procs.names[self.common.net_proc[n.proc_name.codes[r] as usize] as usize])
+                        text(&self.common.procs.names[self.common.net_proc[n.proc_name.codes.get(r) as usize] as usize])
                     }
                     FacetKind::Hashes => text(n.md5.get(r)),
                     FacetKind::Devices => {
-                        let name =
-                            &self.common.devnames.names[self.common.net_name[n.device_name.codes[r] as usize] as usize];
+                        let name = &self.common.devnames.names
+                            [self.common.net_name[n.device_name.codes.get(r) as usize] as usize];
                         if name.is_empty() {
                             text(n.device.get(r))
                         } else {

@@ -335,8 +335,8 @@ impl Common {
         let os_ok = d.os_platform.dict.mask(|s| !s.is_empty() && !s.eq_ignore_ascii_case("macos"));
         let type_ok = d.device_type.dict.mask(|s| !s.eq_ignore_ascii_case("workstation"));
         let mut server_rows: Vec<(Nanos, u32)> = (0..d.len())
-            .filter(|&r| os_ok[d.os_platform.codes[r] as usize] && type_ok[d.device_type.codes[r] as usize])
-            .map(|r| (d.ts[r], dev_name[d.device_name.codes[r] as usize]))
+            .filter(|&r| os_ok[d.os_platform.codes.get(r) as usize] && type_ok[d.device_type.codes.get(r) as usize])
+            .map(|r| (d.ts[r], dev_name[d.device_name.codes.get(r) as usize]))
             .collect();
         server_rows.sort_unstable();
         let mut procs = Folded::default();

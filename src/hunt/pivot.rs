@@ -113,23 +113,25 @@ impl Engine {
             Pivot::Device => {
                 let name = n.device_name.dict.mask(|s| s.eq_ignore_ascii_case(v));
                 let id = n.device_id.dict.mask(|s| s.eq_ignore_ascii_case(v));
-                Box::new(move |r| name[n.device_name.codes[r] as usize] || id[n.device_id.codes[r] as usize])
+                Box::new(move |r| name[n.device_name.codes.get(r) as usize] || id[n.device_id.codes.get(r) as usize])
             }
             Pivot::Process => {
                 let m = n.proc_name.dict.mask(|s| s.eq_ignore_ascii_case(v));
-                Box::new(move |r| m[n.proc_name.codes[r] as usize])
+                Box::new(move |r| m[n.proc_name.codes.get(r) as usize])
             }
             Pivot::Hash => {
                 let eq = |s: &str| s.eq_ignore_ascii_case(v);
                 let (md5, sha1, sha256) = (n.md5.dict.mask(eq), n.sha1.dict.mask(eq), n.sha256.dict.mask(eq));
                 Box::new(move |r| {
-                    md5[n.md5.codes[r] as usize] || sha1[n.sha1.codes[r] as usize] || sha256[n.sha256.codes[r] as usize]
+                    md5[n.md5.codes.get(r) as usize]
+                        || sha1[n.sha1.codes.get(r) as usize]
+                        || sha256[n.sha256.codes.get(r) as usize]
                 })
             }
             Pivot::Domain => {
                 let d = normalize_domain(v);
                 let m = n.remote_url.dict.mask(|s| !s.is_empty() && host_in_domain(&url_host(s), &d));
-                Box::new(move |r| m[n.remote_url.codes[r] as usize])
+                Box::new(move |r| m[n.remote_url.codes.get(r) as usize])
             }
         };
         Ok(super::index::filter_order(&self.common.net_order, keep).into_iter().map(|r| r as usize).collect())

@@ -219,15 +219,15 @@ impl Index {
         let success = super::index::mask_any(&n.action.dict, &["connectionsuccess"]);
         let public = super::index::mask_any(&n.remote_ip_type.dict, &["public"]);
         let order = super::index::filter_order(&c.net_order, |r| {
-            n.remote_url.codes[r] == 0
-                && tcp[n.protocol.codes[r] as usize]
-                && success[n.action.codes[r] as usize]
-                && public[n.remote_ip_type.codes[r] as usize]
+            n.remote_url.codes.get(r) == 0
+                && tcp[n.protocol.codes.get(r) as usize]
+                && success[n.action.codes.get(r) as usize]
+                && public[n.remote_ip_type.codes.get(r) as usize]
         });
         let groups = c.procs.len();
         let mut offsets = vec![0usize; groups + 1];
         for &r in &order {
-            offsets[c.net_proc[n.proc_name.codes[r as usize] as usize] as usize + 1] += 1;
+            offsets[c.net_proc[n.proc_name.codes.get(r as usize) as usize] as usize + 1] += 1;
         }
         for g in 0..groups {
             offsets[g + 1] += offsets[g];
@@ -236,25 +236,25 @@ impl Index {
         let mut evs = vec![Ev { ts: 0, row: 0, ip: 0, port: 0, dev: 0 }; order.len()];
         for &r in &order {
             let ri = r as usize;
-            let g = c.net_proc[n.proc_name.codes[ri] as usize] as usize;
+            let g = c.net_proc[n.proc_name.codes.get(ri) as usize] as usize;
             evs[fill[g]] = Ev {
                 ts: n.ts[ri],
                 row: r,
                 ip: n.remote_ip.codes[ri],
                 port: n.remote_port[ri],
-                dev: n.device.codes[ri],
+                dev: n.device.codes.get(ri),
             };
             fill[g] += 1;
         }
         let ips = &n.remote_ip;
         let v4: Vec<bool> = (0..ips.distinct() as u32).map(|c| ips.addr(c).is_some_and(|ip| ip.is_ipv4())).collect();
         let fixed_at = |r: usize| {
-            tcp[n.protocol.codes[r] as usize]
-                && success[n.action.codes[r] as usize]
-                && public[n.remote_ip_type.codes[r] as usize]
+            tcp[n.protocol.codes.get(r) as usize]
+                && success[n.action.codes.get(r) as usize]
+                && public[n.remote_ip_type.codes.get(r) as usize]
         };
         let url_empty: Vec<u32> =
-            c.net_order.iter().copied().filter(|&r| n.remote_url.codes[r as usize] == 0).collect();
+            c.net_order.iter().copied().filter(|&r| n.remote_url.codes.get(r as usize) == 0).collect();
         let mut class_ids: std::collections::HashMap<Class, u32> = std::collections::HashMap::new();
         let mut classes = Vec::new();
         let mut port_ids: std::collections::HashMap<(u32, u32), u32> = std::collections::HashMap::new();
@@ -264,7 +264,7 @@ impl Index {
             .map(|&r| {
                 let ri = r as usize;
                 let class = Class {
-                    group: c.net_proc[n.proc_name.codes[ri] as usize],
+                    group: c.net_proc[n.proc_name.codes.get(ri) as usize],
                     v4: v4[ips.codes[ri] as usize],
                     fixed: fixed_at(ri),
                 };
@@ -476,15 +476,15 @@ impl HuntIndex for Index {
         for code in c.codes_in(ds, &excluded_nets(p)) {
             for &r in c.by_ip.since(ds, code, cutoff) {
                 let ri = r as usize;
-                if n.remote_url.codes[ri] != 0 {
+                if n.remote_url.codes.get(ri) != 0 {
                     continue;
                 }
                 let class = Class {
-                    group: c.net_proc[n.proc_name.codes[ri] as usize],
+                    group: c.net_proc[n.proc_name.codes.get(ri) as usize],
                     v4: self.v4[code as usize],
-                    fixed: self.fixed[0][n.protocol.codes[ri] as usize]
-                        && self.fixed[1][n.action.codes[ri] as usize]
-                        && self.fixed[2][n.remote_ip_type.codes[ri] as usize],
+                    fixed: self.fixed[0][n.protocol.codes.get(ri) as usize]
+                        && self.fixed[1][n.action.codes.get(ri) as usize]
+                        && self.fixed[2][n.remote_ip_type.codes.get(ri) as usize],
                 };
                 let upto = passes(&class);
                 for k in counts.iter_mut().take(upto).skip(3) {

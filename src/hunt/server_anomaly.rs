@@ -202,8 +202,8 @@ impl Index {
         let success = super::index::mask_any(&n.action.dict, &["connectionsuccess"]);
         let private = super::index::mask_any(&n.remote_ip_type.dict, &["private", "loopback"]);
         let order = super::index::filter_order(&c.net_order, |r| {
-            success[n.action.codes[r] as usize]
-                && !private[n.remote_ip_type.codes[r] as usize]
+            success[n.action.codes.get(r) as usize]
+                && !private[n.remote_ip_type.codes.get(r) as usize]
                 && !is_link_local(n.remote_ip.get(r))
         });
         let codes = n.remote_ip.distinct();
@@ -219,18 +219,18 @@ impl Index {
         for &r in &order {
             let ri = r as usize;
             let ip = n.remote_ip.codes[ri] as usize;
-            evs[fill[ip]] = Ev { ts: n.ts[ri], row: r, name: c.net_name[n.device_name.codes[ri] as usize] };
+            evs[fill[ip]] = Ev { ts: n.ts[ri], row: r, name: c.net_name[n.device_name.codes.get(ri) as usize] };
             fill[ip] += 1;
         }
         let urls: Vec<&str> = n.remote_url.dict.iter().map(|(_, s)| s).collect();
         let hosts = urls.par_iter().map(|u| url_host(u)).collect();
         let mut name_counts = vec![[0usize; 4]; c.devnames.len()];
         for r in 0..n.len() {
-            let k = &mut name_counts[c.net_name[n.device_name.codes[r] as usize] as usize];
+            let k = &mut name_counts[c.net_name[n.device_name.codes.get(r) as usize] as usize];
             k[0] += 1;
-            if success[n.action.codes[r] as usize] {
+            if success[n.action.codes.get(r) as usize] {
                 k[1] += 1;
-                if !private[n.remote_ip_type.codes[r] as usize] {
+                if !private[n.remote_ip_type.codes.get(r) as usize] {
                     k[2] += 1;
                     if !is_link_local(n.remote_ip.get(r)) {
                         k[3] += 1;
@@ -242,8 +242,8 @@ impl Index {
             c.devnames.len(),
             order.iter().map(|&r| {
                 let ri = r as usize;
-                let ev = NameEv { ts: n.ts[ri], ip: n.remote_ip.codes[ri], url: n.remote_url.codes[ri] };
-                (c.net_name[n.device_name.codes[ri] as usize], ev)
+                let ev = NameEv { ts: n.ts[ri], ip: n.remote_ip.codes[ri], url: n.remote_url.codes.get(ri) };
+                (c.net_name[n.device_name.codes.get(ri) as usize], ev)
             }),
         );
         Index { offsets, evs, hosts, name_counts, by_name }
@@ -305,7 +305,7 @@ impl Index {
         let mut url_codes: Vec<u32> = look
             .iter()
             .filter(|e| f.servers[e.name as usize])
-            .map(|e| urls[e.row as usize])
+            .map(|e| urls.get(e.row as usize))
             .filter(|&u| u != 0)
             .collect();
         url_codes.sort_unstable();
@@ -415,7 +415,7 @@ impl HuntIndex for Index {
                     Cell::TextSet(text_set(recent.iter().map(|e| c.devnames.names[e.name as usize].as_str()))),
                     Cell::IntSet(port_set(recent.iter().map(|e| ds.net.remote_port[e.row as usize]))),
                     Cell::TextSet(text_set(recent.iter().map(|e| {
-                        c.procs.names[c.net_proc[ds.net.proc_name.codes[e.row as usize] as usize] as usize].as_str()
+                        c.procs.names[c.net_proc[ds.net.proc_name.codes.get(e.row as usize) as usize] as usize].as_str()
                     }))),
                     Cell::Time(first),
                     Cell::Time(last),

@@ -213,11 +213,11 @@ impl Index {
             ever_server[id as usize] = true;
         }
         let order = super::index::filter_order(&c.net_order, |r| {
-            if !ever_server[c.net_name[n.device_name.codes[r] as usize] as usize] {
+            if !ever_server[c.net_name[n.device_name.codes.get(r) as usize] as usize] {
                 return false;
             }
-            let ty = n.remote_ip_type.codes[r] as usize;
-            let dropped = listening[n.action.codes[r] as usize]
+            let ty = n.remote_ip_type.codes.get(r) as usize;
+            let dropped = listening[n.action.codes.get(r) as usize]
                 || private[ty]
                 || (four_six[ty] && is_v4_mapped(n.remote_ip.get(r)));
             !dropped
@@ -229,8 +229,8 @@ impl Index {
                 Ev {
                     ts: n.ts[ri],
                     row: r,
-                    name: c.net_name[n.device_name.codes[ri] as usize],
-                    company: n.company.codes[ri],
+                    name: c.net_name[n.device_name.codes.get(ri) as usize],
+                    company: n.company.codes.get(ri),
                     ip: n.remote_ip.codes[ri],
                     port: n.remote_port[ri],
                 }
@@ -279,16 +279,16 @@ impl Index {
         let tuple_first: Vec<Nanos> =
             (0..ids.len()).map(|t| tuple_ts.get(t).first().copied().unwrap_or(Nanos::MIN)).collect();
         let names = c.devnames.len();
-        let on_server = |r: usize| ever_server[c.net_name[n.device_name.codes[r] as usize] as usize];
+        let on_server = |r: usize| ever_server[c.net_name[n.device_name.codes.get(r) as usize] as usize];
         let server_rows: Vec<u32> = c.net_order.iter().copied().filter(|&r| on_server(r as usize)).collect();
-        let name_of = |r: u32| c.net_name[n.device_name.codes[r as usize] as usize];
+        let name_of = |r: u32| c.net_name[n.device_name.codes.get(r as usize) as usize];
         let name_ts = [
             Buckets::build(names, server_rows.iter().map(|&r| (name_of(r), n.ts[r as usize]))),
             Buckets::build(
                 names,
                 server_rows
                     .iter()
-                    .filter(|&&r| !listening[n.action.codes[r as usize] as usize])
+                    .filter(|&&r| !listening[n.action.codes.get(r as usize) as usize])
                     .map(|&r| (name_of(r), n.ts[r as usize])),
             ),
             Buckets::build(names, cand.iter().map(|e| (e.name, e.ts))),
@@ -385,7 +385,7 @@ impl Index {
             return true;
         }
         let mut devices = DistinctUpTo::new(limit);
-        evs.iter().any(|&r| devices.insert(ds.net.device.codes[r as usize]) >= limit)
+        evs.iter().any(|&r| devices.insert(ds.net.device.codes.get(r as usize)) >= limit)
     }
 
     /// The latest window start at which `ip` stops being prevalent: the Prevalence over
@@ -398,7 +398,7 @@ impl Index {
         let limit = usize::try_from(max_prev).unwrap_or(0).max(1);
         let mut devices = DistinctUpTo::new(limit);
         for &r in evs.iter().rev() {
-            if devices.insert(ds.net.device.codes[r as usize]) >= limit {
+            if devices.insert(ds.net.device.codes.get(r as usize)) >= limit {
                 return ds.net.ts[r as usize];
             }
         }
@@ -468,7 +468,7 @@ impl Index {
         if evs.is_empty() {
             return None;
         }
-        let mut devs: Vec<u32> = evs.iter().map(|e| ds.net.device.codes[*e as usize]).collect();
+        let mut devs: Vec<u32> = evs.iter().map(|e| ds.net.device.codes.get(*e as usize)).collect();
         devs.sort_unstable();
         devs.dedup();
         let urls = text_set(evs.iter().map(|e| ds.net.remote_url.get(*e as usize)));

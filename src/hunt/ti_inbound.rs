@@ -135,7 +135,7 @@ pub(crate) fn internet_facing(ds: &Dataset) -> HashMap<(String, u32), u32> {
     let d = &ds.devinfo;
     let mut latest: HashMap<(u32, u32), (Nanos, u32)> = HashMap::new();
     for r in 0..d.len() {
-        let (id, port) = (d.device_id.codes[r], d.if_local_port[r]);
+        let (id, port) = (d.device_id.codes.get(r), d.if_local_port[r]);
         if id == 0 || port == NO_PORT {
             continue;
         }
@@ -160,22 +160,22 @@ impl Index {
             .collect();
         let inbound = super::index::mask_any(&n.action.dict, &["inboundconnectionaccepted"]);
         let order = super::index::filter_order(&c.net_order, |r| {
-            inbound[n.action.codes[r] as usize]
-                && n.device_id.codes[r] != 0
-                && facing.contains_key(&(n.device_id.codes[r], n.local_port[r]))
+            inbound[n.action.codes.get(r) as usize]
+                && n.device_id.codes.get(r) != 0
+                && facing.contains_key(&(n.device_id.codes.get(r), n.local_port[r]))
         });
         let mut hits: HashMap<u32, Option<TiHit>> = HashMap::new();
         let cands = order
             .iter()
             .filter_map(|&r| {
                 let ri = r as usize;
-                let dev_row = *facing.get(&(n.device_id.codes[ri], n.local_port[ri]))?;
+                let dev_row = *facing.get(&(n.device_id.codes.get(ri), n.local_port[ri]))?;
                 let ip = n.remote_ip.codes[ri];
                 let hit = *hits.entry(ip).or_insert_with(|| n.remote_ip.addr(ip).and_then(|a| ds.ti.lookup(a)));
                 Some(Cand { ts: n.ts[ri], row: r, ip, dev_row, hit, local_port: n.local_port[ri] })
             })
             .collect();
-        let inbound = (0..n.len()).filter(|&r| inbound[n.action.codes[r] as usize]).count();
+        let inbound = (0..n.len()).filter(|&r| inbound[n.action.codes.get(r) as usize]).count();
         Index { cands, inbound }
     }
 

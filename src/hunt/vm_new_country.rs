@@ -190,15 +190,15 @@ struct Agg {
 fn key_of(ds: &Dataset, r: usize) -> Key {
     let v = &ds.vm;
     [
-        v.computer.codes[r],
-        v.direction.codes[r],
-        v.process_name.codes[r],
-        v.source_ip.codes[r],
-        v.destination_ip.codes[r],
+        v.computer.codes.get(r),
+        v.direction.codes.get(r),
+        v.process_name.codes.get(r),
+        v.source_ip.codes.get(r),
+        v.destination_ip.codes.get(r),
         v.destination_port[r],
-        v.protocol.codes[r],
-        v.remote_country.codes[r],
-        v.malicious_ip.codes[r],
+        v.protocol.codes.get(r),
+        v.remote_country.codes.get(r),
+        v.malicious_ip.codes.get(r),
     ]
 }
 
@@ -207,7 +207,7 @@ impl Index {
         let v = &ds.vm;
         let outbound = super::index::mask_any(&v.direction.dict, &["outbound"]);
         let order = super::index::time_order(&v.ts, |r| {
-            outbound[v.direction.codes[r] as usize] && v.remote_country.codes[r] != 0
+            outbound[v.direction.codes.get(r) as usize] && v.remote_country.codes.get(r) != 0
         });
         // Process names compare case-insensitively in the well-known-tuple key.
         let mut procs = Folded::default();
@@ -220,14 +220,14 @@ impl Index {
             .map(|&r| {
                 let ri = r as usize;
                 let k = [
-                    proc_fold[v.process_name.codes[ri] as usize],
-                    v.source_ip.codes[ri],
-                    v.destination_ip.codes[ri],
-                    v.remote_country.codes[ri],
+                    proc_fold[v.process_name.codes.get(ri) as usize],
+                    v.source_ip.codes.get(ri),
+                    v.destination_ip.codes.get(ri),
+                    v.remote_country.codes.get(ri),
                 ];
                 let next = tuple_ids.len() as u32;
                 let tuple = *tuple_ids.entry(k).or_insert(next);
-                let country = v.remote_country.codes[ri];
+                let country = v.remote_country.codes.get(ri);
                 let next = key_ids.len() as u32;
                 let key = *key_ids.entry(key_of(ds, ri)).or_insert(next);
                 if key as usize == keys.len() {

@@ -573,7 +573,7 @@ mod tests {
         assert_eq!(got, ["ID1", "host-a", "ID1", "host-a", "host-a", "host-c", "ID2", "host-a", "host-c"]);
         // Nor after the column was replaced from outside.
         s.net.device = Default::default();
-        s.net.device.codes = vec![0; s.net.len()];
+        s.net.device.codes = vec![0; s.net.len()].into();
         assert!(s.push_net(&row("ID2", "x"), 5, 0));
         assert!(s.push_net(&row("", "Host-A"), 6, 0));
         assert_eq!([s.net.device.get(9), s.net.device.get(10)], ["ID2", "host-a"]);

@@ -260,10 +260,158 @@ impl Dict {
     }
 }
 
+/// The code of every row of a string column, stored in the narrowest width that holds every
+/// code so far: one byte while the dictionary has at most 256 strings, two up to 65,536, four
+/// beyond. Most columns of an export (action, protocol, device, process, company...) have few
+/// distinct values, so this is 1-2 bytes a row instead of 4. Pushing a code that does not fit
+/// widens the whole column once (at most twice in its life).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Codes {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl Default for Codes {
+    fn default() -> Self {
+        Codes::U8(Vec::new())
+    }
+}
+
+impl From<Vec<u32>> for Codes {
+    /// The codes in the narrowest width that holds the largest.
+    fn from(v: Vec<u32>) -> Codes {
+        let max = v.iter().copied().max().unwrap_or(0);
+        if max <= u8::MAX as u32 {
+            Codes::U8(v.into_iter().map(|c| c as u8).collect())
+        } else if max <= u16::MAX as u32 {
+            Codes::U16(v.into_iter().map(|c| c as u16).collect())
+        } else {
+            Codes::U32(v)
+        }
+    }
+}
+
+impl Codes {
+    /// The code of `row`. Panics when `row` is out of range, like slice indexing.
+    #[inline]
+    pub fn get(&self, row: usize) -> u32 {
+        match self {
+            Codes::U8(v) => u32::from(v[row]),
+            Codes::U16(v) => u32::from(v[row]),
+            Codes::U32(v) => v[row],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.len(),
+            Codes::U16(v) => v.len(),
+            Codes::U32(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every code, in row order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = u32> + '_ {
+        (0..self.len()).map(|r| self.get(r))
+    }
+
+    /// Bytes per row.
+    pub fn width(&self) -> usize {
+        match self {
+            Codes::U8(_) => 1,
+            Codes::U16(_) => 2,
+            Codes::U32(_) => 4,
+        }
+    }
+
+    /// Make room for codes up to `max` (widening every code stored so far when needed).
+    fn fit(&mut self, max: u32) {
+        let need = if max <= u8::MAX as u32 {
+            1
+        } else if max <= u16::MAX as u32 {
+            2
+        } else {
+            4
+        };
+        if need <= self.width() {
+            return;
+        }
+        *self = match (std::mem::take(self), need) {
+            (Codes::U8(v), 2) => Codes::U16(v.into_iter().map(u16::from).collect()),
+            (Codes::U8(v), _) => Codes::U32(v.into_iter().map(u32::from).collect()),
+            (Codes::U16(v), _) => Codes::U32(v.into_iter().map(u32::from).collect()),
+            (wide, _) => wide,
+        };
+    }
+
+    #[inline]
+    pub fn push(&mut self, c: u32) {
+        match self {
+            Codes::U8(v) if c <= u8::MAX as u32 => v.push(c as u8),
+            Codes::U16(v) if c <= u16::MAX as u32 => v.push(c as u16),
+            Codes::U32(v) => v.push(c),
+            _ => {
+                self.fit(c);
+                self.push(c);
+            }
+        }
+    }
+
+    /// Append `other`'s codes, each mapped through `remap`.
+    pub fn extend_remapped(&mut self, other: &Codes, remap: &[u32]) {
+        self.fit(remap.iter().copied().max().unwrap_or(0));
+        let n = other.len();
+        match self {
+            Codes::U8(v) => {
+                v.reserve(n);
+                v.extend(other.iter().map(|c| remap[c as usize] as u8));
+            }
+            Codes::U16(v) => {
+                v.reserve(n);
+                v.extend(other.iter().map(|c| remap[c as usize] as u16));
+            }
+            Codes::U32(v) => {
+                v.reserve(n);
+                v.extend(other.iter().map(|c| remap[c as usize]));
+            }
+        }
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        match self {
+            Codes::U8(v) => v.shrink_to_fit(),
+            Codes::U16(v) => v.shrink_to_fit(),
+            Codes::U32(v) => v.shrink_to_fit(),
+        }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.capacity(),
+            Codes::U16(v) => v.capacity() * 2,
+            Codes::U32(v) => v.capacity() * 4,
+        }
+    }
+
+    /// The largest code (0 when empty).
+    pub fn max(&self) -> u32 {
+        match self {
+            Codes::U8(v) => v.iter().copied().max().map_or(0, u32::from),
+            Codes::U16(v) => v.iter().copied().max().map_or(0, u32::from),
+            Codes::U32(v) => v.iter().copied().max().unwrap_or(0),
+        }
+    }
+}
+
 /// One interned string column: a code per row plus the dictionary.
 #[derive(Clone, Default, Debug)]
 pub struct DictCol {
-    pub codes: Vec<u32>,
+    pub codes: Codes,
     pub dict: Dict,
 }
 
@@ -274,7 +422,7 @@ impl DictCol {
     }
 
     pub fn get(&self, row: usize) -> &str {
-        self.dict.get(self.codes[row])
+        self.dict.get(self.codes.get(row))
     }
 
     pub fn len(&self) -> usize {
@@ -293,18 +441,55 @@ impl DictCol {
             return;
         }
         let remap: Vec<u32> = other.dict.iter().map(|(_, s)| self.dict.intern(s)).collect();
-        self.codes.reserve(other.codes.len());
-        self.codes.extend(other.codes.iter().map(|&c| remap[c as usize]));
+        self.codes.extend_remapped(&other.codes, &remap);
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.codes.capacity() * 4 + self.dict.heap_bytes()
+        self.codes.heap_bytes() + self.dict.heap_bytes()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_stay_narrow_until_a_code_needs_more_and_keep_every_value() {
+        let mut c = Codes::default();
+        let want: Vec<u32> = (0..300).chain([70_000, 5, 65_535]).collect();
+        for (i, &v) in want.iter().enumerate() {
+            c.push(v);
+            let width = match v {
+                _ if i < 256 => 1,
+                _ if i < 300 => 2,
+                _ => 4,
+            };
+            assert_eq!(c.width(), width, "after pushing {v}");
+        }
+        assert_eq!(c.iter().collect::<Vec<_>>(), want);
+        assert_eq!((c.len(), c.max()), (want.len(), 70_000));
+        assert_eq!(Codes::from(vec![3, 255]), Codes::U8(vec![3, 255]));
+        assert_eq!(Codes::from(vec![3, 256]), Codes::U16(vec![3, 256]));
+        assert_eq!(Codes::from(vec![65_536]), Codes::U32(vec![65_536]));
+        assert_eq!(Codes::from(Vec::new()).width(), 1);
+    }
+
+    #[test]
+    fn appending_a_column_widens_to_its_remapped_codes() {
+        let mut a = DictCol::default();
+        for i in 0..200 {
+            a.push(&format!("a{i}"));
+        }
+        let mut b = DictCol::default();
+        for i in 0..100 {
+            b.push(&format!("b{i}"));
+        }
+        b.push("a5");
+        a.append(b);
+        assert_eq!(a.codes.width(), 2, "301 strings need two bytes");
+        assert_eq!(a.len(), 301);
+        assert_eq!((a.get(0), a.get(199), a.get(200), a.get(299), a.get(300)), ("a0", "a199", "b0", "b99", "a5"));
+    }
 
     #[test]
     fn intern_is_stable_and_empty_is_zero() {

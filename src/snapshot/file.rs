@@ -18,6 +18,7 @@ use crate::enrich::geoip::GeoIp;
 use crate::enrich::ti::{ThreatIntel, TiHit};
 use crate::ingest::sniff::Kind;
 use crate::ingest::{LoadReport, SourceData, SourceInfo, TableCounts};
+use crate::model::dict::Codes;
 use crate::model::tables::{Locators, Provenance, Segment};
 use crate::model::{DeviceInfo, Dict, DictCol, IpCol, NetEvents, VmConnections};
 use crate::store::Dataset;
@@ -29,7 +30,7 @@ use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Bump whenever the layout or the meaning of any stored value changes.
-pub(crate) const FORMAT_VERSION: u32 = 4;
+pub(crate) const FORMAT_VERSION: u32 = 5;
 const MAGIC: &[u8; 8] = b"RARITYSN";
 const BYTE_ORDER: u32 = 0x0102_0304;
 const HEADER: usize = 64;
@@ -63,16 +64,18 @@ enum Elem {
     I64 = 4,
     /// `[u32; 3]`: an address index slot.
     Slot = 5,
+    U16 = 6,
 }
 
 impl Elem {
     fn from_u8(v: u8) -> Option<Elem> {
-        [Elem::U8, Elem::U32, Elem::U64, Elem::I64, Elem::Slot].into_iter().find(|e| *e as u8 == v)
+        [Elem::U8, Elem::U16, Elem::U32, Elem::U64, Elem::I64, Elem::Slot].into_iter().find(|e| *e as u8 == v)
     }
 
     fn size(self) -> u64 {
         match self {
             Elem::U8 => 1,
+            Elem::U16 => 2,
             Elem::U32 => 4,
             Elem::U64 | Elem::I64 => 8,
             Elem::Slot => 12,
@@ -125,7 +128,11 @@ impl<W: Write> Out<W> {
     }
 
     fn dict(&mut self, c: &DictCol) -> std::io::Result<()> {
-        self.blob(Elem::U32, &c.codes)?;
+        match &c.codes {
+            Codes::U8(v) => self.blob(Elem::U8, v)?,
+            Codes::U16(v) => self.blob(Elem::U16, v)?,
+            Codes::U32(v) => self.blob(Elem::U32, v)?,
+        }
         let (arena, ends) = c.dict.parts();
         self.blob(Elem::U8, arena.as_bytes())?;
         self.blob(Elem::U64, ends)?;
@@ -259,6 +266,7 @@ impl<W: Write> Out<W> {
 /// A blob read back, typed.
 enum Blob {
     U8(Vec<u8>),
+    U16(Vec<u16>),
     U32(Vec<u32>),
     U64(Vec<u64>),
     I64(Vec<i64>),
@@ -280,9 +288,8 @@ macro_rules! take {
 }
 
 /// The largest code in `codes`, checked against a dictionary of `n` values.
-fn check_codes(codes: &[u32], n: usize, what: &str) -> Result<()> {
-    let max = codes.iter().fold(0u32, |m, &c| m.max(c));
-    if codes.is_empty() || (max as usize) < n {
+fn check_codes(codes: &Codes, n: usize, what: &str) -> Result<()> {
+    if codes.is_empty() || (codes.max() as usize) < n {
         Ok(())
     } else {
         Err(invalid(format!("{what}: code out of range")))
@@ -296,12 +303,22 @@ impl Blobs {
     take!(i64s, I64, i64);
     take!(slots, Slot, [u32; 3]);
 
+    /// A string column's codes, in whichever width they were written.
+    fn codes(&mut self) -> Result<Codes> {
+        match self.0.next() {
+            Some(Blob::U8(v)) => Ok(Codes::U8(v)),
+            Some(Blob::U16(v)) => Ok(Codes::U16(v)),
+            Some(Blob::U32(v)) => Ok(Codes::U32(v)),
+            _ => Err(invalid("column list does not match this version's tables")),
+        }
+    }
+
     /// The next `N` string columns, rebuilt in parallel (each checks its own text, offsets
     /// and codes, and rebuilds its index).
     fn dicts<const N: usize>(&mut self, rows: usize, table: &str) -> Result<[DictCol; N]> {
         let mut parts = Vec::with_capacity(N);
         for _ in 0..N {
-            parts.push((self.u32s()?, self.u8s()?, self.u64s()?, self.u32s()?));
+            parts.push((self.codes()?, self.u8s()?, self.u64s()?, self.u32s()?));
         }
         let built = parts
             .into_par_iter()
@@ -810,6 +827,7 @@ fn read_vec<T: Pod>(f: &std::fs::File, e: &Entry) -> Result<Vec<T>> {
 fn read_blob(f: &std::fs::File, e: &Entry) -> Result<Blob> {
     Ok(match e.elem {
         Elem::U8 => Blob::U8(read_vec(f, e)?),
+        Elem::U16 => Blob::U16(read_vec(f, e)?),
         Elem::U32 => Blob::U32(read_vec(f, e)?),
         Elem::U64 => Blob::U64(read_vec(f, e)?),
         Elem::I64 => Blob::I64(read_vec(f, e)?),
