@@ -87,7 +87,7 @@ pub(crate) fn explain(a: ExplainArgs) -> Result<(), Failure> {
                     "{mark} {:6} {:>w$} {:7} {}",
                     s.step,
                     rarity::hunt::funnel::thousands(s.count),
-                    s.unit.label(),
+                    s.unit.label_for(s.count),
                     sanitize_cell(&s.condition, 200)
                 )?;
                 if let Some(n) = &s.note {

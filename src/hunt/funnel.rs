@@ -26,6 +26,17 @@ impl FunnelUnit {
             FunnelUnit::Rows => "rows",
         }
     }
+
+    /// The label for a count of `n`: "1 event", "2 events".
+    pub fn label_for(self, n: usize) -> &'static str {
+        match (self, n) {
+            (FunnelUnit::Events, 1) => "event",
+            (FunnelUnit::Tuples, 1) => "tuple",
+            (FunnelUnit::Groups, 1) => "group",
+            (FunnelUnit::Rows, 1) => "row",
+            _ => self.label(),
+        }
+    }
 }
 
 /// One step of a funnel: how many events, tuples or groups pass it and every step before it.
@@ -109,7 +120,7 @@ pub(crate) fn window_note(
         "{} of {} {} inside {window}: now {}, {span}",
         thousands(inside),
         thousands(before),
-        unit.label(),
+        unit.label_for(before),
         day(now)
     ))
 }
@@ -451,5 +462,15 @@ mod tests {
         assert!(n.starts_with("0 of 2,037 events inside lookback 30d: now 1970-05-11"), "{n}");
         assert!(n.contains("end 1970-01-11"), "{n}");
         assert_eq!(window_note(5, 5, FunnelUnit::Events, Some((d, d)), 0, d, "x"), None);
+        let one = window_note(0, 1, FunnelUnit::Events, Some((d, d)), 100 * d, 130 * d, "lookback 30d").unwrap();
+        assert!(one.starts_with("0 of 1 event inside"), "{one}");
+    }
+
+    #[test]
+    fn unit_labels_take_the_plural_their_count_needs() {
+        assert_eq!(FunnelUnit::Events.label_for(1), "event");
+        assert_eq!(FunnelUnit::Groups.label_for(1), "group");
+        assert_eq!(FunnelUnit::Tuples.label_for(0), "tuples");
+        assert_eq!(FunnelUnit::Rows.label_for(2), "rows");
     }
 }

@@ -30,7 +30,8 @@ pub fn funnel_lines(f: &Funnel, width: usize) -> Vec<Line<'static>> {
             Style::default()
         };
         let mark = if hit { "▶" } else { " " };
-        let text = format!("{mark}{:>6} {:>w$} {:6} {}", s.step, thousands(s.count), s.unit.label(), s.condition);
+        let text =
+            format!("{mark}{:>6} {:>w$} {:6} {}", s.step, thousands(s.count), s.unit.label_for(s.count), s.condition);
         out.push(safe_line(&text, width, style));
         if let Some(note) = &s.note {
             let note_style = if hit { Style::default().fg(palette::WARN) } else { Style::default().fg(palette::MUTED) };
