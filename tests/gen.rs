@@ -297,6 +297,17 @@ fn a_larger_fleet_finds_exactly_the_same_planted_rows() {
     }
     assert_eq!(lazy.heap_bytes(), eager.heap_bytes());
     assert_planted_findings(&lazy);
+    // The TUI's order: the indexes are built on another thread while the first hunts run.
+    let shared = std::sync::Arc::new(rarity::hunt::Engine::lazy(eager.dataset().clone()));
+    let background = std::sync::Arc::clone(&shared);
+    let builder = std::thread::spawn(move || background.build_in_order());
+    let hunts: Vec<_> = rarity::hunt::HuntId::all().collect();
+    for &h in hunts.iter().rev() {
+        let p = rarity::hunt::HuntParams::defaults(h);
+        assert_eq!(shared.run(&p, None).unwrap().rows, eager.run(&p, None).unwrap().rows, "{h:?}");
+    }
+    builder.join().unwrap();
+    assert_eq!(shared.heap_bytes(), eager.heap_bytes(), "each index built once");
 }
 
 fn assert_planted_findings(eng: &rarity::hunt::Engine) {

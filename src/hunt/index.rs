@@ -417,12 +417,28 @@ impl Engine {
     /// Precompute every hunt's index of `ds` (in parallel): what the TUI wants, where every tab
     /// runs at once and later keys should never wait for an index.
     pub fn new(ds: Arc<Dataset>) -> Engine {
-        use rayon::prelude::*;
         let eng = Engine::lazy(ds);
-        eng.indexes.par_iter().enumerate().for_each(|(i, slot)| {
-            slot.get_or_init(|| registry()[i].build(&eng.ds, &eng.common));
-        });
+        eng.build_all();
         eng
+    }
+
+    /// Build every hunt's index not built yet, one after another in registry (tab) order, each
+    /// using every core inside: the first tab's index is ready first. Safe to call from another
+    /// thread while hunts run, like `build_all`.
+    pub fn build_in_order(&self) {
+        for (i, slot) in self.indexes.iter().enumerate() {
+            slot.get_or_init(|| registry()[i].build(&self.ds, &self.common));
+        }
+    }
+
+    /// Build every hunt's index not built yet, in parallel. Safe to call from another thread
+    /// while hunts run: a hunt whose index is being built here waits for it, never builds it
+    /// twice.
+    pub fn build_all(&self) {
+        use rayon::prelude::*;
+        self.indexes.par_iter().enumerate().for_each(|(i, slot)| {
+            slot.get_or_init(|| registry()[i].build(&self.ds, &self.common));
+        });
     }
 
     /// The shared indexes of `ds` only; each hunt's own index is built the first time that hunt

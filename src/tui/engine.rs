@@ -18,13 +18,22 @@ use std::sync::Arc;
 pub const TIMELINE_BUCKETS: usize = 96;
 
 pub struct EngineBackend {
-    engine: Engine,
+    engine: Arc<Engine>,
     now: Nanos,
 }
 
 impl EngineBackend {
+    /// The shared indexes now; every hunt's own index in the background, so the first tab's
+    /// rows come as soon as its index alone is built (its run builds it if the background has
+    /// not got there yet) while the other tabs' indexes are built alongside.
     pub fn new(ds: Arc<Dataset>, now: Nanos) -> Self {
-        EngineBackend { engine: Engine::new(ds), now }
+        let engine = Arc::new(Engine::lazy(ds));
+        let background = Arc::clone(&engine);
+        let spawned =
+            std::thread::Builder::new().name("rarity-indexes".into()).spawn(move || background.build_in_order());
+        // Without the thread, each hunt builds its index on its first run instead.
+        drop(spawned);
+        EngineBackend { engine, now }
     }
 }
 
