@@ -91,3 +91,18 @@ fn hash_pivot_matches_md5_or_sha1_in_any_case() {
         assert!(rows.iter().all(|r| r[col].as_str().unwrap().eq_ignore_ascii_case(&hash)), "{col}");
     }
 }
+
+#[test]
+fn a_pivot_says_on_stderr_when_its_events_happened_and_flags_a_beacon() {
+    // The sample's ncat.exe connects hourly to one address; stdout stays the data alone.
+    let a = pivot(&["ip", "194.26.29.40", "--format", "csv"]).success();
+    let out = a.get_output();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("rarity: 24 events from 2026-11-19T03:30:17"), "{err}");
+    assert!(err.contains("every 1h ± 0s over 23 intervals (regular: possible beacon)"), "{err}");
+    assert_eq!(csv_rows(&out.stdout).1.len(), 24);
+    // Too few events to judge a rhythm: the span alone.
+    let a = pivot(&["process", "powershell.exe"]).success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(err.contains(" events from ") && !err.contains("every "), "{err}");
+}

@@ -48,5 +48,21 @@ pub(crate) fn pivot(a: PivotArgs) -> Result<(), Failure> {
             writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default()).map_err(|e| e.to_string())
         }
     };
-    res.and_then(|_| out.flush().map_err(|e| e.to_string())).map_err(|e| fail(1, format!("cannot write output: {e}")))
+    res.and_then(|_| out.flush().map_err(|e| e.to_string()))
+        .map_err(|e| fail(1, format!("cannot write output: {e}")))?;
+    eprintln!("rarity: {}", when(&engine.timeline(table, &rows, None, 1)));
+    Ok(())
+}
+
+/// When the pivot's events happened, for stderr: "24 events from … to …; every 1h ± 0s over
+/// 23 intervals (regular: possible beacon)".
+fn when(t: &rarity::hunt::timeline::Timeline) -> String {
+    let mut s = rarity::model::counted(t.events as u64, "event");
+    if let (Some(first), Some(last)) = (t.first, t.last) {
+        s.push_str(&format!(" from {} to {}", format_iso(first), format_iso(last)));
+    }
+    if let Some(r) = &t.rhythm {
+        s.push_str(&format!("; {}", r.describe()));
+    }
+    s
 }
