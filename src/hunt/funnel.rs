@@ -5,7 +5,6 @@
 use super::params::{ParamKind, ParamSpec, ParamValue};
 use super::{Engine, HuntError, HuntOutput, HuntParams};
 use crate::model::time::{format_duration, Nanos};
-use chrono::DateTime;
 
 /// What a funnel step counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -89,7 +88,7 @@ pub fn thousands(n: usize) -> String {
 
 /// `2023-11-28`.
 pub fn day(t: Nanos) -> String {
-    DateTime::from_timestamp_nanos(t).format("%Y-%m-%d").to_string()
+    crate::model::time::format_day(t)
 }
 
 /// The data's time range against a window, for a window step that dropped something:

@@ -402,12 +402,19 @@ pub fn swap_day_month(t: Nanos, zone: Zone) -> Option<Nanos> {
 /// ISO 8601 UTC with 7 fractional digits and `Z`, as Kusto writes datetimes.
 pub fn format_iso(t: Nanos) -> String {
     let dt = DateTime::from_timestamp_nanos(t);
-    format!("{}.{:07}Z", dt.format("%Y-%m-%dT%H:%M:%S"), dt.nanosecond() / 100)
+    format!("{}T{:02}:{:02}:{:02}.{:07}Z", format_day(t), dt.hour(), dt.minute(), dt.second(), dt.nanosecond() / 100)
 }
 
 /// Short human form for the TUI: `2026-11-20 13:04:05`.
 pub fn format_short(t: Nanos) -> String {
-    DateTime::from_timestamp_nanos(t).format("%Y-%m-%d %H:%M:%S").to_string()
+    let dt = DateTime::from_timestamp_nanos(t);
+    format!("{} {:02}:{:02}:{:02}", format_day(t), dt.hour(), dt.minute(), dt.second())
+}
+
+/// The UTC day of `t`: `2026-11-20` (from the date's fields: no format string to parse).
+pub fn format_day(t: Nanos) -> String {
+    let d = DateTime::from_timestamp_nanos(t).date_naive();
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
 /// RFC 3339 (`--now`) to nanoseconds.
@@ -475,6 +482,20 @@ pub fn format_duration(t: Nanos) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn day_short_and_iso_forms_equal_chrono_strftime_over_the_whole_range() {
+        let step = i64::MAX / 997;
+        let mut ts: Vec<Nanos> = (-997..=997).map(|k| k * step).collect();
+        ts.extend([i64::MIN, i64::MAX, -1, 0, 1, 999_999_999, 86_399_999_999_999]);
+        for t in ts {
+            let dt = DateTime::from_timestamp_nanos(t);
+            assert_eq!(format_day(t), dt.format("%Y-%m-%d").to_string(), "{t}");
+            assert_eq!(format_short(t), dt.format("%Y-%m-%d %H:%M:%S").to_string(), "{t}");
+            let want = format!("{}.{:07}Z", dt.format("%Y-%m-%dT%H:%M:%S"), dt.nanosecond() / 100);
+            assert_eq!(format_iso(t), want, "{t}");
+        }
+    }
 
     fn iso(s: &str) -> Nanos {
         parse(s, DateOrder::MonthFirst, Zone::Utc, false).unwrap().nanos
