@@ -53,6 +53,12 @@ pub fn ti_inputs() -> Vec<Input> {
     vec![Input::Embedded { name: FEED.0.to_string(), bytes: FEED.1 }]
 }
 
+/// The whole sample (telemetry, GeoIP database and feed) loaded with the default options.
+pub fn load() -> Result<(crate::Dataset, crate::ingest::LoadReport), LoadError> {
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    crate::ingest::load(&all_inputs(), &ti_inputs(), None, &crate::ingest::LoadOptions::default(), &|_| {}, &cancel)
+}
+
 /// The sample's GeoIP database bytes.
 pub fn geoip_bytes() -> &'static [u8] {
     GEOIP.1

@@ -105,17 +105,7 @@ fn inspect(args: &[&str]) -> String {
 }
 
 fn sample_engine() -> Engine {
-    let cancel = std::sync::atomic::AtomicBool::new(false);
-    let (ds, _) = rarity::ingest::load(
-        &rarity::sample::all_inputs(),
-        &rarity::sample::ti_inputs(),
-        None,
-        &rarity::ingest::LoadOptions::default(),
-        &|_| {},
-        &cancel,
-    )
-    .unwrap();
-    Engine::new(Arc::new(ds))
+    Engine::new(Arc::new(rarity::sample::load().unwrap().0))
 }
 
 #[test]

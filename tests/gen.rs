@@ -260,16 +260,7 @@ fn column(out: &rarity::hunt::HuntOutput, name: &str) -> Vec<String> {
 #[test]
 fn every_hunt_finds_the_planted_rows_on_the_sample_fleet() {
     use rarity::hunt::Engine;
-    let cancel = std::sync::atomic::AtomicBool::new(false);
-    let (ds, _) = rarity::ingest::load(
-        &rarity::sample::all_inputs(),
-        &rarity::sample::ti_inputs(),
-        None,
-        &rarity::ingest::LoadOptions::default(),
-        &|_| {},
-        &cancel,
-    )
-    .unwrap();
+    let (ds, _) = rarity::sample::load().unwrap();
     assert!(ds.geoip.is_some(), "the embedded database is picked up by content");
     assert_planted_findings(&Engine::new(std::sync::Arc::new(ds)));
 }

@@ -303,6 +303,15 @@ pub(crate) fn sanitize_cell(s: &str, max: usize) -> String {
     rarity::text::fit(&safe, max + 1).into_owned()
 }
 
+/// Rows as JSON objects keyed by column name (`--format json` of `run` and `pivot`).
+pub(crate) fn json_rows(cols: &[rarity::hunt::ColumnSpec], rows: &[Vec<Cell>]) -> Vec<serde_json::Value> {
+    rows.iter()
+        .map(|r| {
+            serde_json::Value::Object(cols.iter().zip(r).map(|(c, v)| (c.name.to_string(), v.to_json())).collect())
+        })
+        .collect()
+}
+
 pub(crate) fn write_table(
     out: &mut dyn Write,
     cols: &[rarity::hunt::ColumnSpec],

@@ -37,14 +37,7 @@ pub(crate) fn pivot(a: PivotArgs) -> Result<(), Failure> {
                 .map_err(|e| e.to_string())
         }
         RunFormat::Json => {
-            let v: Vec<serde_json::Value> = cells
-                .iter()
-                .map(|r| {
-                    let m: serde_json::Map<String, serde_json::Value> =
-                        cols.iter().zip(r).map(|(c, v)| (c.name.to_string(), v.to_json())).collect();
-                    serde_json::Value::Object(m)
-                })
-                .collect();
+            let v = json_rows(cols, &cells);
             writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default()).map_err(|e| e.to_string())
         }
     };

@@ -57,16 +57,7 @@ pub(crate) fn run(a: RunArgs) -> Result<(), Failure> {
                     .map_err(|e| e.to_string())
             }
             RunFormat::Json => {
-                let rows: Vec<serde_json::Value> = rows
-                    .iter()
-                    .map(|r| {
-                        let mut m = serde_json::Map::new();
-                        for (c, v) in cols.iter().zip(r) {
-                            m.insert(c.name.to_string(), v.to_json());
-                        }
-                        serde_json::Value::Object(m)
-                    })
-                    .collect();
+                let rows = json_rows(&cols, &rows);
                 if many {
                     json_all.insert(key.to_string(), serde_json::Value::Array(rows));
                     Ok(())

@@ -129,6 +129,16 @@ pub(crate) fn named_window(p: &HuntParams, key: &str) -> String {
     format!("{key} {}", format_duration(p.duration(key)))
 }
 
+/// The enabled items of list parameter `key` for a step's condition: "a,b" or "(none)".
+pub(crate) fn enabled_list(p: &HuntParams, key: &str) -> String {
+    let v = p.enabled(key);
+    if v.is_empty() {
+        "(none)".to_string()
+    } else {
+        v.join(",")
+    }
+}
+
 /// `params` with `key` set to `value` (unchanged when the hunt has no such parameter).
 pub fn with_value(params: &HuntParams, key: &str, value: &ParamValue) -> HuntParams {
     let mut p = params.clone();

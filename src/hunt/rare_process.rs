@@ -8,7 +8,7 @@
 //! IPv4 or not, condition 6, port) from any instant on, so conditions 1-8 cost a few hundred
 //! class counts, not a pass over the events.
 
-use super::funnel::{named_window, sweep_at_least, window_note};
+use super::funnel::{enabled_list, named_window, sweep_at_least, window_note};
 use super::index::{excluded_nets, first_after, port_set, text_set, Common, CountsByTime, Engine};
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
@@ -505,14 +505,6 @@ impl HuntIndex for Index {
             }
             self.rare_groups(&f).len()
         });
-        let list = |key: &str| {
-            let v = p.enabled(key);
-            if v.is_empty() {
-                "(none)".to_string()
-            } else {
-                v.join(",")
-            }
-        };
         let mut out = Funnel::default();
         let ev = FunnelUnit::Events;
         out.push("1", format!("Timestamp > now - {}", named_window(p, "lookback")), counts[0], ev);
@@ -520,11 +512,11 @@ impl HuntIndex for Index {
         out.note(window_note(counts[0], n.len(), ev, range, cutoff, now, &named_window(p, "lookback")));
         out.push("2", "RemoteUrl empty", counts[1], ev);
         out.push("3", format!("RemoteIP is IPv4 (ipv4_only {ipv4_only})"), counts[2], ev);
-        out.push("4", format!("RemoteIP not in excluded_nets {}", list("excluded_nets")), counts[3], ev);
-        out.push("5", format!("process not in browsers {}", list("browsers")), counts[4], ev);
+        out.push("4", format!("RemoteIP not in excluded_nets {}", enabled_list(p, "excluded_nets")), counts[3], ev);
+        out.push("5", format!("process not in browsers {}", enabled_list(p, "browsers")), counts[4], ev);
         out.push("6", "Protocol Tcp, ActionType ConnectionSuccess, RemoteIPType Public", counts[5], ev);
         out.push("7", format!("process name ends with .exe (require_exe {require_exe})"), counts[6], ev);
-        out.push("8", format!("RemotePort not in excluded_ports {}", list("excluded_ports")), counts[7], ev);
+        out.push("8", format!("RemotePort not in excluded_ports {}", enabled_list(p, "excluded_ports")), counts[7], ev);
         out.push("groups", "grouped by lower-cased process name", formed, FunnelUnit::Groups);
         out.push("kept", format!("DeviceCount < max_devices {}", p.integer("max_devices")), kept, FunnelUnit::Groups);
         out

@@ -5,7 +5,7 @@
 //! bucket's server events and stops at `max_connections`. The same events by DeviceName let the
 //! funnel and the `lookback` sweep read only the servers' events.
 
-use super::funnel::{named_window, sweep_at_least, window_note};
+use super::funnel::{enabled_list, named_window, sweep_at_least, window_note};
 use super::index::{excluded_ips, first_after, port_set, text_set, Buckets, Common, Engine, ExcludedIps};
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
@@ -516,9 +516,7 @@ impl HuntIndex for Index {
         out.push("E2", "ActionType ConnectionSuccess", e[1], ev);
         out.push("E3", "RemoteIPType not Private/Loopback", e[2], ev);
         out.push("E4", "RemoteIP not link-local (169.254/16, fe80::/10)", e[3], ev);
-        let nets = p.enabled("excluded_nets");
-        let nets = if nets.is_empty() { "(none)".to_string() } else { nets.join(",") };
-        out.push("E5", format!("RemoteIP not in excluded_nets {nets}"), k[0], ev);
+        out.push("E5", format!("RemoteIP not in excluded_nets {}", enabled_list(p, "excluded_nets")), k[0], ev);
         let lookback = named_window(p, "lookback");
         out.push("1", format!("Timestamp > now - {lookback}"), k[1], ev);
         out.note(window_note(k[1], k[0], ev, range, f.lookback_from, now, &lookback));

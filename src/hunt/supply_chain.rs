@@ -8,7 +8,7 @@
 //! ordered newest first, give the funnel and the `lookback` sweep steps 1-4 at any lookback
 //! by visiting only what has an event inside it.
 
-use super::funnel::{named_window, sweep_at_least, window_note};
+use super::funnel::{enabled_list, named_window, sweep_at_least, window_note};
 use super::index::{excluded_ips, first_after, text_set, Buckets, Common, Engine};
 use super::kql::{KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
@@ -577,9 +577,7 @@ impl HuntIndex for Index {
         out.push("E2", format!("on servers (DeviceInfo inside {lookback})"), counts[1], ev);
         out.push("E3", "ActionType != ListeningConnectionCreated", counts[2], ev);
         out.push("E4", "RemoteIPType not Private/Loopback, not an IPv4-mapped FourToSixMapping", counts[3], ev);
-        let nets = p.enabled("excluded_nets");
-        let nets = if nets.is_empty() { "(none)".to_string() } else { nets.join(",") };
-        out.push("E5", format!("RemoteIP not in excluded_nets {nets}"), counts[4], ev);
+        out.push("E5", format!("RemoteIP not in excluded_nets {}", enabled_list(p, "excluded_nets")), counts[4], ev);
         let max_servers = p.integer("company_max_servers");
         out.push(
             "1",

@@ -4,6 +4,7 @@
 //! Everything but `min_level` and `excluded_local_ports` is fixed per dataset, so the index
 //! holds the joined candidate events (with their feed hit) in time order.
 
+use super::funnel::enabled_list;
 use super::index::{excluded_ips, Common, Engine};
 use super::kql::{ti_feed, KqlError, KqlOptions, Query};
 use super::params::{ParamKind, ParamSpec};
@@ -242,21 +243,13 @@ impl HuntIndex for Index {
                 kept += usize::from(!excluded_ports.contains(&c.local_port));
             }
         }
-        let list = |key: &str| {
-            let v = p.enabled(key);
-            if v.is_empty() {
-                "(none)".to_string()
-            } else {
-                v.join(",")
-            }
-        };
         let ev = FunnelUnit::Events;
         let mut out = Funnel::default();
         out.push("1", "ActionType InboundConnectionAccepted", self.inbound, ev);
         out.push("2", "joined on DeviceId and an internet-facing LocalPort (latest DeviceInfo)", self.cands.len(), ev);
-        out.push("3", format!("RemoteIP not in excluded_nets {}", list("excluded_nets")), not_excluded, ev);
+        out.push("3", format!("RemoteIP not in excluded_nets {}", enabled_list(p, "excluded_nets")), not_excluded, ev);
         out.push("4", format!("RemoteIP listed in the feed (no count, or count >= min_level {level})"), listed, ev);
-        let ports = format!("LocalPort not in excluded_local_ports {}", list("excluded_local_ports"));
+        let ports = format!("LocalPort not in excluded_local_ports {}", enabled_list(p, "excluded_local_ports"));
         out.push("5", ports, kept, FunnelUnit::Rows);
         out
     }

@@ -362,23 +362,15 @@ impl Codes {
         }
     }
 
-    /// Append `other`'s codes, each mapped through `remap`.
+    /// Append `other`'s codes, each mapped through `remap` (one loop per pair of widths, no
+    /// width test per row: this runs for every row of every chunk of a load).
     pub fn extend_remapped(&mut self, other: &Codes, remap: &[u32]) {
         self.fit(remap.iter().copied().max().unwrap_or(0));
-        let n = other.len();
         match self {
-            Codes::U8(v) => {
-                v.reserve(n);
-                v.extend(other.iter().map(|c| remap[c as usize] as u8));
-            }
-            Codes::U16(v) => {
-                v.reserve(n);
-                v.extend(other.iter().map(|c| remap[c as usize] as u16));
-            }
-            Codes::U32(v) => {
-                v.reserve(n);
-                v.extend(other.iter().map(|c| remap[c as usize]));
-            }
+            // `fit` made every remapped code fit the width.
+            Codes::U8(v) => extend_mapped(v, other, |c| remap[c as usize] as u8),
+            Codes::U16(v) => extend_mapped(v, other, |c| remap[c as usize] as u16),
+            Codes::U32(v) => extend_mapped(v, other, |c| remap[c as usize]),
         }
     }
 
@@ -405,6 +397,16 @@ impl Codes {
             Codes::U16(v) => v.iter().copied().max().map_or(0, u32::from),
             Codes::U32(v) => v.iter().copied().max().unwrap_or(0),
         }
+    }
+}
+
+/// `dst` extended with `f` of every code of `src`.
+fn extend_mapped<T>(dst: &mut Vec<T>, src: &Codes, f: impl Fn(u32) -> T) {
+    dst.reserve(src.len());
+    match src {
+        Codes::U8(s) => dst.extend(s.iter().map(|&c| f(u32::from(c)))),
+        Codes::U16(s) => dst.extend(s.iter().map(|&c| f(u32::from(c)))),
+        Codes::U32(s) => dst.extend(s.iter().map(|&c| f(c))),
     }
 }
 

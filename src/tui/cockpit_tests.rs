@@ -7,9 +7,7 @@ use super::msg::{Cmd, DrillDone, HuntDone, Msg, SweepDone};
 use super::tests::{new_app, render};
 use super::worker::HuntBackend;
 use super::App;
-use rarity::ingest::{self, LoadOptions};
 use rarity::model::Nanos;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,16 +15,7 @@ const DAY: Nanos = 86_400_000_000_000;
 
 /// The sample fleet in an app of `w` x `h`, hunts run at the fleet's own now plus `shift`.
 fn sample_app(shift: Nanos, w: u16, h: u16) -> (App, EngineBackend) {
-    let cancel = AtomicBool::new(false);
-    let (ds, report) = ingest::load(
-        &rarity::sample::all_inputs(),
-        &rarity::sample::ti_inputs(),
-        None,
-        &LoadOptions::default(),
-        &|_| {},
-        &cancel,
-    )
-    .unwrap();
+    let (ds, report) = rarity::sample::load().unwrap();
     let summary = super::summarize(&ds, &report, None);
     let backend = EngineBackend::new(Arc::new(ds), summary.now + shift);
     let mut app = new_app(std::env::temp_dir());

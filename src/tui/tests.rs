@@ -1183,16 +1183,10 @@ mod sample_tests {
     use super::*;
     use crate::tui::engine::EngineBackend;
     use crate::tui::worker::HuntBackend;
-    use rarity::ingest::{self, LoadOptions};
-    use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
 
     fn sample_app() -> (App, EngineBackend) {
-        let inputs = rarity::sample::all_inputs();
-        let cancel = AtomicBool::new(false);
-        let (ds, report) =
-            ingest::load(&inputs, &rarity::sample::ti_inputs(), None, &LoadOptions::default(), &|_| {}, &cancel)
-                .unwrap();
+        let (ds, report) = rarity::sample::load().unwrap();
         let summary = crate::tui::summarize(&ds, &report, None);
         let backend = EngineBackend::new(Arc::new(ds), summary.now);
         let mut app = new_app(std::env::temp_dir());

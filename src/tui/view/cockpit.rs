@@ -35,28 +35,11 @@ pub fn funnel_lines(f: &Funnel, width: usize) -> Vec<Line<'static>> {
         out.push(safe_line(&text, width, style));
         if let Some(note) = &s.note {
             let note_style = if hit { Style::default().fg(palette::WARN) } else { Style::default().fg(palette::MUTED) };
-            for part in wrap(note, width.saturating_sub(9)) {
+            for part in rarity::text::wrap(note, width.saturating_sub(9)) {
                 out.push(safe_line(&format!("        {part}"), width, note_style));
             }
         }
     }
-    out
-}
-
-/// Word wrap to `width` columns (a longer word gets a line of its own).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for word in text.split_whitespace() {
-        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width.max(1) {
-            out.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(word);
-    }
-    out.push(cur);
     out
 }
 

@@ -119,7 +119,7 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
         lines.push(line);
         if let Some((_, _, Some(err))) = edit_here {
             // The whole message: it says what the value should look like.
-            for (n, part) in wrap(err, width.saturating_sub(6)).iter().enumerate() {
+            for (n, part) in rarity::text::wrap(err, width.saturating_sub(6)).iter().enumerate() {
                 let lead = if n == 0 { "   ✗ " } else { "     " };
                 lines.push(safe_line(&format!("{lead}{part}"), width, Style::default().fg(palette::ERROR)));
             }
@@ -129,10 +129,10 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
     if let Some(PanelLine::Param(i) | PanelLine::Item(i, _) | PanelLine::Add(i)) = all.get(tab.panel_cursor) {
         let spec = params.specs()[*i];
         lines.push(Line::default());
-        for l in wrap(spec.help, width.saturating_sub(2)) {
+        for l in rarity::text::wrap(spec.help, width.saturating_sub(2)) {
             lines.push(Line::from(Span::styled(format!(" {l}"), Style::default().fg(palette::MUTED))));
         }
-        for l in wrap(spec.kind.accepted_form(), width.saturating_sub(2)) {
+        for l in rarity::text::wrap(spec.kind.accepted_form(), width.saturating_sub(2)) {
             lines.push(Line::from(Span::styled(format!(" {l}"), Style::default().fg(palette::DIM))));
         }
     }
@@ -170,21 +170,4 @@ pub fn render_panel(app: &App, frame: &mut Frame, area: Rect) {
 /// First panel line shown: enough to keep the cursor line and one below it in view.
 pub fn panel_scroll(cursor_line: usize, height: usize) -> usize {
     (cursor_line + 2).saturating_sub(height)
-}
-
-/// Greedy word wrap to `width` columns (a word longer than that gets its own line).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for word in text.split_whitespace() {
-        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width.max(1) {
-            out.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(word);
-    }
-    out.push(cur);
-    out
 }
