@@ -9,14 +9,7 @@ pub(crate) fn tune_setup(hunt: &str, t: &TuneArgs) -> Result<(HuntParams, Engine
     let hunts = hunts_named(hunt)?;
     let [h] = hunts[..] else { return Err(fail(2, "name one hunt, not `all`")) };
     let params = t.tuning.params(&[h])?.pop().ok_or_else(|| fail(2, "no parameters"))?;
-    let (inputs, ti) = if t.paths.is_empty() { sample_inputs(&t.load) } else { (inputs_of(&t.paths), Vec::new()) };
-    let (ds, report, _) = load_cli_with(&inputs, &ti, &t.load)?;
-    if !report.loaded_anything() {
-        let mut err = std::io::stderr().lock();
-        let _ = print_file_table(&mut err, &report.files);
-        return Err(fail(2, "nothing usable was loaded"));
-    }
-    let engine = Engine::lazy(Arc::new(ds));
+    let engine = load_engine(&t.paths, &t.load)?;
     let now = engine.resolve_now(t.now);
     for w in rarity::hunt::clock::clock_warnings(engine.dataset(), now) {
         eprintln!("rarity: warning: {}", sanitize_cell(&w.message, 400));
